@@ -1,0 +1,92 @@
+"""Facts: what the ledger knows about one unit in one year, as plain immutable data.
+
+The scoring engine reads nothing else. `storage/` builds these from the database; scheme authors
+write them by hand in a facts file (see docs/scheme.md) to try a scheme before a year starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Effective status of a submission after every review and withdrawal in the ledger."""
+
+    SUBMITTED = "submitted"  # logged, not yet reviewed: counts, and is listed as 待审核
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"  # does not count
+    WITHDRAWN = "withdrawn"  # does not count
+
+
+class EntryKind(StrEnum):
+    """Kinds of admin score entries."""
+
+    POINTS = "points"  # discretionary points for a `discretionary` rule (latest entry wins)
+    DEDUCTION = "deduction"  # one event for a `deduction` rule (each entry is one event)
+    BONUS = "bonus"  # a quantity for a `per_unit` rule: an amount of money, a number of awards
+    CONFIRMATION = "confirmation"  # done (value 1) / not done (value 0) for award, gate, checklist
+    RATE = "rate"  # a measured rate 0..1 for `ratio`, `threshold`, `stepped_rate` (latest wins)
+    VOID = "void"  # cancels the entry named in `voids` (a correction is a new row, never an edit)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Something a liaison sent that counts for an indicator (政务信息, feedback, report, evidence)."""
+
+    id: str
+    target: str  # indicator id it counts for, e.g. "C3b", "T16", "T17"
+    submitted_at: datetime  # timezone-aware
+    period: str | None = None  # "2026-11" (month), "2026-Q3" (quarter), "2026" (year), or None
+    status: Status = Status.ACCEPTED
+    kind: str = "info"  # info | feedback | report | evidence | plan | summary | other
+    task: str | None = None  # task id, for task feedback
+    title: str = ""
+
+    @property
+    def counts(self) -> bool:
+        return self.status in (Status.SUBMITTED, Status.ACCEPTED)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task assigned to the unit with a due date.
+
+    kind: "feedback" (task feedback, C3a), "annual_target" (W1), "key_project" (W2),
+    "assigned" (领导交办, T37), or any kind a scheme's rule names.
+    """
+
+    id: str
+    kind: str
+    due: date
+    title: str = ""
+    target: str | None = None
+    completed_at: datetime | None = None  # completion confirmed by an admin (targets, projects)
+
+
+@dataclass(frozen=True)
+class AdminEntry:
+    """One admin score entry. Append-only: corrections are VOID entries or later entries."""
+
+    id: str
+    kind: EntryKind
+    rule: str  # rule id ("T20.3"), or a target id when that target has exactly one fitting rule
+    at: datetime
+    value: Decimal = Decimal(1)
+    key: str | None = None  # checklist item key, when the rule has several items
+    actor: str = ""
+    reason: str = ""
+    voids: str | None = None  # for VOID entries: the id of the entry cancelled
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the engine needs about one unit for one assessment year."""
+
+    unit: str
+    year: int
+    submissions: tuple[Submission, ...] = field(default_factory=tuple)
+    tasks: tuple[Task, ...] = field(default_factory=tuple)
+    entries: tuple[AdminEntry, ...] = field(default_factory=tuple)
