@@ -1,0 +1,162 @@
+"""`score(scheme, facts, as_of)`: pure and deterministic, a score card out.
+
+Rules are evaluated against the facts known on `as_of`; each budget combines its rules per
+docs/scheme.md ("Budgets"); budgets are rounded once, and the totals are sums of rounded budgets so
+the breakdown always adds up to what the user sees.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from scoring.budgets import Budget, scheme_budgets
+from scoring.context import Context, build_context
+from scoring.facts import Facts
+from scoring.grade import suggest_grade
+from scoring.model import Scheme
+from scoring.numbers import round2
+from scoring.rules import RuleResult, evaluate
+from scoring.scorecard import BudgetLine, ItemLine, RuleLine, ScoreCard, TargetLine
+
+ZERO = Fraction(0)
+
+
+def combine(points: Fraction | None, results: list[RuleResult]) -> Fraction:
+    """A budget's score from its rules' results (earn-only cap; lose: floor 0, 扣完为止)."""
+    if any(r.forfeit for r in results):
+        return ZERO
+    earned = sum((r.value for r in results if r.family == "earn"), ZERO)
+    lost = sum((r.value for r in results if r.family == "lose"), ZERO)
+    has_lose = any(r.family == "lose" for r in results)
+    if points is None:
+        return max(ZERO, earned - lost)
+    if not has_lose:
+        return min(earned, points)
+    unearned = sum(
+        (r.max - r.value for r in results if r.family == "earn" and r.max is not None), ZERO
+    )
+    return min(points, max(ZERO, points - lost - unearned))
+
+
+def _budget_points(budget: Budget, results: list[RuleResult]) -> Fraction | None:
+    switched = [r.switched_max for r in results if r.switched_max is not None]
+    return sum(switched, ZERO) if switched else budget.points
+
+
+def _score_budget(
+    budget: Budget, ctx: Context
+) -> tuple[Fraction | None, Fraction, list[RuleResult]]:
+    others = [evaluate(r, ctx, budget.points) for r in budget.rules if r.kind != "gate"]
+    points = _budget_points(budget, others)
+    by_id = {r.rule_id: r for r in others}
+    for rule in budget.rules:
+        if rule.kind == "gate":
+            by_id[rule.id] = evaluate(rule, ctx, points)
+    results = [by_id[r.id] for r in budget.rules]
+    return points, combine(points, results), results
+
+
+def _dec(value: Fraction | None) -> Decimal | None:
+    return None if value is None else round2(value)
+
+
+def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
+    """Score one unit's facts against a scheme as of a date."""
+    ctx = build_context(scheme, facts, as_of)
+    results: dict[str, RuleResult] = {}
+    budget_lines: list[BudgetLine] = []
+    for budget in scheme_budgets(scheme):
+        points, value, rule_results = _score_budget(budget, ctx)
+        results.update((r.rule_id, r) for r in rule_results)
+        if points is None:
+            maxima = [r.max for r in rule_results if r.family == "earn"]
+            display_max = None if any(m is None for m in maxima) else sum(maxima, ZERO)
+        else:
+            display_max = points
+        budget_lines.append(
+            BudgetLine(
+                id=budget.id,
+                item=budget.item,
+                points=_dec(display_max),
+                score=round2(value),
+                rules=tuple(r.id for r in budget.rules),
+                bonus=budget.bonus,
+            )
+        )
+    own = {b.id: b for b in budget_lines}
+    items: list[ItemLine] = []
+    for item in scheme.items:
+        targets = []
+        for target in item.targets:
+            rule_lines = tuple(
+                RuleLine(
+                    id=rule.id,
+                    kind=rule.kind,
+                    family=rule.family,
+                    text=rule.text,
+                    value=round2(results[rule.id].value),
+                    max=_dec(results[rule.id].max),
+                    explanation=results[rule.id].explanation,
+                    pending=results[rule.id].pending,
+                    open=results[rule.id].open,
+                )
+                for rule in target.rules
+            )
+            b = own.get(target.id) if target.points is not None else None
+            targets.append(
+                TargetLine(
+                    id=target.id,
+                    name=target.name,
+                    points=b.points if b else None,
+                    score=b.score if b else None,
+                    rules=rule_lines,
+                )
+            )
+        mine = [b for b in budget_lines if b.item == item.id]
+        score_ = sum((b.score for b in mine), Decimal("0.00")) if mine else None
+        maxima = [b.points for b in mine]
+        max_ = None if not mine or any(m is None for m in maxima) else sum(maxima, Decimal("0.00"))
+        pending = any(r.pending for t in targets for r in t.rules)
+        items.append(
+            ItemLine(
+                id=item.id,
+                name=item.name,
+                office=item.office,
+                bonus=item.bonus,
+                shares=item.shares,
+                score=score_,
+                max=max_,
+                pending=pending,
+                targets=tuple(targets),
+            )
+        )
+    base = [b for b in budget_lines if not b.bonus]
+    base_total = sum((b.score for b in base), Decimal("0.00"))
+    base_max = sum((b.points or Decimal(0) for b in base), Decimal("0.00"))
+    bonus = sum((b.score for b in budget_lines if b.bonus), Decimal("0.00"))
+    pending = any(r.pending for r in results.values())
+    grade = (
+        suggest_grade(scheme.grading, facts, as_of, base_total, pending=pending)
+        if scheme.grading is not None
+        else None
+    )
+    opens = tuple(o for r in scheme.rules() for o in results[r.id].open)
+    return ScoreCard(
+        scheme_id=scheme.id,
+        scheme_name=scheme.name,
+        unit=facts.unit,
+        year=facts.year,
+        as_of=as_of,
+        items=tuple(items),
+        budgets=tuple(budget_lines),
+        base_total=base_total,
+        base_max=base_max,
+        bonus=bonus,
+        total=base_total + bonus,
+        grade=grade,
+        pending=pending,
+        open=opens,
+        notes=tuple(ctx.notes),
+    )

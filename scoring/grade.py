@@ -1,0 +1,50 @@
+"""The suggested grade (seed 000 第七条): 不合格 if a required task is overdue and not done, else by score.
+
+The assessment group confirms the final grade (it also weighs workload and qualitative judgement),
+so this is a suggestion; before the year is over, or while something is still pending, it is
+marked provisional.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from scoring.facts import Facts
+from scoring.model import Grading
+from scoring.numbers import fmt
+from scoring.periods import day_label, is_due, local_date
+from scoring.scorecard import Grade
+
+
+def suggest_grade(
+    grading: Grading, facts: Facts, as_of: date, base_total: Decimal, *, pending: bool
+) -> Grade:
+    required = set(grading.required_task_kinds)
+    failed = [
+        t
+        for t in sorted(facts.tasks, key=lambda t: (t.due, t.id))
+        if t.kind in required
+        and is_due(t.due, as_of)
+        and (t.completed_at is None or local_date(t.completed_at) > as_of)
+    ]
+    if failed:
+        names = "、".join(
+            f"{t.id}{' ' + t.title if t.title else ''}（截止 {day_label(t.due, facts.year)}）"
+            for t in failed[:5]
+        )
+        more = f" 等 {len(failed)} 项" if len(failed) > 5 else ""
+        level, reason = "不合格", f"年度任务逾期未完成：{names}{more}"
+    elif base_total >= grading.excellent:
+        level, reason = "优秀", f"基本分 {fmt(base_total)} ≥ {fmt(grading.excellent)}"
+    elif base_total >= grading.good:
+        level = "良好"
+        reason = f"基本分 {fmt(base_total)} ≥ {fmt(grading.good)}，未达 {fmt(grading.excellent)}"
+    else:
+        level, reason = "合格", f"基本分 {fmt(base_total)} 未达 {fmt(grading.good)}"
+    year_over = as_of > date(facts.year, 12, 31)
+    provisional = not year_over or pending
+    if provisional:
+        why = "考核年度尚未结束" if not year_over else "尚有未到期或未评定的指标"
+        reason += f"（暂定：{why}）"
+    return Grade(level=level, provisional=provisional, reason=reason)

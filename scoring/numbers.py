@@ -1,0 +1,45 @@
+"""Exact arithmetic inside, two-decimal half-up presentation outside.
+
+Scores are computed with `Fraction` so 4/12 per month never drifts; what users see is rounded once,
+half up, to two decimals, so the breakdown they read always adds up to the total they read.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+CENT = Decimal("0.01")
+
+
+def to_fraction(value: int | float | str | Decimal | Fraction) -> Fraction:
+    """Exact fraction of a number as written (0.1 is one tenth, not the nearest binary float)."""
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, float):
+        return Fraction(str(value))
+    return Fraction(value)
+
+
+def round2(value: Fraction) -> Decimal:
+    """Round half up to two decimals."""
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+        CENT, rounding=ROUND_HALF_UP
+    )
+
+
+def fmt(value: Fraction | Decimal | int | None) -> str:
+    """Short human form: 4, 6.5, 0.33 (two decimals at most, no trailing zeros)."""
+    if value is None:
+        return "—"
+    dec = value if isinstance(value, Decimal) else round2(to_fraction(value))
+    dec = dec.quantize(CENT, rounding=ROUND_HALF_UP)
+    text = f"{dec:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def pct(rate: Fraction) -> str:
+    """A rate 0..1 as a percentage: 0.72 -> "72%"."""
+    return fmt(rate * 100) + "%"

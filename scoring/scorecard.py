@@ -1,0 +1,93 @@
+"""The score card: what `score()` returns. Presentation numbers are two-decimal `Decimal`s.
+
+Per item, per target and per rule: points, maximum, how they were reached and what is still open;
+then the base total, its maximum, the bonus (reported apart), the total and the suggested grade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    id: str
+    kind: str
+    family: str  # "earn": `value` was earned; "lose": `value` was lost
+    text: str  # the rule as the source words it
+    value: Decimal
+    max: Decimal | None
+    explanation: str  # one line with the inputs: "11 月：3/4 篇", "迟报 2 次 × 0.1 分"
+    pending: bool
+    open: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    id: str
+    name: str
+    points: Decimal | None  # the target's own budget; None when it shares its item's points
+    score: Decimal | None  # its budget's score; None when it shares its item's points
+    rules: tuple[RuleLine, ...]
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    """One points cell of the source: a target with points, or an item (with its sharers)."""
+
+    id: str  # target or item id
+    item: str  # the item whose score includes it
+    points: Decimal | None  # after the `points_if_none` switch; None: uncapped (bonus)
+    score: Decimal
+    rules: tuple[str, ...]
+    bonus: bool
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    id: str
+    name: str
+    office: str
+    bonus: bool
+    shares: str | None  # the item whose points cell this item shares
+    score: Decimal | None  # sum of its budgets; None when it has none of its own (it shares)
+    max: Decimal | None
+    pending: bool
+    targets: tuple[TargetLine, ...]
+
+
+@dataclass(frozen=True)
+class Grade:
+    level: str  # 优秀 | 良好 | 合格 | 不合格
+    provisional: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScoreCard:
+    scheme_id: str
+    scheme_name: str
+    unit: str
+    year: int
+    as_of: date
+    items: tuple[ItemLine, ...]
+    budgets: tuple[BudgetLine, ...]
+    base_total: Decimal
+    base_max: Decimal
+    bonus: Decimal
+    total: Decimal
+    grade: Grade | None  # None when the scheme has no `grading`
+    pending: bool  # some rule can still change (a period or task not yet due, an entry not made)
+    open: tuple[str, ...]  # everything still open, in scheme order
+    notes: tuple[str, ...]  # facts that could not be used (e.g. an entry naming no rule)
+
+    def item(self, item_id: str) -> ItemLine:
+        return next(i for i in self.items if i.id == item_id)
+
+    def target(self, target_id: str) -> TargetLine:
+        return next(t for i in self.items for t in i.targets if t.id == target_id)
+
+    def rule(self, rule_id: str) -> RuleLine:
+        return next(r for i in self.items for t in i.targets for r in t.rules if r.id == rule_id)
