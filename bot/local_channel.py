@@ -1,0 +1,57 @@
+"""A `Channel` for the local chat and for tests: prints to a stream and keeps what it sent."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from handlers.types import Card
+
+
+@dataclass(frozen=True)
+class Sent:
+    kind: str  # text | markdown | file | card | card_update | announce
+    user: str
+    content: Any
+
+
+class LocalChannel:
+    """Everything "sent" is appended to `sent` and, when a stream is given, printed to it."""
+
+    def __init__(self, stream: TextIO | None = sys.stdout) -> None:
+        self.stream = stream
+        self.sent: list[Sent] = []
+        self._cards = 0
+
+    def _emit(self, kind: str, user: str, content: Any, shown: str) -> None:
+        self.sent.append(Sent(kind, user, content))
+        if self.stream is not None:
+            target = f" → {user}" if user else ""
+            print(f"[{kind}{target}]\n{shown}", file=self.stream, flush=True)
+
+    def messages_for(self, user: str) -> list[Sent]:
+        return [s for s in self.sent if s.user == user]
+
+    async def send_text(self, user: str, text: str) -> None:
+        self._emit("text", user, text, text)
+
+    async def send_markdown(self, user: str, markdown: str) -> None:
+        self._emit("markdown", user, markdown, markdown)
+
+    async def send_file(self, user: str, path: str | Path) -> None:
+        self._emit("file", user, str(path), f"(file) {path}")
+
+    async def send_card(self, user: str, card: Card) -> str | None:
+        self._cards += 1
+        buttons = "  ".join(f"[{b.text}] ({b.key})" for b in card.buttons)
+        shown = "\n".join(x for x in (card.title, card.description, buttons) if x)
+        self._emit("card", user, card, shown)
+        return f"local-card-{self._cards}"
+
+    async def update_card(self, user: str, response_code: str, replace_name: str) -> None:
+        self._emit("card_update", user, (response_code, replace_name), f"(card) {replace_name}")
+
+    async def announce(self, markdown: str) -> None:
+        self._emit("announce", "", markdown, markdown)
