@@ -52,7 +52,8 @@ def render_text(card: ScoreCard, *, detail: bool = True, max_open: int = 20) -> 
         f"基本分 {fmt(card.base_total)}/{fmt(card.base_max)}，加分 {fmt(card.bonus)}，合计 {fmt(card.total)}",
     ]
     if card.grade is not None:
-        lines.append(f"建议等次：{card.grade.level}（{card.grade.reason}）")
+        mark = "（暂定）" if card.grade.provisional else ""
+        lines.append(f"建议等次：{card.grade.level}{mark}：{card.grade.reason}")
     lines.append("")
     for item in card.items:
         _item_text(item, lines, detail=detail)

@@ -46,5 +46,5 @@ def suggest_grade(
     provisional = not year_over or pending
     if provisional:
         why = "考核年度尚未结束" if not year_over else "尚有未到期或未评定的指标"
-        reason += f"（暂定：{why}）"
+        reason += f"；{why}，为暂定等次"
     return Grade(level=level, provisional=provisional, reason=reason)

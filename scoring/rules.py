@@ -261,7 +261,8 @@ def quota(rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
     if due_n == 0:
         text = f"尚无到期的期次（每期 {p.per_period} 篇）"
     elif short:
-        text = f"到期 {due_n} 期，未完成：{'，'.join(short)}；每期 {fmt(worth)} 分按比例扣"
+        shown = "，".join(short[:4]) + (f" 等 {len(short)} 期" if len(short) > 4 else "")
+        text = f"到期 {due_n} 期，未完成：{shown}；每期 {fmt(worth)} 分按比例扣"
     else:
         text = f"到期 {due_n} 期均已完成（每期 {p.per_period} 篇）"
     return _result(rule, lost, p.points, text, pending=pending, open=tuple(opens))
@@ -335,14 +336,19 @@ def reports(rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         if sub.period is not None:
             day = local_date(sub.submitted_at)
             first[sub.period] = min(day, first.get(sub.period, day))
-    late, missing, opens, pending = [], [], [], False
+    late, missing, opens, pending, due_n = [], [], [], False, 0
     names = {"monthly": "月报", "quarterly": "季报", "yearly": "年报"}
     for kind in p.periods:
         for period in periods_of(ctx.year, kind):
             due = due_date(period, rule.deadline)
             got = first.get(period)
-            label = f"{period_label(period)}{names[kind]}" if kind != "yearly" else "年报"
+            if kind != "yearly":
+                label = f"{period_label(period)}{names[kind]}"
+            else:
+                label = "年报" if len(p.periods) > 1 else ""
             if is_due(due, ctx.as_of):
+                due_n += 1
+                label = label or "年度"
                 if got is None:
                     missing.append(label)
                 elif got > due:
@@ -358,7 +364,9 @@ def reports(rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         parts.append(f"迟报 {len(late)} 次（{'、'.join(late)}）")
     if missing:
         parts.append(f"漏报 {len(missing)} 次（{'、'.join(missing)}）")
-    if not parts:
+    if not due_n:
+        text = "尚无到期报表"
+    elif not parts:
         text = "到期报表均按时上报"
     elif p.amount is not None:
         text = f"{'、'.join(parts)} × {fmt(p.amount)} 分"
