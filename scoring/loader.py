@@ -281,7 +281,10 @@ class _SchemeBuilder:
         rule_office = c.text(data, "office", path, required=False) or office
         params = self._params(kind, data, path) if kind else None
         if is_month_day(deadline):
-            periods = params.periods if isinstance(params, Reports) else (period,)
+            raw_periods = data.get("periods")
+            periods = (
+                raw_periods if kind == "reports" and isinstance(raw_periods, list) else [period]
+            )
             if any(p not in ("yearly", "once") for p in periods):
                 c.error(join(path, "deadline"), "MM-DD 形式的截止日期只能用于 yearly 或 once")
         if kind is None or params is None:
