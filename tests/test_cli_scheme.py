@@ -116,9 +116,7 @@ def test_score_text(files, capsys):
     )
     out = capsys.readouterr().out
     assert "椒江区 2026 年度 · 迷你方案" in out
-    assert (
-        "基本分 6.38/12" in out
-    )  # C3a 6 + C3b 6 − 11 months: 10 empty (5) and November 1/4 (0.375)
+    assert "基本分 6.63/12" in out  # 12 − 5 (ten empty months) − 0.375 (November 1/4)
     assert "12 月政务信息：还差 4 篇，截止 12 月 31 日" in out
     assert "建议等次：合格（暂定）" in out
 
