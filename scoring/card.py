@@ -18,7 +18,7 @@ def _of(score: Decimal | None, max_: Decimal | None) -> str:
 def _rule_text(rule: RuleLine) -> str:
     sign = "+" if rule.family == "earn" else "−"
     value = f"{sign}{fmt(rule.value)}" if rule.value or rule.family == "earn" else "−0"
-    mark = "（未到期）" if rule.pending else ""
+    mark = "（待定）" if rule.pending else ""
     return f"{rule.id} {value}：{rule.explanation}{mark}"
 
 
@@ -48,7 +48,7 @@ def render_text(card: ScoreCard, *, detail: bool = True, max_open: int = 20) -> 
     """Plain Chinese text: header, totals, grade, per item (and rule), open items, notes."""
     lines = [
         f"{card.unit} {card.year} 年度 · {card.scheme_name}",
-        f"截至 {card.as_of.isoformat()}" + ("（含未到期指标，为阶段得分）" if card.pending else ""),
+        f"截至 {card.as_of.isoformat()}" + ("（部分指标待定，为阶段得分）" if card.pending else ""),
         f"基本分 {fmt(card.base_total)}/{fmt(card.base_max)}，加分 {fmt(card.bonus)}，合计 {fmt(card.total)}",
     ]
     if card.grade is not None:
