@@ -12,6 +12,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = [
     "bot.commands.scheme",
     "bot.commands.score",
+    "bot.commands.serve",
 ]
 
 

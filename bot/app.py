@@ -1,0 +1,197 @@
+"""The aiohttp application: health routes, the WeCom callback, and the process lifecycle.
+
+`create_app` takes ready-made parts (tests use it directly); `build_app` makes those parts from
+`Settings` — database, WeCom clients and channel, handler — and says in the log what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.settings import Settings
+from bot.wecom.callback import CallbackConfig, MediaFetcher, WeComCallback
+from bot.wecom.channel import WeComChannel
+from bot.wecom.client import WebhookClient, WeComClient
+from handlers.channel import Channel
+from handlers.types import Handler, InboundMessage, Reply, TextReply
+
+log = logging.getLogger(__name__)
+
+DB_KEY = web.AppKey("db", Any)
+CALLBACK_KEY = web.AppKey("wecom_callback", Any)
+CHANNEL_KEY = web.AppKey("channel", Any)
+
+HandlerFactory = Callable[..., Handler]
+
+
+# --- health --------------------------------------------------------------------------------------
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is up and serving (no dependencies checked)."""
+    return web.json_response({"status": "ok"})
+
+
+async def migration_state(db: Any) -> tuple[bool, str]:
+    """(current?, detail): the database answers and its Alembic revision is the newest head."""
+    for name in ("migrations_current", "is_current", "at_head"):
+        check = getattr(db, name, None)
+        if callable(check):
+            ok = bool(await check())
+            return ok, "migrations current" if ok else "migrations pending"
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    import storage
+
+    script = ScriptDirectory(str(Path(storage.__file__).parent / "migrations"))
+    heads = set(script.get_heads())
+    async with db.session() as session:
+        rows = await session.execute(text("SELECT version_num FROM alembic_version"))
+        current = {row[0] for row in rows}
+    if current == heads:
+        return True, "migrations current"
+    return False, f"database at {sorted(current) or 'no revision'}, code at {sorted(heads)}"
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready to take traffic: database reachable and migrations current (503 otherwise)."""
+    db = request.app[DB_KEY]
+    try:
+        ok, detail = await migration_state(db)
+    except Exception as exc:
+        log.warning("readyz: database check failed: %s", type(exc).__name__)
+        return web.json_response(
+            {"status": "unavailable", "database": f"unreachable ({type(exc).__name__})"},
+            status=503,
+        )
+    return web.json_response(
+        {"status": "ok" if ok else "unavailable", "database": detail}, status=200 if ok else 503
+    )
+
+
+# --- assembly ------------------------------------------------------------------------------------
+
+
+def create_app(
+    *,
+    db: Any,
+    handler: Handler,
+    callback: CallbackConfig | None = None,
+    channel: Channel | None = None,
+    fetch_media: MediaFetcher | None = None,
+    upgrade_on_start: bool = False,
+) -> web.Application:
+    """The web app from ready parts. Without `callback`, /wecom/callback answers 503."""
+    app = web.Application()
+    app[DB_KEY] = db
+    app[CHANNEL_KEY] = channel
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    if callback is not None:
+        wecom = WeComCallback(callback, db, handler, channel=channel, fetch_media=fetch_media)
+        wecom.add_routes(app)
+        app[CALLBACK_KEY] = wecom
+    else:
+
+        async def not_configured(request: web.Request) -> web.Response:
+            return web.Response(status=503, text="WeCom callback is not configured")
+
+        app.router.add_route("*", "/wecom/callback", not_configured)
+    if upgrade_on_start:
+
+        async def upgrade(_app: web.Application) -> None:
+            log.info("applying database migrations")
+            await db.upgrade()
+
+        app.on_startup.append(upgrade)
+    return app
+
+
+async def not_ready_handler(msg: InboundMessage) -> Reply | None:
+    """Used when no handler could be loaded: say so instead of staying silent."""
+    return TextReply("考核机器人正在部署中，暂时无法处理消息，请稍后再试。")
+
+
+def build_app(
+    settings: Settings,
+    *,
+    handler_factory: HandlerFactory | None = None,
+    media_dir: str | Path = "media",
+    reply_budget: float = 3.0,
+    upgrade_on_start: bool = True,
+) -> web.Application:
+    """Everything from settings. `handler_factory(db=..., channel=..., settings=...)` makes the
+    message handler; missing WeCom settings are logged and the rest still starts."""
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    missing = settings.missing_wecom()
+    if missing:
+        log.warning("WeCom not fully configured, missing: %s", ", ".join(missing))
+
+    client: WeComClient | None = None
+    webhook: WebhookClient | None = None
+    channel: WeComChannel | None = None
+    if settings.wecom_corp_id and settings.wecom_secret and settings.wecom_agent_id is not None:
+        client = WeComClient(
+            corp_id=settings.wecom_corp_id,
+            secret=settings.wecom_secret,
+            agent_id=settings.wecom_agent_id,
+            api_base=settings.wecom_api_base,
+            media_dir=media_dir,
+        )
+        if settings.wecom_webhook_key:
+            webhook = WebhookClient(settings.wecom_webhook_key, api_base=settings.wecom_api_base)
+        channel = WeComChannel(client, webhook)
+        log.info("WeCom active sending: on (agent %s)", settings.wecom_agent_id)
+    else:
+        log.warning(
+            "WeCom active sending: OFF (needs WECOM_CORP_ID, WECOM_SECRET, WECOM_AGENT_ID); "
+            "late replies and reminders cannot be delivered"
+        )
+
+    callback: CallbackConfig | None = None
+    if settings.wecom_token and settings.wecom_encoding_aes_key and settings.wecom_corp_id:
+        callback = CallbackConfig(
+            token=settings.wecom_token,
+            encoding_aes_key=settings.wecom_encoding_aes_key,
+            corp_id=settings.wecom_corp_id,
+            agent_id=settings.wecom_agent_id,
+            reply_budget=reply_budget,
+        )
+        log.info("WeCom callback: on at /wecom/callback")
+    else:
+        log.warning(
+            "WeCom callback: OFF (needs WECOM_TOKEN, WECOM_ENCODING_AES_KEY, WECOM_CORP_ID); "
+            "/wecom/callback answers 503"
+        )
+
+    handler: Handler = not_ready_handler
+    if handler_factory is not None:
+        handler = handler_factory(db=db, channel=channel, settings=settings)
+    else:
+        log.warning("no message handler loaded: every message gets a 'not ready' answer")
+
+    app = create_app(
+        db=db,
+        handler=handler,
+        callback=callback,
+        channel=channel,
+        fetch_media=client.download_media if client is not None else None,
+        upgrade_on_start=upgrade_on_start,
+    )
+
+    async def close(_app: web.Application) -> None:
+        for part in (client, webhook):
+            if part is not None:
+                await part.close()
+        await db.dispose()
+
+    app.on_cleanup.append(close)
+    return app
