@@ -356,7 +356,8 @@ def reports(rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
             else:
                 pending = True
                 if got is None and period_bounds(period)[0] <= ctx.as_of:
-                    opens.append(f"{ctx.target_name(rule)}{label}：{_due_label(ctx, due)}")
+                    what = " ".join(part for part in (ctx.target_name(rule), label) if part)
+                    opens.append(f"{what}：{_due_label(ctx, due)}")
     events = len(late) + len(missing)
     lost = p.amount * events if p.amount is not None else ZERO
     parts = []

@@ -401,7 +401,7 @@ def test_reports_late_and_missing_each_cost_the_amount():
     _, rule, target = run(s, f, date(2026, 4, 15))
     assert rule.value == Decimal("0.20") and target == Decimal("0.80")
     assert "迟报 1 次" in rule.explanation and "漏报 1 次" in rule.explanation
-    assert rule.open == ("排污费4 月月报：截止 5 月 10 日",)
+    assert rule.open == ("排污费 4 月月报：截止 5 月 10 日",)
 
 
 def test_reports_without_amount_list_but_cost_nothing():
