@@ -1,0 +1,125 @@
+"""The database: one async engine from one URL (SQLite by default, PostgreSQL at scale).
+
+    db = Database("sqlite+aiosqlite:///./kaohe.db")   # or postgresql+asyncpg://...
+    await db.upgrade()                                 # Alembic migrations to head
+    async with db.session() as s: ...
+    await db.dispose()
+
+SQLite runs in WAL mode with a busy timeout and foreign keys on (set on every new connection);
+PostgreSQL gets a pre-pinged, recycled connection pool.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic configuration pointing at the migrations inside the installed package."""
+    cfg = Config()
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    options: dict[str, Any] = {
+        "pool_size": 10,
+        "max_overflow": 20,
+        "pool_timeout": 30,
+        "pool_recycle": 1800,
+        "pool_pre_ping": True,
+    }
+    options.update(kwargs)
+    return create_async_engine(url, **options)
+
+
+def _upgrade(connection: Connection, cfg: Config, revision: str) -> None:
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
+
+
+def _current(connection: Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
+class Database:
+    """Engine + session factory for one database URL."""
+
+    def __init__(self, url: str, **engine_options: Any) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_engine(url, **engine_options)
+        self.dialect: str = self.engine.dialect.name  # "sqlite" | "postgresql"
+        self._sessions = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    def session(self) -> AsyncSession:
+        """A new session: `async with db.session() as s:` (commit explicitly, or use
+        `async with s.begin():`)."""
+        return self._sessions()
+
+    async def upgrade(self, revision: str = "head") -> None:
+        """Apply the Alembic migrations up to `revision` (default: head)."""
+        cfg = alembic_config(self.url)
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_upgrade, cfg, revision)
+
+    async def current_revisions(self) -> set[str]:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(_current)
+
+    async def is_current(self) -> bool:
+        """The database answers and its migrations are at head."""
+        return await self.current_revisions() == head_revisions()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
+
+
+async def upgrade(url: str) -> None:
+    """Apply the migrations to the database at `url` (what `kaohe db upgrade` and `kaohe serve` do)."""
+    db = Database(url)
+    try:
+        await db.upgrade()
+    finally:
+        await db.dispose()

@@ -1,0 +1,71 @@
+"""The idempotency record of inbound messages.
+
+`record_inbound` inserts the message under its unique key and relies on the database's UNIQUE
+constraint: of two concurrent deliveries of one message exactly one gets `new=True`; the other
+(and every later retry) gets `new=False` with the reply stored so far (None if not yet stored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from storage.db import Database
+from storage.models import InboundMessage
+from storage.types import to_utc, utcnow
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    id: int
+    new: bool
+    reply: str | None
+
+
+async def record_inbound(
+    db: Database, *, key: str, sender: str, msg_type: str, received_at: datetime, content: str
+) -> InboundRecord:
+    """Record a delivered message durably (committed before returning)."""
+    row = InboundMessage(
+        key=key, sender=sender, msg_type=msg_type, received_at=to_utc(received_at), content=content
+    )
+    async with db.session() as session:
+        session.add(row)
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+        else:
+            assert row.id is not None
+            return InboundRecord(id=row.id, new=True, reply=None)
+    async with db.session() as session:
+        found = (
+            await session.exec(
+                select(InboundMessage.id, InboundMessage.reply).where(InboundMessage.key == key)
+            )
+        ).one_or_none()
+    if found is None:  # the IntegrityError was not about the key: let the caller see it
+        raise RuntimeError(f"inbound message {key!r} could not be recorded")
+    return InboundRecord(id=found.id, new=False, reply=found.reply)
+
+
+async def store_reply(db: Database, key: str, reply: str) -> None:
+    """Store the reply given to the message `key` (what a retried delivery will get)."""
+    async with db.session() as session:
+        await session.exec(
+            update(InboundMessage)
+            .where(InboundMessage.key == key)
+            .values(reply=reply, replied_at=utcnow())
+        )
+        await session.commit()
+
+
+async def get_inbound(db: Database, key: str) -> InboundMessage | None:
+    async with db.session() as session:
+        return (
+            await session.exec(select(InboundMessage).where(InboundMessage.key == key))
+        ).one_or_none()

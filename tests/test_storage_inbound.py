@@ -1,0 +1,80 @@
+"""Inbound idempotency: the database's UNIQUE key decides, also under a race."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from storage.db import Database
+from storage.inbound import get_inbound, record_inbound, store_reply
+from storage.models import InboundMessage
+
+AT = datetime(2026, 11, 3, 9, 12, tzinfo=timezone(timedelta(hours=8)))
+
+
+async def _count(db: Database) -> int:
+    async with db.session() as s:
+        return (await s.exec(select(func.count()).select_from(InboundMessage))).one()
+
+
+async def test_first_is_new_repeat_gets_stored_reply(database: Database) -> None:
+    first = await record_inbound(
+        database, key="7310", sender="zhang", msg_type="text", received_at=AT, content="<xml/>"
+    )
+    assert first.new and first.reply is None
+    again = await record_inbound(
+        database, key="7310", sender="zhang", msg_type="text", received_at=AT, content="<xml/>"
+    )
+    assert not again.new and again.id == first.id and again.reply is None
+    await store_reply(database, "7310", '{"text": "已收到"}')
+    third = await record_inbound(
+        database, key="7310", sender="zhang", msg_type="text", received_at=AT, content="<xml/>"
+    )
+    assert (third.new, third.reply) == (False, '{"text": "已收到"}')
+    assert await _count(database) == 1
+    row = await get_inbound(database, "7310")
+    assert row is not None and row.received_at == AT and row.received_at.tzinfo == UTC
+    assert row.replied_at is not None and row.replied_at.tzinfo is not None
+
+
+async def test_database_refuses_second_insert_of_a_key(database: Database) -> None:
+    async with database.session() as s:
+        s.add(InboundMessage(key="k1", sender="a", msg_type="text", received_at=AT))
+        await s.commit()
+    async with database.session() as s:
+        s.add(InboundMessage(key="k1", sender="b", msg_type="text", received_at=AT))
+        with pytest.raises(IntegrityError):
+            await s.commit()
+
+
+async def test_two_concurrent_deliveries_one_new(database: Database) -> None:
+    for n in range(5):
+        key = f"race-{n}"
+        results = await asyncio.gather(
+            *(
+                record_inbound(
+                    database, key=key, sender="li", msg_type="text", received_at=AT, content=""
+                )
+                for _ in range(2)
+            )
+        )
+        assert sorted(r.new for r in results) == [False, True]
+        assert results[0].id == results[1].id
+    assert await _count(database) == 5
+
+
+async def test_naive_time_is_refused(database: Database) -> None:
+    with pytest.raises(ValueError):
+        await record_inbound(
+            database,
+            key="x",
+            sender="li",
+            msg_type="text",
+            received_at=datetime(2026, 1, 1),
+            content="",
+        )
