@@ -39,24 +39,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def migration_state(db: Any) -> tuple[bool, str]:
     """(current?, detail): the database answers and its Alembic revision is the newest head."""
-    for name in ("migrations_current", "is_current", "at_head"):
-        check = getattr(db, name, None)
-        if callable(check):
-            ok = bool(await check())
-            return ok, "migrations current" if ok else "migrations pending"
-    from alembic.script import ScriptDirectory
-    from sqlalchemy import text
-
-    import storage
-
-    script = ScriptDirectory(str(Path(storage.__file__).parent / "migrations"))
-    heads = set(script.get_heads())
-    async with db.session() as session:
-        rows = await session.execute(text("SELECT version_num FROM alembic_version"))
-        current = {row[0] for row in rows}
-    if current == heads:
+    if await db.is_current():
         return True, "migrations current"
-    return False, f"database at {sorted(current) or 'no revision'}, code at {sorted(heads)}"
+    return False, f"migrations pending (database at {sorted(await db.current_revisions())})"
 
 
 async def readyz(request: web.Request) -> web.Response:
