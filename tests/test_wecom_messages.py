@@ -141,6 +141,17 @@ def test_event_keys_are_stable_for_redeliveries_and_distinct_otherwise() -> None
     assert all(len(k) <= 200 for k in (a, same))
 
 
+def test_keys_fit_the_inbound_table() -> None:
+    long_id = "A" * 500
+    key = parse_message(xml("u", "text", Content="x", MsgId=long_id)).key
+    assert key.startswith("msg#") and len(key) <= 200
+    assert key != parse_message(xml("u", "text", Content="x", MsgId=long_id + "B")).key
+    event = parse_message(xml("u" * 64, "event", Event="e" * 100, EventKey="k" * 1024)).key
+    assert len(event) <= 200
+    with pytest.raises(XmlError):
+        parse_message(xml("u" * 65, "text", Content="x", MsgId="1"))
+
+
 def test_refuses_a_message_for_another_corp() -> None:
     with pytest.raises(XmlError):
         parse_message(xml("u", "text", Content="x", MsgId="1"), corp_id="wwother")

@@ -122,8 +122,11 @@ def canonical_digest(root: Element) -> str:
 def delivery_key(fields: Mapping[str, str], root: Element) -> str:
     """The unique key a delivery is recorded under: MsgId (a string!) for messages; for events,
     sender + time + event + a digest of the whole event (CreateTime alone collides, §1.8)."""
-    if fields.get("MsgType") != "event" and fields.get("MsgId"):
-        return f"msg:{fields['MsgId']}"
+    msg_id = fields.get("MsgId", "")
+    if fields.get("MsgType") != "event" and msg_id:
+        if len(msg_id) > 150:  # keys are stored in 200 characters
+            return "msg#" + hashlib.sha256(msg_id.encode()).hexdigest()
+        return f"msg:{msg_id}"
     return ":".join(
         [
             "evt",
@@ -143,6 +146,8 @@ def parse_message(plaintext: str, *, corp_id: str | None = None) -> InboundMessa
     msg_type = f.get("MsgType", "")
     if not sender or not msg_type:
         raise XmlError("message lacks FromUserName or MsgType")
+    if len(sender) > 64 or len(msg_type) > 40:  # WeCom user ids are at most 64 characters
+        raise XmlError("FromUserName or MsgType too long")
     if corp_id is not None and f.get("ToUserName") and f["ToUserName"] != corp_id:
         raise XmlError("message addressed to another corp")
     created = _int_or_none(f.get("CreateTime", ""))
