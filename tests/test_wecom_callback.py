@@ -408,3 +408,26 @@ async def test_callback_not_configured(database) -> None:  # type: ignore[no-unt
     async with TestClient(TestServer(app)) as client:
         assert (await client.post("/wecom/callback", data=b"<xml/>")).status == 503
         assert (await client.get("/healthz")).status == 200
+
+
+class BrokenDatabase:
+    """A database that cannot be reached."""
+
+    def session(self):  # type: ignore[no-untyped-def]
+        raise OSError("database is down")
+
+    async def is_current(self) -> bool:
+        raise OSError("database is down")
+
+
+async def test_unrecorded_message_is_not_acknowledged() -> None:
+    handler = Handler()
+    config = CallbackConfig(TOKEN, AES_KEY, CORP_ID, agent_id=AGENT_ID)
+    app = create_app(db=BrokenDatabase(), handler=handler, callback=config)
+    async with TestClient(TestServer(app)) as client:
+        reply = await WeComPeer().send_text(client, user="zhangsan", content="得分")
+        assert reply.status == 503  # WeCom will deliver it again
+        assert handler.seen == []
+        ready = await client.get("/readyz")
+        assert ready.status == 503
+        assert "unreachable" in (await ready.json())["database"]
