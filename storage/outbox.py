@@ -1,0 +1,131 @@
+"""The outbox: messages to send, surviving restarts, safe with several instances.
+
+A sender loop calls `claim_due()` (each row is leased to one caller by a conditional UPDATE, so
+two instances never send the same row at once), sends, then `mark_sent()` or `mark_failed()`
+(with a retry time, or None to give up). A lease that runs out (the process died mid-send) makes
+the row due again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import Database
+from storage.models import Outbox, OutboxStatus
+from storage.types import to_utc, utcnow
+
+DEFAULT_LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    recipient: str
+    payload: dict[str, Any]
+    attempts: int  # including the current one
+
+
+def enqueue(
+    session: AsyncSession,
+    recipient: str,
+    payload: dict[str, Any],
+    *,
+    not_before: datetime | None = None,
+) -> Outbox:
+    """Add a message to the session's transaction (flush or commit to get its id)."""
+    row = Outbox(
+        recipient=recipient,
+        payload=payload,
+        next_attempt_at=to_utc(not_before) if not_before else utcnow(),
+    )
+    session.add(row)
+    return row
+
+
+async def send_later(
+    db: Database, recipient: str, payload: dict[str, Any], *, not_before: datetime | None = None
+) -> int:
+    async with db.session() as session:
+        row = enqueue(session, recipient, payload, not_before=not_before)
+        await session.commit()
+        assert row.id is not None
+        return row.id
+
+
+async def claim_due(
+    db: Database,
+    *,
+    now: datetime | None = None,
+    limit: int = 50,
+    lease: timedelta = DEFAULT_LEASE,
+) -> list[OutboxItem]:
+    """Lease up to `limit` due messages to this caller, oldest first."""
+    now = to_utc(now) if now else utcnow()
+    claimed: list[OutboxItem] = []
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(Outbox)
+                .where(Outbox.status == OutboxStatus.PENDING.value, Outbox.next_attempt_at <= now)
+                .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
+                .limit(limit)
+            )
+        ).all()
+        for row in rows:
+            result = await session.exec(
+                update(Outbox)
+                .where(
+                    col(Outbox.id) == row.id,
+                    col(Outbox.status) == OutboxStatus.PENDING.value,
+                    col(Outbox.next_attempt_at) == row.next_attempt_at,
+                )
+                .values(next_attempt_at=now + lease, attempts=Outbox.attempts + 1)
+            )
+            if result.rowcount == 1:
+                assert row.id is not None
+                claimed.append(OutboxItem(row.id, row.recipient, row.payload, row.attempts + 1))
+        await session.commit()
+    return claimed
+
+
+async def mark_sent(db: Database, outbox_id: int, *, at: datetime | None = None) -> None:
+    async with db.session() as session:
+        await session.exec(
+            update(Outbox)
+            .where(col(Outbox.id) == outbox_id)
+            .values(status=OutboxStatus.SENT.value, sent_at=to_utc(at) if at else utcnow())
+        )
+        await session.commit()
+
+
+async def mark_failed(
+    db: Database, outbox_id: int, error: str, *, retry_at: datetime | None
+) -> None:
+    """Record a failed attempt: due again at `retry_at`, or given up (`failed`) when None."""
+    values: dict[str, Any] = {"last_error": error[:1000]}
+    if retry_at is None:
+        values["status"] = OutboxStatus.FAILED.value
+    else:
+        values["next_attempt_at"] = to_utc(retry_at)
+    async with db.session() as session:
+        await session.exec(update(Outbox).where(col(Outbox.id) == outbox_id).values(**values))
+        await session.commit()
+
+
+async def get_outbox(db: Database, outbox_id: int) -> Outbox | None:
+    async with db.session() as session:
+        return await session.get(Outbox, outbox_id)
+
+
+async def count_by_status(db: Database) -> dict[str, int]:
+    async with db.session() as session:
+        rows = (
+            await session.exec(select(Outbox.status, func.count()).group_by(col(Outbox.status)))
+        ).all()
+    return {status: n for status, n in rows}

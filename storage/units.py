@@ -1,0 +1,130 @@
+"""Units (districts, departments) and their members (liaisons, leaders, admins).
+
+Units and members are registry data, not ledger data: an import may change a member's name, role
+or unit (each change is audited). Nothing here scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.audit import audit
+from storage.models import Member, Role, Unit, UnitKind
+from storage.types import utcnow
+
+
+class RegistryError(ValueError):
+    """A unit or member request that cannot be applied (unknown kind, role, unit...)."""
+
+
+def _check(kind: str | None = None, role: str | None = None) -> None:
+    if kind is not None and kind not in {k.value for k in UnitKind}:
+        raise RegistryError(f"unknown unit kind {kind!r} (district, department)")
+    if role is not None and role not in {r.value for r in Role}:
+        raise RegistryError(f"unknown role {role!r} (liaison, leader, admin)")
+
+
+async def get_unit(session: AsyncSession, unit_id: int) -> Unit | None:
+    return await session.get(Unit, unit_id)
+
+
+async def get_unit_by_name(session: AsyncSession, name: str) -> Unit | None:
+    return (await session.exec(select(Unit).where(Unit.name == name))).first()
+
+
+async def list_units(session: AsyncSession, *, with_members: bool = False) -> list[Unit]:
+    """All units by name; `with_members` loads `unit.members` (otherwise touching it raises)."""
+    query = select(Unit).order_by(col(Unit.name))
+    if with_members:
+        query = query.options(selectinload(Unit.members))  # type: ignore[arg-type]
+    return list((await session.exec(query)).all())
+
+
+async def get_member(session: AsyncSession, userid: str) -> Member | None:
+    """The member with this WeCom user id, with `member.unit` loaded."""
+    query = (
+        select(Member).where(Member.userid == userid).options(selectinload(Member.unit))  # type: ignore[arg-type]
+    )
+    return (await session.exec(query)).first()
+
+
+async def list_members(session: AsyncSession, unit_id: int | None = None) -> list[Member]:
+    query = select(Member).options(selectinload(Member.unit))  # type: ignore[arg-type]
+    if unit_id is not None:
+        query = query.where(Member.unit_id == unit_id)
+    return list((await session.exec(query.order_by(col(Member.userid)))).all())
+
+
+async def upsert_unit(
+    session: AsyncSession, name: str, kind: str, scheme_id: str, *, actor: str
+) -> tuple[Unit, str]:
+    """Create or update the unit by name. Returns (unit, "created" | "updated" | "unchanged")."""
+    _check(kind=kind)
+    unit = await get_unit_by_name(session, name)
+    if unit is None:
+        unit = Unit(name=name, kind=kind, scheme_id=scheme_id)
+        session.add(unit)
+        await session.flush()
+        audit(session, actor, "unit.create", {"unit": name, "kind": kind, "scheme": scheme_id})
+        return unit, "created"
+    if (unit.kind, unit.scheme_id) == (kind, scheme_id):
+        return unit, "unchanged"
+    before = {"kind": unit.kind, "scheme": unit.scheme_id}
+    unit.kind, unit.scheme_id, unit.updated_at = kind, scheme_id, utcnow()
+    session.add(unit)
+    await session.flush()
+    audit(
+        session,
+        actor,
+        "unit.update",
+        {"unit": name, "before": before, "after": {"kind": kind, "scheme": scheme_id}},
+    )
+    return unit, "updated"
+
+
+async def upsert_member(
+    session: AsyncSession,
+    userid: str,
+    name: str,
+    role: str,
+    unit_id: int | None,
+    *,
+    actor: str,
+) -> tuple[Member, str]:
+    """Create or update the member by WeCom user id. Returns (member, "created" | "updated" |
+    "unchanged")."""
+    _check(role=role)
+    member = (await session.exec(select(Member).where(Member.userid == userid))).first()
+    after = {"name": name, "role": role, "unit_id": unit_id}
+    if member is None:
+        member = Member(userid=userid, name=name, role=role, unit_id=unit_id)
+        session.add(member)
+        await session.flush()
+        audit(session, actor, "member.create", {"userid": userid, **after})
+        return member, "created"
+    before = {"name": member.name, "role": member.role, "unit_id": member.unit_id}
+    if before == after:
+        return member, "unchanged"
+    member.name, member.role, member.unit_id, member.updated_at = name, role, unit_id, utcnow()
+    session.add(member)
+    await session.flush()
+    audit(session, actor, "member.update", {"userid": userid, "before": before, "after": after})
+    return member, "updated"
+
+
+@dataclass
+class UpsertCounts:
+    units: dict[str, int] = field(
+        default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0}
+    )
+    members: dict[str, int] = field(
+        default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0}
+    )
+
+    @property
+    def changed(self) -> bool:
+        return any(self.units[k] or self.members[k] for k in ("created", "updated"))
