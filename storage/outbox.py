@@ -77,19 +77,21 @@ async def claim_due(
                 .limit(limit)
             )
         ).all()
-        for row in rows:
+        candidates = [(r.id, r.recipient, r.payload, r.attempts, r.next_attempt_at) for r in rows]
+        for row_id, recipient, payload, attempts, due_at in candidates:
             result = await session.exec(
                 update(Outbox)
                 .where(
-                    col(Outbox.id) == row.id,
+                    col(Outbox.id) == row_id,
                     col(Outbox.status) == OutboxStatus.PENDING.value,
-                    col(Outbox.next_attempt_at) == row.next_attempt_at,
+                    col(Outbox.next_attempt_at) == due_at,
                 )
                 .values(next_attempt_at=now + lease, attempts=Outbox.attempts + 1)
+                .execution_options(synchronize_session=False)
             )
             if result.rowcount == 1:
-                assert row.id is not None
-                claimed.append(OutboxItem(row.id, row.recipient, row.payload, row.attempts + 1))
+                assert row_id is not None
+                claimed.append(OutboxItem(row_id, recipient, payload, attempts + 1))
         await session.commit()
     return claimed
 
