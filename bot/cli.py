@@ -10,6 +10,8 @@ from collections.abc import Sequence
 # Each module exposes `register(subparsers)`, adding its commands with `set_defaults(func=...)`.
 # `func(args) -> int` returns the exit code.
 COMMAND_MODULES = [
+    "bot.commands.db",
+    "bot.commands.units",
     "bot.commands.scheme",
     "bot.commands.score",
     "bot.commands.serve",

@@ -41,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="截至日期 YYYY-MM-DD（默认今天，Asia/Shanghai）；只有截止日已过的期次计为到期",
     )
     parser.add_argument("--json", action="store_true", help="以 JSON 输出得分卡")
+    add_unit_arguments(parser)
     parser.set_defaults(func=cmd_score)
 
 
@@ -80,6 +81,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         as_of = parse_as_of(args.as_of)
     except ValueError as exc:
         return _error(str(exc))
+    if getattr(args, "unit", None) is not None or getattr(args, "year", None) is not None:
+        return cmd_score_unit(args, as_of)
     if not args.scheme:
         return _error("请用 --scheme ID|FILE 指定考核方案（内置方案见 kaohe scheme list）")
     if not args.facts:
@@ -88,6 +91,62 @@ def cmd_score(args: argparse.Namespace) -> int:
         card = score_facts_file(args.scheme, args.facts, as_of)
     except FactsError as exc:
         return _error("事实文件无效", exc.errors)
+    except SchemeError as exc:
+        return _error("考核方案无效", exc.errors)
+    print_card(card, as_json=args.json)
+    return 0
+
+
+# --- scoring from the database (`--unit NAME --year YEAR`) ----------------------------------------
+
+
+def add_unit_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--unit", metavar="NAME", help="按数据库中的台账计分：单位名称（方案取自单位登记）"
+    )
+    parser.add_argument(
+        "--year", type=int, metavar="YEAR", help="与 --unit 同用：考核年度（默认截至日期所在年）"
+    )
+
+
+def score_unit(
+    url: str, unit: str, year: int, as_of: date, scheme_ref: str | None = None
+) -> ScoreCard:
+    """Score a unit's year from the ledger at `url`, with only what was known by the end of
+    `as_of`. The scheme is the unit's own unless `scheme_ref` is given. Raises LookupError (no such
+    unit) and SchemeError."""
+    import asyncio
+    from datetime import time, timedelta
+
+    from storage.db import Database
+    from storage.facts import unit_facts
+
+    known_at = datetime.combine(as_of + timedelta(days=1), time(0), TZ) - timedelta(microseconds=1)
+
+    async def load():  # type: ignore[no-untyped-def]
+        db = Database(url)
+        try:
+            return await unit_facts(db, unit, year, known_at=known_at)
+        finally:
+            await db.dispose()
+
+    found = asyncio.run(load())
+    return score(load_scheme(scheme_ref or found.scheme_id), found.facts, as_of)
+
+
+def cmd_score_unit(args: argparse.Namespace, as_of: date) -> int:
+    from bot.settings import get_settings
+
+    if args.facts:
+        return _error("--facts 与 --unit 不能同时使用")
+    if not args.unit:
+        return _error("请用 --unit NAME 指定单位（单位列表见 kaohe units list）")
+    try:
+        card = score_unit(
+            get_settings().database_url, args.unit, args.year or as_of.year, as_of, args.scheme
+        )
+    except LookupError:
+        return _error(f"没有名为 {args.unit!r} 的单位（单位列表见 kaohe units list）")
     except SchemeError as exc:
         return _error("考核方案无效", exc.errors)
     print_card(card, as_json=args.json)

@@ -1,0 +1,157 @@
+"""`kaohe units import FILE` and `kaohe units list`: the registry of units and their people.
+
+The import file is CSV (UTF-8, with or without BOM) or XLSX with the header
+`unit,kind,scheme,userid,name,role` (DESIGN.md). The whole file is checked first; any bad line is
+reported with its line number and nothing is applied. Importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from bot.settings import get_settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "units",
+        help="单位与联络员：导入、列出 (units import FILE | units list)",
+        description="单位（区、部门）与人员（联络员、领导、管理员）的登记。",
+    )
+    sub = parser.add_subparsers(dest="units_command", metavar="SUBCOMMAND")
+    parser.set_defaults(func=lambda args: _usage(parser))
+    p_import = sub.add_parser(
+        "import",
+        help="从 CSV/XLSX 导入单位与人员（可重复导入）",
+        description=(
+            "导入单位与人员。文件为 CSV（UTF-8，可带 BOM）或 XLSX，表头 "
+            "unit,kind,scheme,userid,name,role；kind 为 district/department（区/部门），"
+            "role 为 liaison/leader/admin。有任何错误行则逐行报告，且不导入任何内容。"
+        ),
+    )
+    p_import.add_argument("file", metavar="FILE", help="CSV 或 XLSX 文件")
+    p_import.add_argument("--dry-run", action="store_true", help="只检查文件，不写入数据库")
+    p_import.add_argument("--actor", default="cli", help="记入审计日志的操作人（默认 cli）")
+    p_import.set_defaults(func=cmd_import)
+    p_list = sub.add_parser(
+        "list", help="列出单位及其人员", description="列出所有单位、考核方案及其人员。"
+    )
+    p_list.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p_list.set_defaults(func=cmd_list)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _error(message: str, lines: list[str] | None = None) -> int:
+    print(f"错误：{message}", file=sys.stderr)
+    for line in lines or []:
+        print(f"  {line}", file=sys.stderr)
+    return 1
+
+
+NOT_MIGRATED = "数据库尚未迁移到最新版本，请先运行 kaohe db upgrade"
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from scoring import builtin_scheme_ids
+    from storage.db import Database
+    from storage.units_import import UnitsFileError, apply_units, parse_units_file
+
+    try:
+        rows = parse_units_file(args.file, builtin_scheme_ids())
+    except UnitsFileError as exc:
+        return _error(f"导入文件有误，未导入任何内容（{len(exc.errors)} 处）", exc.errors)
+    if args.dry_run:
+        units = {r.unit for r in rows}
+        print(f"文件无误：{len(units)} 个单位，{len(rows)} 人（未写入数据库）")
+        return 0
+
+    async def run() -> Any:
+        db = Database(get_settings().database_url)
+        try:
+            if not await db.is_current():
+                return None
+            return await apply_units(db, rows, actor=args.actor)
+        finally:
+            await db.dispose()
+
+    counts = asyncio.run(run())
+    if counts is None:
+        return _error(NOT_MIGRATED)
+    u, m = counts.units, counts.members
+    print(
+        f"导入完成：单位 新增 {u['created']}、更新 {u['updated']}、未变 {u['unchanged']}；"
+        f"人员 新增 {m['created']}、更新 {m['updated']}、未变 {m['unchanged']}"
+    )
+    return 0
+
+
+KIND_LABEL = {"district": "区", "department": "部门"}
+ROLE_LABEL = {"liaison": "联络员", "leader": "领导", "admin": "管理员"}
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from storage.db import Database
+    from storage.units import list_members, list_units
+
+    async def run() -> list[dict[str, Any]] | None:
+        db = Database(get_settings().database_url)
+        try:
+            if not await db.is_current():
+                return None
+            async with db.session() as s:
+                units = await list_units(s, with_members=True)
+                loose = [m for m in await list_members(s) if m.unit_id is None]
+            out = [
+                {
+                    "unit": u.name,
+                    "kind": u.kind,
+                    "scheme": u.scheme_id,
+                    "members": [
+                        {"userid": m.userid, "name": m.name, "role": m.role}
+                        for m in sorted(u.members, key=lambda m: m.userid)
+                    ],
+                }
+                for u in units
+            ]
+            if loose:
+                out.append(
+                    {
+                        "unit": None,
+                        "kind": None,
+                        "scheme": None,
+                        "members": [
+                            {"userid": m.userid, "name": m.name, "role": m.role} for m in loose
+                        ],
+                    }
+                )
+            return out
+        finally:
+            await db.dispose()
+
+    units = asyncio.run(run())
+    if units is None:
+        return _error(NOT_MIGRATED)
+    if args.json:
+        print(json.dumps(units, ensure_ascii=False, indent=2))
+        return 0
+    if not units:
+        print("尚无单位（用 kaohe units import FILE 导入）")
+        return 0
+    for u in units:
+        if u["unit"] is None:
+            print("（未归属单位）")
+        else:
+            print(f"{u['unit']}  {KIND_LABEL.get(u['kind'], u['kind'])}  {u['scheme']}")
+        for m in u["members"]:
+            print(f"  {m['userid']}  {m['name']}  {ROLE_LABEL.get(m['role'], m['role'])}")
+    n_members = sum(len(u["members"]) for u in units)
+    print(f"共 {sum(1 for u in units if u['unit'])} 个单位，{n_members} 人")
+    return 0
