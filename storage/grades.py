@@ -1,0 +1,121 @@
+"""Final grades: the assessment office confirms or changes a unit's suggested grade, with a reason.
+
+Append-only like the ledger: every confirmation or change is a new `final_grade` row with who,
+when and why; the latest row (by `at`, then id) of a unit's year is its final grade. Nothing is
+ever updated or deleted, so the history of a grade can be shown line by line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.audit import audit
+from storage.models import Unit
+from storage.types import UTCDateTime, to_utc, utcnow
+
+GRADES = ("优秀", "良好", "合格", "不合格")
+
+
+class GradeError(ValueError):
+    """A grade that cannot be recorded (unknown grade, no reason, no such unit)."""
+
+
+class FinalGrade(SQLModel, table=True):
+    """One confirmation or change of a unit's grade for a year (latest wins)."""
+
+    __tablename__ = "final_grade"
+    __table_args__ = (Index(None, "unit_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    year: int
+    grade: str = Field(max_length=10)  # one of GRADES
+    actor: str = Field(max_length=64)
+    reason: str = Field(max_length=500)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+@dataclass(frozen=True)
+class GradeView:
+    """A final grade as the tally shows it."""
+
+    unit_id: int
+    year: int
+    grade: str
+    actor: str
+    reason: str
+    at: datetime
+
+
+def _view(row: FinalGrade) -> GradeView:
+    assert row.id is not None
+    return GradeView(row.unit_id, row.year, row.grade, row.actor, row.reason, row.at)
+
+
+async def set_final_grade(
+    session: AsyncSession,
+    *,
+    unit_id: int,
+    year: int,
+    grade: str,
+    actor: str,
+    reason: str,
+    at: datetime | None = None,
+) -> FinalGrade:
+    """Record `grade` as the unit's final grade for `year` (a new row; the caller commits).
+    A reason is required, also for confirming the suggested grade as it is."""
+    grade = grade.strip()
+    if grade not in GRADES:
+        raise GradeError(f"等次应为 {'、'.join(GRADES)} 之一，实际为 {grade!r}")
+    if not reason.strip():
+        raise GradeError("确认或调整等次须写明理由")
+    if not actor.strip():
+        raise GradeError("须注明操作人")
+    if await session.get(Unit, unit_id) is None:
+        raise GradeError(f"no unit with id {unit_id}")
+    row = FinalGrade(
+        unit_id=unit_id,
+        year=year,
+        grade=grade,
+        actor=actor.strip(),
+        reason=reason.strip(),
+        at=to_utc(at) if at is not None else utcnow(),
+    )
+    session.add(row)
+    await session.flush()
+    audit(
+        session,
+        row.actor,
+        "grade.final",
+        {"final_grade": row.id, "unit_id": unit_id, "year": year, "grade": grade, "reason": reason},
+    )
+    return row
+
+
+async def final_grades(session: AsyncSession, year: int) -> dict[int, GradeView]:
+    """The final grade of every unit that has one for `year`: unit id → latest row."""
+    rows = (
+        await session.exec(
+            select(FinalGrade)
+            .where(FinalGrade.year == year)
+            .order_by(col(FinalGrade.at), col(FinalGrade.id))
+        )
+    ).all()
+    return {row.unit_id: _view(row) for row in rows}  # later rows overwrite earlier ones
+
+
+async def grade_history(session: AsyncSession, unit_id: int, year: int) -> list[GradeView]:
+    """Every grade row of a unit's year, oldest first (the last one is in force)."""
+    rows = (
+        await session.exec(
+            select(FinalGrade)
+            .where(FinalGrade.unit_id == unit_id, FinalGrade.year == year)
+            .order_by(col(FinalGrade.at), col(FinalGrade.id))
+        )
+    ).all()
+    return [_view(row) for row in rows]
