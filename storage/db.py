@@ -18,13 +18,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+MIGRATION_LOCK = 0x6B616F6865  # "kaohe": the PostgreSQL advisory lock held while migrating
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -99,6 +100,14 @@ class Database:
         """Apply the Alembic migrations up to `revision` (default: head)."""
         cfg = alembic_config(self.url)
         async with self.engine.begin() as conn:
+            # One migrator at a time, all or nothing: several instances may start together.
+            if self.dialect == "postgresql":
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
+            elif self.dialect == "sqlite":
+                # the driver would run DDL outside any transaction; take the write lock now
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
             await conn.run_sync(_upgrade, cfg, revision)
 
     async def current_revisions(self) -> set[str]:

@@ -85,3 +85,27 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (root / "migrations" / "script.py.mako").is_file()
     assert list((root / "migrations" / "versions").glob("*.py"))
     assert "import sqlmodel" in (root / "migrations" / "script.py.mako").read_text()
+
+
+async def test_concurrent_upgrades_from_empty(database: Database) -> None:
+    """Several instances starting at once: one migrates, the others wait and find it done."""
+    import asyncio
+
+    from alembic import command
+
+    def down(connection):  # type: ignore[no-untyped-def]
+        cfg = alembic_config(database.url)
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "base")
+
+    async with database.engine.begin() as conn:
+        await conn.run_sync(down)
+    others = [Database(database.url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(db.upgrade() for db in others))
+    finally:
+        for db in others:
+            await db.dispose()
+    assert await database.is_current()
+    async with database.engine.connect() as conn:
+        assert await conn.run_sync(_diff) == []
