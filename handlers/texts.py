@@ -124,3 +124,9 @@ def fmt_points(value: object) -> str:
     """Points with at most two decimals, no trailing zeros: 6, 6.5, 3.92."""
     text = f"{float(str(value)):.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+ADMIN_USE_UNIT = (
+    "您是管理员，未绑定单位。查询某单位请发送「得分 单位名」，发送「帮助」查看管理员命令。"
+)
+NO_UNIT = "您的账号尚未绑定单位，暂时无法报送或查询。请联系市创模办登记所在单位。"

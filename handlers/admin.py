@@ -1,0 +1,325 @@
+"""Admin intents: tasks, reviews, score entries, any unit's score, the tally, notices.
+
+Each action is a ledger row written with the admin as actor and the reason given; the ledger also
+writes the audit row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from handlers import texts
+from handlers.context import Ctx, scheme_of
+from handlers.intents import Intent, parse_date, parse_month
+from handlers.liaison import parse_ref
+from handlers.lookup import info_quota, month_of, resolve_rule
+from handlers.router import ADMIN, Router
+from handlers.scoretext import fit, score_text, unit_card
+from handlers.texts import fmt_date, fmt_points
+from scoring.facts import EntryKind
+from scoring.model import Deduction, Discretionary
+from storage import ledger
+from storage.audit import audit
+from storage.facts import build_all_facts
+from storage.ledger import list_submissions, list_tasks
+from storage.models import Unit
+from storage.units import get_unit_by_name, list_members, list_units
+
+router = Router()
+
+ALL_UNITS = {"全部", "所有", "全部单位", "all"}
+
+# verb → (entry kind, rule kinds it may name, fixed value)
+VERBS: dict[str, tuple[EntryKind, tuple[str, ...], Decimal | None]] = {
+    "打分": (EntryKind.POINTS, ("discretionary",), None),
+    "评分": (EntryKind.POINTS, ("discretionary",), None),
+    "扣分": (EntryKind.DEDUCTION, ("deduction",), None),
+    "加分": (EntryKind.BONUS, ("per_unit",), None),
+    "比率": (EntryKind.RATE, ("ratio", "threshold", "stepped_rate"), None),
+    "达标率": (EntryKind.RATE, ("ratio", "threshold", "stepped_rate"), None),
+    "确认完成": (EntryKind.CONFIRMATION, ("award", "gate", "checklist"), Decimal(1)),
+    "确认未完成": (EntryKind.CONFIRMATION, ("award", "gate", "checklist"), Decimal(0)),
+}
+
+
+async def _unit(ctx: Ctx, name: str) -> Unit | str:
+    """The unit named `name`, or the reply saying which units exist."""
+    async with ctx.db.session() as session:
+        unit = await get_unit_by_name(session, name)
+        if unit is not None:
+            return unit
+        known = "、".join(u.name for u in await list_units(session)) or "（尚无单位）"
+    return texts.UNIT_UNKNOWN.format(unit=name, known=known)
+
+
+async def _liaisons(ctx: Ctx, unit_id: int | None = None) -> list[str]:
+    async with ctx.db.session() as session:
+        members = await list_members(session, unit_id)
+    return [m.userid for m in members if m.role in ("liaison", "leader")]
+
+
+@router.intent("assign_task", roles=ADMIN)
+async def assign_task(ctx: Ctx, intent: Intent) -> str:
+    due = parse_date(intent.args["due"], ctx.today)
+    if due is None:
+        return texts.DATE_BAD.format(text=intent.args["due"])
+    title = intent.args["title"]
+    names = intent.args["units"]
+    async with ctx.db.session() as session:
+        if names in ALL_UNITS:
+            units = await list_units(session)
+        else:
+            units = []
+            for name in filter(None, re.split(r"[,;、]", names)):
+                unit = await get_unit_by_name(session, name.strip())
+                if unit is None:
+                    known = "、".join(u.name for u in await list_units(session))
+                    return texts.UNIT_UNKNOWN.format(unit=name, known=known)
+                units.append(unit)
+        if not units:
+            return texts.UNIT_UNKNOWN.format(unit=names, known="（尚无单位）")
+        code: str | None = None
+        for unit in units:
+            assert unit.id is not None
+            task = await ledger.add_task(
+                session,
+                unit_id=unit.id,
+                kind="feedback",
+                due=due,
+                actor=ctx.sender.userid,
+                title=title,
+                code=code,
+            )
+            code = code or ledger.task_ref(task)
+        await session.commit()
+    assert code is not None
+    notice = texts.TASK_NOTICE.format(task=code, title=title, due=fmt_date(due))
+    for unit in units:
+        for userid in await _liaisons(ctx, unit.id):
+            await ctx.tell(userid, notice)
+    return texts.TASK_ASSIGNED.format(count=len(units), ids=code, title=title, due=fmt_date(due))
+
+
+@router.intent("missing", roles=ADMIN)
+async def missing(ctx: Ctx, intent: Intent) -> str:
+    text = intent.args.get("period")
+    period = parse_month(text, ctx.year) if text else month_of(ctx.today)
+    if period is None:
+        return texts.PERIOD_BAD.format(text=text)
+    month = int(period[5:])
+    lines: list[str] = []
+    quota_n = 4
+    async with ctx.db.session() as session:
+        for unit in await list_units(session):
+            quota = info_quota(scheme_of(unit.scheme_id))
+            if quota is None or unit.id is None:
+                continue
+            quota_n = quota.per_period
+            views = await list_submissions(
+                session, unit.id, int(period[:4]), target=quota.rule.target, period=period
+            )
+            n = sum(v.status.value in ("submitted", "accepted") for v in views)
+            if n < quota.per_period:
+                lines.append(f"· {unit.name}：{n}/{quota.per_period} 篇")
+    if not lines:
+        return texts.MISSING_NONE.format(month=month)
+    return fit("\n".join([texts.MISSING_HEADER.format(month=month, quota=quota_n), *lines]))
+
+
+async def _review(ctx: Ctx, intent: Intent, *, accepted: bool) -> str:
+    ref = intent.args["ref"]
+    reason = intent.args.get("reason", "")
+    if not accepted and not reason:
+        return texts.REASON_NEEDED.format(example=f"退回 {ref} 内容与创模工作无关")
+    sub_id = parse_ref(ref)
+    async with ctx.db.session() as session:
+        view = await ledger.get_submission(session, sub_id) if sub_id is not None else None
+        if view is None:
+            return texts.REVIEW_UNKNOWN.format(ref=ref)
+        await ledger.review_submission(
+            session,
+            view.submission.id or 0,
+            accepted=accepted,
+            actor=ctx.sender.userid,
+            reason=reason,
+            at=ctx.now,
+        )
+        unit = await session.get(Unit, view.submission.unit_id)
+        await session.commit()
+    sub = view.submission
+    if accepted:
+        notice = texts.REVIEW_NOTICE_ACCEPTED.format(title=sub.title, ref=view.ref)
+    else:
+        notice = texts.REVIEW_NOTICE_REJECTED.format(title=sub.title, ref=view.ref, reason=reason)
+    await ctx.tell(sub.sender, notice)
+    status = texts.STATUS_NAMES["accepted" if accepted else "rejected"]
+    return texts.REVIEW_DONE.format(
+        ref=view.ref, unit=unit.name if unit else "", title=sub.title, status=status
+    )
+
+
+@router.intent("accept", roles=ADMIN)
+async def accept(ctx: Ctx, intent: Intent) -> str:
+    return await _review(ctx, intent, accepted=True)
+
+
+@router.intent("reject", roles=ADMIN)
+async def reject(ctx: Ctx, intent: Intent) -> str:
+    return await _review(ctx, intent, accepted=False)
+
+
+def _entry_value(verb: str, raw: str | None, rule_params: object) -> Decimal | str:
+    """The value to record, or the reason it is not acceptable."""
+    kind, _, fixed = VERBS[verb]
+    if fixed is not None:
+        return fixed
+    if raw is None:
+        if isinstance(rule_params, Deduction) and rule_params.amount is not None:
+            return Decimal(rule_params.amount.numerator) / Decimal(rule_params.amount.denominator)
+        return "请写明分值"
+    try:
+        value = Decimal(raw.rstrip("%")) / (100 if raw.endswith("%") else 1)
+    except InvalidOperation:
+        return "不是数字"
+    if value < 0:
+        return "不能为负数"
+    if (
+        kind == EntryKind.POINTS
+        and isinstance(rule_params, Discretionary)
+        and value > rule_params.max
+    ):
+        return f"超过该项最高分 {fmt_points(rule_params.max)}"
+    if kind == EntryKind.DEDUCTION and isinstance(rule_params, Deduction):
+        if rule_params.range is not None and not (
+            rule_params.range[0] <= value <= rule_params.range[1]
+        ):
+            lo, hi = (fmt_points(x) for x in rule_params.range)
+            return f"该项每次扣 {lo}–{hi} 分"
+        if value == 0:
+            return "扣分应大于 0"
+    if kind == EntryKind.RATE and value > 10:
+        return "比率请写成 0.85 或 85%"
+    return value
+
+
+@router.intent("admin_entry", roles=ADMIN)
+async def admin_entry(ctx: Ctx, intent: Intent) -> str:
+    verb, rule_ref = intent.args["verb"], intent.args["rule"]
+    reason = intent.args.get("reason", "")
+    unit = await _unit(ctx, intent.args["unit"])
+    if isinstance(unit, str):
+        return unit
+    if not reason:
+        return texts.REASON_NEEDED.format(example=f"{verb} {unit.name} {rule_ref} 1 理由")
+    kind, accepts, _ = VERBS[verb]
+    scheme = scheme_of(unit.scheme_id)
+    rule = resolve_rule(scheme, rule_ref, accepts)
+    if rule is None:
+        return texts.RULE_UNKNOWN.format(unit=unit.name, rule=rule_ref)
+    value = _entry_value(verb, intent.args.get("value"), rule.params)
+    if isinstance(value, str):
+        return texts.VALUE_BAD.format(value=intent.args.get("value", ""), why=value)
+    assert unit.id is not None
+    async with ctx.db.session() as session:
+        await ledger.add_entry(
+            session,
+            unit_id=unit.id,
+            year=ctx.year,
+            kind=kind,
+            rule=rule.id,
+            actor=ctx.sender.userid,
+            value=value,
+            reason=reason,
+            at=ctx.now,
+        )
+        await session.commit()
+    card = await unit_card(ctx.db, unit.id, unit.scheme_id, ctx.year, ctx.today)
+    return texts.ENTRY_DONE.format(
+        unit=unit.name,
+        verb=verb,
+        rule=rule.id,
+        value=fmt_points(value) if kind != EntryKind.CONFIRMATION else "",
+        reason=reason,
+        base=fmt_points(card.base_total),
+        bonus=fmt_points(card.bonus),
+    )
+
+
+@router.intent("complete_task", roles=ADMIN)
+async def complete_task(ctx: Ctx, intent: Intent) -> str:
+    unit = await _unit(ctx, intent.args["unit"])
+    if isinstance(unit, str):
+        return unit
+    reason = intent.args.get("reason", "")
+    if not reason:
+        return texts.REASON_NEEDED.format(
+            example=f"任务完成 {unit.name} {intent.args['task']} 已验收"
+        )
+    wanted = intent.args["task"].upper()
+    wanted = f"K{wanted}" if wanted.isdigit() else wanted
+    assert unit.id is not None
+    async with ctx.db.session() as session:
+        found = None
+        for year in (ctx.year, ctx.year - 1):
+            found = found or next(
+                (v for v in await list_tasks(session, unit.id, year) if v.ref.upper() == wanted),
+                None,
+            )
+        if found is None:
+            return texts.TASK_UNKNOWN.format(task=intent.args["task"])
+        await ledger.complete_task(
+            session, found.task.id or 0, actor=ctx.sender.userid, reason=reason, at=ctx.now
+        )
+        await session.commit()
+    return texts.TASK_COMPLETED.format(
+        unit=unit.name, task=found.ref, title=found.task.title, reason=reason
+    )
+
+
+@router.intent("unit_score", roles=ADMIN)
+async def unit_score(ctx: Ctx, intent: Intent) -> str:
+    unit = await _unit(ctx, intent.args["unit"])
+    if isinstance(unit, str):
+        return unit
+    assert unit.id is not None
+    card = await unit_card(ctx.db, unit.id, unit.scheme_id, ctx.year, ctx.today)
+    return score_text(card)
+
+
+@router.intent("tally", roles=ADMIN)
+async def tally(ctx: Ctx, intent: Intent) -> str:
+    from scoring import score
+
+    year = int(intent.args.get("year") or ctx.year)
+    async with ctx.db.session() as session:
+        all_facts = await build_all_facts(session, year)
+    rows = []
+    for uf in all_facts:
+        card = score(scheme_of(uf.scheme_id), uf.facts, ctx.today)
+        grade = card.grade.level if card.grade else "—"
+        rows.append((card.total, uf.unit.name, card.base_total, card.bonus, grade))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    lines = [texts.TALLY_HEADER.format(year=year, today=fmt_date(ctx.today))]
+    for rank, (total, name, base, bonus, grade) in enumerate(rows, 1):
+        lines.append(
+            f"{rank}. {name}：合计 {fmt_points(total)}（基本分 {fmt_points(base)}，"
+            f"加分 {fmt_points(bonus)}）{grade}"
+        )
+    if not rows:
+        lines.append("尚无单位。")
+    return fit("\n".join(lines))
+
+
+@router.intent("broadcast", roles=ADMIN)
+async def broadcast(ctx: Ctx, intent: Intent) -> str:
+    body = intent.args["body"]
+    userids = await _liaisons(ctx)
+    async with ctx.db.session() as session:
+        audit(
+            session, ctx.sender.userid, "broadcast", {"text": body, "to": len(userids)}, at=ctx.now
+        )
+        await session.commit()
+    for userid in userids:
+        await ctx.tell(userid, texts.BROADCAST_PREFIX + body)
+    return texts.BROADCAST_DONE.format(count=len(userids))

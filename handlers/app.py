@@ -1,0 +1,136 @@
+"""The chat handler: one inbound message → who sent it → one intent → one reply.
+
+`make_handler(db=..., channel=..., settings=...)` is what `kaohe serve` and `kaohe chat` load. The
+flow: resolve the sender (unknown senders get a polite registration hint and nothing is logged),
+expire a quiet conversation, turn the message into an intent (text, menu click, or media inside a
+conversation), check the route's declared roles, run it, and fit the reply to WeCom's limits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from handlers import admin, conversation, liaison, texts
+from handlers.channel import Channel
+from handlers.context import ChatDeps, Ctx, Sender, system_clock
+from handlers.intents import MENU_KEYS, Intent, parse
+from handlers.router import ADMIN, LIAISON, MEMBERS, Router
+from handlers.scoretext import fit
+from handlers.types import InboundMessage, Reply, TextReply
+from storage.conversation import get_state
+from storage.db import Database
+from storage.units import get_member
+
+log = logging.getLogger(__name__)
+
+router = Router()
+router.include(liaison.router)
+router.include(conversation.router)
+router.include(admin.router)
+
+
+@router.intent("help", roles=MEMBERS)
+async def help_(ctx: Ctx, intent: Intent) -> str:
+    if ctx.sender.is_admin:
+        return texts.HELP_ADMIN
+    return texts.HELP_LIAISON
+
+
+async def resolve_sender(deps: ChatDeps, userid: str) -> Sender:
+    async with deps.db.session() as session:
+        member = await get_member(session, userid)
+    if member is None:
+        role = "admin" if userid in deps.admins else "unknown"
+        return Sender(userid, userid, role)
+    role = "admin" if userid in deps.admins else member.role
+    unit = member.unit
+    return Sender(
+        userid,
+        member.name,
+        role,
+        unit_id=unit.id if unit else None,
+        unit_name=unit.name if unit else None,
+        scheme_id=unit.scheme_id if unit else None,
+    )
+
+
+def _intent_of(ctx: Ctx) -> Intent | str | None:
+    """The intent of the message; a str is a direct reply; None means stay silent."""
+    msg = ctx.msg
+    if msg.is_event:
+        if msg.event in ("click", "template_card_event") and msg.event_key in MENU_KEYS:
+            return Intent(MENU_KEYS[msg.event_key])
+        return None  # enter_agent and the like: nothing to say
+    if msg.msg_type in conversation.MEDIA_NAMES:
+        return Intent("_media")
+    if msg.msg_type == "link" and msg.link is not None:
+        return Intent("_text", {"body": f"{msg.link.title}\n{msg.link.url}"})
+    if msg.msg_type != "text":
+        return texts.UNKNOWN
+    intent = parse(msg.content)
+    if conversation.in_info_flow(ctx) and intent.name in ("unknown", "submit_info"):
+        return Intent("_text", {"body": intent.args.get("body", intent.text)})
+    return intent
+
+
+def _refusal(sender: Sender, roles: frozenset[str]) -> str:
+    if roles <= ADMIN:
+        return texts.NOT_ADMIN
+    if sender.is_admin and roles <= LIAISON:
+        return texts.ADMIN_USE_UNIT
+    return texts.NOT_ADMIN
+
+
+async def _dispatch(ctx: Ctx, intent: Intent) -> str:
+    if intent.name == "_media":
+        if conversation.in_info_flow(ctx) and ctx.sender.role in LIAISON:
+            return await conversation.add_media(ctx)
+        what = conversation.MEDIA_NAMES.get(ctx.msg.msg_type, "附件")
+        return texts.MEDIA_OUTSIDE_CONVERSATION.format(what=what)
+    if intent.name == "_text":
+        return await conversation.add_text(ctx, intent.args["body"])
+    route = router.route(intent.name)
+    if route is None:
+        return texts.UNKNOWN
+    if ctx.sender.role not in route.roles:
+        return _refusal(ctx.sender, route.roles)
+    if route.roles <= LIAISON and ctx.sender.unit_id is None:
+        return texts.NO_UNIT
+    return await route.func(ctx, intent)
+
+
+class ChatHandler:
+    """Callable handler for the channels: `await handler(msg) -> Reply | None`."""
+
+    def __init__(self, deps: ChatDeps) -> None:
+        self.deps = deps
+
+    async def __call__(self, msg: InboundMessage) -> Reply | None:
+        deps = self.deps
+        sender = await resolve_sender(deps, msg.sender)
+        if sender.role == "unknown":
+            return None if msg.is_event else TextReply(texts.UNREGISTERED)
+        now: datetime = deps.clock()
+        ctx = Ctx(deps, sender, msg, now, await get_state(deps.db, sender.userid))
+        await conversation.expire_if_quiet(ctx)
+        intent = _intent_of(ctx)
+        if intent is None:
+            return None
+        reply = intent if isinstance(intent, str) else await _dispatch(ctx, intent)
+        return TextReply(fit("\n\n".join([*ctx.notices, reply])))
+
+
+def make_handler(
+    *,
+    db: Database,
+    channel: Channel | None = None,
+    settings: Any = None,
+    clock: Callable[[], datetime] = system_clock,
+    **options: Any,
+) -> ChatHandler:
+    """The factory `kaohe serve` loads (`handlers.app:make_handler`)."""
+    admins = frozenset(getattr(settings, "admins", ()) or ())
+    return ChatHandler(ChatDeps(db=db, channel=channel, clock=clock, admins=admins, **options))

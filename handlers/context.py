@@ -1,0 +1,97 @@
+"""What an intent function gets: the dependencies, who is asking, and when.
+
+`now` comes from the injectable clock (tests run a whole year in seconds); everything is in
+Asia/Shanghai for people and aware UTC in storage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+from handlers.channel import Channel
+from handlers.types import InboundMessage
+from scoring import load_scheme
+from scoring.model import Scheme
+from scoring.periods import TZ
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ChatDeps:
+    """Long-lived parts shared by every message."""
+
+    db: Database
+    channel: Channel | None = None
+    clock: Clock = system_clock
+    admins: frozenset[str] = frozenset()
+    conversation_ttl: timedelta = timedelta(minutes=30)
+    work_dir: str = "out"  # where exported files (tally workbooks, charts) are written
+    dashboard: Any = None  # optional: (userid, now) -> signed dashboard URL
+
+
+@dataclass(frozen=True)
+class Sender:
+    userid: str
+    name: str
+    role: str  # liaison | leader | admin | unknown
+    unit_id: int | None = None
+    unit_name: str | None = None
+    scheme_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass
+class Ctx:
+    deps: ChatDeps
+    sender: Sender
+    msg: InboundMessage
+    now: datetime  # aware
+    state: dict[str, Any] | None = None
+    notices: list[str] = field(default_factory=list)  # said before the reply (e.g. expiry)
+
+    @property
+    def db(self) -> Database:
+        return self.deps.db
+
+    @cached_property
+    def today(self) -> date:
+        return self.now.astimezone(TZ).date()
+
+    @property
+    def year(self) -> int:
+        return self.today.year
+
+    @cached_property
+    def scheme(self) -> Scheme:
+        assert self.sender.scheme_id is not None
+        return scheme_of(self.sender.scheme_id)
+
+    async def tell(self, userid: str, text: str) -> None:
+        """Best-effort notice to another user (the reply to the sender is the return value)."""
+        if self.deps.channel is None or not userid:
+            log.info("no channel: notice to %s not sent", userid)
+            return
+        try:
+            await self.deps.channel.send_text(userid, text)
+        except Exception:
+            log.exception("notice to %s failed", userid)
+
+
+def scheme_of(scheme_id: str) -> Scheme:
+    return load_scheme(scheme_id)

@@ -1,0 +1,356 @@
+"""Liaison intents: report 政务信息, feedback, reports and evidence; ask score, progress, records.
+
+Every function acts for the sender's own unit only (the router admits liaisons and leaders, and
+the unit comes from the sender, never from the message), so no reply can show another unit's data.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from handlers import texts
+from handlers.context import Ctx
+from handlers.intents import Intent, parse_month, parse_quarter, split_title
+from handlers.lookup import (
+    REPORT_PERIODS,
+    info_quota,
+    month_of,
+    on_time_target,
+    previous_period,
+    report_deadline,
+    report_rules,
+)
+from handlers.router import LIAISON, Router
+from handlers.scoretext import fit, score_text, unit_card
+from handlers.texts import fmt_date
+from scoring.periods import local_date, period_label
+from storage import ledger
+from storage.ledger import SubmissionView, list_submissions, list_tasks, submission_ref
+from storage.models import Task
+
+router = Router()
+
+
+def _unit_id(ctx: Ctx) -> int:
+    assert ctx.sender.unit_id is not None
+    return ctx.sender.unit_id
+
+
+def _timing(ctx: Ctx, deadline: date) -> str:
+    if ctx.today <= deadline:
+        return texts.ON_TIME.format(deadline=fmt_date(deadline))
+    return texts.LATE.format(deadline=fmt_date(deadline))
+
+
+async def log_info(
+    ctx: Ctx, title: str, body: str, attachments: list[dict[str, Any]] | None = None
+) -> str:
+    """Log one 政务信息 item against this month's quota and say how many are still owed."""
+    quota = info_quota(ctx.scheme)
+    if quota is None:
+        return texts.REPORT_NOT_IN_SCHEME.format(report="政务信息")
+    period = month_of(ctx.today)
+    async with ctx.db.session() as session:
+        row = await ledger.add_submission(
+            session,
+            unit_id=_unit_id(ctx),
+            target=quota.rule.target,
+            submitted_at=ctx.now,
+            sender=ctx.sender.userid,
+            period=period,
+            kind="info",
+            title=title,
+            text=body,
+            attachments=attachments or [],
+            source_key=ctx.msg.key,
+        )
+        await session.commit()
+        views = await list_submissions(
+            session, _unit_id(ctx), int(period[:4]), target=quota.rule.target, period=period
+        )
+    counted = [v for v in views if v.status.value in ("submitted", "accepted")]
+    n = len(counted)
+    left = quota.per_period - n
+    remaining = (
+        texts.INFO_REMAINING.format(left=left)
+        if left > 0
+        else texts.INFO_DONE.format(quota=quota.per_period)
+    )
+    assert row.id is not None
+    return texts.INFO_LOGGED.format(
+        month=ctx.today.month,
+        n=n,
+        ref=submission_ref(row.id),
+        target=quota.rule.target,
+        title=title,
+        remaining=remaining,
+        deadline=fmt_date(quota.deadline(period)),
+    )
+
+
+@router.intent("submit_info", roles=LIAISON)
+async def submit_info(ctx: Ctx, intent: Intent) -> str:
+    title, body = split_title(intent.args["body"])
+    return await log_info(ctx, title, body)
+
+
+async def _find_task(ctx: Ctx, ref: str) -> ledger.TaskView | None:
+    wanted = ref.upper()
+    if wanted.isdigit():
+        wanted = f"K{wanted}"
+    async with ctx.db.session() as session:
+        for year in (ctx.year, ctx.year - 1):
+            for view in await list_tasks(session, _unit_id(ctx), year):
+                if view.ref.upper() == wanted:
+                    return view
+    return None
+
+
+@router.intent("feedback", roles=LIAISON)
+async def feedback(ctx: Ctx, intent: Intent) -> str:
+    body = intent.args.get("body", "")
+    if not body:
+        return texts.BODY_NEEDED.format(
+            example=f"反馈 {intent.args['task']} 已完成排查，共整改 3 处"
+        )
+    view = await _find_task(ctx, intent.args["task"])
+    if view is None:
+        return texts.TASK_UNKNOWN.format(task=intent.args["task"])
+    task = view.task
+    target = task.target or on_time_target(ctx.scheme, task.kind) or task.kind
+    async with ctx.db.session() as session:
+        row = await ledger.add_submission(
+            session,
+            unit_id=_unit_id(ctx),
+            target=target,
+            submitted_at=ctx.now,
+            sender=ctx.sender.userid,
+            year=task.year,
+            kind="feedback",
+            title=f"{view.ref} {task.title}"[:500],
+            text=body,
+            task_id=task.id,
+            source_key=ctx.msg.key,
+        )
+        await session.commit()
+    assert row.id is not None
+    return texts.FEEDBACK_LOGGED.format(
+        task=view.ref, title=task.title, ref=submission_ref(row.id), timing=_timing(ctx, task.due)
+    )
+
+
+_TARGET_TOKEN = re.compile(r"^(?P<target>[A-Za-z]+\d+[a-z]?)\b\s*")
+
+
+def _report_period(report: str, text: str, today: date) -> tuple[str, str]:
+    """(period, rest of the text): a leading month / quarter / year, else the period just ended."""
+    first, _, rest = text.partition(" ")
+    kind = REPORT_PERIODS.get(report, "yearly")
+    if first:
+        if kind == "monthly" and (period := parse_month(first, today.year)):
+            return period, rest
+        if kind == "quarterly" and (period := parse_quarter(first, today.year)):
+            return period, rest
+        if kind == "yearly" and re.fullmatch(r"\d{4}年?(度)?", first):
+            return first[:4], rest
+    return previous_period(kind, today), text
+
+
+@router.intent("report", roles=LIAISON)
+async def report(ctx: Ctx, intent: Intent) -> str:
+    name = intent.args["report"]
+    text = intent.args.get("body", "")
+    rules = report_rules(ctx.scheme, name)
+    if not rules:
+        return texts.REPORT_NOT_IN_SCHEME.format(report=name)
+    match = _TARGET_TOKEN.match(text)
+    if match and len(rules) > 1:
+        chosen = [r for r in rules if r.target.upper() == match["target"].upper()]
+        if chosen:
+            rules, text = chosen, text[match.end() :]
+    rule = rules[0]
+    period, text = _report_period(name, text, ctx.today)
+    deadline = report_deadline(rule, period)
+    async with ctx.db.session() as session:
+        row = await ledger.add_submission(
+            session,
+            unit_id=_unit_id(ctx),
+            target=rule.target,
+            submitted_at=ctx.now,
+            sender=ctx.sender.userid,
+            period=period,
+            kind="report",
+            title=f"{name}（{period_label(period)}）",
+            text=text,
+            source_key=ctx.msg.key,
+        )
+        await session.commit()
+    assert row.id is not None
+    return texts.REPORT_LOGGED.format(
+        report=name,
+        ref=submission_ref(row.id),
+        period=period_label(period),
+        target=rule.target,
+        timing=_timing(ctx, deadline),
+    )
+
+
+@router.intent("evidence", roles=LIAISON)
+async def evidence(ctx: Ctx, intent: Intent) -> str:
+    ref = intent.args["ref"]
+    body = intent.args.get("body", "")
+    view = await _find_task(ctx, ref)
+    target, task_id, what, year = None, None, ref, ctx.year
+    if view is not None:
+        task = view.task
+        target = task.target or on_time_target(ctx.scheme, task.kind) or task.kind
+        task_id, what, year = task.id, f"任务 {view.ref}「{task.title}」", task.year
+    elif ref.upper() in {t.upper() for t in ctx.scheme.targets_by_id}:
+        target = next(t for t in ctx.scheme.targets_by_id if t.upper() == ref.upper())
+        what = f"指标 {target} {ctx.scheme.target(target).name}"
+    if target is None:
+        return texts.EVIDENCE_UNKNOWN.format(ref=ref)
+    async with ctx.db.session() as session:
+        row = await ledger.add_submission(
+            session,
+            unit_id=_unit_id(ctx),
+            target=target,
+            submitted_at=ctx.now,
+            sender=ctx.sender.userid,
+            year=year,
+            kind="evidence",
+            title=f"{what} 完成佐证"[:500],
+            text=body,
+            task_id=task_id,
+            source_key=ctx.msg.key,
+        )
+        await session.commit()
+    assert row.id is not None
+    return texts.EVIDENCE_LOGGED.format(what=what, ref=submission_ref(row.id))
+
+
+@router.intent("my_score", roles=LIAISON)
+async def my_score(ctx: Ctx, intent: Intent) -> str:
+    card = await unit_card(ctx.db, _unit_id(ctx), ctx.sender.scheme_id or "", ctx.year, ctx.today)
+    return score_text(card)
+
+
+@router.intent("progress", roles=LIAISON)
+async def progress(ctx: Ctx, intent: Intent) -> str:
+    unit = ctx.sender.unit_name or ""
+    lines = [
+        texts.PROGRESS_HEADER.format(unit=unit, month=ctx.today.month, today=fmt_date(ctx.today))
+    ]
+    quota = info_quota(ctx.scheme)
+    period = month_of(ctx.today)
+    async with ctx.db.session() as session:
+        if quota is not None:
+            views = await list_submissions(
+                session, _unit_id(ctx), ctx.year, target=quota.rule.target, period=period
+            )
+            n = sum(v.status.value in ("submitted", "accepted") for v in views)
+            lines.append(
+                texts.PROGRESS_INFO.format(
+                    n=n, quota=quota.per_period, deadline=fmt_date(quota.deadline(period))
+                )
+            )
+        tasks = await list_tasks(session, _unit_id(ctx), ctx.year)
+        sent = {
+            v.submission.task_id
+            for v in await list_submissions(session, _unit_id(ctx), ctx.year)
+            if v.submission.task_id is not None and v.status.value in ("submitted", "accepted")
+        }
+    owed = 0
+    for view in tasks:
+        task = view.task
+        if task.id in sent or view.completed_at is not None or task.due < ctx.today:
+            continue
+        owed += 1
+        state = "尚未反馈" if task.kind == "feedback" else "尚未完成"
+        lines.append(
+            texts.PROGRESS_TASK.format(
+                task=view.ref, title=task.title, due=fmt_date(task.due), state=state
+            )
+        )
+    overdue = [
+        v
+        for v in tasks
+        if v.task.due < ctx.today and v.task.id not in sent and v.completed_at is None
+    ]
+    if overdue:
+        refs = "、".join(v.ref for v in overdue[:10])
+        lines.append(f"· 已逾期未反馈或未完成的任务：{refs}")
+    if not owed and not overdue:
+        lines.append(texts.PROGRESS_NOTHING)
+    return fit("\n".join(lines))
+
+
+def _record_line(view: SubmissionView) -> str:
+    sub = view.submission
+    when = local_date(sub.submitted_at)
+    status = texts.STATUS_NAMES.get(view.status.value, view.status.value)
+    return f"· {view.ref} {when.month}/{when.day} {sub.target} {sub.title[:24]}（{status}）"
+
+
+@router.intent("records", roles=LIAISON)
+async def records(ctx: Ctx, intent: Intent) -> str:
+    unit = ctx.sender.unit_name or ""
+    async with ctx.db.session() as session:
+        views = await list_submissions(session, _unit_id(ctx), ctx.year)
+        if len(views) < 10:
+            views = await list_submissions(session, _unit_id(ctx), ctx.year - 1) + views
+    if not views:
+        return texts.RECORDS_EMPTY.format(unit=unit)
+    recent = list(reversed(views))[:10]
+    return fit("\n".join([texts.RECORDS_HEADER.format(unit=unit), *map(_record_line, recent)]))
+
+
+def _deadline_of(ctx: Ctx, view: SubmissionView, task_due: date | None) -> date | None:
+    """The deadline a submission counted for, if it had one."""
+    sub = view.submission
+    if task_due is not None:
+        return task_due
+    quota = info_quota(ctx.scheme)
+    if sub.kind == "info" and sub.period and quota is not None:
+        return quota.deadline(sub.period)
+    if sub.kind == "report" and sub.period:
+        for rule in ctx.scheme.rules():
+            if rule.target == sub.target and rule.kind == "reports":
+                return report_deadline(rule, sub.period)
+    return None
+
+
+def parse_ref(ref: str) -> int | None:
+    digits = ref.upper().removeprefix("S")
+    return int(digits) if digits.isdigit() else None
+
+
+@router.intent("withdraw", roles=LIAISON)
+async def withdraw(ctx: Ctx, intent: Intent) -> str:
+    ref = intent.args["ref"]
+    sub_id = parse_ref(ref)
+    async with ctx.db.session() as session:
+        view = await ledger.get_submission(session, sub_id) if sub_id is not None else None
+        if view is None or view.submission.unit_id != _unit_id(ctx):
+            return texts.WITHDRAW_UNKNOWN.format(ref=ref)
+        if view.status.value in ("withdrawn", "rejected"):
+            status = texts.STATUS_NAMES[view.status.value]
+            return texts.WITHDRAW_ALREADY.format(ref=view.ref, status=status)
+        task_due = None
+        if view.submission.task_id is not None:
+            task = await session.get(Task, view.submission.task_id)
+            task_due = task.due if task is not None else None
+        deadline = _deadline_of(ctx, view, task_due)
+        if deadline is not None and ctx.today > deadline:
+            return texts.WITHDRAW_TOO_LATE.format(ref=view.ref, deadline=fmt_date(deadline))
+        await ledger.withdraw_submission(
+            session,
+            view.submission.id or 0,
+            actor=ctx.sender.userid,
+            reason="联络员撤回",
+            at=ctx.now,
+        )
+        await session.commit()
+    return texts.WITHDRAWN.format(ref=view.ref, title=view.submission.title)

@@ -1,0 +1,120 @@
+"""Where a chat submission counts in a unit's scheme, and when it is due. Pure: scheme in, answer out.
+
+Liaisons say "政务信息" or "月报"; schemes say `C3b` or `T17`. These functions find the rule a
+submission counts for by its kind (the quota rule, the reports rules, the on-time rule of a task
+kind), so the chat layer never hard-codes one scheme's ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from scoring.model import OnTime, Quota, Reports, Rule, Scheme
+from scoring.periods import due_date, period_bounds
+
+REPORT_PERIODS = {"月报": "monthly", "季报": "quarterly", "年报": "yearly"}
+# Named yearly reports: the words a liaison uses → words in the scheme target's name.
+NAMED_REPORTS = {
+    "自查报告": ("自查",),
+    "年度总结": ("总结",),
+    "年度工作总结": ("总结",),
+    "工作总结": ("总结",),
+}
+
+
+@dataclass(frozen=True)
+class InfoQuota:
+    rule: Rule
+    per_period: int
+
+    def deadline(self, period: str) -> date:
+        return due_date(period, self.rule.deadline)
+
+
+def info_quota(scheme: Scheme) -> InfoQuota | None:
+    """The monthly 政务信息 quota rule (C3b in chuangmo-taizhou, T16 in epb-district-2007)."""
+    for rule in scheme.rules():
+        if isinstance(rule.params, Quota):
+            return InfoQuota(rule, rule.params.per_period)
+    return None
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def previous_period(kind: str, today: date) -> str:
+    """The period a report sent today is most likely for: the one just ended."""
+    if kind == "monthly":
+        first = date(today.year, today.month, 1)
+        prev = (
+            date(first.year - 1, 12, 1)
+            if first.month == 1
+            else date(first.year, first.month - 1, 1)
+        )
+        return month_of(prev)
+    if kind == "quarterly":
+        q = (today.month - 1) // 3  # quarter just ended, 0 = last year's Q4
+        return f"{today.year - 1}-Q4" if q == 0 else f"{today.year}-Q{q}"
+    return str(today.year - 1 if today.month == 1 else today.year)
+
+
+def report_rules(scheme: Scheme, report: str) -> list[Rule]:
+    """Rules a report counts for: '月报' → reports rules with monthly periods; '自查报告' → the
+    yearly reports rule whose target is named so."""
+    rules = [r for r in scheme.rules() if isinstance(r.params, Reports)]
+    if report in NAMED_REPORTS:
+        words = NAMED_REPORTS[report]
+        return [
+            r for r in rules if any(w in scheme.target(r.target).name or w in r.text for w in words)
+        ]
+    kind = REPORT_PERIODS.get(report)
+    named = {r.target for r in report_rules_named(scheme)}
+    return [
+        r
+        for r in rules
+        if kind in r.params.periods and r.target not in named  # type: ignore[union-attr]
+    ]
+
+
+def report_rules_named(scheme: Scheme) -> list[Rule]:
+    words = {w for ws in NAMED_REPORTS.values() for w in ws}
+    return [
+        r
+        for r in scheme.rules()
+        if isinstance(r.params, Reports) and any(w in scheme.target(r.target).name for w in words)
+    ]
+
+
+def report_deadline(rule: Rule, period: str) -> date:
+    return due_date(period, rule.deadline)
+
+
+def on_time_target(scheme: Scheme, task_kind: str) -> str | None:
+    """The target whose on-time rule covers tasks of `task_kind` (C3a for feedback)."""
+    for rule in scheme.rules():
+        if isinstance(rule.params, OnTime) and rule.params.task_kind == task_kind:
+            return rule.target
+    return None
+
+
+def resolve_rule(scheme: Scheme, ref: str, accepts: tuple[str, ...]) -> Rule | None:
+    """A rule by its id, or by its target's id when exactly one of the target's rules is of one of
+    the kinds in `accepts` (the same leniency the engine gives entries)."""
+    if ref in scheme.rules_by_id:
+        rule = scheme.rule(ref)
+        return rule if rule.kind in accepts else None
+    ref_upper = ref.upper()
+    for key in (ref, ref_upper):
+        if key in scheme.targets_by_id:
+            fitting = [r for r in scheme.target(key).rules if r.kind in accepts]
+            return fitting[0] if len(fitting) == 1 else None
+        if key in scheme.items_by_id:
+            fitting = [r for t in scheme.item(key).targets for r in t.rules if r.kind in accepts]
+            return fitting[0] if len(fitting) == 1 else None
+    return None
+
+
+def period_end(period: str) -> date:
+    return period_bounds(period)[1]

@@ -1,0 +1,115 @@
+"""A chat test bench: the real callback app, real crypto (WeComPeer), real storage, fake WeCom API,
+and the real chat handler with a clock the test moves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import CALLBACK_KEY, create_app
+from bot.wecom.callback import CallbackConfig
+from bot.wecom.channel import WeComChannel
+from bot.wecom.client import WeComClient
+from handlers.app import make_handler
+from storage.db import Database
+from storage.units import upsert_member, upsert_unit
+from tests.fakewecom import AES_KEY, AGENT_ID, CORP_ID, TOKEN, FakeWeCom, WeComPeer
+
+TZ = ZoneInfo("Asia/Shanghai")
+LIMIT = 2048
+
+UNITS = [("椒江区", "district", "chuangmo-taizhou"), ("路桥区", "district", "chuangmo-taizhou")]
+MEMBERS = [
+    ("zhangsan", "张三", "椒江区", "liaison"),
+    ("lisi", "李四", "椒江区", "leader"),
+    ("wangwu", "王五", "路桥区", "liaison"),
+    ("admin1", "赵主任", None, "admin"),
+]
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> None:
+        self.now = datetime(year, month, day, hour, minute, tzinfo=TZ).astimezone(UTC)
+
+
+@dataclass
+class Bench:
+    client: TestClient
+    peer: WeComPeer
+    wecom: FakeWeCom
+    db: Database
+    clock: Clock
+    app: object
+    replies: list[tuple[str, str]]
+
+    async def say(self, user: str, text: str) -> str:
+        """Send `text` as `user`; return the bot's reply text (passive, or sent later)."""
+        before = len(self.wecom.sent_texts(user))
+        answer = await self.peer.send_text(self.client, user=user, content=text)
+        assert answer.status == 200
+        if answer.empty:
+            await self.app[CALLBACK_KEY].drain()  # type: ignore[index]
+            sent = self.wecom.sent_texts(user)[before:]
+            content = "\n".join(sent)
+        else:
+            content = answer.content or ""
+        assert len(content.encode()) <= LIMIT, f"reply over {LIMIT} bytes: {content[:80]}"
+        self.replies.append((user, content))
+        return content
+
+
+async def seed(db: Database) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    async with db.session() as s:
+        for name, kind, scheme in UNITS:
+            unit, _ = await upsert_unit(s, name, kind, scheme, actor="test")
+            assert unit.id is not None
+            ids[name] = unit.id
+        for userid, name, unit, role in MEMBERS:
+            await upsert_member(s, userid, name, role, ids[unit] if unit else None, actor="test")
+        await s.commit()
+    return ids
+
+
+@asynccontextmanager
+async def bench(db: Database, tmp_path: Path) -> AsyncIterator[Bench]:
+    clock = Clock(datetime(2026, 1, 5, 2, 0, tzinfo=UTC))
+    await seed(db)
+    async with FakeWeCom() as wecom:
+        api = WeComClient(
+            corp_id=CORP_ID,
+            secret=wecom.secret,
+            agent_id=AGENT_ID,
+            api_base=wecom.url,
+            media_dir=tmp_path / "media",
+        )
+        channel = WeComChannel(api)
+        handler = make_handler(db=db, channel=channel, clock=clock)
+        app = create_app(
+            db=db,
+            handler=handler,
+            callback=CallbackConfig(
+                token=TOKEN,
+                encoding_aes_key=AES_KEY,
+                corp_id=CORP_ID,
+                agent_id=AGENT_ID,
+                reply_budget=5.0,
+            ),
+            channel=channel,
+            fetch_media=api.download_media,
+        )
+        async with TestClient(TestServer(app)) as client:
+            yield Bench(client, WeComPeer(), wecom, db, clock, app, [])
+        await api.close()

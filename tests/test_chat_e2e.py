@@ -1,0 +1,133 @@
+"""Whole conversations through POST /wecom/callback with real encryption, spread over a year."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from scoring import load_builtin, score
+from scoring.numbers import fmt
+from storage.facts import build_facts
+from storage.ledger import list_submissions
+from storage.units import get_unit_by_name
+from tests.chat_env import bench
+
+# 政务信息 items per month, Jan..Oct 2026 (quota 4; C3b is 6 points, 0.5 a month).
+PLAN = {1: 4, 2: 4, 3: 3, 4: 4, 5: 4, 6: 2, 7: 4, 8: 4, 9: 4, 10: 4}
+
+
+async def _ledger_card(db, as_of: date):  # type: ignore[no-untyped-def]
+    async with db.session() as s:
+        unit = await get_unit_by_name(s, "椒江区")
+        facts = await build_facts(s, unit, 2026)
+    return score(load_builtin("chuangmo-taizhou"), facts, as_of)
+
+
+async def test_a_year_of_reporting_scores_as_the_engine_says(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        # An unknown sender is told how to register, and nothing of theirs is logged.
+        assert "登记" in await b.say("stranger", "政务信息：我也想报")
+
+        for month, n in PLAN.items():
+            for i in range(n):
+                b.clock.set(2026, month, 3 + i)
+                reply = await b.say("zhangsan", f"政务信息：{month}月第{i + 1}条\n正文内容")
+                assert f"已登记 {month} 月第 {i + 1} 篇政务信息" in reply
+                left = 4 - (i + 1)
+                assert (f"本月还差 {left} 篇" if left else "本月 4 篇已报满") in reply
+
+        # A withdrawal before the deadline is a ledger row; the month then owes one more.
+        b.clock.set(2026, 11, 2)
+        first = await b.say("zhangsan", "政务信息：11月第1条")
+        ref = re.search(r"编号 (S\d+)", first)[1]  # type: ignore[index]
+        assert "已撤回" in await b.say("zhangsan", f"撤回 {ref}")
+        assert "不能撤回" in await b.say("zhangsan", "撤回 S1")  # January's deadline has passed
+        b.clock.set(2026, 11, 3)
+        again = await b.say("zhangsan", "政务信息：11月重报")
+        assert "已登记 11 月第 1 篇政务信息" in again and "本月还差 3 篇" in again
+
+        # Admin assigns two tasks; one answered on time, one late, one not at all.
+        b.clock.set(2026, 3, 2)
+        assert "已向 2 个单位布置任务" in await b.say(
+            "admin1", "布置任务 全部 3月20日 报送大气污染防治进展"
+        )
+        assert "布置了新任务" in "\n".join(b.wecom.sent_texts("zhangsan"))
+        task1 = re.search(r"新任务 (K\d+)", b.wecom.sent_texts("zhangsan")[-1])[1]  # type: ignore[index]
+        await b.say("admin1", "布置任务 椒江区 5月10日 报送水源地整治情况")
+        task2 = re.search(r"新任务 (K\d+)", b.wecom.sent_texts("zhangsan")[-1])[1]  # type: ignore[index]
+        await b.say("admin1", "布置任务 椒江区 6月10日 报送餐饮油烟治理情况")
+        b.clock.set(2026, 3, 18)
+        assert "按时报送" in await b.say("zhangsan", f"反馈 {task1} 已完成排查")
+        b.clock.set(2026, 5, 12)
+        assert "记为迟报" in await b.say("zhangsan", f"反馈 {task2} 已整改完毕")
+
+        # Admin rejects one item; the liaison is told why, and it stops counting.
+        b.clock.set(2026, 11, 4)
+        views_before = len(b.wecom.sent_texts("zhangsan"))
+        assert "已退回" in await b.say("admin1", "退回 S2 与创模工作无关")
+        assert "被退回，原因：与创模工作无关" in b.wecom.sent_texts("zhangsan")[views_before]
+
+        # Admin scores the discretionary items and confirms the awards.
+        for text in [
+            "打分 椒江区 C2 6.5 网络基本健全",
+            "确认完成 椒江区 C1a 已成立领导小组",
+            "确认完成 椒江区 C1b 方案已印发",
+            "确认完成 椒江区 C1c 联络员固定",
+        ]:
+            assert "已为椒江区记录" in await b.say("admin1", text)
+        assert "超过该项最高分 8" in await b.say("admin1", "打分 椒江区 C2 9 满分")
+
+        # "我的得分" agrees with the engine on the same ledger, and with the hand count.
+        b.clock.set(2026, 11, 23)
+        reply = await b.say("zhangsan", "我的得分")
+        card = await _ledger_card(b.db, date(2026, 11, 23))
+        assert f"基本分 {fmt(card.base_total)}/100" in reply
+        # By hand: C1 10; C2 6.5; C3a 6 − 6 × 2/3 (task1 on time, task2 late, task3 missing) = 2;
+        # C3b 6 − 0.5 × (1/4 Jan (S2 rejected) + 1/4 Mar + 2/4 Jun) = 5.5; C4 0; W1 0; W2 0.
+        assert card.base_total == card.base_total.__class__("24.00")
+        assert "基本分 24/100" in reply
+        assert "C3b 工作信息 −0.5" in reply
+        assert "C3a 任务反馈 −4" in reply
+
+        # Progress and records speak of this unit only.
+        progress = await b.say("zhangsan", "进度")
+        assert "政务信息：已报 1/4 篇" in progress
+        records = await b.say("zhangsan", "记录")
+        assert "已撤回" in records and "11月重报" in records
+
+    async with database.session() as s:
+        unit = await get_unit_by_name(s, "椒江区")
+        views = await list_submissions(s, unit.id, 2026)
+    # Nothing is deleted: the withdrawn and the rejected items are still in the ledger.
+    assert sum(PLAN.values()) + 2 + 2 == len(views)
+    statuses = [v.status.value for v in views]
+    assert statuses.count("withdrawn") == 1 and statuses.count("rejected") == 1
+
+
+async def test_conversation_with_attachment_survives_and_expires(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 7, 1, 9)
+        assert "开始报送政务信息" in await b.say("zhangsan", "报送政务信息")
+        media = b.wecom.add_media(b"%PDF-1.4 test", "河道清理.pdf", "application/pdf")
+        answer = await b.peer.send_media(
+            b.client, user="zhangsan", msg_type="file", media_id=media, FileName="河道清理.pdf"
+        )
+        assert "已收到文件（共 1 个附件）" in (answer.content or "")
+        assert "已记下正文" in await b.say("zhangsan", "椒江区开展河道清理\n共清理 12 公里")
+        reply = await b.say("zhangsan", "确认")
+        assert "已登记 7 月第 1 篇政务信息" in reply and "椒江区开展河道清理" in reply
+        async with database.session() as s:
+            unit = await get_unit_by_name(s, "椒江区")
+            (view,) = await list_submissions(s, unit.id, 2026)
+        assert view.submission.attachments[0]["name"] == "河道清理.pdf"
+        assert view.submission.attachments[0]["file"]  # downloaded and kept
+
+        # A quiet conversation expires, the user is told, and nothing is logged.
+        await b.say("zhangsan", "报送政务信息")
+        await b.say("zhangsan", "半截的信息")
+        b.clock.set(2026, 7, 1, 11)
+        reply = await b.say("zhangsan", "确认")
+        assert "已自动取消" in reply and "当前没有待确认的报送" in reply
+        async with database.session() as s:
+            assert len(await list_submissions(s, unit.id, 2026)) == 1
