@@ -75,9 +75,11 @@ def postgres_template() -> Iterator[str]:
         pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+asyncpg://...)")
     name = f"kaohe_tpl_{uuid.uuid4().hex[:12]}"
     _run(_pg_admin, [f'CREATE DATABASE "{name}"'])
-    _run(_migrate, _pg_url(name))
-    yield name
-    _run(_pg_admin, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+    try:
+        _run(_migrate, _pg_url(name))
+        yield name
+    finally:
+        _run(_pg_admin, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
