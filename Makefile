@@ -11,7 +11,7 @@ $(BIN)/kaohe: pyproject.toml
 
 .PHONY: run test lint
 run: $(BIN)/kaohe
-	$(BIN)/kaohe scheme show chuangmo-taizhou
+	$(BIN)/kaohe serve --demo
 
 test: $(BIN)/kaohe
 	$(BIN)/ruff check .

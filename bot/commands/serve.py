@@ -47,6 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="被动回复的时间预算（秒，默认 3），超时改为主动发送",
     )
     parser.add_argument("--log-level", default="INFO", help="日志级别（默认 INFO）")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="使用示例城市（SQLite 文件 kaohe-demo.db，首次启动时生成一年的示例数据）",
+    )
     parser.set_defaults(func=cmd_serve)
 
 
@@ -68,6 +73,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.app import build_app
 
     settings = get_settings()
+    if args.demo:
+        import asyncio
+
+        from bot.commands.chat import DEMO_URL, prepare_database
+
+        settings = settings.model_copy(update={"database_url": DEMO_URL})
+
+        async def prepare_demo() -> None:
+            db = await prepare_database(DEMO_URL, demo=True)
+            await db.dispose()
+
+        asyncio.run(prepare_demo())
+        log.info(
+            "demo city ready in kaohe-demo.db; try it locally: kaohe chat --demo --user zhangsan"
+        )
     app = build_app(
         settings,
         handler_factory=load_factory(args.handler),

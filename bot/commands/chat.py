@@ -1,0 +1,77 @@
+"""`kaohe chat --user USERID`: a local conversation in the terminal with the same handlers.
+
+Each line typed is one text message from USERID; the reply is printed, and whatever the bot sends
+to others (notices, review results) is printed by the local channel. `--demo` uses the demo city.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from datetime import UTC, datetime
+
+from bot.local_channel import LocalChannel
+from bot.settings import get_settings
+from handlers.types import InboundMessage, TextReply
+
+DEMO_URL = "sqlite+aiosqlite:///./kaohe-demo.db"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "chat",
+        help="在终端里以某个用户身份与机器人对话 (chat --user USERID [--demo])",
+        description="本地对话：每输入一行即以该用户身份发送一条文字消息，回复打印在终端。输入空行或 Ctrl-D 结束。",
+    )
+    parser.add_argument("--user", required=True, help="企业微信用户 ID（如 zhangsan）")
+    parser.add_argument("--demo", action="store_true", help="使用示例城市数据库（kaohe-demo.db）")
+    parser.set_defaults(func=cmd_chat)
+
+
+async def prepare_database(url: str, *, demo: bool):  # type: ignore[no-untyped-def]
+    from bot.demo import seed_demo, seeded
+    from storage.db import Database
+
+    db = Database(url)
+    await db.upgrade()
+    if demo and not await seeded(db):
+        await seed_demo(db, datetime.now(UTC))
+    return db
+
+
+async def run_chat(user: str, url: str, *, demo: bool, stdin=sys.stdin, stdout=sys.stdout) -> int:  # type: ignore[no-untyped-def]
+    from handlers.app import make_handler
+
+    db = await prepare_database(url, demo=demo)
+    handler = make_handler(db=db, channel=LocalChannel(stdout), settings=get_settings())
+    try:
+        interactive = stdin.isatty()
+        while True:
+            if interactive:
+                print(f"{user}> ", end="", file=stdout, flush=True)
+            line = stdin.readline()
+            if not line or not line.strip():
+                break
+            now = datetime.now(UTC)
+            msg = InboundMessage(
+                key=f"local:{secrets.token_hex(8)}",
+                sender=user,
+                msg_type="text",
+                created_at=now,
+                content=line.rstrip("\n"),
+            )
+            reply = await handler(msg)
+            if isinstance(reply, TextReply):
+                print(reply.text, file=stdout, flush=True)
+            elif reply is not None:
+                print(reply, file=stdout, flush=True)
+    finally:
+        await db.dispose()
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    url = DEMO_URL if args.demo else get_settings().database_url
+    return asyncio.run(run_chat(args.user, url, demo=args.demo))
