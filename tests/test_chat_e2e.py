@@ -6,6 +6,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from bot.app import CALLBACK_KEY
 from scoring import load_builtin, score
 from scoring.numbers import fmt
 from storage.facts import build_facts
@@ -131,3 +132,28 @@ async def test_conversation_with_attachment_survives_and_expires(database, tmp_p
         assert "已自动取消" in reply and "当前没有待确认的报送" in reply
         async with database.session() as s:
             assert len(await list_submissions(s, unit.id, 2026)) == 1
+
+
+async def test_menu_click_and_card_button_map_to_intents(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 4, 8)
+        await b.say("zhangsan", "政务信息：4月第1条")
+        answer = await b.peer.send_event(
+            b.client, user="zhangsan", event="click", EventKey="progress"
+        )
+        assert answer.status == 200
+        if answer.empty:
+            await b.app[CALLBACK_KEY].drain()  # type: ignore[index]
+            content = b.wecom.sent_texts("zhangsan")[-1]
+        else:
+            content = answer.content or ""
+        assert "政务信息：已报 1/4 篇" in content
+        # A reminder card's "报送" button starts the submission conversation.
+        await b.peer.click(b.client, user="zhangsan", task_id="remind-1", key="start_info")
+        await b.app[CALLBACK_KEY].drain()  # type: ignore[index]
+        assert "已记下正文" in await b.say("zhangsan", "按钮发起的信息")
+        # Opening the app says nothing; an unknown sender's click is ignored.
+        assert (await b.peer.send_event(b.client, user="zhangsan", event="enter_agent")).empty
+        assert (
+            await b.peer.send_event(b.client, user="stranger", event="click", EventKey="x")
+        ).empty
