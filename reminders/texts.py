@@ -1,0 +1,109 @@
+"""Reminder texts: clear, polite Chinese for liaisons and admins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from reminders.calendar import WorkCalendar
+from reminders.deadlines import Deadline
+from scoring.periods import day_label
+
+BUTTON_START = ("立即报送", "start_info")
+BUTTON_PROGRESS = ("查看进度", "progress")
+
+
+def day_text(day: date, calendar: WorkCalendar, year: int | None = None) -> str:
+    """ "11 月 30 日（周一）", "10 月 4 日（周日，国庆节放假）"."""
+    return f"{day_label(day, year)}（{calendar.describe(day)}）"
+
+
+def owed_text(d: Deadline, calendar: WorkCalendar) -> str:
+    """What is still owed: "11 月政务信息已报 3/4 篇，还差 1 篇，截止 11 月 30 日（周一）"."""
+    due = day_text(d.due, calendar, d.remind_on.year)
+    if d.kind == "quota":
+        return f"{d.label}已报 {d.have}/{d.need} 篇，还差 {d.owed} 篇，截止 {due}"
+    return f"{d.label}尚未报送，截止 {due}"
+
+
+def _when_text(d: Deadline, stage: str, today: date, calendar: WorkCalendar) -> str:
+    if stage == "overdue":
+        return "截止日期已过，请尽快补报。"
+    if d.remind_on != d.due:
+        # the deadline falls on a day off: say so and ask for it by the working day before
+        on = "今天" if today == d.remind_on else day_label(d.remind_on)
+        return f"截止日为非工作日，请于{on}（{calendar.describe(d.remind_on)}）下班前报送。"
+    if stage == "dayof":
+        return "今天是截止日，请于下班前报送。"
+    left = _workdays_between(today, d.remind_on, calendar)
+    return f"距截止还有 {left} 个工作日，请及时报送。"
+
+
+def _workdays_between(start: date, end: date, calendar: WorkCalendar) -> int:
+    n, day = 0, start
+    while day < end:
+        day = calendar.next_workday(day)
+        n += 1
+    return n
+
+
+def reminder_title(d: Deadline, stage: str) -> str:
+    if stage == "overdue":
+        return f"逾期提醒：{d.label}"
+    if stage == "dayof":
+        return f"今日截止：{d.label}"
+    return f"截止提醒：{d.label}"
+
+
+def reminder_description(
+    unit_name: str, d: Deadline, stage: str, today: date, calendar: WorkCalendar
+) -> str:
+    """The card body, e.g. "椒江区：11 月政务信息已报 3/4 篇，还差 1 篇，截止 11 月 30 日（周一）。
+    距截止还有 3 个工作日，请及时报送。" """
+    return f"{unit_name}：{owed_text(d, calendar)}。{_when_text(d, stage, today, calendar)}"
+
+
+def stage_reason(stage_label: str, stage_day: date, today: date) -> str:
+    if stage_day == today:
+        return f"今天是“{stage_label}”提醒日"
+    return f"补发“{stage_label}”提醒（提醒日 {day_label(stage_day)}，期间未发送）"
+
+
+# --- admin digests ------------------------------------------------------------------------------
+
+
+def daily_digest(
+    today: date, missed: Iterable[tuple[str, Deadline]], calendar: WorkCalendar
+) -> str:
+    """Markdown: units that missed a deadline lately and still owe."""
+    lines = [f"### 逾期未报汇总（{day_label(today)}）", ""]
+    rows = list(missed)
+    for unit_name, d in rows:
+        lines.append(f"- **{unit_name}**：{owed_text(d, calendar)}")
+    lines += ["", f"共 {len(rows)} 项。如需催办，请联系相关单位联络员。"]
+    return "\n".join(lines)
+
+
+def monthly_summary(
+    month_label: str,
+    rows: Iterable[tuple[str, list[Deadline]]],
+    calendar: WorkCalendar,
+) -> str:
+    """Markdown: per unit, the deadlines of the past month and whether they were met."""
+    lines = [f"### {month_label}报送情况汇总", ""]
+    done_units, open_lines = 0, []
+    total = 0
+    for unit_name, deadlines in rows:
+        total += 1
+        owed = [d for d in deadlines if not d.done]
+        if not owed:
+            done_units += 1
+            continue
+        open_lines.append(f"- **{unit_name}**：" + "；".join(owed_text(d, calendar) for d in owed))
+    lines.append(f"{total} 个单位中，{done_units} 个已全部按要求报送。")
+    if open_lines:
+        lines += ["", "尚未完成的单位：", *open_lines]
+    return "\n".join(lines)
+
+
+NO_LIAISON = "单位“{unit}”没有登记联络员，提醒无法送达（请用 units import 登记联络员）"

@@ -1,0 +1,297 @@
+"""The reminder tick: from the data and the time, what is due now, and claiming it.
+
+`plan(db, now, ...)` works out, without writing anything, which reminders are due at `now`: for
+every unit, its deadlines (reminders/deadlines.py) that are still owed and whose current stage
+(reminders/stages.py) has come; plus the admins' daily digest of missed deadlines and, on the first
+working day of a month, the monthly summary. `run_tick` claims each planned send under its
+database unique key, together with its outbox row (storage.reminders.claim_reminder,
+storage.reminder_digests.claim_digest): a reminder already claimed — by an earlier tick, before a
+restart, or by another instance — is never queued again. Nothing here reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from reminders import texts
+from reminders.calendar import WorkCalendar
+from reminders.clock import local
+from reminders.deadlines import Deadline, deadlines_for
+from reminders.stages import DEFAULT_POLICY, StagePolicy, current_stage, stage_label
+from scoring import SchemeError, load_scheme
+from scoring.model import Scheme
+from scoring.periods import day_label, period_label
+from storage.db import Database
+from storage.facts import build_all_facts
+from storage.models import Role
+from storage.reminder_digests import claim_digest, digest_sent
+from storage.reminders import claim_reminder, reminder_sent
+from storage.units import list_units
+from storage.workdays import list_overrides
+
+log = logging.getLogger(__name__)
+
+RECIPIENT_MAX = 200  # outbox.recipient column
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One send the tick would make now."""
+
+    kind: str  # "reminder" | "daily" | "monthly"
+    recipients: tuple[str, ...]
+    payload: dict[str, Any]
+    reason: str
+    unit_id: int | None = None
+    unit_name: str = ""
+    rule: str = ""  # claim key (reminders) ...
+    period: str = ""
+    stage: str = ""
+    digest_key: str = ""  # ... or digest key (digests)
+
+    @property
+    def claim(self) -> str:
+        if self.kind == "reminder":
+            return f"{self.rule}/{self.unit_id}/{self.period}/{self.stage}"
+        return f"{self.kind}/{self.digest_key}/{self.recipients[0]}"
+
+
+@dataclass
+class Plan:
+    now: datetime  # local time
+    items: list[Planned] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TickResult:
+    planned: int
+    claimed: int
+    already: int
+
+
+def _task_id(*parts: object) -> str:
+    """A WeCom card task id: unique per reminder, only [0-9A-Za-z_-@], at most 128 bytes."""
+    return re.sub(r"[^0-9A-Za-z_\-@]", "_", "-".join(str(p) for p in parts))[:128]
+
+
+async def load_calendar(db: Database, around: date) -> WorkCalendar:
+    """The work-day calendar with the admins' overrides for the years around `around`."""
+    overrides = await list_overrides(db, date(around.year - 1, 1, 1), date(around.year + 1, 12, 31))
+    return WorkCalendar(overrides)
+
+
+class SchemeCache:
+    def __init__(self) -> None:
+        self._schemes: dict[str, Scheme | None] = {}
+
+    def get(self, scheme_id: str) -> Scheme | None:
+        if scheme_id not in self._schemes:
+            try:
+                self._schemes[scheme_id] = load_scheme(scheme_id)
+            except SchemeError as exc:
+                log.error("reminders: scheme %s cannot be loaded: %s", scheme_id, exc)
+                self._schemes[scheme_id] = None
+        return self._schemes[scheme_id]
+
+
+_SCHEMES = SchemeCache()
+
+
+async def plan(
+    db: Database,
+    now: datetime,
+    *,
+    admins: Iterable[str] = (),
+    policy: StagePolicy = DEFAULT_POLICY,
+    calendar: WorkCalendar | None = None,
+    schemes: SchemeCache | None = None,
+) -> Plan:
+    """What is due at `now` (aware), and why. Writes nothing."""
+    moment = local(now)
+    today = moment.date()
+    result = Plan(moment)
+    cal = calendar or await load_calendar(db, today)
+    if not cal.is_workday(today):
+        result.notes.append(f"{day_label(today)}（{cal.describe(today)}）不是工作日，不发提醒")
+        return result
+    if not policy.in_office_hours(moment):
+        result.notes.append(
+            f"{moment:%H:%M} 不在办公时间（{policy.office_start:%H:%M}–"
+            f"{policy.office_end:%H:%M}）内，不发提醒"
+        )
+        return result
+    cache = schemes or _SCHEMES
+
+    async with db.session() as session:
+        units = await list_units(session, with_members=True)
+        years = [today.year - 1, today.year] if today.month <= 2 else [today.year]
+        facts_by_year = {
+            year: {
+                uf.unit.id: uf.facts for uf in await build_all_facts(session, year, known_at=now)
+            }
+            for year in years
+        }
+    admin_ids = sorted(
+        {m.userid for u in units for m in u.members if m.role == Role.ADMIN.value} | set(admins)
+    )
+
+    missed: list[tuple[str, Deadline]] = []
+    month_rows: list[tuple[str, list[Deadline]]] = []
+    first_workday = today == cal.first_workday_of_month(today.year, today.month)
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    for unit in units:
+        assert unit.id is not None
+        scheme = cache.get(unit.scheme_id)
+        if scheme is None:
+            result.notes.append(f"单位“{unit.name}”的考核方案 {unit.scheme_id} 无法加载，跳过")
+            continue
+        liaisons = tuple(sorted(m.userid for m in unit.members if m.role == Role.LIAISON.value))
+        last_month_deadlines: list[Deadline] = []
+        for year in years:
+            facts = facts_by_year[year].get(unit.id)
+            if facts is None:
+                continue
+            for d in deadlines_for(scheme, facts, cal, now):
+                if (d.due.year, d.due.month) == (last_month.year, last_month.month):
+                    last_month_deadlines.append(d)
+                if d.done:
+                    continue
+                if d.due < today <= d.due + timedelta(days=policy.digest_window_days):
+                    missed.append((unit.name, d))
+                stage = current_stage(d, today, cal, policy)
+                if stage is None:
+                    continue
+                name, stage_day = stage
+                if not liaisons:
+                    result.notes.append(texts.NO_LIAISON.format(unit=unit.name))
+                    continue
+                result.items.append(
+                    _reminder(unit.id, unit.name, d, name, stage_day, today, liaisons, cal)
+                )
+        if first_workday and last_month_deadlines:
+            month_rows.append((unit.name, last_month_deadlines))
+
+    if policy.digest and missed and admin_ids:
+        body = texts.daily_digest(today, missed, cal)
+        for admin in admin_ids:
+            result.items.append(
+                Planned(
+                    kind="daily",
+                    recipients=(admin,),
+                    payload={"type": "markdown", "to": [admin], "markdown": body},
+                    reason=f"每日逾期汇总：{len(missed)} 项逾期未报",
+                    digest_key=today.isoformat(),
+                )
+            )
+    if policy.monthly_summary and first_workday and admin_ids:
+        label = f"{last_month.year} 年 {period_label(f'{last_month:%Y-%m}')}"
+        body = texts.monthly_summary(label, month_rows, cal)
+        for admin in admin_ids:
+            result.items.append(
+                Planned(
+                    kind="monthly",
+                    recipients=(admin,),
+                    payload={"type": "markdown", "to": [admin], "markdown": body},
+                    reason=f"本月第一个工作日：{label}报送情况汇总",
+                    digest_key=f"{last_month:%Y-%m}",
+                )
+            )
+    if (missed or first_workday) and not admin_ids:
+        result.notes.append("没有管理员（成员角色 admin 或 KAOHE_ADMINS），管理员汇总不发送")
+    return result
+
+
+def _reminder(
+    unit_id: int,
+    unit_name: str,
+    d: Deadline,
+    stage: str,
+    stage_day: date,
+    today: date,
+    liaisons: tuple[str, ...],
+    cal: WorkCalendar,
+) -> Planned:
+    title = texts.reminder_title(d, stage)
+    description = texts.reminder_description(unit_name, d, stage, today, cal)
+    card = {
+        "title": title,
+        "description": description,
+        "task_id": _task_id("rem", unit_id, d.key, d.period, stage),
+        "buttons": [
+            {"text": texts.BUTTON_START[0], "key": texts.BUTTON_START[1]},
+            {"text": texts.BUTTON_PROGRESS[0], "key": texts.BUTTON_PROGRESS[1]},
+        ],
+    }
+    reason = (
+        f"{texts.owed_text(d, cal)}；{texts.stage_reason(stage_label(stage), stage_day, today)}"
+    )
+    return Planned(
+        kind="reminder",
+        recipients=liaisons,
+        payload={
+            "type": "card",
+            "to": list(liaisons),
+            "card": card,
+            "meta": {"unit": unit_name, "rule": d.key, "period": d.period, "stage": stage},
+        },
+        reason=reason,
+        unit_id=unit_id,
+        unit_name=unit_name,
+        rule=d.key,
+        period=d.period,
+        stage=stage,
+    )
+
+
+async def is_claimed(db: Database, item: Planned) -> bool:
+    if item.kind == "reminder":
+        assert item.unit_id is not None
+        return await reminder_sent(db, item.rule, item.unit_id, item.period, item.stage)
+    return await digest_sent(db, item.kind, item.digest_key, item.recipients[0])
+
+
+async def claim(db: Database, item: Planned, now: datetime) -> bool:
+    """Claim one planned send and queue it (True), or find it claimed before (False)."""
+    if item.kind == "reminder":
+        assert item.unit_id is not None
+        return await claim_reminder(
+            db,
+            item.rule,
+            item.unit_id,
+            item.period,
+            item.stage,
+            item.payload,
+            recipient="|".join(item.recipients)[:RECIPIENT_MAX],
+            not_before=now,
+        )
+    return await claim_digest(
+        db, item.kind, item.digest_key, item.recipients[0], item.payload, not_before=now
+    )
+
+
+async def run_tick(
+    db: Database,
+    now: datetime,
+    *,
+    admins: Iterable[str] = (),
+    policy: StagePolicy = DEFAULT_POLICY,
+) -> TickResult:
+    """Plan at `now` and claim every planned send that nobody claimed before."""
+    result = await plan(db, now, admins=admins, policy=policy)
+    claimed = already = 0
+    for item in result.items:
+        if await is_claimed(db, item):  # cheap check first: most items were claimed long ago
+            already += 1
+        elif await claim(db, item, now):
+            claimed += 1
+        else:
+            already += 1
+    if claimed:
+        log.info("reminder tick %s: %d queued, %d sent before", result.now, claimed, already)
+    return TickResult(len(result.items), claimed, already)

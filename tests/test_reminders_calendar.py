@@ -1,0 +1,139 @@
+"""Work-day calendar, deadlines and stages: pure, no database."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+
+import chinese_calendar
+import pytest
+
+from reminders import calendar as calendar_module
+from reminders.calendar import WorkCalendar
+from reminders.deadlines import deadlines_for
+from reminders.stages import DEFAULT_POLICY, StagePolicy, current_stage, schedule
+from reminders.texts import owed_text, reminder_description
+from scoring import load_builtin
+from scoring.facts import Facts, Status, Submission, Task
+from scoring.periods import TZ
+
+CAL = WorkCalendar()
+SCHEME = load_builtin("chuangmo-taizhou")
+
+
+def at(day: str, hm: str = "10:00") -> datetime:
+    return datetime.fromisoformat(f"{day}T{hm}").replace(tzinfo=TZ)
+
+
+def test_package_covers_2026() -> None:
+    assert chinese_calendar.is_workday(date(2026, 10, 1)) is False
+
+
+def test_national_day_week_and_make_up_saturday() -> None:
+    for d in range(1, 8):
+        assert not CAL.is_workday(date(2026, 10, d))
+    assert CAL.is_workday(date(2026, 10, 8))
+    assert CAL.is_workday(date(2026, 10, 10))  # Saturday, 调休上班
+    assert CAL.describe(date(2026, 10, 10)) == "周六，调休上班"
+    assert CAL.describe(date(2026, 10, 4)) == "周日，国庆节放假"
+    assert CAL.describe(date(2026, 11, 30)) == "周一"
+    assert CAL.describe(date(2026, 11, 29)) == "周日，休息日"
+    assert CAL.previous_workday(date(2026, 10, 8)) == date(2026, 9, 30)
+    assert CAL.workday_on_or_before(date(2026, 10, 4)) == date(2026, 9, 30)
+    assert CAL.next_workday(date(2026, 9, 30)) == date(2026, 10, 8)
+    assert CAL.add_workdays(date(2026, 10, 10), -3) == date(2026, 9, 30)
+    assert CAL.first_workday_of_month(2026, 11) == date(2026, 11, 2)
+    assert CAL.first_workday_of_month(2026, 10) == date(2026, 10, 8)
+
+
+def test_overrides_win() -> None:
+    cal = WorkCalendar({date(2026, 11, 30): False, date(2026, 11, 29): True})
+    assert not cal.is_workday(date(2026, 11, 30)) and cal.is_workday(date(2026, 11, 29))
+    assert cal.describe(date(2026, 11, 30)) == "周一，放假"
+    assert cal.describe(date(2026, 11, 29)) == "周日，调整为工作日"
+
+
+def test_year_without_data_falls_back_to_weekends_and_warns_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(calendar_module, "_warned_years", set())
+    with caplog.at_level(logging.WARNING, logger="reminders.calendar"):
+        assert CAL.is_workday(date(2099, 1, 2)) is True  # a Friday
+        assert CAL.is_workday(date(2099, 1, 3)) is False  # a Saturday
+        assert CAL.previous_workday(date(2099, 1, 5)) == date(2099, 1, 2)
+    warnings = [r for r in caplog.records if "2099" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
+
+
+def _facts(submissions=(), tasks=()) -> Facts:  # type: ignore[no-untyped-def]
+    return Facts(unit="椒江区", year=2026, submissions=tuple(submissions), tasks=tuple(tasks))
+
+
+def _info(n: int, period: str, day: str, status: Status = Status.ACCEPTED) -> Submission:
+    return Submission(
+        id=f"S{period}{n}", target="C3b", period=period, submitted_at=at(day), status=status
+    )
+
+
+def test_monthly_quota_owed_and_text() -> None:
+    subs = [_info(i, "2026-11", f"2026-11-0{i + 2}") for i in range(3)]
+    subs.append(_info(9, "2026-11", "2026-11-06", Status.WITHDRAWN))
+    found = {(d.key, d.period): d for d in deadlines_for(SCHEME, _facts(subs), CAL)}
+    nov = found[("C3b.1", "2026-11")]
+    assert (nov.have, nov.need, nov.owed, nov.due) == (3, 4, 1, date(2026, 11, 30))
+    assert owed_text(nov, CAL) == "11 月政务信息已报 3/4 篇，还差 1 篇，截止 11 月 30 日（周一）"
+    # what came in after `now` does not count yet
+    early = {
+        (d.key, d.period): d
+        for d in deadlines_for(SCHEME, _facts(subs), CAL, at("2026-11-03", "12:00"))
+    }
+    assert early[("C3b.1", "2026-11")].have == 2
+    # December: the self-check report and the annual summary, 15 December (seed 000 第十一条)
+    assert found[("C4b.1", "2026")].due == date(2026, 12, 15)
+    assert found[("C4c.1", "2026")].label == "2026 年度年度工作总结"
+    assert not found[("C4b.1", "2026")].done
+
+
+def test_task_feedback_deadline_on_a_holiday() -> None:
+    task = Task(id="K7", kind="feedback", due=date(2026, 10, 4), title="国庆值守情况")
+    answered = Task(id="K8", kind="feedback", due=date(2026, 10, 4), title="已答复")
+    done = Submission(
+        id="S1", target="C3a", kind="feedback", task="K8", submitted_at=at("2026-09-28")
+    )
+    found = {d.key: d for d in deadlines_for(SCHEME, _facts([done], [task, answered]), CAL)}
+    d = found["C3a.1@K7"]
+    assert d.period == "2026-10-04" and d.remind_on == date(2026, 9, 30) and not d.done
+    assert found["C3a.1@K8"].done
+    assert schedule(d, CAL, DEFAULT_POLICY) == [
+        ("before3", date(2026, 9, 24)),  # 25th: 中秋节
+        ("before1", date(2026, 9, 29)),
+        ("dayof", date(2026, 9, 30)),
+        ("overdue", date(2026, 10, 8)),
+    ]
+    text = reminder_description("椒江区", d, "dayof", date(2026, 9, 30), CAL)
+    assert "截止 10 月 4 日（周日，国庆节放假）" in text
+    assert "截止日为非工作日，请于今天（周三）下班前报送" in text
+
+
+def test_current_stage_catches_up_and_skips_stale() -> None:
+    task = Task(id="K1", kind="feedback", due=date(2026, 11, 20))
+    (d,) = [x for x in deadlines_for(SCHEME, _facts(tasks=[task]), CAL) if x.kind == "task"]
+    assert current_stage(d, date(2026, 11, 16), CAL, DEFAULT_POLICY) is None
+    assert current_stage(d, date(2026, 11, 17), CAL, DEFAULT_POLICY) == (
+        "before3",
+        date(2026, 11, 17),
+    )
+    # down on the 17th: on the 18th the "3 days before" is still useful, caught up
+    assert current_stage(d, date(2026, 11, 18), CAL, DEFAULT_POLICY)[0] == "before3"  # type: ignore[index]
+    # after the deadline, only the overdue stage, and only within its window
+    assert current_stage(d, date(2026, 11, 23), CAL, DEFAULT_POLICY)[0] == "overdue"  # type: ignore[index]
+    assert current_stage(d, date(2026, 11, 26), CAL, DEFAULT_POLICY) is None
+    policy = StagePolicy(before_workdays=(5, 2), overdue=False)
+    assert [s for s, _ in schedule(d, CAL, policy)] == ["before5", "before2", "dayof"]
+
+
+def test_office_hours() -> None:
+    assert DEFAULT_POLICY.in_office_hours(at("2026-11-25", "08:30"))
+    assert not DEFAULT_POLICY.in_office_hours(at("2026-11-25", "08:29"))
+    assert not DEFAULT_POLICY.in_office_hours(at("2026-11-25", "17:30"))
+    assert datetime(2026, 11, 25, 1, 0, tzinfo=UTC).astimezone(TZ).hour == 9
