@@ -9,6 +9,7 @@ COPY handlers handlers
 COPY scoring scoring
 COPY reminders reminders
 COPY storage storage
+COPY tally tally
 RUN pip install .
 RUN useradd --create-home --uid 10001 kaohe && mkdir -p /data && chown kaohe /data
 USER kaohe

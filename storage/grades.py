@@ -97,15 +97,15 @@ async def set_final_grade(
     return row
 
 
-async def final_grades(session: AsyncSession, year: int) -> dict[int, GradeView]:
-    """The final grade of every unit that has one for `year`: unit id → latest row."""
-    rows = (
-        await session.exec(
-            select(FinalGrade)
-            .where(FinalGrade.year == year)
-            .order_by(col(FinalGrade.at), col(FinalGrade.id))
-        )
-    ).all()
+async def final_grades(
+    session: AsyncSession, year: int, *, known_at: datetime | None = None
+) -> dict[int, GradeView]:
+    """The final grade of every unit that has one for `year`: unit id → latest row (of those
+    made by `known_at`, when given)."""
+    query = select(FinalGrade).where(FinalGrade.year == year)
+    if known_at is not None:
+        query = query.where(FinalGrade.at <= to_utc(known_at))
+    rows = (await session.exec(query.order_by(col(FinalGrade.at), col(FinalGrade.id)))).all()
     return {row.unit_id: _view(row) for row in rows}  # later rows overwrite earlier ones
 
 

@@ -1,0 +1,322 @@
+"""The year-end tally, computed purely: units + their facts + schemes + a date in, a `Tally` out.
+
+Every number comes from `scoring.score(scheme, facts, as_of)` with the unit's own scheme; this module
+only arranges the score cards: per scheme one row per unit with every item's points, the base total,
+the bonus, the total, the suggested grade, the final grade when the office has confirmed one, and the
+rank (ties share a rank: 1, 2, 2, 4). Open items are gathered from the cards (open lists, pending
+rules, notes) and from the facts (submissions still waiting for review).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from scoring import Facts, Scheme, ScoreCard, Status, score
+from scoring.periods import TZ
+from scoring.scorecard import Grade, RuleLine
+
+GRADE_ORDER = ("优秀", "良好", "合格", "不合格")
+
+# What the office (or the unit) has to do about an open rule, by rule kind.
+_ADMIN_KINDS = {
+    "award",
+    "discretionary",
+    "ratio",
+    "threshold",
+    "checklist",
+    "per_unit",
+    "deduction",
+    "stepped_rate",
+    "gate",
+}
+_SUBMIT_KINDS = {"quota", "reports", "on_time"}
+
+
+@dataclass(frozen=True)
+class TallyUnit:
+    """One unit to tally: its name, kind (district/department), scheme id and facts of the year."""
+
+    name: str
+    kind: str
+    scheme_id: str
+    facts: Facts
+    unit_id: int | None = None
+
+
+@dataclass(frozen=True)
+class FinalGradeInfo:
+    """A grade the office confirmed (or changed), with who, why and when."""
+
+    grade: str
+    actor: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Column:
+    """One item column of a scheme's sheet. `covers`: item ids whose points it holds (an item
+    with `shares` has no points cell of its own and is shown in the column of the item it shares)."""
+
+    id: str
+    name: str
+    covers: tuple[str, ...]
+    points: Decimal | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.name}"
+
+
+@dataclass(frozen=True)
+class TallyRow:
+    unit: str
+    kind: str
+    unit_id: int | None
+    card: ScoreCard
+    items: tuple[Decimal | None, ...]  # aligned with SchemeTally.columns
+    rank: int
+    final: FinalGradeInfo | None
+
+    @property
+    def base_total(self) -> Decimal:
+        return self.card.base_total
+
+    @property
+    def bonus(self) -> Decimal:
+        return self.card.bonus
+
+    @property
+    def total(self) -> Decimal:
+        return self.card.total
+
+    @property
+    def suggested(self) -> Grade | None:
+        return self.card.grade
+
+    @property
+    def suggested_text(self) -> str:
+        grade = self.card.grade
+        if grade is None:
+            return "—"
+        return grade.level + ("（暂定）" if grade.provisional else "")
+
+    @property
+    def grade(self) -> str | None:
+        """The grade in force: the confirmed one, else the suggested one (None without grading)."""
+        if self.final is not None:
+            return self.final.grade
+        return self.card.grade.level if self.card.grade is not None else None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.final is not None
+
+    @property
+    def pending(self) -> bool:
+        return self.card.pending
+
+
+@dataclass(frozen=True)
+class SchemeTally:
+    scheme: Scheme
+    columns: tuple[Column, ...]
+    rows: tuple[TallyRow, ...]  # by rank, then unit name
+
+    @property
+    def id(self) -> str:
+        return self.scheme.id
+
+    @property
+    def name(self) -> str:
+        return self.scheme.name
+
+    def grade_counts(self) -> dict[str, int]:
+        counts = Counter(row.grade for row in self.rows if row.grade is not None)
+        return {level: counts[level] for level in GRADE_ORDER if counts[level]}
+
+    @property
+    def thresholds(self) -> tuple[Decimal, Decimal]:
+        """(good, excellent) base totals of the scheme's grading (80, 90 without grading)."""
+        grading = self.scheme.grading
+        if grading is None:
+            return Decimal(80), Decimal(90)
+        return (
+            Decimal(grading.good.numerator) / Decimal(grading.good.denominator),
+            Decimal(grading.excellent.numerator) / Decimal(grading.excellent.denominator),
+        )
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    unit: str
+    scheme_id: str
+    category: str  # 待审核 | 待评分 | 待报送 | 待完成 | 待定 | 说明
+    indicator: str  # rule / target id, or "" for notes
+    text: str
+
+
+@dataclass(frozen=True)
+class Tally:
+    year: int
+    as_of: date
+    schemes: tuple[SchemeTally, ...]
+    open_items: tuple[OpenItem, ...]
+    skipped: tuple[str, ...] = field(default_factory=tuple)  # units whose scheme is unknown
+
+    @property
+    def year_over(self) -> bool:
+        return self.as_of > date(self.year, 12, 31)
+
+    @property
+    def pending(self) -> bool:
+        return any(row.pending for s in self.schemes for row in s.rows)
+
+    @property
+    def rows(self) -> list[TallyRow]:
+        return [row for s in self.schemes for row in s.rows]
+
+    def scheme(self, scheme_id: str) -> SchemeTally:
+        return next(s for s in self.schemes if s.id == scheme_id)
+
+    def row(self, unit: str) -> TallyRow:
+        return next(r for r in self.rows if r.unit == unit)
+
+
+def columns_of(scheme: Scheme) -> tuple[Column, ...]:
+    """The item columns of a scheme: its non-bonus items, sharers folded into their owner."""
+    sharers: dict[str, list[str]] = {}
+    for item in scheme.items:
+        if item.shares:
+            sharers.setdefault(item.shares, []).append(item.id)
+    names = {item.id: item.name for item in scheme.items}
+    columns = []
+    for item in scheme.items:
+        if item.bonus or item.shares:
+            continue
+        covers = (item.id, *sharers.get(item.id, ()))
+        name = "、".join(names[i] for i in covers)
+        points = _dec(item.points) if item.points is not None else None
+        columns.append(Column(item.id, name, covers, points))
+    return tuple(columns)
+
+
+def _dec(value: object) -> Decimal:
+    from fractions import Fraction
+
+    if isinstance(value, Fraction):
+        return Decimal(value.numerator) / Decimal(value.denominator)
+    return Decimal(str(value))
+
+
+def rank_of(totals: list[Decimal]) -> list[int]:
+    """Competition ranking, highest first: ties share a rank and the next rank skips (1, 2, 2, 4)."""
+    return [1 + sum(1 for other in totals if other > mine) for mine in totals]
+
+
+def _category(rule: RuleLine) -> str:
+    if rule.kind in _ADMIN_KINDS:
+        return "待评分"
+    if rule.kind in _SUBMIT_KINDS:
+        return "待报送"
+    if rule.kind == "task_list":
+        return "待完成"
+    return "待定"
+
+
+def open_items_of(card: ScoreCard, facts: Facts, as_of: date) -> list[OpenItem]:
+    """What is still open for one unit: unreviewed submissions, then per rule (scheme order) its
+    open lines, or a pending rule with no open line; then the card's notes."""
+    out: list[OpenItem] = []
+    for sub in facts.submissions:
+        if sub.status != Status.SUBMITTED or sub.submitted_at.astimezone(TZ).date() > as_of:
+            continue
+        when = sub.submitted_at.astimezone(TZ).strftime("%Y-%m-%d")
+        period = f" {sub.period}" if sub.period else ""
+        title = f"「{sub.title}」" if sub.title else ""
+        out.append(
+            OpenItem(
+                card.unit,
+                card.scheme_id,
+                "待审核",
+                sub.target,
+                f"{sub.target}{period}{title}（{when} 报送，尚未审核）",
+            )
+        )
+    for item in card.items:
+        for target in item.targets:
+            for rule in target.rules:
+                if rule.open:
+                    out.extend(
+                        OpenItem(card.unit, card.scheme_id, _category(rule), rule.id, line)
+                        for line in rule.open
+                    )
+                elif rule.pending:
+                    out.append(
+                        OpenItem(
+                            card.unit,
+                            card.scheme_id,
+                            _category(rule),
+                            rule.id,
+                            f"{target.name}：{rule.explanation}",
+                        )
+                    )
+    out.extend(OpenItem(card.unit, card.scheme_id, "说明", "", note) for note in card.notes)
+    return out
+
+
+def build_tally(
+    units: Iterable[TallyUnit],
+    schemes: Mapping[str, Scheme],
+    as_of: date,
+    *,
+    year: int,
+    final_grades: Mapping[str, FinalGradeInfo] | None = None,
+    scheme_ids: Iterable[str] | None = None,
+) -> Tally:
+    """The tally of `year` as of `as_of`. `schemes`: scheme id → scheme (units whose scheme is not
+    there are listed in `skipped`); `final_grades`: unit name → confirmed grade; `scheme_ids`:
+    only these schemes (default: every scheme a unit uses, in the order of `schemes`)."""
+    final_grades = final_grades or {}
+    wanted = set(scheme_ids) if scheme_ids is not None else None
+    by_scheme: dict[str, list[TallyUnit]] = {}
+    skipped: list[str] = []
+    for unit in units:
+        if wanted is not None and unit.scheme_id not in wanted:
+            continue
+        if unit.scheme_id not in schemes:
+            skipped.append(f"{unit.name}（方案 {unit.scheme_id} 不存在）")
+            continue
+        by_scheme.setdefault(unit.scheme_id, []).append(unit)
+
+    tallies: list[SchemeTally] = []
+    open_items: list[OpenItem] = []
+    for scheme_id, scheme in schemes.items():
+        members = by_scheme.get(scheme_id)
+        if not members:
+            continue
+        columns = columns_of(scheme)
+        cards = [(unit, score(scheme, unit.facts, as_of)) for unit in members]
+        ranks = rank_of([card.total for _, card in cards])
+        rows = []
+        for (unit, card), rank in zip(cards, ranks, strict=True):
+            items = tuple(card.item(column.id).score for column in columns)
+            rows.append(
+                TallyRow(
+                    unit.name,
+                    unit.kind,
+                    unit.unit_id,
+                    card,
+                    items,
+                    rank,
+                    final_grades.get(unit.name),
+                )
+            )
+            open_items.extend(open_items_of(card, unit.facts, as_of))
+        rows.sort(key=lambda r: (r.rank, r.unit))
+        tallies.append(SchemeTally(scheme, columns, tuple(rows)))
+    return Tally(year, as_of, tuple(tallies), tuple(open_items), tuple(skipped))

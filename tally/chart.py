@@ -1,0 +1,142 @@
+"""The tally as a bar chart (PNG): per scheme the units' totals (base total + bonus stacked), coloured
+by grade, with the 良好 and 优秀 lines (80 and 90 in seed 000), Chinese labels in a CJK font.
+
+Uses matplotlib's object API with the Agg canvas (no pyplot, no display, safe in a worker thread).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from tally.build import SchemeTally, Tally
+
+log = logging.getLogger(__name__)
+
+GRADE_COLORS = {
+    "优秀": "#2e7d32",
+    "良好": "#1565c0",
+    "合格": "#f9a825",
+    "不合格": "#c62828",
+    None: "#78909c",
+}
+BONUS_COLOR = "#90caf9"
+CJK_FILES = (
+    "NotoSansCJK-Regular.ttc",
+    "NotoSansCJKsc-Regular.otf",
+    "NotoSansSC-Regular",
+    "wqy-microhei.ttc",
+    "wqy-zenhei.ttc",
+    "NotoSerifCJK-Regular.ttc",
+)
+CJK_NAMES = ("Noto Sans CJK", "Noto Sans SC", "WenQuanYi", "Source Han Sans", "Noto Serif CJK")
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """The family name of an installed CJK font (Debian: fonts-noto-cjk), registered with
+    matplotlib; None (logged) when there is none and Chinese would show as boxes."""
+    files = font_manager.findSystemFonts()
+    for wanted in CJK_FILES:
+        for path in files:
+            if wanted in Path(path).name:
+                font_manager.fontManager.addfont(path)
+                return font_manager.FontProperties(fname=path).get_name()
+    for entry in font_manager.fontManager.ttflist:
+        if any(name in entry.name for name in CJK_NAMES):
+            return entry.name
+    log.warning("no CJK font found (install fonts-noto-cjk): chart labels will not be readable")
+    return None
+
+
+def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> None:  # type: ignore[no-untyped-def]
+    names = [row.unit for row in st.rows]
+    base = [float(row.base_total) for row in st.rows]
+    bonus = [float(row.bonus) for row in st.rows]
+    colors = [GRADE_COLORS.get(row.grade, GRADE_COLORS[None]) for row in st.rows]
+    xs = range(len(names))
+    ax.bar(xs, base, color=colors, width=0.7, zorder=2)
+    if any(bonus):
+        ax.bar(xs, bonus, bottom=base, color=BONUS_COLOR, width=0.7, zorder=2, label="加分")
+    top = max([b + x for b, x in zip(base, bonus, strict=True)] + [100.0])
+    for x, row in zip(xs, st.rows, strict=True):
+        ax.text(
+            x,
+            float(row.total) + top * 0.01,
+            f"{float(row.total):.1f}",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            **font,
+        )
+    good, excellent = st.thresholds
+    for value, label, color in ((good, "良好", "#1565c0"), (excellent, "优秀", "#2e7d32")):
+        ax.axhline(float(value), color=color, linestyle="--", linewidth=1.2, zorder=3)
+        ax.text(
+            len(names) - 0.45,
+            float(value),
+            f"{label}线 {float(value):g} ",
+            color=color,
+            va="bottom",
+            ha="right",
+            fontsize=9,
+            zorder=4,
+            **font,
+        )
+    ax.set_xticks(list(xs))
+    longest = max((len(n) for n in names), default=0)
+    rotate = 45 if len(names) > 8 or (longest > 6 and len(names) > 4) else 0
+    ax.set_xticklabels(names, rotation=rotate, ha="right" if rotate else "center", **font)
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    ax.set_ylim(0, top * 1.1)
+    ax.set_ylabel("得分", **font)
+    ax.grid(axis="y", color="#e0e0e0", zorder=0)
+    ax.set_axisbelow(True)
+    state = "（阶段得分）" if any(row.pending for row in st.rows) else ""
+    ax.set_title(
+        f"{st.name}\n{tally.year} 年度各单位总分{state}（截至 {tally.as_of.isoformat()}）",
+        fontsize=12,
+        **font,
+    )
+    from matplotlib.patches import Patch
+
+    seen = [g for g in ("优秀", "良好", "合格", "不合格") if any(r.grade == g for r in st.rows)]
+    handles = [Patch(color=GRADE_COLORS[g], label=g) for g in seen]
+    if any(bonus):
+        handles.append(Patch(color=BONUS_COLOR, label="加分"))
+    if handles:
+        legend = ax.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=9
+        )
+        if font:
+            for text in legend.get_texts():
+                text.set_fontfamily(font["fontfamily"])
+    for tick in ax.get_yticklabels():
+        tick.set_fontsize(9)
+
+
+def draw_chart(tally: Tally, path: str | Path, *, dpi: int = 110) -> Path:
+    """Draw the chart to `path` (PNG); one panel per scheme (an empty note without units)."""
+    path = Path(path)
+    family = cjk_font()
+    font = {"fontfamily": family} if family else {}
+    panels = list(tally.schemes)
+    n_units = max((len(s.rows) for s in panels), default=0)
+    width = min(40.0, max(10.0, 0.55 * n_units + 4))
+    height = 5.2 * max(1, len(panels))
+    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    if not panels:
+        ax = fig.add_subplot(1, 1, 1)
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"{tally.year} 年度没有可汇总的单位", ha="center", va="center", **font)
+    for n, st in enumerate(panels, start=1):
+        _draw_scheme(fig, fig.add_subplot(len(panels), 1, n), st, tally, font)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=dpi, facecolor="white")
+    return path

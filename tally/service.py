@@ -1,0 +1,137 @@
+"""The tally from the database: load (build_all_facts + final grades), build, write, summarise.
+
+`year_tally(db, year, as_of=..., out_dir=...)` is what the chat layer calls for "汇总 2026": it
+returns a short Chinese summary and the paths of the workbook and the chart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from scoring import Scheme, SchemeError, load_builtin
+from scoring.numbers import fmt
+from scoring.periods import TZ
+from storage.db import Database
+from storage.facts import build_all_facts
+from storage.grades import final_grades
+from tally.build import FinalGradeInfo, Tally, TallyUnit, build_tally
+
+SUMMARY_LIMIT = 2000  # bytes of UTF-8: a WeCom text message
+
+
+def end_of_day(day: date) -> datetime:
+    """The last moment of `day` in the assessment time zone (what was known "as of" that day)."""
+    return datetime.combine(day + timedelta(days=1), time(0), TZ) - timedelta(microseconds=1)
+
+
+@lru_cache(maxsize=32)
+def _scheme(scheme_id: str) -> Scheme:
+    return load_builtin(scheme_id)
+
+
+async def load_tally(
+    db: Database, year: int, *, as_of: date, scheme_ids: Iterable[str] | None = None
+) -> Tally:
+    """The tally of `year` from the ledger, with only what was known by the end of `as_of`
+    (the same facts `kaohe score --unit` uses), and the final grades confirmed by then."""
+    known_at = end_of_day(as_of)
+    async with db.session() as session:
+        found = await build_all_facts(session, year, known_at=known_at)
+        grades = await final_grades(session, year, known_at=known_at)
+    schemes: dict[str, Scheme] = {}
+    for scheme_id in sorted({uf.scheme_id for uf in found}):
+        try:
+            schemes[scheme_id] = _scheme(scheme_id)
+        except SchemeError:
+            continue  # the unit is listed in Tally.skipped
+    units = [
+        TallyUnit(uf.unit.name, uf.unit.kind, uf.scheme_id, uf.facts, uf.unit.id) for uf in found
+    ]
+    names = {uf.unit.id: uf.unit.name for uf in found}
+    final = {
+        names[unit_id]: FinalGradeInfo(g.grade, g.actor, g.reason, g.at)
+        for unit_id, g in grades.items()
+        if unit_id in names
+    }
+    return build_tally(units, schemes, as_of, year=year, final_grades=final, scheme_ids=scheme_ids)
+
+
+@dataclass(frozen=True)
+class TallyResult:
+    tally: Tally
+    summary_text: str  # ≤ 2000 bytes of UTF-8
+    xlsx_path: Path
+    png_path: Path
+
+
+def _fits(lines: list[str], limit: int) -> str:
+    """Join the lines; when over `limit` bytes, drop lines before the last one (marked ……)."""
+    head, tail = lines[:-1], lines[-1]
+    text = "\n".join(lines)
+    while len(text.encode("utf-8")) > limit and len(head) > 1:
+        head = head[:-1]
+        text = "\n".join([*head, "……", tail])
+    encoded = text.encode("utf-8")
+    if len(encoded) > limit:  # still too long (a very long line): cut on a character boundary
+        text = encoded[: limit - 3].decode("utf-8", errors="ignore") + "…"
+    return text
+
+
+def summary_text(tally: Tally, *, top: int = 3, limit: int = SUMMARY_LIMIT) -> str:
+    """A short Chinese summary for chat: per scheme the units, grades and the leaders; open items."""
+    state = "（部分指标待定，为阶段得分）" if tally.pending else ""
+    lines = [f"{tally.year} 年度考核汇总，截至 {tally.as_of.isoformat()}{state}"]
+    if not tally.schemes:
+        lines.append("没有可汇总的单位。")
+    for st in tally.schemes:
+        counts = st.grade_counts()
+        confirmed = sum(1 for row in st.rows if row.confirmed)
+        grades = "、".join(f"{level} {n}" for level, n in counts.items()) or "无等次"
+        lines.append(f"【{st.name}】{len(st.rows)} 个单位：{grades}；已确认等次 {confirmed} 个")
+        for row in st.rows[:top]:
+            grade = row.grade or "—"
+            mark = "" if row.confirmed or row.grade is None else "（建议）"
+            lines.append(f"  {row.rank}. {row.unit} {fmt(row.total)} 分 {grade}{mark}")
+        if len(st.rows) > top:
+            last = st.rows[-1]
+            lines.append(f"  …… 末位 {last.rank}. {last.unit} {fmt(last.total)} 分")
+    by_category: dict[str, int] = {}
+    for item in tally.open_items:
+        by_category[item.category] = by_category.get(item.category, 0) + 1
+    if by_category:
+        lines.append("待办：" + "，".join(f"{k} {v} 项" for k, v in by_category.items()))
+    if tally.skipped:
+        lines.append("未汇总：" + "、".join(tally.skipped))
+    tail = "明细见附件 Excel（各单位得分、计分明细、待办事项）和得分图。"
+    return _fits([*lines, tail], limit)
+
+
+def _write_files(tally: Tally, out_dir: Path) -> tuple[Path, Path]:
+    from tally.chart import draw_chart
+    from tally.excel import write_workbook
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"kaohe-tally-{tally.year}-{tally.as_of:%Y%m%d}"
+    png = draw_chart(tally, out_dir / f"{stem}.png")
+    xlsx = write_workbook(tally, out_dir / f"{stem}.xlsx", chart_png=png)
+    return xlsx, png
+
+
+async def year_tally(
+    db: Database,
+    year: int,
+    *,
+    as_of: date,
+    out_dir: str | Path,
+    scheme_ids: Iterable[str] | None = None,
+) -> TallyResult:
+    """The year-end tally: the workbook and the chart written to `out_dir`, and a short summary.
+    The files are written in a worker thread (the event loop keeps serving)."""
+    tally = await load_tally(db, year, as_of=as_of, scheme_ids=scheme_ids)
+    xlsx, png = await asyncio.to_thread(_write_files, tally, Path(out_dir))
+    return TallyResult(tally, summary_text(tally), xlsx, png)
