@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "bot.commands.scheme",
     "bot.commands.score",
     "bot.commands.serve",
+    "bot.commands.tally",
     "bot.commands.chat",
 ]
 
