@@ -157,3 +157,24 @@ async def test_menu_click_and_card_button_map_to_intents(database, tmp_path: Pat
         assert (
             await b.peer.send_event(b.client, user="stranger", event="click", EventKey="x")
         ).empty
+
+
+async def test_half_finished_submission_survives_a_restart(database, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from handlers.app import make_handler
+    from handlers.types import InboundMessage
+
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 9, 1, 9)
+        assert "开始报送政务信息" in await b.say("zhangsan", "报送政务信息")
+        assert "已记下正文" in await b.say("zhangsan", "重启前写的标题\n正文")
+    # A new process: a new handler on the same database picks the conversation up.
+    now = datetime(2026, 9, 1, 1, 10, tzinfo=UTC)
+    handler = make_handler(db=database, clock=lambda: now)
+    msg = InboundMessage(
+        key="msg:after-restart", sender="zhangsan", msg_type="text", created_at=now, content="确认"
+    )
+    reply = await handler(msg)
+    assert reply is not None and "已登记 9 月第 1 篇政务信息" in reply.text  # type: ignore[union-attr]
+    assert "重启前写的标题" in reply.text  # type: ignore[union-attr]
