@@ -282,7 +282,15 @@ async def progress(ctx: Ctx, intent: Intent) -> str:
     if overdue:
         refs = "、".join(v.ref for v in overdue[:10])
         lines.append(f"· 已逾期未反馈或未完成的任务：{refs}")
-    if not owed and not overdue:
+    card = await unit_card(ctx.db, _unit_id(ctx), ctx.sender.scheme_id or "", ctx.year, ctx.today)
+    reports_open = [
+        line
+        for rule in ctx.scheme.rules()
+        if rule.kind == "reports"
+        for line in card.rule(rule.id).open
+    ]
+    lines.extend(f"· {line}" for line in reports_open[:6])
+    if not owed and not overdue and not reports_open:
         lines.append(texts.PROGRESS_NOTHING)
     return fit("\n".join(lines))
 

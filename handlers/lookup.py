@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from scoring.model import OnTime, Quota, Reports, Rule, Scheme
-from scoring.periods import due_date, period_bounds
+from scoring.periods import due_date
 
 REPORT_PERIODS = {"月报": "monthly", "季报": "quarterly", "年报": "yearly"}
 # Named yearly reports: the words a liaison uses → words in the scheme target's name.
@@ -114,7 +114,3 @@ def resolve_rule(scheme: Scheme, ref: str, accepts: tuple[str, ...]) -> Rule | N
             fitting = [r for t in scheme.item(key).targets for r in t.rules if r.kind in accepts]
             return fitting[0] if len(fitting) == 1 else None
     return None
-
-
-def period_end(period: str) -> date:
-    return period_bounds(period)[1]
