@@ -31,7 +31,7 @@ from storage.facts import build_all_facts
 from storage.models import Role
 from storage.reminder_digests import claim_digest, digest_sent
 from storage.reminders import claim_reminder, reminder_sent
-from storage.units import list_units
+from storage.units import list_members, list_units
 from storage.workdays import list_overrides
 
 log = logging.getLogger(__name__)
@@ -137,9 +137,8 @@ async def plan(
             }
             for year in years
         }
-    admin_ids = sorted(
-        {m.userid for u in units for m in u.members if m.role == Role.ADMIN.value} | set(admins)
-    )
+        members = await list_members(session)
+    admin_ids = sorted({m.userid for m in members if m.role == Role.ADMIN.value} | set(admins))
 
     missed: list[tuple[str, Deadline]] = []
     month_rows: list[tuple[str, list[Deadline]]] = []
