@@ -69,3 +69,38 @@ async def get_inbound(db: Database, key: str) -> InboundMessage | None:
         return (
             await session.exec(select(InboundMessage).where(InboundMessage.key == key))
         ).one_or_none()
+
+
+RECOVERING = '{"mode": "recovering"}'
+
+
+async def claim_unanswered(
+    db: Database, *, older_than: datetime, newer_than: datetime, limit: int = 50
+) -> list[InboundMessage]:
+    """Messages recorded between the two times that never got a reply stored (the process died
+    while handling them), each claimed for re-processing by exactly one caller: the claim is a
+    conditional UPDATE from NULL, so two instances sweeping together never both win a row."""
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(InboundMessage)
+                .where(
+                    InboundMessage.reply.is_(None),  # type: ignore[union-attr]
+                    InboundMessage.received_at < to_utc(older_than),
+                    InboundMessage.received_at > to_utc(newer_than),
+                )
+                .order_by(InboundMessage.id)  # type: ignore[arg-type]
+                .limit(limit)
+            )
+        ).all()
+        claimed: list[InboundMessage] = []
+        for row in rows:
+            result = await session.exec(
+                update(InboundMessage)
+                .where(InboundMessage.id == row.id, InboundMessage.reply.is_(None))  # type: ignore[union-attr]
+                .values(reply=RECOVERING)
+            )
+            if result.rowcount == 1:
+                claimed.append(row)
+        await session.commit()
+    return claimed

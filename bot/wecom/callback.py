@@ -13,6 +13,7 @@ Order of work for a POST, and why:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -20,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import unquote
 
@@ -47,7 +48,7 @@ from handlers.types import (
     TextReply,
     UpdateButtonReply,
 )
-from storage.inbound import record_inbound, store_reply
+from storage.inbound import claim_unanswered, record_inbound, store_reply
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,11 @@ class CallbackConfig:
     reply_budget: float = 3.0  # seconds before falling back to message/send
     timestamp_window: float = 600.0  # seconds a request's timestamp may differ from our clock
     max_body: int = 64 * 1024  # bytes; real callbacks are a few KB
+    # A recorded message with no stored reply after this long was lost with its process: handle it
+    # again and answer actively (checked every `recover_every` seconds, looking back `recover_window`).
+    recover_after: float = 120.0
+    recover_every: float = 60.0
+    recover_window: float = 24 * 3600.0
 
 
 class Refused(Exception):
@@ -168,7 +174,50 @@ class WeComCallback:
     def add_routes(self, app: web.Application, path: str = "/wecom/callback") -> None:
         app.router.add_get(path, self.handle_get)
         app.router.add_post(path, self.handle_post)
+        app.on_startup.append(self._start_recovery)
+        app.on_cleanup.append(self._stop_recovery)
         app.on_cleanup.append(lambda _app: self.drain())
+
+    async def _start_recovery(self, _app: web.Application) -> None:
+        self._recovery = asyncio.ensure_future(self._recovery_loop())
+
+    async def _stop_recovery(self, _app: web.Application) -> None:
+        task = getattr(self, "_recovery", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _recovery_loop(self) -> None:
+        while True:
+            try:
+                await self.recover()
+            except Exception:
+                log.exception("wecom callback: recovery sweep failed")
+            await asyncio.sleep(self.config.recover_every)
+
+    async def recover(self) -> int:
+        """Handle again every recorded message whose process died before a reply was stored, and
+        send the reply actively. Returns how many were recovered."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        rows = await claim_unanswered(
+            self.db,
+            older_than=now - timedelta(seconds=self.config.recover_after),
+            newer_than=now - timedelta(seconds=self.config.recover_window),
+        )
+        for row in rows:
+            try:
+                msg = parse_message(row.content, corp_id=self.config.corp_id)
+            except XmlError:
+                log.error("wecom callback: recorded message %s no longer parses", row.key)
+                continue
+            log.warning("wecom callback: recovering %s (no reply was stored)", row.key)
+            self.stats["recovered"] += 1
+            reply = await self._process(msg)
+            await self._store(msg, reply, "active" if reply is not None else "none")
+            if reply is not None:
+                await self._send(msg, reply)
+        return len(rows)
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait for replies still being produced or sent in the background."""

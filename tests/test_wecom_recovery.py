@@ -1,0 +1,55 @@
+"""A message recorded by a process that died before replying is handled again, once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import CALLBACK_KEY
+from storage.inbound import get_inbound, record_inbound
+from storage.ledger import list_submissions
+from storage.units import get_unit_by_name
+from tests.chat_env import bench
+
+
+async def test_unanswered_message_is_recovered_exactly_once(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 5, 6)
+        xml = b.peer.message_xml(
+            "zhangsan", "text", {"Content": "政务信息：断电前发的", "MsgId": "m-1"}
+        )
+        # The dead process recorded it ten minutes ago and never stored a reply.
+        await record_inbound(
+            database,
+            key="msg:m-1",
+            sender="zhangsan",
+            msg_type="text",
+            received_at=datetime.now(UTC) - timedelta(minutes=10),
+            content=xml,
+        )
+        # A fresh message (still within its handler's time) is left alone.
+        await record_inbound(
+            database,
+            key="msg:m-2",
+            sender="zhangsan",
+            msg_type="text",
+            received_at=datetime.now(UTC),
+            content=xml.replace("m-1", "m-2"),
+        )
+        callback = b.app[CALLBACK_KEY]  # type: ignore[index]
+        counts = await asyncio.gather(callback.recover(), callback.recover())
+        assert sorted(counts) == [0, 1]
+        assert await callback.recover() == 0
+        sent = b.wecom.sent_texts("zhangsan")
+        assert len(sent) == 1 and "已登记 5 月第 1 篇政务信息" in sent[0]
+        assert (await get_inbound(database, "msg:m-1")).reply  # the reply is stored now
+        assert (await get_inbound(database, "msg:m-2")).reply is None
+        # WeCom's retry of the recovered message is answered without handling it again.
+        answer = await b.peer.send_text(
+            b.client, user="zhangsan", content="政务信息：断电前发的", msg_id="m-1"
+        )
+        assert answer.status == 200
+        async with database.session() as s:
+            unit = await get_unit_by_name(s, "椒江区")
+            assert len(await list_submissions(s, unit.id, 2026)) == 1
