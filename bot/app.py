@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.dashboard import add_dashboard
 from bot.settings import Settings
 from bot.wecom.callback import CallbackConfig, MediaFetcher, WeComCallback
 from bot.wecom.channel import WeComChannel
@@ -171,6 +172,23 @@ def build_app(
         fetch_media=client.download_media if client is not None else None,
         upgrade_on_start=upgrade_on_start,
     )
+    add_dashboard(app, db, settings)  # /dashboard: signed links for admins (bot/dashboard.py)
+
+    if channel is not None:
+        from reminders import scheduler as reminder_scheduler
+
+        async def start_reminders(_app: web.Application) -> None:
+            reminder_scheduler.start(
+                db, channel, admins=settings.admins, timezone=settings.timezone
+            )
+
+        async def stop_reminders(_app: web.Application) -> None:
+            await reminder_scheduler.stop()
+
+        app.on_startup.append(start_reminders)
+        app.on_cleanup.append(stop_reminders)  # before `close` disposes of the database
+    else:
+        log.warning("reminders: OFF (no channel to send them through)")
 
     async def close(_app: web.Application) -> None:
         for part in (client, webhook):

@@ -12,6 +12,7 @@ coalesced run loses nothing. Time comes from the injected clock.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
@@ -107,10 +108,14 @@ class ReminderScheduler:
         )
         return scheduler
 
-    def stop(self) -> None:
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-        self.scheduler = None
+    async def stop(self) -> None:
+        """Stop scheduling; a tick or dispatch in flight is cancelled (its claims are whole
+        transactions, and a send cut short is sent again when its outbox lease runs out)."""
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)  # AsyncIOScheduler: takes effect on the loop's next turn
+            for _ in range(3):
+                await asyncio.sleep(0)
 
 
 _current: ReminderScheduler | None = None
@@ -127,7 +132,8 @@ def start(
 ) -> ReminderScheduler:
     """Start the process's reminder scheduler (call from within the running event loop)."""
     global _current
-    stop()
+    if _current is not None:
+        raise RuntimeError("the reminder scheduler is already running")
     _current = ReminderScheduler(
         db, channel, admins=admins, timezone=timezone, clock=clock, policy=policy
     )
@@ -135,9 +141,9 @@ def start(
     return _current
 
 
-def stop() -> None:
+async def stop() -> None:
     """Stop the process's reminder scheduler, if one is running."""
     global _current
-    if _current is not None:
-        _current.stop()
-        _current = None
+    running, _current = _current, None
+    if running is not None:
+        await running.stop()
