@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     wecom_api_base: str = Field("https://qyapi.weixin.qq.com", alias="WECOM_API_BASE")
     wecom_webhook_key: str | None = Field(None, alias="WECOM_WEBHOOK_KEY")
 
+    dashboard_secret: str | None = Field(None, alias="KAOHE_DASHBOARD_SECRET")
+    public_url: str | None = Field(None, alias="KAOHE_PUBLIC_URL")
+
     @property
     def admins(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.admins_raw.split(",") if a.strip())
