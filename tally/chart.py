@@ -14,7 +14,7 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from tally.build import SchemeTally, Tally
+from tally.build import SchemeTally, Tally, one_decimal
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> 
         ax.text(
             x,
             float(row.total) + top * 0.01,
-            f"{float(row.total):.1f}",
+            one_decimal(row.total),
             ha="center",
             va="bottom",
             fontsize=8,

@@ -149,6 +149,18 @@ async def test_ranks_ties_and_final_grades(db: Database) -> None:
     assert (await load_tally(db, YEAR, as_of=date(2027, 1, 15))).row("临海市").final is None
 
 
+def test_one_decimal_rounds_half_up_from_the_exact_value() -> None:
+    from tally.build import one_decimal
+
+    assert [one_decimal(Decimal(v)) for v in ("1.15", "2.45", "0.05", "86.38", "6")] == [
+        "1.2",
+        "2.5",
+        "0.1",
+        "86.4",
+        "6.0",
+    ]
+
+
 def test_rank_of_shares_ranks() -> None:
     d = Decimal
     assert rank_of([d("90"), d("85.5"), d("85.5"), d("70"), d("85.5")]) == [1, 2, 2, 5, 2]
