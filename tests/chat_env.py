@@ -24,11 +24,16 @@ from tests.fakewecom import AES_KEY, AGENT_ID, CORP_ID, TOKEN, FakeWeCom, WeComP
 TZ = ZoneInfo("Asia/Shanghai")
 LIMIT = 2048
 
-UNITS = [("椒江区", "district", "chuangmo-taizhou"), ("路桥区", "district", "chuangmo-taizhou")]
+UNITS = [
+    ("椒江区", "district", "chuangmo-taizhou"),
+    ("路桥区", "district", "chuangmo-taizhou"),
+    ("黄岩区环保局", "department", "epb-district-2007"),
+]
 MEMBERS = [
     ("zhangsan", "张三", "椒江区", "liaison"),
     ("lisi", "李四", "椒江区", "leader"),
     ("wangwu", "王五", "路桥区", "liaison"),
+    ("qianba", "钱八", "黄岩区环保局", "liaison"),
     ("admin1", "赵主任", None, "admin"),
 ]
 

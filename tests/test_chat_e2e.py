@@ -178,3 +178,25 @@ async def test_half_finished_submission_survives_a_restart(database, tmp_path: P
     reply = await handler(msg)
     assert reply is not None and "已登记 9 月第 1 篇政务信息" in reply.text  # type: ignore[union-attr]
     assert "重启前写的标题" in reply.text  # type: ignore[union-attr]
+
+
+async def test_reports_are_logged_on_time_or_late(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        # seed 000 第十一条: the self-check report and the annual summary are due by 15 December.
+        b.clock.set(2026, 12, 10)
+        reply = await b.say("zhangsan", "自查报告 本单位创模自查情况")
+        assert "已登记自查报告" in reply and "C4b" in reply and "按时报送" in reply
+        b.clock.set(2026, 12, 18)
+        reply = await b.say("zhangsan", "年度总结 2026年创模工作总结")
+        assert "C4c" in reply and "记为迟报" in reply
+        card = await _ledger_card(b.db, date(2027, 1, 5))
+        assert "迟报 1 次" in card.rule("C4c.1").explanation
+
+        # epb-district-2007: 排污费月报 (T17) due 10 days after the month; 季报 picks T17 or T23.
+        b.clock.set(2026, 11, 9)
+        reply = await b.say("qianba", "月报 10月 排污费征收情况")
+        assert "T17" in reply and "10 月" in reply and "按时报送" in reply
+        b.clock.set(2026, 10, 20)
+        reply = await b.say("qianba", "季报 T23 三季度 排污申报核定")
+        assert "T23" in reply and "第 3 季度" in reply and "记为迟报" in reply
+        assert "没有「月报」" in await b.say("zhangsan", "月报 10月 内容")
