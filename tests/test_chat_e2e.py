@@ -50,7 +50,7 @@ async def test_a_year_of_reporting_scores_as_the_engine_says(database, tmp_path:
 
         # Admin assigns two tasks; one answered on time, one late, one not at all.
         b.clock.set(2026, 3, 2)
-        assert "已向 2 个单位布置任务" in await b.say(
+        assert "已向 3 个单位布置任务" in await b.say(
             "admin1", "布置任务 全部 3月20日 报送大气污染防治进展"
         )
         assert "布置了新任务" in "\n".join(b.wecom.sent_texts("zhangsan"))
