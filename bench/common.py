@@ -1,0 +1,117 @@
+"""Shared bench helpers: percentiles, resident memory, the machine, scratch databases."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import secrets
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+POSTGRES_ENV = "KAOHE_TEST_POSTGRES_URL"
+POSTGRES_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (0..100) by nearest rank; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def rss_mb(pid: int | None = None) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of a process in MB, from /proc/<pid>/status (Linux)."""
+    found: dict[str, float] = {}
+    path = Path(f"/proc/{pid or os.getpid()}/status")
+    for line in path.read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0]) / 1024
+    return found.get("VmRSS", 0.0), found.get("VmHWM", 0.0)
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process (all its threads), from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid or os.getpid()}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine() -> dict[str, str]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.partition(":")[2].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": str(os.cpu_count() or 0),
+        "cpu": model or platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+    }
+
+
+def postgres_url() -> str:
+    return os.environ.get(POSTGRES_ENV) or POSTGRES_DEFAULT
+
+
+async def _pg_admin(statement: str) -> None:
+    import asyncpg
+
+    url = make_url(postgres_url())
+    conn = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database or "postgres",
+        timeout=5,
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def postgres_available() -> bool:
+    try:
+        await _pg_admin("SELECT 1")
+    except Exception:
+        return False
+    return True
+
+
+@asynccontextmanager
+async def scratch_database(kind: str) -> AsyncIterator[str]:
+    """A new, empty database URL: a SQLite file in a temporary directory, or a PostgreSQL
+    database created for the bench and dropped afterwards."""
+    if kind == "sqlite":
+        folder = tempfile.mkdtemp(prefix="kaohe-bench-")
+        try:
+            yield f"sqlite+aiosqlite:///{folder}/bench.db"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    if kind != "postgres":
+        raise ValueError(f"unknown database kind {kind!r}")
+    name = f"kaohe_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(postgres_url()).set(database=name).render_as_string(hide_password=False)
+    finally:
+        for _ in range(3):
+            try:
+                await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                break
+            except Exception:
+                await asyncio.sleep(0.5)
