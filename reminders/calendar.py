@@ -8,6 +8,7 @@ reminder on a holiday is better than no reminder.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from datetime import date, timedelta
@@ -20,6 +21,7 @@ WEEKDAYS = "一二三四五六日"
 _warned_years: set[int] = set()
 
 
+@functools.lru_cache(maxsize=4096)
 def _statutory(day: date) -> tuple[bool, str | None]:
     """(is a working day, holiday name or None) by the package, or by weekday as a fallback."""
     try:
@@ -43,11 +45,14 @@ class WorkCalendar:
 
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
         self.overrides = dict(overrides or {})
+        self._known: dict[date, bool] = {}
 
     def is_workday(self, day: date) -> bool:
-        if day in self.overrides:
-            return self.overrides[day]
-        return _statutory(day)[0]
+        known = self._known.get(day)
+        if known is None:
+            known = self.overrides[day] if day in self.overrides else _statutory(day)[0]
+            self._known[day] = known
+        return known
 
     def describe(self, day: date) -> str:
         """ "周一", or "周六，调休上班", "周四，国庆节放假", "周日，休息日"."""

@@ -21,7 +21,7 @@ more than `overdue_window` working days late is stale and skipped too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from reminders.calendar import WorkCalendar
 from reminders.deadlines import Deadline
@@ -75,6 +75,13 @@ def current_stage(
     deadline: Deadline, today: date, calendar: WorkCalendar, policy: StagePolicy
 ) -> tuple[str, date] | None:
     """The stage to send on `today` (a working day), or None: not yet, or stale."""
+    # cheap bounds first (a working day is never more than ~3 calendar days on, even around the
+    # Spring Festival and National Day weeks): most deadlines of a year are far from today
+    ahead = max((n for n in policy.before_workdays if n > 0), default=0)
+    if today < deadline.remind_on - timedelta(days=3 * ahead + 14):
+        return None
+    if today > deadline.due + timedelta(days=3 * policy.overdue_window + 14):
+        return None
     current: tuple[str, date] | None = None
     for name, day in schedule(deadline, calendar, policy):
         if day <= today:

@@ -57,6 +57,7 @@ def test_year_without_data_falls_back_to_weekends_and_warns_once(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(calendar_module, "_warned_years", set())
+    calendar_module._statutory.cache_clear()
     with caplog.at_level(logging.WARNING, logger="reminders.calendar"):
         assert CAL.is_workday(date(2099, 1, 2)) is True  # a Friday
         assert CAL.is_workday(date(2099, 1, 3)) is False  # a Saturday
