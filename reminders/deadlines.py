@@ -25,6 +25,8 @@ from scoring.facts import Facts
 from scoring.model import OnTime, Quota, Reports, Rule, Scheme
 from scoring.periods import due_date, local_date, period_label, periods_of
 
+TASK_TITLE_MAX = 24  # a task's title as reminders quote it
+
 
 @dataclass(frozen=True)
 class Deadline:
@@ -124,6 +126,8 @@ def deadlines_for(
                 )
                 done = task.id in answered or completed
                 title = task.title or task.id
+                if len(title) > TASK_TITLE_MAX:
+                    title = title[: TASK_TITLE_MAX - 1] + "…"
                 add(
                     rule,
                     f"{rule.id}@{task.id}",

@@ -47,12 +47,18 @@ def _workdays_between(start: date, end: date, calendar: WorkCalendar) -> int:
     return n
 
 
+TITLE_MAX = 26  # WeCom shows about 26 characters of a card title
+DIGEST_MAX_LINES = 30  # lines listed in an admin digest ...
+DIGEST_MAX_BYTES = 3800  # ... and within WeCom's 4,096-byte markdown limit
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def reminder_title(d: Deadline, stage: str) -> str:
-    if stage == "overdue":
-        return f"逾期提醒：{d.label}"
-    if stage == "dayof":
-        return f"今日截止：{d.label}"
-    return f"截止提醒：{d.label}"
+    prefix = {"overdue": "逾期提醒", "dayof": "今日截止"}.get(stage, "截止提醒")
+    return clip(f"{prefix}：{d.label}", TITLE_MAX)
 
 
 def reminder_description(
@@ -78,10 +84,22 @@ def daily_digest(
     """Markdown: units that missed a deadline lately and still owe."""
     lines = [f"### 逾期未报汇总（{day_label(today)}）", ""]
     rows = list(missed)
-    for unit_name, d in rows:
-        lines.append(f"- **{unit_name}**：{owed_text(d, calendar)}")
+    listed = _fit(lines, [f"- **{u}**：{owed_text(d, calendar)}" for u, d in rows])
+    if listed < len(rows):
+        lines.append(f"- ……另有 {len(rows) - listed} 项未列出")
     lines += ["", f"共 {len(rows)} 项。如需催办，请联系相关单位联络员。"]
     return "\n".join(lines)
+
+
+def _fit(lines: list[str], items: list[str]) -> int:
+    """Append as many of `items` to `lines` as fit the digest limits; returns how many."""
+    size = sum(len(line.encode()) + 1 for line in lines) + 200  # room for the closing lines
+    for n, item in enumerate(items):
+        size += len(item.encode()) + 1
+        if n >= DIGEST_MAX_LINES or size > DIGEST_MAX_BYTES:
+            return n
+        lines.append(item)
+    return len(items)
 
 
 def monthly_summary(
@@ -102,7 +120,10 @@ def monthly_summary(
         open_lines.append(f"- **{unit_name}**：" + "；".join(owed_text(d, calendar) for d in owed))
     lines.append(f"{total} 个单位中，{done_units} 个已全部按要求报送。")
     if open_lines:
-        lines += ["", "尚未完成的单位：", *open_lines]
+        lines += ["", f"尚未完成的单位（{len(open_lines)} 个）："]
+        listed = _fit(lines, open_lines)
+        if listed < len(open_lines):
+            lines.append(f"- ……另有 {len(open_lines) - listed} 个单位未列出")
     return "\n".join(lines)
 
 

@@ -138,3 +138,17 @@ def test_office_hours() -> None:
     assert not DEFAULT_POLICY.in_office_hours(at("2026-11-25", "08:29"))
     assert not DEFAULT_POLICY.in_office_hours(at("2026-11-25", "17:30"))
     assert datetime(2026, 11, 25, 1, 0, tzinfo=UTC).astimezone(TZ).hour == 9
+
+
+def test_long_titles_are_clipped_for_cards() -> None:
+    from reminders.texts import TITLE_MAX, daily_digest, reminder_title
+
+    task = Task(id="K1", kind="feedback", due=date(2026, 11, 20), title="关于" + "很长" * 30)
+    (d,) = [x for x in deadlines_for(SCHEME, _facts(tasks=[task]), CAL) if x.kind == "task"]
+    title = reminder_title(d, "before3")
+    assert len(title) == TITLE_MAX and title.endswith("…") and title.startswith("截止提醒：")
+    digest = daily_digest(date(2026, 11, 23), [(f"单位{i}", d) for i in range(100)], CAL)
+    assert "项未列出" in digest and "共 100 项" in digest
+    assert len(digest.encode()) < 4096
+    short = daily_digest(date(2026, 11, 23), [(f"单位{i}", d) for i in range(3)], CAL)
+    assert "未列出" not in short and short.count("- **") == 3

@@ -313,3 +313,23 @@ async def test_serve_runs_reminders_through_wecom(
         (card,) = wecom.sent_to("zhang")
         assert card["msgtype"] == "template_card"
         assert "11 月政务信息已报 0/4 篇" in str(card)
+
+
+async def test_downtime_catches_up_what_is_useful_and_skips_what_is_stale(
+    database: Database,
+) -> None:
+    ids = await seed(database, {"椒江区": [("zhang", "liaison")]}, admins=())
+    j = ids["椒江区"]
+    await add_info(database, j, "2026-10", at("2026-10-10"), 4)
+    clock = FixedClock(at("2026-11-20", "09:00"))
+    channel = RecordingChannel(clock)
+    await simulate(database, channel, clock, date(2026, 11, 20), date(2026, 11, 20))
+    # down on the 25th ("3 days before"): back on the 26th, that reminder is still useful
+    await simulate(database, channel, clock, date(2026, 11, 26), date(2026, 11, 26))
+    # down from the 27th to the 30th: back on 1 December only the overdue stage is useful
+    await simulate(database, channel, clock, date(2026, 12, 1), date(2026, 12, 2))
+    sent = {s.card.task_id: s.at.date() for s in channel.cards() if s.card}
+    assert sent == {
+        rid(j, "C3b.1", "2026-11", "before3"): date(2026, 11, 26),
+        rid(j, "C3b.1", "2026-11", "overdue"): date(2026, 12, 1),
+    }
