@@ -13,12 +13,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.channel import Channel
 from handlers.types import Button, Card
-from reminders.clock import Clock
+from reminders.clock import Clock, local
+from reminders.stages import DEFAULT_POLICY, StagePolicy
+from reminders.tick import load_calendar
+from scoring.periods import TZ
 from storage.db import Database
 from storage.outbox import DEFAULT_LEASE, OutboxItem, claim_due, mark_failed, mark_sent
 
@@ -75,14 +78,31 @@ class Dispatcher:
         max_backoff: timedelta = timedelta(hours=1),
         lease: timedelta = DEFAULT_LEASE,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        policy: StagePolicy | None = DEFAULT_POLICY,
     ) -> None:
         self.db, self.channel, self.clock = db, channel, clock
         self.batch, self.pace, self.max_attempts = batch, pace, max_attempts
         self.backoff, self.max_backoff, self.lease = backoff, max_backoff, lease
         self.sleep = sleep
+        self.policy = policy  # office hours for retries (None: retry at any time)
 
     def retry_delay(self, attempts: int) -> timedelta:
         return min(self.backoff * 2 ** max(attempts - 1, 0), self.max_backoff)
+
+    async def retry_time(self, attempts: int) -> datetime:
+        """When to try again: after the backoff, moved into the next office hours of a working
+        day (a reminder retried at night would wake people up)."""
+        moment = local(self.clock.now() + self.retry_delay(attempts))
+        policy = self.policy
+        if policy is None:
+            return moment
+        calendar = await load_calendar(self.db, moment.date())
+        day = moment.date()
+        if moment.time() >= policy.office_end:
+            day += timedelta(days=1)
+        day = calendar.workday_on_or_after(day)
+        start = datetime.combine(day, policy.office_start, TZ)
+        return max(moment, start)
 
     async def run_once(self) -> DispatchResult:
         """Send everything due now, batch by batch, until nothing is due."""
@@ -119,7 +139,7 @@ class Dispatcher:
                 await mark_failed(self.db, item.id, error, retry_at=None)
                 result.gave_up += 1
             else:
-                retry_at = self.clock.now() + self.retry_delay(item.attempts)
+                retry_at = await self.retry_time(item.attempts)
                 log.warning("outbox %s: attempt %d failed (%s); retry at %s", item.id,
                             item.attempts, error, retry_at)  # fmt: skip
                 await mark_failed(self.db, item.id, error, retry_at=retry_at)

@@ -52,7 +52,7 @@ class ReminderScheduler:
         self.policy = policy
         self.timezone = ZoneInfo(timezone)
         self.tick_minutes, self.dispatch_seconds = tick_minutes, dispatch_seconds
-        self.dispatcher = dispatcher or Dispatcher(db, channel, self.clock)
+        self.dispatcher = dispatcher or Dispatcher(db, channel, self.clock, policy=policy)
         self.lock = TickLock(db)
         self.scheduler: AsyncIOScheduler | None = None
 

@@ -169,7 +169,10 @@ async def plan(
                     continue
                 name, stage_day = stage
                 if not liaisons:
-                    result.notes.append(texts.NO_LIAISON.format(unit=unit.name))
+                    note = texts.NO_LIAISON.format(unit=unit.name)
+                    if note not in result.notes:
+                        result.notes.append(note)
+                        log.warning("reminders: %s", note)
                     continue
                 result.items.append(
                     _reminder(unit.id, unit.name, d, name, stage_day, today, liaisons, cal)

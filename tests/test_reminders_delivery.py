@@ -333,3 +333,17 @@ async def test_downtime_catches_up_what_is_useful_and_skips_what_is_stale(
         rid(j, "C3b.1", "2026-11", "before3"): date(2026, 11, 26),
         rid(j, "C3b.1", "2026-11", "overdue"): date(2026, 12, 1),
     }
+
+
+async def test_retries_wait_for_office_hours_on_a_working_day(database: Database) -> None:
+    ids = await seed(database, {"椒江区": [("zhang", "liaison")]}, admins=())
+    await add_info(database, ids["椒江区"], "2026-10", at("2026-10-10"), 4)
+    clock = FixedClock(at("2026-11-27", "17:29"))  # a Friday, one minute before closing
+    assert (await run_tick(database, clock.now())).claimed == 1
+    channel = RecordingChannel(clock, fail=lambda user: True)
+    assert (await Dispatcher(database, channel, clock, sleep=no_sleep).run_once()).retried == 1
+    async with database.session() as s:
+        (row,) = (await s.exec(select(Outbox))).all()
+    assert row.next_attempt_at == at("2026-11-30", "08:30")  # Monday morning, not Friday night
+    anytime = Dispatcher(database, channel, clock, sleep=no_sleep, policy=None)
+    assert await anytime.retry_time(1) == clock.now() + timedelta(minutes=1)
