@@ -9,7 +9,7 @@ $(BIN)/kaohe: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(BIN)/kaohe
 
-.PHONY: run test lint
+.PHONY: run test lint bench
 run: $(BIN)/kaohe
 	$(BIN)/kaohe serve --demo
 
@@ -19,3 +19,7 @@ test: $(BIN)/kaohe
 
 lint: $(BIN)/kaohe
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: $(BIN)/kaohe
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python -m bench

@@ -172,7 +172,8 @@ def year_plan(rng: random.Random, year: int, district: bool, name: str) -> UnitY
 
 
 async def _next_id(session: Any, model: Any) -> int:
-    return int((await session.execute(select(func.max(model.id)))).scalar() or 0) + 1
+    conn = await session.connection()
+    return int((await conn.execute(select(func.max(model.id)))).scalar() or 0) + 1
 
 
 async def register_units(db: Database, start: int, count: int) -> list[tuple[int, str, bool]]:
@@ -208,8 +209,9 @@ async def register_units(db: Database, start: int, count: int) -> list[tuple[int
                 }
             )
             out.append((uid, unit_name(n), district))
-        await s.execute(insert(Unit.__table__), units)  # type: ignore[attr-defined]
-        await s.execute(insert(Member.__table__), members)  # type: ignore[attr-defined]
+        conn = await s.connection()
+        await conn.execute(insert(Unit.__table__), units)  # type: ignore[attr-defined]
+        await conn.execute(insert(Member.__table__), members)  # type: ignore[attr-defined]
         await s.commit()
     await fix_sequences(db)
     return out
@@ -228,8 +230,9 @@ async def fix_sequences(db: Database) -> None:
     if db.dialect != "postgresql":
         return
     async with db.session() as s:
+        conn = await s.connection()
         for table in ("unit", "member", "task", "submission", "submission_event", "admin_entry"):
-            await s.execute(
+            await conn.execute(
                 text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
@@ -394,7 +397,8 @@ async def write_bulk(db: Database, plans: list[tuple[int, str, UnitYear]]) -> in
             (AdminEntry, entries),
         ):
             if rows:
-                await s.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+                conn = await s.connection()
+                await conn.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
         await s.commit()
     await fix_sequences(db)
     return len(tasks) + len(subs) + len(events) + len(entries)

@@ -1,0 +1,261 @@
+"""Run every benchmark, print the table, write docs/benchmarks.md (`make bench`, `python -m bench`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import callback_bench, facts_bench, reminder_bench, score_bench, tally_bench
+from bench.common import machine, postgres_available, postgres_url
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTES = Path(__file__).resolve().parent / "notes.md"
+
+
+@dataclass
+class Row:
+    what: str
+    figure: str
+    target: str
+    status: str  # PASS | MISS | info | not measured
+
+
+def _check(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def rows_of(results: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for kind in ("sqlite", "postgres"):
+        cb = results.get(f"callback_{kind}")
+        label = "SQLite" if kind == "sqlite" else "PostgreSQL"
+        if cb is None:
+            rows.append(Row(f"callback pipeline, {label}", "—", "", "not measured"))
+            continue
+        if "skipped" in cb:
+            rows.append(Row(f"callback pipeline, {label}", cb["skipped"], "", "not measured"))
+            continue
+        real, bare, crypto = cb["real"], cb["bare"], cb["crypto"]
+        rows.append(
+            Row(
+                f"callback throughput, {label}: real ÷ bare",
+                f"{cb['ratio'] * 100:.2f} % ({real['rps']:.0f} ÷ {bare['rps']:.0f} req/s)",
+                "≥ 40 %",
+                _check(cb["ratio"] >= 0.40),
+            )
+        )
+        rows.append(
+            Row(
+                f"callback latency, {label}, {cb['concurrency']} senders sending back to back",
+                f"p50 {real['p50_ms']:.0f} ms, p99 {real['p99_ms']:.0f} ms",
+                "p99 < 50 ms" if kind == "sqlite" else "(p99 < 50 ms is set for SQLite)",
+                _check(real["p99_ms"] < 50) if kind == "sqlite" else "info",
+            )
+        )
+        paced = cb.get("paced")
+        if paced:
+            rows.append(
+                Row(
+                    f"callback latency, {label}, {cb['concurrency']} senders at "
+                    f"{paced['rate']:.0f} req/s (half the saturated rate)",
+                    f"p50 {paced['p50_ms']:.0f} ms, p99 {paced['p99_ms']:.0f} ms",
+                    "p99 < 50 ms" if kind == "sqlite" else "",
+                    _check(paced["p99_ms"] < 50) if kind == "sqlite" else "info",
+                )
+            )
+        rows.append(
+            Row(
+                f"server CPU per request, {label}: real / crypto only / bare",
+                f"{real['cpu_ms_per_request']:.2f} / {crypto['cpu_ms_per_request']:.2f} / "
+                f"{bare['cpu_ms_per_request']:.3f} ms",
+                "",
+                "info",
+            )
+        )
+        rows.append(
+            Row(
+                f"crypto-only handler (ours, no storage) ÷ bare, {label}",
+                f"{cb['crypto_ratio'] * 100:.1f} %",
+                "(wechatpy reference ≈ 29 %)",
+                "info",
+            )
+        )
+        rows.append(
+            Row(
+                f"RSS of the serving process after the load, {label}",
+                f"{real['rss_mb']:.0f} MB (peak {real['hwm_mb']:.0f} MB)",
+                "< 200 MB",
+                _check(real["hwm_mb"] < 200),
+            )
+        )
+    sc = results.get("score")
+    if sc:
+        rows.append(
+            Row(
+                f"「我的得分」, {sc['units']} units × a full year "
+                f"({sc['submissions_per_unit']:.0f} submissions/unit), {sc['calls']} calls",
+                f"p50 {sc['p50_ms']:.1f} ms, p99 {sc['p99_ms']:.1f} ms",
+                "p99 < 30 ms",
+                _check(sc["p99_ms"] < 30),
+            )
+        )
+    ta = results.get("tally")
+    if ta:
+        sizes = {r["units"]: r for r in ta["sizes"]}
+        for r in ta["sizes"]:
+            files = (
+                f"; + chart {r['chart_s']:.1f} s + workbook {r['workbook_s']:.1f} s"
+                if r.get("files")
+                else "; files not written at this size"
+            )
+            target = r["units"] == 1000
+            rows.append(
+                Row(
+                    f"year-end tally, {r['units']} units ({r['submissions']} submissions): "
+                    "facts + score + ranks",
+                    f"{r['load_tally_s']:.2f} s (facts {r['facts_s']:.2f} s, score "
+                    f"{r['score_s']:.2f} s){files}",
+                    "< 3 s" if target else "",
+                    _check(r["load_tally_s"] < 3) if target else "info",
+                )
+            )
+        if 1000 in sizes and sizes[1000].get("files"):
+            r = sizes[1000]
+            rows.append(
+                Row(
+                    "year-end tally, 1000 units, with the workbook and the chart",
+                    f"{r['total_s']:.2f} s",
+                    "< 3 s",
+                    _check(r["total_s"] < 3),
+                )
+            )
+        per_unit = [(r["units"], r["load_ms_per_unit"]) for r in ta["sizes"]]
+        if len(per_unit) >= 2:
+            (_, small), (_, big) = per_unit[-2], per_unit[-1]
+            growth = big / small if small else 0.0
+            rows.append(
+                Row(
+                    "tally cost per unit (facts + score) at "
+                    + " / ".join(str(u) for u, _ in per_unit)
+                    + " units",
+                    " / ".join(f"{ms:.2f}" for _, ms in per_unit)
+                    + f" ms (largest ÷ next: {growth:.2f})",
+                    "linear (ratio ≤ 1.25)",
+                    _check(growth <= 1.25),
+                )
+            )
+    fa = results.get("facts")
+    if fa:
+        rows.append(
+            Row(
+                f"proposed: facts by column selects, {fa['units']} units (bench/facts_bench.py)",
+                f"{fa['fast_s']:.2f} s vs build_all_facts {fa['orm_s']:.2f} s "
+                f"(×{fa['speedup']:.1f}, same facts: {fa['same']})",
+                "",
+                "info",
+            )
+        )
+    rm = results.get("reminders")
+    if rm is not None:
+        if not rm.get("measured"):
+            rows.append(Row("reminder tick", rm.get("reason", ""), "< 1 s", "not measured"))
+        else:
+            rows.append(
+                Row(
+                    f"reminder tick (plan, dry run), {rm['units']} units, "
+                    f"{rm['planned_sends']} sends planned",
+                    f"{rm['tick_s']:.2f} s (first tick {rm['first_s']:.2f} s)",
+                    "< 1 s of compute",
+                    _check(rm["tick_s"] < 1),
+                )
+            )
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| what | measured | target | |", "| --- | --- | --- | --- |"]
+    lines += [f"| {r.what} | {r.figure} | {r.target} | {r.status} |" for r in rows]
+    return "\n".join(lines)
+
+
+def document(results: dict[str, Any], rows: list[Row]) -> str:
+    m = results["machine"]
+    head = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`python -m bench`); the analysis below the table is kept in",
+        "`bench/notes.md`. Figures are from one run on one machine; the targets are DESIGN.md's",
+        '"Performance" table.',
+        "",
+        f"- date: {results['date']}",
+        f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['platform']}, Python {m['python']}",
+        f"- databases: SQLite (a temporary file), PostgreSQL ({results.get('postgres', '—')})",
+        f"- bench run time: {results['seconds']:.0f} s",
+        "",
+        table(rows),
+        "",
+    ]
+    notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
+    raw = json.dumps(results, ensure_ascii=False, indent=1)
+    return (
+        "\n".join(head)
+        + "\n"
+        + notes
+        + "\n\n## Raw figures of this run\n\n```json\n"
+        + raw
+        + "\n```\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--requests", type=int, default=4000, help="callback: real app requests")
+    parser.add_argument("--seconds", type=float, default=10.0, help="callback: time cap per phase")
+    parser.add_argument("--tally-sizes", default="100,1000,5000")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+    }
+
+    def step(name: str, fn: Any, *a: Any, **kw: Any) -> None:
+        t = time.perf_counter()
+        print(f"… {name}", flush=True)
+        results[name] = fn(*a, **kw)
+        print(f"  {name} done in {time.perf_counter() - t:.0f} s", flush=True)
+
+    step("callback_sqlite", callback_bench.run, "sqlite", requests=args.requests,
+         max_seconds=args.seconds)  # fmt: skip
+    if args.no_postgres:
+        results["callback_postgres"] = {"skipped": "--no-postgres"}
+    elif asyncio.run(postgres_available()):
+        results["postgres"] = postgres_url().rsplit("@", 1)[-1]
+        step("callback_postgres", callback_bench.run, "postgres", requests=args.requests,
+             max_seconds=args.seconds)  # fmt: skip
+    else:
+        results["callback_postgres"] = {"skipped": f"PostgreSQL not reachable at {postgres_url()}"}
+    step("score", score_bench.run, "sqlite")
+    sizes = tuple(int(s) for s in args.tally_sizes.split(",") if s)
+    step("tally", tally_bench.run, "sqlite", sizes=sizes)
+    step("facts", facts_bench.run, "sqlite")
+    step("reminders", reminder_bench.run, "sqlite")
+    results["seconds"] = time.perf_counter() - started
+
+    rows = rows_of(results)
+    print()
+    print(table(rows))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(document(results, rows), encoding="utf-8")
+    print(f"\nwritten to {out}")
+    return 0

@@ -1,0 +1,56 @@
+"""The benchmarks still run (at a tiny size). Figures only: nothing here asserts timing."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from bench import callback_bench, facts_bench, reminder_bench, run, score_bench, seed, tally_bench
+from bench.common import scratch_database
+from scoring import load_builtin, score
+from storage.db import Database
+from storage.facts import build_facts
+
+
+async def test_bulk_seed_scores_like_the_ledger() -> None:
+    async with scratch_database("sqlite") as url:
+        db = Database(url)
+        try:
+            await db.upgrade()
+            (a, _, _), (b, _, _) = await seed.register_units(db, 1, 2)
+            plan = seed.year_plan(random.Random(7), seed.YEAR, True, "x")
+            await seed.write_via_ledger(db, a, seed.liaison_id(1), plan)
+            await seed.write_bulk(db, [(b, seed.liaison_id(2), plan)])
+            async with db.session() as s:
+                fa, fb = await build_facts(s, a, seed.YEAR), await build_facts(s, b, seed.YEAR)
+        finally:
+            await db.dispose()
+    scheme = load_builtin(seed.SCHEME)
+    ca, cb = score(scheme, fa, date(seed.YEAR, 12, 31)), score(scheme, fb, date(seed.YEAR, 12, 31))
+    assert ca.total == cb.total and len(fa.submissions) == len(fb.submissions) > 0
+
+
+def test_every_bench_produces_figures(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    results = {
+        "date": "smoke",
+        "machine": {"nproc": "1", "cpu": "x", "python": "3", "platform": "x"},
+        "seconds": 0.0,
+        "callback_sqlite": callback_bench.run(
+            "sqlite", requests=20, concurrency=5, senders=5, warmup=5, max_seconds=5
+        ),
+        "callback_postgres": {"skipped": "smoke"},
+        "score": score_bench.run(units=3, calls=6, warmup=1),
+        "tally": tally_bench.run(sizes=(3, 6)),
+        "facts": facts_bench.run(units=3, repeat=1),
+        "reminders": reminder_bench.run(units=3, ticks=1),
+    }
+    cb = results["callback_sqlite"]
+    assert cb["real"]["requests"] > 0 and cb["bare"]["rps"] > 0 and cb["replies_ok"]
+    assert cb["real"]["rss_mb"] > 0
+    assert results["score"]["reply_ok"] and results["score"]["p99_ms"] > 0
+    assert [r["units"] for r in results["tally"]["sizes"]] == [3, 6]
+    assert results["facts"]["same"]
+    assert "tick_s" in results["reminders"] or not results["reminders"]["measured"]
+    rows = run.rows_of(results)
+    assert rows and all(r.figure for r in rows)
+    assert "| what |" in run.document(results, rows)
