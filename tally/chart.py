@@ -64,7 +64,10 @@ def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> 
     if any(bonus):
         ax.bar(xs, bonus, bottom=base, color=BONUS_COLOR, width=0.7, zorder=2, label="加分")
     top = max([b + x for b, x in zip(base, bonus, strict=True)] + [100.0])
+    crowded = len(names) > 60  # no value labels, small names: still one readable picture
     for x, row in zip(xs, st.rows, strict=True):
+        if crowded:
+            break
         ax.text(
             x,
             float(row.total) + top * 0.01,
@@ -91,7 +94,13 @@ def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> 
     ax.set_xticks(list(xs))
     longest = max((len(n) for n in names), default=0)
     rotate = 45 if len(names) > 8 or (longest > 6 and len(names) > 4) else 0
-    ax.set_xticklabels(names, rotation=rotate, ha="right" if rotate else "center", **font)
+    ax.set_xticklabels(
+        names,
+        rotation=90 if crowded else rotate,
+        ha="right" if rotate and not crowded else "center",
+        fontsize=6 if crowded else 10,
+        **font,
+    )
     ax.set_xlim(-0.6, len(names) - 0.4)
     ax.set_ylim(0, top * 1.1)
     ax.set_ylabel("得分", **font)

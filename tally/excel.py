@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -39,6 +39,30 @@ _BODY_FONT = Font(name="宋体", size=10)
 _TITLE_FONT = Font(name="黑体", bold=True, size=14)
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+
+# body cells get named styles (set once per workbook: much faster than per-cell style objects)
+STYLE_NUMBER = "kaohe-number"
+STYLE_TEXT = "kaohe-text"
+STYLE_LONG = "kaohe-long-text"
+
+
+def _add_styles(wb: Workbook) -> None:
+    right = Alignment(horizontal="right", vertical="center")
+    for name, alignment, number_format in (
+        (STYLE_NUMBER, right, NUMBER_FORMAT),
+        (STYLE_TEXT, _CENTER, "General"),
+        (STYLE_LONG, _LEFT, "General"),
+    ):
+        wb.add_named_style(
+            NamedStyle(
+                name=name,
+                font=_BODY_FONT,
+                border=_BORDER,
+                alignment=alignment,
+                number_format=number_format,
+            )
+        )
+
 
 # the first rows of every table sheet: a title (row 1) and the header (row 2)
 TITLE_ROW = 1
@@ -186,16 +210,13 @@ def _style_table(
         cell.alignment = _CENTER
         cell.border = _BORDER
     ws.row_dimensions[HEADER_ROW].height = 45
+    styles = [
+        STYLE_NUMBER if col in numeric else STYLE_LONG if widths.get(col, 0) >= 20 else STYLE_TEXT
+        for col in range(1, last_col + 1)
+    ]
     for r, values in enumerate(rows, start=FIRST_ROW):
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(r, col, value)
-            cell.font = _BODY_FONT
-            cell.border = _BORDER
-            if col in numeric:
-                cell.number_format = NUMBER_FORMAT
-                cell.alignment = Alignment(horizontal="right", vertical="center")
-            else:
-                cell.alignment = _LEFT if widths.get(col, 0) >= 20 else _CENTER
+            ws.cell(r, col, value).style = styles[col - 1]
     for col in range(1, last_col + 1):
         ws.column_dimensions[get_column_letter(col)].width = widths.get(col, 10)
     ws.freeze_panes = ws.cell(FIRST_ROW, freeze_cols + 1).coordinate
@@ -286,6 +307,7 @@ def write_workbook(tally: Tally, path: str | Path, *, chart_png: str | Path | No
     first = wb.active
     assert first is not None
     wb.remove(first)
+    _add_styles(wb)
     used: set[str] = set()
     for st in tally.schemes:
         _write_summary(wb.create_sheet(sheet_title("汇总", st.id, used)), tally, st)
