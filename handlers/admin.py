@@ -6,8 +6,10 @@ writes the audit row in the same transaction.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from handlers import texts
 from handlers.context import Ctx, scheme_of
@@ -21,10 +23,11 @@ from scoring.facts import EntryKind
 from scoring.model import Deduction, Discretionary
 from storage import ledger
 from storage.audit import audit
-from storage.facts import build_all_facts
 from storage.ledger import list_submissions, list_tasks
 from storage.models import Unit
 from storage.units import get_unit_by_name, list_members, list_units
+from tally.links import dashboard_link_for
+from tally.service import load_tally, summary_text, write_files
 
 router = Router()
 
@@ -289,26 +292,31 @@ async def unit_score(ctx: Ctx, intent: Intent) -> str:
 
 @router.intent("tally", roles=ADMIN)
 async def tally(ctx: Ctx, intent: Intent) -> str:
-    from scoring import score
-
+    """The summary now; the workbook and the chart follow as files (writing them takes longer)."""
     year = int(intent.args.get("year") or ctx.year)
-    async with ctx.db.session() as session:
-        all_facts = await build_all_facts(session, year)
-    rows = []
-    for uf in all_facts:
-        card = score(scheme_of(uf.scheme_id), uf.facts, ctx.today)
-        grade = card.grade.level if card.grade else "—"
-        rows.append((card.total, uf.unit.name, card.base_total, card.bonus, grade))
-    rows.sort(key=lambda r: (-r[0], r[1]))
-    lines = [texts.TALLY_HEADER.format(year=year, today=fmt_date(ctx.today))]
-    for rank, (total, name, base, bonus, grade) in enumerate(rows, 1):
-        lines.append(
-            f"{rank}. {name}：合计 {fmt_points(total)}（基本分 {fmt_points(base)}，"
-            f"加分 {fmt_points(bonus)}）{grade}"
-        )
-    if not rows:
-        lines.append("尚无单位。")
-    return fit("\n".join(lines))
+    result = await load_tally(ctx.db, year, as_of=ctx.today)
+    userid = ctx.sender.userid
+
+    async def send_files() -> None:
+        xlsx, png = await asyncio.to_thread(write_files, result, Path(ctx.deps.work_dir))
+        await ctx.send_file(userid, xlsx)
+        await ctx.send_file(userid, png)
+
+    ctx.later(send_files())
+    return summary_text(result)
+
+
+@router.intent("dashboard", roles=ADMIN)
+async def dashboard(ctx: Ctx, intent: Intent) -> str:
+    if not ctx.deps.dashboard_secret:
+        return texts.DASHBOARD_OFF
+    link = dashboard_link_for(
+        ctx.deps.dashboard_secret,
+        ctx.sender.userid,
+        base_url=ctx.deps.public_url or "",
+        now=ctx.now.timestamp(),
+    )
+    return texts.DASHBOARD_LINK.format(link=link, minutes=30)
 
 
 @router.intent("broadcast", roles=ADMIN)

@@ -133,4 +133,6 @@ def make_handler(
 ) -> ChatHandler:
     """The factory `kaohe serve` loads (`handlers.app:make_handler`)."""
     admins = frozenset(getattr(settings, "admins", ()) or ())
+    for name in ("dashboard_secret", "public_url"):
+        options.setdefault(name, getattr(settings, name, None))
     return ChatHandler(ChatDeps(db=db, channel=channel, clock=clock, admins=admins, **options))

@@ -6,11 +6,13 @@ Asia/Shanghai for people and aware UTC in storage.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from handlers.channel import Channel
@@ -39,7 +41,9 @@ class ChatDeps:
     admins: frozenset[str] = frozenset()
     conversation_ttl: timedelta = timedelta(minutes=30)
     work_dir: str = "out"  # where exported files (tally workbooks, charts) are written
-    dashboard: Any = None  # optional: (userid, now) -> signed dashboard URL
+    dashboard_secret: str | None = None  # signs the dashboard links admins get ("看板")
+    public_url: str | None = None  # where the dashboard is reached from outside
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,21 @@ class Ctx:
     def scheme(self) -> Scheme:
         assert self.sender.scheme_id is not None
         return scheme_of(self.sender.scheme_id)
+
+    def later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` after the reply (files that take longer than the reply budget)."""
+        task = asyncio.ensure_future(work)
+        self.deps.background.add(task)
+        task.add_done_callback(self.deps.background.discard)
+
+    async def send_file(self, userid: str, path: str | Path) -> None:
+        if self.deps.channel is None:
+            log.info("no channel: file %s for %s not sent", path, userid)
+            return
+        try:
+            await self.deps.channel.send_file(userid, path)
+        except Exception:
+            log.exception("sending %s to %s failed", path, userid)
 
     async def tell(self, userid: str, text: str) -> None:
         """Best-effort notice to another user (the reply to the sender is the return value)."""

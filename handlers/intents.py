@@ -91,6 +91,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ),
     ("unit_score", rf"{_words('得分', '查分', '分数')}{SEP}(?P<unit>\S+)"),
     ("tally", rf"{_words('汇总', '统计', '总表')}(?:{SEP}(?P<year>\d{{4}}))?"),
+    ("dashboard", rf"{_words('看板', '仪表盘', '考核看板', 'dashboard')}"),
     ("broadcast", rf"{_words('通知', '广播', '群发')}{SEP}(?P<body>.+)"),
 ]
 
@@ -117,6 +118,7 @@ MENU_KEYS: dict[str, str] = {
     "help": "help",
     "start_info": "start_info",
     "tally": "tally",
+    "dashboard": "dashboard",
 }
 
 

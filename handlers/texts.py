@@ -130,3 +130,5 @@ ADMIN_USE_UNIT = (
     "您是管理员，未绑定单位。查询某单位请发送「得分 单位名」，发送「帮助」查看管理员命令。"
 )
 NO_UNIT = "您的账号尚未绑定单位，暂时无法报送或查询。请联系市创模办登记所在单位。"
+DASHBOARD_LINK = "考核看板（{minutes} 分钟内有效，请勿转发）：\n{link}"
+DASHBOARD_OFF = "考核看板尚未启用（需设置 KAOHE_DASHBOARD_SECRET）。请联系系统运维人员。"

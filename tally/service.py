@@ -111,7 +111,8 @@ def summary_text(tally: Tally, *, top: int = 3, limit: int = SUMMARY_LIMIT) -> s
     return _fits([*lines, tail], limit)
 
 
-def _write_files(tally: Tally, out_dir: Path) -> tuple[Path, Path]:
+def write_files(tally: Tally, out_dir: Path) -> tuple[Path, Path]:
+    """The workbook (with the chart in it) and the chart PNG, written to `out_dir`."""
     from tally.chart import draw_chart
     from tally.excel import write_workbook
 
@@ -133,5 +134,5 @@ async def year_tally(
     """The year-end tally: the workbook and the chart written to `out_dir`, and a short summary.
     The files are written in a worker thread (the event loop keeps serving)."""
     tally = await load_tally(db, year, as_of=as_of, scheme_ids=scheme_ids)
-    xlsx, png = await asyncio.to_thread(_write_files, tally, Path(out_dir))
+    xlsx, png = await asyncio.to_thread(write_files, tally, Path(out_dir))
     return TallyResult(tally, summary_text(tally), xlsx, png)

@@ -200,3 +200,37 @@ async def test_reports_are_logged_on_time_or_late(database, tmp_path: Path) -> N
         reply = await b.say("qianba", "季报 T23 三季度 排污申报核定")
         assert "T23" in reply and "第 3 季度" in reply and "记为迟报" in reply
         assert "没有「月报」" in await b.say("zhangsan", "月报 10月 内容")
+
+
+async def test_admin_tally_sends_summary_then_files_and_dashboard_link(
+    database, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    from urllib.parse import parse_qs, urlparse
+
+    from tally.links import verify_dashboard_link
+
+    monkeypatch.chdir(tmp_path)
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 12, 1)
+        await b.say("zhangsan", "政务信息：汇总前的一条")
+        reply = await b.say("admin1", "汇总 2026")
+        assert "2026 年度考核汇总" in reply and "椒江区" in reply
+        handler = b.app[CALLBACK_KEY].handler  # type: ignore[index]
+        await asyncio.gather(*handler.deps.background)
+        files = [m for m in b.wecom.sent_to("admin1") if m.get("msgtype") == "file"]
+        assert len(files) == 2
+        assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".png", ".xlsx"]
+
+        # Without a secret the dashboard is off, and the admin is told so.
+        assert "尚未启用" in await b.say("admin1", "看板")
+        handler.deps.dashboard_secret = "s3cret"
+        link = await b.say("admin1", "看板")
+        query = parse_qs(urlparse(link.split("\n")[-1]).query)
+        assert (
+            verify_dashboard_link(
+                "s3cret", query["u"][0], query["e"][0], query["s"][0], now=b.clock.now.timestamp()
+            )
+            == "admin1"
+        )
+        assert "仅限" in await b.say("zhangsan", "看板")

@@ -67,6 +67,8 @@ async def run_chat(user: str, url: str, *, demo: bool, stdin=sys.stdin, stdout=s
                 print(reply.text, file=stdout, flush=True)
             elif reply is not None:
                 print(reply, file=stdout, flush=True)
+        if handler.deps.background:  # files still being written (汇总): let them go out
+            await asyncio.gather(*handler.deps.background)
     finally:
         await db.dispose()
     return 0
