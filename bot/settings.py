@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     dashboard_secret: str | None = Field(None, alias="KAOHE_DASHBOARD_SECRET")
     public_url: str | None = Field(None, alias="KAOHE_PUBLIC_URL")
 
+    media_dir: str = Field("media", alias="KAOHE_MEDIA_DIR")  # attachments users send, kept
+    reply_budget: float = Field(3.0, alias="KAOHE_REPLY_BUDGET")  # seconds before message/send
+    handler: str = Field("handlers.app:make_handler", alias="KAOHE_HANDLER")
+
     @property
     def admins(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.admins_raw.split(",") if a.strip())

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 
 from aiohttp import web
 
@@ -31,19 +30,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, help="监听端口（默认 KAOHE_PORT）")
     parser.add_argument(
         "--handler",
-        default=os.environ.get("KAOHE_HANDLER", DEFAULT_HANDLER),
+        default=None,
         metavar="MODULE:FACTORY",
         help=f"消息处理器工厂（默认 {DEFAULT_HANDLER}）",
     )
     parser.add_argument(
         "--media-dir",
-        default=os.environ.get("KAOHE_MEDIA_DIR", "media"),
+        default=None,
         help="用户发送的附件保存目录（默认 KAOHE_MEDIA_DIR 或 ./media）",
     )
     parser.add_argument(
         "--reply-budget",
         type=float,
-        default=float(os.environ.get("KAOHE_REPLY_BUDGET", "3.0")),
+        default=None,
         help="被动回复的时间预算（秒，默认 3），超时改为主动发送",
     )
     parser.add_argument("--log-level", default="INFO", help="日志级别（默认 INFO）")
@@ -90,9 +89,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     app = build_app(
         settings,
-        handler_factory=load_factory(args.handler),
-        media_dir=args.media_dir,
-        reply_budget=args.reply_budget,
+        handler_factory=load_factory(args.handler or settings.handler),
+        media_dir=args.media_dir or settings.media_dir,
+        reply_budget=args.reply_budget if args.reply_budget is not None else settings.reply_budget,
         upgrade_on_start=True,
     )
     host = args.host or settings.host
