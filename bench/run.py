@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import callback_bench, facts_bench, reminder_bench, score_bench, tally_bench
+from bench import callback_bench, reminder_bench, score_bench, tally_bench
 from bench.common import machine, postgres_available, postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,17 +150,6 @@ def rows_of(results: dict[str, Any]) -> list[Row]:
                     _check(growth <= 1.25),
                 )
             )
-    fa = results.get("facts")
-    if fa:
-        rows.append(
-            Row(
-                f"proposed: facts by column selects, {fa['units']} units (bench/facts_bench.py)",
-                f"{fa['fast_s']:.2f} s vs build_all_facts {fa['orm_s']:.2f} s "
-                f"(×{fa['speedup']:.1f}, same facts: {fa['same']})",
-                "",
-                "info",
-            )
-        )
     rm = results.get("reminders")
     if rm is not None:
         if not rm.get("measured"):
@@ -220,7 +209,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=4000, help="callback: real app requests")
     parser.add_argument("--seconds", type=float, default=10.0, help="callback: time cap per phase")
     parser.add_argument("--tally-sizes", default="100,1000,5000")
+    parser.add_argument(
+        "--rerender",
+        action="store_true",
+        help="measure nothing: rewrite --out from the raw figures it holds (after editing notes)",
+    )
     args = parser.parse_args(argv)
+    if args.rerender:
+        out = Path(args.out)
+        raw = out.read_text(encoding="utf-8").split("```json\n", 1)[1].rsplit("\n```", 1)[0]
+        results = json.loads(raw)
+        rows = rows_of(results)
+        out.write_text(document(results, rows), encoding="utf-8")
+        print(table(rows))
+        return 0
 
     started = time.perf_counter()
     results: dict[str, Any] = {
@@ -247,7 +249,6 @@ def main(argv: list[str] | None = None) -> int:
     step("score", score_bench.run, "sqlite")
     sizes = tuple(int(s) for s in args.tally_sizes.split(",") if s)
     step("tally", tally_bench.run, "sqlite", sizes=sizes)
-    step("facts", facts_bench.run, "sqlite")
     step("reminders", reminder_bench.run, "sqlite")
     results["seconds"] = time.perf_counter() - started
 

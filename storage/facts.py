@@ -21,19 +21,20 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scoring.facts import AdminEntry as FactEntry
-from scoring.facts import EntryKind, Facts
+from scoring.facts import EntryKind, Facts, Status
 from scoring.facts import Submission as FactSubmission
 from scoring.facts import Task as FactTask
 from storage.db import Database
 from storage.ledger import (
     _task_confirmations,
-    effective_status,
     entry_ref,
     submission_ref,
     task_completion,
     task_ref,
 )
 from storage.models import AdminEntry, Submission, SubmissionEvent, Task, Unit
+
+_STATUS = {s.value: s for s in Status}
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,26 @@ async def build_all_facts(
     known_at: datetime | None = None,
 ) -> list[UnitFacts]:
     """Facts of every unit (or of `unit_ids`) for one year, units by name."""
+    # Column selects for the two big tables: scoring never reads the text or the attachments,
+    # and ORM objects cost ~5x more to build (bench/facts_bench.py, docs/benchmarks.md).
     units_q = select(Unit).order_by(col(Unit.name))
-    subs_q = select(Submission).where(Submission.year == year)
+    subs_q = select(
+        Submission.id,
+        Submission.unit_id,
+        Submission.target,
+        Submission.submitted_at,
+        Submission.period,
+        Submission.kind,
+        Submission.task_id,
+        Submission.title,
+    ).where(Submission.year == year)
     events_q = (
-        select(SubmissionEvent)
+        select(
+            SubmissionEvent.submission_id,
+            SubmissionEvent.at,
+            SubmissionEvent.id,
+            SubmissionEvent.status,
+        )
         .join(Submission, col(Submission.id) == col(SubmissionEvent.submission_id))
         .where(Submission.year == year)
     )
@@ -86,31 +103,36 @@ async def build_all_facts(
     subs = (
         await session.exec(subs_q.order_by(col(Submission.submitted_at), col(Submission.id)))
     ).all()
-    events: dict[int, list[SubmissionEvent]] = defaultdict(list)
-    for event in (await session.exec(events_q)).all():
-        events[event.submission_id].append(event)
+    # the latest event per submission, by time then id, known at `known_at` (effective_status)
+    latest: dict[int, tuple[datetime, int, str]] = {}
+    for sid, at, eid, status in (await session.exec(events_q)).all():
+        if known_at is not None and at > known_at:
+            continue
+        seen = latest.get(sid)
+        if seen is None or (at, eid or 0) > (seen[0], seen[1]):
+            latest[sid] = (at, eid or 0, status)
     tasks = (await session.exec(tasks_q.order_by(col(Task.due), col(Task.id)))).all()
     entries = (await session.exec(entries_q.order_by(col(AdminEntry.at), col(AdminEntry.id)))).all()
 
     task_by_id = {t.id: t for t in tasks}
-    missing = {s.task_id for s in subs if s.task_id is not None and s.task_id not in task_by_id}
+    missing = {row[6] for row in subs if row[6] is not None and row[6] not in task_by_id}
     if missing:  # a submission answering a task of another year
         for task in (await session.exec(select(Task).where(col(Task.id).in_(missing)))).all():
             task_by_id[task.id] = task
 
     subs_of: dict[int, list[FactSubmission]] = defaultdict(list)
-    for s in subs:
-        assert s.id is not None
-        subs_of[s.unit_id].append(
+    for sid, unit_id, target, submitted_at, period, kind, task_id, title in subs:
+        seen = latest.get(sid)
+        subs_of[unit_id].append(
             FactSubmission(
-                id=submission_ref(s.id),
-                target=s.target,
-                submitted_at=s.submitted_at,
-                period=s.period,
-                status=effective_status(events.get(s.id, []), known_at),
-                kind=s.kind,
-                task=task_ref(task_by_id[s.task_id]) if s.task_id is not None else None,
-                title=s.title,
+                id=submission_ref(sid),
+                target=target,
+                submitted_at=submitted_at,
+                period=period,
+                status=_STATUS[seen[2]] if seen is not None else Status.SUBMITTED,
+                kind=kind,
+                task=task_ref(task_by_id[task_id]) if task_id is not None else None,
+                title=title,
             )
         )
 

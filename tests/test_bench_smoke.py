@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from bench import callback_bench, facts_bench, reminder_bench, run, score_bench, seed, tally_bench
+from bench import callback_bench, reminder_bench, run, score_bench, seed, tally_bench
 from bench.common import scratch_database
 from scoring import load_builtin, score
 from storage.db import Database
@@ -41,7 +41,6 @@ def test_every_bench_produces_figures(tmp_path) -> None:  # type: ignore[no-unty
         "callback_postgres": {"skipped": "smoke"},
         "score": score_bench.run(units=3, calls=6, warmup=1),
         "tally": tally_bench.run(sizes=(3, 6)),
-        "facts": facts_bench.run(units=3, repeat=1),
         "reminders": reminder_bench.run(units=3, ticks=1),
     }
     cb = results["callback_sqlite"]
@@ -49,7 +48,6 @@ def test_every_bench_produces_figures(tmp_path) -> None:  # type: ignore[no-unty
     assert cb["real"]["rss_mb"] > 0
     assert results["score"]["reply_ok"] and results["score"]["p99_ms"] > 0
     assert [r["units"] for r in results["tally"]["sizes"]] == [3, 6]
-    assert results["facts"]["same"]
     assert "tick_s" in results["reminders"] or not results["reminders"]["measured"]
     rows = run.rows_of(results)
     assert rows and all(r.figure for r in rows)
