@@ -27,7 +27,13 @@ from handlers.scoretext import fit, score_text, unit_card
 from handlers.texts import fmt_date
 from scoring.periods import local_date, period_label
 from storage import ledger
-from storage.ledger import SubmissionView, list_submissions, list_tasks, submission_ref
+from storage.ledger import (
+    SubmissionView,
+    count_submissions,
+    list_submissions,
+    list_tasks,
+    submission_ref,
+)
 from storage.models import Task
 
 router = Router()
@@ -67,11 +73,9 @@ async def log_info(
             source_key=ctx.msg.key,
         )
         await session.commit()
-        views = await list_submissions(
+        n = await count_submissions(
             session, _unit_id(ctx), int(period[:4]), target=quota.rule.target, period=period
         )
-    counted = [v for v in views if v.status.value in ("submitted", "accepted")]
-    n = len(counted)
     left = quota.per_period - n
     remaining = (
         texts.INFO_REMAINING.format(left=left)

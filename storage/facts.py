@@ -28,13 +28,12 @@ from storage.db import Database
 from storage.ledger import (
     _task_confirmations,
     entry_ref,
+    latest_statuses,
     submission_ref,
     task_completion,
     task_ref,
 )
 from storage.models import AdminEntry, Submission, SubmissionEvent, Task, Unit
-
-_STATUS = {s.value: s for s in Status}
 
 
 @dataclass(frozen=True)
@@ -103,14 +102,7 @@ async def build_all_facts(
     subs = (
         await session.exec(subs_q.order_by(col(Submission.submitted_at), col(Submission.id)))
     ).all()
-    # the latest event per submission, by time then id, known at `known_at` (effective_status)
-    latest: dict[int, tuple[datetime, int, str]] = {}
-    for sid, at, eid, status in (await session.exec(events_q)).all():
-        if known_at is not None and at > known_at:
-            continue
-        seen = latest.get(sid)
-        if seen is None or (at, eid or 0) > (seen[0], seen[1]):
-            latest[sid] = (at, eid or 0, status)
+    status_of = latest_statuses((await session.exec(events_q)).all(), known_at)  # type: ignore[arg-type]
     tasks = (await session.exec(tasks_q.order_by(col(Task.due), col(Task.id)))).all()
     entries = (await session.exec(entries_q.order_by(col(AdminEntry.at), col(AdminEntry.id)))).all()
 
@@ -122,14 +114,13 @@ async def build_all_facts(
 
     subs_of: dict[int, list[FactSubmission]] = defaultdict(list)
     for sid, unit_id, target, submitted_at, period, kind, task_id, title in subs:
-        seen = latest.get(sid)
         subs_of[unit_id].append(
             FactSubmission(
                 id=submission_ref(sid),
                 target=target,
                 submitted_at=submitted_at,
                 period=period,
-                status=_STATUS[seen[2]] if seen is not None else Status.SUBMITTED,
+                status=status_of.get(sid, Status.SUBMITTED),
                 kind=kind,
                 task=task_ref(task_by_id[task_id]) if task_id is not None else None,
                 title=title,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,7 +47,7 @@ async def list_units(session: AsyncSession, *, with_members: bool = False) -> li
 async def get_member(session: AsyncSession, userid: str) -> Member | None:
     """The member with this WeCom user id, with `member.unit` loaded."""
     query = (
-        select(Member).where(Member.userid == userid).options(selectinload(Member.unit))  # type: ignore[arg-type]
+        select(Member).where(Member.userid == userid).options(joinedload(Member.unit))  # type: ignore[arg-type]
     )
     return (await session.exec(query)).first()
 

@@ -19,6 +19,7 @@ from storage.ledger import (
     add_submission,
     add_task,
     complete_task,
+    count_submissions,
     get_submission,
     list_entries,
     list_submissions,
@@ -90,6 +91,47 @@ async def test_submission_lifecycle_is_rows(database: Database) -> None:
     async with database.session() as s:
         with pytest.raises(LedgerError):
             await review_submission(s, 9999, accepted=True, actor="cmb")
+
+
+async def test_quota_count_follows_the_latest_event(database: Database) -> None:
+    """count_submissions (one outer-join query) agrees with list_submissions' statuses: a
+    submission counts while submitted or accepted; events at the same moment go by id."""
+    unit_id = await _unit(database)
+    async with database.session() as s:
+        subs = [
+            await add_submission(
+                s, unit_id=unit_id, target="C3b", period=period, submitted_at=AT, title=title
+            )
+            for period, title in [
+                ("2026-11", "未审"),
+                ("2026-11", "采用"),
+                ("2026-11", "退回后采用"),
+                ("2026-11", "撤回"),
+                ("2026-11", "采用后退回"),
+                ("2026-10", "上月"),
+            ]
+        ]
+        ids = [sub.id for sub in subs]
+        assert None not in ids
+        same = AT + timedelta(days=1)
+        await review_submission(s, ids[1], accepted=True, actor="cmb")
+        await review_submission(s, ids[2], accepted=False, actor="cmb", reason="重复", at=same)
+        await review_submission(s, ids[2], accepted=True, actor="cmb", at=same)
+        await withdraw_submission(s, ids[3], actor="zhangsan")
+        await review_submission(s, ids[4], accepted=True, actor="cmb", at=same)
+        await review_submission(s, ids[4], accepted=False, actor="cmb", reason="不实", at=same)
+        await s.commit()
+    async with database.session() as s:
+        views = await list_submissions(s, unit_id, 2026, target="C3b", period="2026-11")
+        counted = [v for v in views if v.status in (Status.SUBMITTED, Status.ACCEPTED)]
+        assert [v.submission.title for v in counted] == ["未审", "采用", "退回后采用"]
+        n = await count_submissions(s, unit_id, 2026, target="C3b", period="2026-11")
+        assert n == 3
+        rejected = await count_submissions(
+            s, unit_id, 2026, target="C3b", period="2026-11", statuses=frozenset({Status.REJECTED})
+        )
+        assert rejected == 1
+        assert await count_submissions(s, unit_id, 2026, target="C3b", period="2026-12") == 0
 
 
 async def test_entries_voids_and_exact_values(database: Database) -> None:
