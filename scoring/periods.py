@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -20,6 +21,10 @@ _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
 _PLUS_DAYS = re.compile(r"^\+(\d+)d$")
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+
+# The functions of a period string are pure and asked the same questions for every unit (a tally
+# or a reminder tick of 1,000 units): their answers are cached.
+_cached = lru_cache(maxsize=8192)
 
 
 def periods_of(year: int, kind: str) -> list[str]:
@@ -33,6 +38,7 @@ def periods_of(year: int, kind: str) -> list[str]:
     raise ValueError(f"unknown period kind {kind!r}")
 
 
+@_cached
 def period_kind(period: str) -> str | None:
     """ "monthly", "quarterly" or "yearly" for a valid period string, else None."""
     if (m := _MONTH.match(period)) and 1 <= int(m.group(2)) <= 12:
@@ -44,6 +50,7 @@ def period_kind(period: str) -> str | None:
     return None
 
 
+@_cached
 def period_bounds(period: str) -> tuple[date, date]:
     """First and last day of a period string."""
     kind = period_kind(period)
@@ -77,6 +84,7 @@ def is_month_day(deadline: str | None) -> bool:
     return bool(deadline and _MONTH_DAY.match(deadline))
 
 
+@_cached
 def due_date(period: str, deadline: str | None = None) -> date:
     """The day a period is due under a rule's `deadline` ("period_end", "+Nd", "MM-DD")."""
     _, last = period_bounds(period)
@@ -104,6 +112,7 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(TZ).date()
 
 
+@_cached
 def period_label(period: str) -> str:
     """Chinese label: "11 月", "第 3 季度", "2026 年度"."""
     kind = period_kind(period)
