@@ -27,7 +27,7 @@ from scoring import SchemeError, load_scheme
 from scoring.model import Scheme
 from scoring.periods import day_label, period_label
 from storage.db import Database
-from storage.facts import build_all_facts
+from storage.facts import build_all_facts, collector_paused
 from storage.models import Role
 from storage.reminder_claims import claimed_digests, claimed_reminders
 from storage.reminder_digests import claim_digest, digest_sent
@@ -114,6 +114,18 @@ async def plan(
     schemes: SchemeCache | None = None,
 ) -> Plan:
     """What is due at `now` (aware), and why. Writes nothing."""
+    with collector_paused():  # a whole year of every unit is built at once
+        return await _plan(db, now, admins, policy, calendar, schemes)
+
+
+async def _plan(
+    db: Database,
+    now: datetime,
+    admins: Iterable[str],
+    policy: StagePolicy,
+    calendar: WorkCalendar | None,
+    schemes: SchemeCache | None,
+) -> Plan:
     moment = local(now)
     today = moment.date()
     result = Plan(moment)

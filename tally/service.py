@@ -17,7 +17,7 @@ from scoring import Scheme, SchemeError, load_builtin
 from scoring.numbers import fmt
 from scoring.periods import TZ
 from storage.db import Database
-from storage.facts import build_all_facts
+from storage.facts import build_all_facts, collector_paused
 from storage.grades import final_grades
 from tally.build import FinalGradeInfo, Tally, TallyUnit, build_tally
 
@@ -39,6 +39,13 @@ async def load_tally(
 ) -> Tally:
     """The tally of `year` from the ledger, with only what was known by the end of `as_of`
     (the same facts `kaohe score --unit` uses), and the final grades confirmed by then."""
+    with collector_paused():  # every unit's facts and cards are built at once
+        return await _load_tally(db, year, as_of=as_of, scheme_ids=scheme_ids)
+
+
+async def _load_tally(
+    db: Database, year: int, *, as_of: date, scheme_ids: Iterable[str] | None
+) -> Tally:
     known_at = end_of_day(as_of)
     async with db.session() as session:
         found = await build_all_facts(session, year, known_at=known_at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import io
 import json
 from dataclasses import replace
@@ -18,7 +19,7 @@ import yaml
 from bot.cli import main
 from scoring import EntryKind, Facts, Status, load_builtin, load_facts_file, score, to_dict
 from storage.db import Database
-from storage.facts import build_all_facts, build_facts, unit_facts
+from storage.facts import build_all_facts, build_facts, collector_paused, unit_facts
 from storage.ledger import (
     add_entry,
     add_submission,
@@ -272,3 +273,20 @@ async def test_status_and_completion_follow_the_latest_row(database: Database) -
         assert [u.unit.name for u in every] == ["路桥区"]
         (other_year,) = await build_all_facts(s, 2025)  # every unit, with nothing that year
         assert other_year.facts == Facts(unit="路桥区", year=2025)
+
+
+def test_collector_paused_restores_the_collector() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
