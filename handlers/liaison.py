@@ -237,8 +237,14 @@ async def evidence(ctx: Ctx, intent: Intent) -> str:
 
 @router.intent("my_score", roles=LIAISON)
 async def my_score(ctx: Ctx, intent: Intent) -> str:
-    card = await unit_card(ctx.db, _unit_id(ctx), ctx.sender.scheme_id or "", ctx.year, ctx.today)
-    return score_text(card)
+    year = int(intent.args.get("year", ctx.year))
+    if year > ctx.year:
+        return texts.SCORE_YEAR_NOT_STARTED.format(year=year)
+    card = await unit_card(ctx.db, _unit_id(ctx), ctx.sender.scheme_id or "", year, ctx.today)
+    text = score_text(card)
+    if "year" not in intent.args and ctx.today.month == 1:  # last year's result is what matters now
+        text += "\n" + texts.SCORE_LAST_YEAR_HINT.format(year=ctx.year - 1)
+    return text
 
 
 @router.intent("progress", roles=LIAISON)

@@ -106,6 +106,24 @@ async def test_a_year_of_reporting_scores_as_the_engine_says(database, tmp_path:
     assert statuses.count("withdrawn") == 1 and statuses.count("rejected") == 1
 
 
+async def test_my_score_of_last_year_in_january(database, tmp_path: Path) -> None:
+    """In January the running score is the new year's; last year's is one word away."""
+    async with bench(database, tmp_path) as b:
+        for i in range(3):
+            b.clock.set(2026, 12, 3 + i)
+            assert "已登记 12 月" in await b.say("zhangsan", f"政务信息：12月第{i + 1}条\n正文")
+        b.clock.set(2027, 1, 6)
+        now = await b.say("zhangsan", "我的得分")
+        assert "2027 年度得分" in now and "「我的得分 2026」" in now
+        last = await b.say("zhangsan", "我的得分 2026")
+        card = await _ledger_card(b.db, date(2027, 1, 6))
+        assert "2026 年度得分" in last and "「我的得分 2026」" not in last
+        assert f"基本分 {fmt(card.base_total)}/100" in last
+        assert "尚未开始" in await b.say("zhangsan", "我的得分 2028")
+        b.clock.set(2027, 3, 6)
+        assert "「我的得分 2026」" not in await b.say("zhangsan", "我的得分")
+
+
 async def test_conversation_with_attachment_survives_and_expires(database, tmp_path: Path) -> None:
     async with bench(database, tmp_path) as b:
         b.clock.set(2026, 7, 1, 9)

@@ -13,6 +13,8 @@ from handlers.intents import normalize, parse, parse_date, parse_month, parse_qu
         ("我的得分", "my_score"),
         ("得分", "my_score"),
         ("查分", "my_score"),
+        ("我的得分 2025", "my_score"),
+        ("我的得分：2025年度", "my_score"),
         ("帮助", "help"),
         ("？", "help"),
         ("进度", "progress"),
@@ -85,6 +87,12 @@ def test_admin_entry_with_value_and_reason() -> None:
         "value": "0.1",
         "reason": "逾期上报",
     }
+
+
+def test_my_score_takes_a_year() -> None:
+    assert parse("我的得分 2025").args == {"year": "2025"}
+    assert parse("得分：2025年").args == {"year": "2025"}
+    assert parse("我的得分").args == {}
 
 
 def test_unit_score_is_not_my_score() -> None:
