@@ -170,13 +170,8 @@ async def withdraw_submission(
 
 def effective_status(events: Iterable[SubmissionEvent], known_at: datetime | None = None) -> Status:
     """The latest event (by time, then id) known at `known_at`; none: submitted."""
-    latest: SubmissionEvent | None = None
-    for event in events:
-        if known_at is not None and event.at > known_at:
-            continue
-        if latest is None or (event.at, event.id or 0) > (latest.at, latest.id or 0):
-            latest = event
-    return Status(latest.status) if latest is not None else Status.SUBMITTED
+    rows = ((0, e.at, e.id, e.status) for e in events)
+    return latest_statuses(rows, known_at).get(0, Status.SUBMITTED)
 
 
 _STATUS = {s.value: s for s in Status}
@@ -187,8 +182,8 @@ def latest_statuses(
     known_at: datetime | None = None,
 ) -> dict[int, Status]:
     """Effective status per submission from (submission id, event time, event id, event status)
-    rows, as a column select or an outer join gives them (a row without an event: submitted).
-    The same rule as `effective_status`, without building ORM objects."""
+    rows, as a column select or an outer join gives them (a row without an event: submitted):
+    the latest event by time, then id, made by `known_at`."""
     latest: dict[int, tuple[datetime, int, str]] = {}
     statuses: dict[int, Status] = {}
     for sid, at, eid, status in rows:
