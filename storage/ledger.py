@@ -88,7 +88,18 @@ async def add_submission(
     source_key: str | None = None,
 ) -> Submission:
     """Log a submission (status: submitted until reviewed). `attachments`: dicts such as
-    {"media_id": ..., "file": stored file reference, "name": ...}."""
+    {"media_id": ..., "file": stored file reference, "name": ...}.
+
+    Idempotent per `source_key` (the inbound message): a message processed again returns the
+    submission it already logged, so a replay after a crash never counts twice."""
+    if source_key is not None:
+        logged = (
+            await session.exec(select(Submission).where(Submission.source_key == source_key))
+        ).first()
+        if logged is not None:
+            if logged.unit_id != unit_id:
+                raise LedgerError(f"message {source_key} was logged for unit {logged.unit_id}")
+            return logged
     await _unit(session, unit_id)
     if task_id is not None:
         task = await session.get(Task, task_id)

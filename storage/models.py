@@ -142,7 +142,9 @@ class Submission(SQLModel, table=True):
     submitted_at: datetime = _at()
     sender: str = Field(default="", max_length=64)  # WeCom user id of the liaison
     task_id: int | None = Field(default=None, foreign_key="task.id", index=True)
-    source_key: str | None = Field(default=None, max_length=200, index=True)  # inbound key
+    # the inbound message it came from: unique, so a message processed again (the recovery sweep
+    # after a crash) finds its submission instead of logging a second one
+    source_key: str | None = Field(default=None, max_length=200, unique=True, index=True)
     created_at: datetime = _at()
 
     events: list["SubmissionEvent"] = Relationship(

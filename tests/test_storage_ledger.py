@@ -93,6 +93,37 @@ async def test_submission_lifecycle_is_rows(database: Database) -> None:
             await review_submission(s, 9999, accepted=True, actor="cmb")
 
 
+async def test_one_submission_per_inbound_message(database: Database) -> None:
+    """A message processed again (recovery after a crash) finds its submission; the database
+    refuses a second row with the same source key even past the ledger function."""
+    unit_id = await _unit(database)
+    fields = {"unit_id": unit_id, "target": "C3b", "period": "2026-11", "submitted_at": AT}
+    async with database.session() as s:
+        first = await add_submission(s, **fields, title="第一次", source_key="msg-7")
+        await s.commit()
+    async with database.session() as s:
+        again = await add_submission(s, **fields, title="重放", source_key="msg-7")
+        await s.commit()
+        assert again.id == first.id and again.title == "第一次"
+        other = await add_submission(s, **fields, title="另一条", source_key="msg-8")
+        none1 = await add_submission(s, **fields, title="无来源")
+        none2 = await add_submission(s, **fields, title="无来源")
+        await s.commit()
+        assert len({first.id, other.id, none1.id, none2.id}) == 4
+    async with database.session() as s:
+        s.add(Submission(**fields, year=2026, source_key="msg-7"))
+        with pytest.raises(IntegrityError):
+            await s.commit()
+    async with database.session() as s:
+        rows = (await s.exec(select(Submission).where(Submission.source_key == "msg-7"))).all()
+        assert len(rows) == 1
+        with pytest.raises(LedgerError):
+            other_unit, _ = await upsert_unit(
+                s, "黄岩区", "district", "chuangmo-taizhou", actor="cmb"
+            )
+            await add_submission(s, **{**fields, "unit_id": other_unit.id}, source_key="msg-7")
+
+
 async def test_quota_count_follows_the_latest_event(database: Database) -> None:
     """count_submissions (one outer-join query) agrees with list_submissions' statuses: a
     submission counts while submitted or accepted; events at the same moment go by id."""

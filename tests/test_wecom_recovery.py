@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.app import CALLBACK_KEY
 from storage.inbound import get_inbound, record_inbound
-from storage.ledger import list_submissions
+from storage.ledger import add_submission, list_submissions
 from storage.units import get_unit_by_name
 from tests.chat_env import bench
 
@@ -52,4 +52,41 @@ async def test_unanswered_message_is_recovered_exactly_once(database, tmp_path: 
         assert answer.status == 200
         async with database.session() as s:
             unit = await get_unit_by_name(s, "椒江区")
+            assert len(await list_submissions(s, unit.id, 2026)) == 1
+
+
+async def test_crash_after_the_submission_was_logged_counts_it_once(database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The process logged the submission, then died before storing the reply: the recovery
+    sweep handles the message again, finds the submission it made, and answers with it."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 5, 6)
+        xml = b.peer.message_xml(
+            "zhangsan", "text", {"Content": "政务信息：写入后断电", "MsgId": "m-9"}
+        )
+        await record_inbound(
+            database,
+            key="msg:m-9",
+            sender="zhangsan",
+            msg_type="text",
+            received_at=datetime.now(UTC) - timedelta(minutes=10),
+            content=xml,
+        )
+        async with database.session() as s:
+            unit = await get_unit_by_name(s, "椒江区")
+            logged = await add_submission(
+                s,
+                unit_id=unit.id,
+                target="C3b",
+                period="2026-05",
+                submitted_at=datetime(2026, 5, 6, 2, tzinfo=UTC),
+                title="写入后断电",
+                source_key="msg:m-9",
+            )
+            await s.commit()
+        callback = b.app[CALLBACK_KEY]  # type: ignore[index]
+        assert await callback.recover() == 1
+        sent = b.wecom.sent_texts("zhangsan")
+        assert len(sent) == 1 and "已登记 5 月第 1 篇政务信息" in sent[0]
+        assert f"S{logged.id}" in sent[0]
+        async with database.session() as s:
             assert len(await list_submissions(s, unit.id, 2026)) == 1
