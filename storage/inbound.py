@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import InboundMessage
@@ -75,21 +75,38 @@ RECOVERING = '{"mode": "recovering"}'
 
 
 async def claim_unanswered(
-    db: Database, *, older_than: datetime, newer_than: datetime, limit: int = 50
+    db: Database,
+    *,
+    older_than: datetime,
+    newer_than: datetime,
+    abandoned_before: datetime | None = None,
+    limit: int = 50,
 ) -> list[InboundMessage]:
     """Messages recorded between the two times that never got a reply stored (the process died
     while handling them), each claimed for re-processing by exactly one caller: the claim is a
-    conditional UPDATE from NULL, so two instances sweeping together never both win a row."""
+    conditional UPDATE, so two instances sweeping together never both win a row.
+
+    A claim is itself a reply-to-come (`RECOVERING`, stamped in `replied_at`); one made before
+    `abandoned_before` belongs to a sweep that died or was cut off, and is claimed again."""
+    unanswered = col(InboundMessage.reply).is_(None)
+    if abandoned_before is not None:
+        unanswered = or_(
+            unanswered,
+            and_(
+                col(InboundMessage.reply) == RECOVERING,
+                col(InboundMessage.replied_at) < to_utc(abandoned_before),
+            ),
+        )
     async with db.session() as session:
         rows = (
             await session.exec(
                 select(InboundMessage)
                 .where(
-                    InboundMessage.reply.is_(None),  # type: ignore[union-attr]
+                    unanswered,
                     InboundMessage.received_at < to_utc(older_than),
                     InboundMessage.received_at > to_utc(newer_than),
                 )
-                .order_by(InboundMessage.id)  # type: ignore[arg-type]
+                .order_by(col(InboundMessage.id))
                 .limit(limit)
             )
         ).all()
@@ -97,8 +114,8 @@ async def claim_unanswered(
         for row in rows:
             result = await session.exec(
                 update(InboundMessage)
-                .where(InboundMessage.id == row.id, InboundMessage.reply.is_(None))  # type: ignore[union-attr]
-                .values(reply=RECOVERING)
+                .where(col(InboundMessage.id) == row.id, unanswered)
+                .values(reply=RECOVERING, replied_at=utcnow())
             )
             if result.rowcount == 1:
                 claimed.append(row)

@@ -6,12 +6,18 @@ import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.db import Database
-from storage.inbound import get_inbound, record_inbound, store_reply
+from storage.inbound import (
+    RECOVERING,
+    claim_unanswered,
+    get_inbound,
+    record_inbound,
+    store_reply,
+)
 from storage.models import InboundMessage
 
 AT = datetime(2026, 11, 3, 9, 12, tzinfo=timezone(timedelta(hours=8)))
@@ -78,3 +84,37 @@ async def test_naive_time_is_refused(database: Database) -> None:
             received_at=datetime(2026, 1, 1),
             content="",
         )
+
+
+async def test_abandoned_recovery_claims_are_claimed_again(database: Database) -> None:
+    """An unanswered message is claimed once; a claim whose sweep died is claimed again after
+    the timeout, by one of two concurrent sweeps; an answered message never is."""
+    old = datetime.now(UTC) - timedelta(minutes=30)
+    for key in ("lost", "answered"):
+        await record_inbound(
+            database, key=key, sender="zhang", msg_type="text", received_at=old, content="<xml/>"
+        )
+    await store_reply(database, "answered", '{"mode": "passive"}')
+    now = datetime.now(UTC)
+    window = {"older_than": now - timedelta(minutes=2), "newer_than": now - timedelta(days=1)}
+
+    first = await claim_unanswered(database, **window, abandoned_before=now - timedelta(minutes=10))
+    assert [m.key for m in first] == ["lost"]
+    assert (await get_inbound(database, "lost")).reply == RECOVERING
+    # the claim is fresh: nobody takes it, with or without the timeout
+    assert await claim_unanswered(database, **window) == []
+    fresh = now - timedelta(minutes=10)
+    assert await claim_unanswered(database, **window, abandoned_before=fresh) == []
+    # the sweep that claimed it died eleven minutes ago: two sweeps race for it, one wins
+    async with database.session() as s:
+        await s.exec(
+            update(InboundMessage)
+            .where(col(InboundMessage.key) == "lost")
+            .values(replied_at=now - timedelta(minutes=11))
+        )
+        await s.commit()
+    results = await asyncio.gather(
+        *(claim_unanswered(database, **window, abandoned_before=fresh) for _ in range(2))
+    )
+    assert sorted(len(r) for r in results) == [0, 1]
+    assert [m.key for r in results for m in r] == ["lost"]

@@ -6,11 +6,16 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import CALLBACK_KEY
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import CALLBACK_KEY, create_app
+from bot.wecom.callback import CallbackConfig
+from handlers.types import InboundMessage, TextReply
 from storage.inbound import get_inbound, record_inbound
 from storage.ledger import add_submission, list_submissions
 from storage.units import get_unit_by_name
 from tests.chat_env import bench
+from tests.fakewecom import AES_KEY, CORP_ID, TOKEN, WeComPeer
 
 
 async def test_unanswered_message_is_recovered_exactly_once(database, tmp_path: Path) -> None:
@@ -90,3 +95,35 @@ async def test_crash_after_the_submission_was_logged_counts_it_once(database, tm
         assert f"S{logged.id}" in sent[0]
         async with database.session() as s:
             assert len(await list_submissions(s, unit.id, 2026)) == 1
+
+
+async def test_shutdown_lets_a_recovery_sweep_finish(database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Stopping the server while the startup sweep is handling a message waits for it: the reply
+    is stored (and sent), rather than the work being cut off halfway."""
+    started = asyncio.Event()
+
+    async def slow_handler(msg: InboundMessage) -> TextReply:
+        started.set()
+        await asyncio.sleep(0.3)
+        return TextReply("处理完毕：" + msg.text)
+
+    xml = WeComPeer(TOKEN, AES_KEY, CORP_ID).message_xml(
+        "zhangsan", "text", {"Content": "停机前的消息", "MsgId": "m-s"}
+    )
+    await record_inbound(
+        database,
+        key="msg:m-s",
+        sender="zhangsan",
+        msg_type="text",
+        received_at=datetime.now(UTC) - timedelta(minutes=10),
+        content=xml,
+    )
+    app = create_app(
+        db=database, handler=slow_handler, callback=CallbackConfig(TOKEN, AES_KEY, CORP_ID)
+    )
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    await asyncio.wait_for(started.wait(), 5)
+    await client.close()  # on_cleanup: the sweep in progress is let finish
+    row = await get_inbound(database, "msg:m-s")
+    assert row is not None and row.reply is not None and "处理完毕：停机前的消息" in row.reply

@@ -53,6 +53,7 @@ from storage.inbound import claim_unanswered, record_inbound, store_reply
 log = logging.getLogger(__name__)
 
 MEDIA_TYPES = frozenset({"image", "voice", "video", "file"})
+RECOVERY_STOP_GRACE = 10.0  # seconds a recovery sweep in progress may take to finish at shutdown
 
 
 class _Stored(Protocol):
@@ -78,6 +79,8 @@ class CallbackConfig:
     recover_after: float = 120.0
     recover_every: float = 60.0
     recover_window: float = 24 * 3600.0
+    # a recovery claim older than this belongs to a sweep that died or was cut off: claimed again
+    recover_claim_timeout: float = 600.0
 
 
 class Refused(Exception):
@@ -170,6 +173,7 @@ class WeComCallback:
         self.clock = clock
         self.stats: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = asyncio.Event()
 
     def add_routes(self, app: web.Application, path: str = "/wecom/callback") -> None:
         app.router.add_get(path, self.handle_get)
@@ -182,19 +186,22 @@ class WeComCallback:
         self._recovery = asyncio.ensure_future(self._recovery_loop())
 
     async def _stop_recovery(self, _app: web.Application) -> None:
+        """Let a sweep in progress finish (its database work and replies), then stop; cancel it
+        only if it takes longer than `RECOVERY_STOP_GRACE` seconds."""
+        self._stopping.set()
         task = getattr(self, "_recovery", None)
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, RECOVERY_STOP_GRACE)
 
     async def _recovery_loop(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.recover()
             except Exception:
                 log.exception("wecom callback: recovery sweep failed")
-            await asyncio.sleep(self.config.recover_every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.config.recover_every)
 
     async def recover(self) -> int:
         """Handle again every recorded message whose process died before a reply was stored, and
@@ -204,6 +211,7 @@ class WeComCallback:
             self.db,
             older_than=now - timedelta(seconds=self.config.recover_after),
             newer_than=now - timedelta(seconds=self.config.recover_window),
+            abandoned_before=now - timedelta(seconds=self.config.recover_claim_timeout),
         )
         for row in rows:
             try:
