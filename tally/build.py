@@ -220,8 +220,12 @@ def one_decimal(value: Decimal) -> str:
 
 
 def rank_of(totals: list[Decimal]) -> list[int]:
-    """Competition ranking, highest first: ties share a rank and the next rank skips (1, 2, 2, 4)."""
-    return [1 + sum(1 for other in totals if other > mine) for mine in totals]
+    """Competition ranking, highest first: ties share a rank and the next rank skips (1, 2, 2, 4).
+    A total's rank is 1 + how many totals are higher: its first place in the sorted list."""
+    first: dict[Decimal, int] = {}
+    for place, total in enumerate(sorted(totals, reverse=True), start=1):
+        first.setdefault(total, place)
+    return [first[total] for total in totals]
 
 
 def _category(rule: RuleLine) -> str:

@@ -4,6 +4,7 @@ and formats, the CSV, the chart, the chat summary, ranks and final grades."""
 from __future__ import annotations
 
 import csv
+import random
 import shutil
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -165,6 +166,11 @@ def test_rank_of_shares_ranks() -> None:
     d = Decimal
     assert rank_of([d("90"), d("85.5"), d("85.5"), d("70"), d("85.5")]) == [1, 2, 2, 5, 2]
     assert rank_of([]) == []
+    assert rank_of([d("85.50"), d("85.5"), d("90.00")]) == [2, 2, 1]  # equal values, one rank
+    rng = random.Random(7)
+    totals = [d(rng.randrange(0, 2000)) / 20 for _ in range(500)]  # many ties
+    by_definition = [1 + sum(1 for other in totals if other > mine) for mine in totals]
+    assert rank_of(totals) == by_definition
 
 
 def test_build_is_pure_and_filters_schemes() -> None:
