@@ -7,11 +7,13 @@ constraint: of two concurrent deliveries of one message exactly one gets `new=Tr
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -71,12 +73,23 @@ async def get_inbound(db: Database, key: str) -> InboundMessage | None:
         ).one_or_none()
 
 
-RECOVERING = '{"mode": "recovering"}'
+RECOVERING = '{"mode": "recovering"'  # the start of every claim marker (older ones are exactly
+# '{"mode": "recovering"}', from before claims carried their claimant)
+
+
+def claim_marker(claimant: str) -> str:
+    """What a claimed message holds as its reply while `claimant` (one recovery sweep) handles it."""
+    return json.dumps({"mode": "recovering", "claimant": claimant})
+
+
+def _claimed() -> ColumnElement[bool]:
+    return col(InboundMessage.reply).startswith(RECOVERING, autoescape=True)
 
 
 async def claim_unanswered(
     db: Database,
     *,
+    claimant: str,
     older_than: datetime,
     newer_than: datetime,
     abandoned_before: datetime | None = None,
@@ -86,15 +99,19 @@ async def claim_unanswered(
     while handling them), each claimed for re-processing by exactly one caller: the claim is a
     conditional UPDATE, so two instances sweeping together never both win a row.
 
-    A claim is itself a reply-to-come (`RECOVERING`, stamped in `replied_at`); one made before
-    `abandoned_before` belongs to a sweep that died or was cut off, and is claimed again."""
-    unanswered = col(InboundMessage.reply).is_(None)
+    A claim is itself a reply-to-come (`claim_marker(claimant)`, stamped in `replied_at`, renewed
+    by `renew_claim` as each message is taken up); one stamped before `abandoned_before` (or not
+    at all) belongs to a sweep that died or was cut off, and is claimed again."""
+    claimable = col(InboundMessage.reply).is_(None)
     if abandoned_before is not None:
-        unanswered = or_(
-            unanswered,
+        claimable = or_(
+            claimable,
             and_(
-                col(InboundMessage.reply) == RECOVERING,
-                col(InboundMessage.replied_at) < to_utc(abandoned_before),
+                _claimed(),
+                or_(
+                    col(InboundMessage.replied_at).is_(None),
+                    col(InboundMessage.replied_at) < to_utc(abandoned_before),
+                ),
             ),
         )
     async with db.session() as session:
@@ -102,7 +119,7 @@ async def claim_unanswered(
             await session.exec(
                 select(InboundMessage)
                 .where(
-                    unanswered,
+                    claimable,
                     InboundMessage.received_at < to_utc(older_than),
                     InboundMessage.received_at > to_utc(newer_than),
                 )
@@ -114,10 +131,42 @@ async def claim_unanswered(
         for row in rows:
             result = await session.exec(
                 update(InboundMessage)
-                .where(col(InboundMessage.id) == row.id, unanswered)
-                .values(reply=RECOVERING, replied_at=utcnow())
+                .where(col(InboundMessage.id) == row.id, claimable)
+                .values(reply=claim_marker(claimant), replied_at=utcnow())
             )
             if result.rowcount == 1:
                 claimed.append(row)
         await session.commit()
     return claimed
+
+
+async def renew_claim(db: Database, key: str, claimant: str) -> bool:
+    """Stamp the claim anew just before handling the message; False when the claim is no longer
+    `claimant`'s (answered meanwhile, or taken over after it looked abandoned): then skip it."""
+    async with db.session() as session:
+        result = await session.exec(
+            update(InboundMessage)
+            .where(
+                col(InboundMessage.key) == key,
+                col(InboundMessage.reply) == claim_marker(claimant),
+            )
+            .values(replied_at=utcnow())
+        )
+        await session.commit()
+    return result.rowcount == 1
+
+
+async def release_claims(db: Database, keys: list[str], claimant: str) -> None:
+    """Give back claims not handled (the sweep is stopping): the next sweep takes them at once."""
+    if not keys:
+        return
+    async with db.session() as session:
+        await session.exec(
+            update(InboundMessage)
+            .where(
+                col(InboundMessage.key).in_(keys),
+                col(InboundMessage.reply) == claim_marker(claimant),
+            )
+            .values(reply=None, replied_at=None)
+        )
+        await session.commit()

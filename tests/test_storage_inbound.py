@@ -12,10 +12,12 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.inbound import (
-    RECOVERING,
+    claim_marker,
     claim_unanswered,
     get_inbound,
     record_inbound,
+    release_claims,
+    renew_claim,
     store_reply,
 )
 from storage.models import InboundMessage
@@ -88,7 +90,8 @@ async def test_naive_time_is_refused(database: Database) -> None:
 
 async def test_abandoned_recovery_claims_are_claimed_again(database: Database) -> None:
     """An unanswered message is claimed once; a claim whose sweep died is claimed again after
-    the timeout, by one of two concurrent sweeps; an answered message never is."""
+    the timeout, by one of two concurrent sweeps, and the old claimant can no longer renew it;
+    an answered message never is claimed."""
     old = datetime.now(UTC) - timedelta(minutes=30)
     for key in ("lost", "answered"):
         await record_inbound(
@@ -97,24 +100,60 @@ async def test_abandoned_recovery_claims_are_claimed_again(database: Database) -
     await store_reply(database, "answered", '{"mode": "passive"}')
     now = datetime.now(UTC)
     window = {"older_than": now - timedelta(minutes=2), "newer_than": now - timedelta(days=1)}
-
-    first = await claim_unanswered(database, **window, abandoned_before=now - timedelta(minutes=10))
-    assert [m.key for m in first] == ["lost"]
-    assert (await get_inbound(database, "lost")).reply == RECOVERING
-    # the claim is fresh: nobody takes it, with or without the timeout
-    assert await claim_unanswered(database, **window) == []
     fresh = now - timedelta(minutes=10)
-    assert await claim_unanswered(database, **window, abandoned_before=fresh) == []
-    # the sweep that claimed it died eleven minutes ago: two sweeps race for it, one wins
-    async with database.session() as s:
-        await s.exec(
-            update(InboundMessage)
-            .where(col(InboundMessage.key) == "lost")
-            .values(replied_at=now - timedelta(minutes=11))
-        )
-        await s.commit()
+
+    first = await claim_unanswered(database, claimant="a", **window, abandoned_before=fresh)
+    assert [m.key for m in first] == ["lost"]
+    assert (await get_inbound(database, "lost")).reply == claim_marker("a")
+    # the claim is fresh: nobody takes it, with or without the timeout
+    assert await claim_unanswered(database, claimant="b", **window) == []
+    assert await claim_unanswered(database, claimant="b", **window, abandoned_before=fresh) == []
+    assert await renew_claim(database, "lost", "a")
+    assert not await renew_claim(database, "lost", "b")
+    # sweep "a" died eleven minutes ago: two sweeps race for its claim, one wins
+    await _stamp(database, "lost", now - timedelta(minutes=11))
     results = await asyncio.gather(
-        *(claim_unanswered(database, **window, abandoned_before=fresh) for _ in range(2))
+        *(
+            claim_unanswered(database, claimant=c, **window, abandoned_before=fresh)
+            for c in ("b", "c")
+        )
     )
     assert sorted(len(r) for r in results) == [0, 1]
     assert [m.key for r in results for m in r] == ["lost"]
+    winner = "b" if results[0] else "c"
+    assert not await renew_claim(database, "lost", "a")  # "a" woke up late: it must skip
+    # a stopping sweep gives its claims back, and the next sweep takes them at once
+    await release_claims(database, ["lost"], "a")  # not a's any more: nothing happens
+    assert (await get_inbound(database, "lost")).reply == claim_marker(winner)
+    await release_claims(database, ["lost"], winner)
+    assert (await get_inbound(database, "lost")).reply is None
+    again = await claim_unanswered(database, claimant="d", **window)
+    assert [m.key for m in again] == ["lost"]
+
+
+async def test_claims_from_before_claimants_are_taken_back(database: Database) -> None:
+    """A claim written by the earlier code ('{"mode": "recovering"}', no time stamp) counts as
+    abandoned: the message is handled, not left waiting forever."""
+    old = datetime.now(UTC) - timedelta(minutes=30)
+    await record_inbound(
+        database, key="stuck", sender="zhang", msg_type="text", received_at=old, content="<xml/>"
+    )
+    await store_reply(database, "stuck", '{"mode": "recovering"}')
+    await _stamp(database, "stuck", None)
+    now = datetime.now(UTC)
+    found = await claim_unanswered(
+        database,
+        claimant="e",
+        older_than=now - timedelta(minutes=2),
+        newer_than=now - timedelta(days=1),
+        abandoned_before=now - timedelta(minutes=10),
+    )
+    assert [m.key for m in found] == ["stuck"]
+
+
+async def _stamp(db: Database, key: str, at: datetime | None) -> None:
+    async with db.session() as s:
+        await s.exec(
+            update(InboundMessage).where(col(InboundMessage.key) == key).values(replied_at=at)
+        )
+        await s.commit()

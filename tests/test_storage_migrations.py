@@ -109,3 +109,48 @@ async def test_concurrent_upgrades_from_empty(database: Database) -> None:
     assert await database.is_current()
     async with database.engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
+
+
+async def test_unique_source_key_migration_keeps_existing_double_logs(
+    database: Database,
+) -> None:
+    """0004 on a ledger where one message was logged twice (what it prevents from then on):
+    the upgrade succeeds, both rows stay, the earliest keeps the message key."""
+    from alembic import command
+
+    def to(revision: str):  # type: ignore[no-untyped-def]
+        def run(connection):  # type: ignore[no-untyped-def]
+            cfg = alembic_config(database.url)
+            cfg.attributes["connection"] = connection
+            if revision == "0003":
+                command.downgrade(cfg, revision)
+            else:
+                command.upgrade(cfg, revision)
+
+        return run
+
+    async with database.engine.begin() as conn:
+        await conn.run_sync(to("0003"))
+        await conn.execute(
+            text(
+                "INSERT INTO unit (id, name, kind, scheme_id, created_at, updated_at) "
+                "VALUES (1, '椒江区', 'district', 'chuangmo-taizhou', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        for sid in (1, 2, 3):
+            await conn.execute(
+                text(
+                    "INSERT INTO submission (id, unit_id, year, target, period, kind, title, "
+                    "text, attachments, submitted_at, sender, source_key, created_at) VALUES "
+                    "(:id, 1, 2026, 'C3b', '2026-11', 'info', '重复', '', '[]', "
+                    "CURRENT_TIMESTAMP, 'zhangsan', :key, CURRENT_TIMESTAMP)"
+                ),
+                {"id": sid, "key": "msg:1" if sid < 3 else "msg:2"},
+            )
+    async with database.engine.begin() as conn:
+        await conn.run_sync(to("head"))
+    async with database.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT id, source_key FROM submission ORDER BY id"))).all()
+        assert await conn.run_sync(_diff) == []
+    assert [tuple(r) for r in rows] == [(1, "msg:1"), (2, None), (3, "msg:2")]
+    assert await database.is_current()

@@ -98,8 +98,9 @@ async def test_crash_after_the_submission_was_logged_counts_it_once(database, tm
 
 
 async def test_shutdown_lets_a_recovery_sweep_finish(database, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Stopping the server while the startup sweep is handling a message waits for it: the reply
-    is stored (and sent), rather than the work being cut off halfway."""
+    """Stopping the server while the startup sweep is handling a message waits for that one (its
+    reply is stored, not cut off halfway) and gives the messages not yet begun back, unclaimed,
+    for the next start."""
     started = asyncio.Event()
 
     async def slow_handler(msg: InboundMessage) -> TextReply:
@@ -107,17 +108,18 @@ async def test_shutdown_lets_a_recovery_sweep_finish(database, tmp_path) -> None
         await asyncio.sleep(0.3)
         return TextReply("处理完毕：" + msg.text)
 
-    xml = WeComPeer(TOKEN, AES_KEY, CORP_ID).message_xml(
-        "zhangsan", "text", {"Content": "停机前的消息", "MsgId": "m-s"}
-    )
-    await record_inbound(
-        database,
-        key="msg:m-s",
-        sender="zhangsan",
-        msg_type="text",
-        received_at=datetime.now(UTC) - timedelta(minutes=10),
-        content=xml,
-    )
+    peer = WeComPeer(TOKEN, AES_KEY, CORP_ID)
+    for n in (1, 2):
+        await record_inbound(
+            database,
+            key=f"msg:m-s{n}",
+            sender="zhangsan",
+            msg_type="text",
+            received_at=datetime.now(UTC) - timedelta(minutes=10),
+            content=peer.message_xml(
+                "zhangsan", "text", {"Content": f"停机前的消息{n}", "MsgId": f"m-s{n}"}
+            ),
+        )
     app = create_app(
         db=database, handler=slow_handler, callback=CallbackConfig(TOKEN, AES_KEY, CORP_ID)
     )
@@ -125,5 +127,9 @@ async def test_shutdown_lets_a_recovery_sweep_finish(database, tmp_path) -> None
     await client.start_server()
     await asyncio.wait_for(started.wait(), 5)
     await client.close()  # on_cleanup: the sweep in progress is let finish
-    row = await get_inbound(database, "msg:m-s")
-    assert row is not None and row.reply is not None and "处理完毕：停机前的消息" in row.reply
+    first = await get_inbound(database, "msg:m-s1")
+    assert (
+        first is not None and first.reply is not None and "处理完毕：停机前的消息1" in first.reply
+    )
+    second = await get_inbound(database, "msg:m-s2")
+    assert second is not None and second.reply is None  # released, not left claimed

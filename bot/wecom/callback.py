@@ -48,11 +48,18 @@ from handlers.types import (
     TextReply,
     UpdateButtonReply,
 )
-from storage.inbound import claim_unanswered, record_inbound, store_reply
+from storage.inbound import (
+    claim_unanswered,
+    record_inbound,
+    release_claims,
+    renew_claim,
+    store_reply,
+)
 
 log = logging.getLogger(__name__)
 
 MEDIA_TYPES = frozenset({"image", "voice", "video", "file"})
+UNREADABLE = '{"mode": "unreadable"}'  # stored for a recorded message that no longer parses
 RECOVERY_STOP_GRACE = 10.0  # seconds a recovery sweep in progress may take to finish at shutdown
 
 
@@ -205,27 +212,37 @@ class WeComCallback:
 
     async def recover(self) -> int:
         """Handle again every recorded message whose process died before a reply was stored, and
-        send the reply actively. Returns how many were recovered."""
+        send the reply actively. Returns how many were handled."""
         now = datetime.fromtimestamp(self.clock(), UTC)
+        claimant = secrets.token_hex(8)
         rows = await claim_unanswered(
             self.db,
+            claimant=claimant,
             older_than=now - timedelta(seconds=self.config.recover_after),
             newer_than=now - timedelta(seconds=self.config.recover_window),
             abandoned_before=now - timedelta(seconds=self.config.recover_claim_timeout),
         )
-        for row in rows:
+        handled = 0
+        for i, row in enumerate(rows):
+            if self._stopping.is_set():  # give the rest back for the next start
+                await release_claims(self.db, [r.key for r in rows[i:]], claimant)
+                break
+            if not await renew_claim(self.db, row.key, claimant):
+                continue  # answered meanwhile, or taken over by another sweep
             try:
                 msg = parse_message(row.content, corp_id=self.config.corp_id)
             except XmlError:
                 log.error("wecom callback: recorded message %s no longer parses", row.key)
+                await store_reply(self.db, row.key, UNREADABLE)
                 continue
             log.warning("wecom callback: recovering %s (no reply was stored)", row.key)
             self.stats["recovered"] += 1
+            handled += 1
             reply = await self._process(msg)
             await self._store(msg, reply, "active" if reply is not None else "none")
             if reply is not None:
                 await self._send(msg, reply)
-        return len(rows)
+        return handled
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait for replies still being produced or sent in the background."""
