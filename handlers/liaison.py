@@ -23,7 +23,7 @@ from handlers.lookup import (
     report_rules,
 )
 from handlers.router import LIAISON, Router
-from handlers.scoretext import fit, score_text, unit_card
+from handlers.scoretext import fit, past_unit_card, score_text, unit_card
 from handlers.texts import fmt_date
 from scoring.periods import local_date, period_label
 from storage import ledger
@@ -240,7 +240,14 @@ async def my_score(ctx: Ctx, intent: Intent) -> str:
     year = int(intent.args.get("year", ctx.year))
     if year > ctx.year:
         return texts.SCORE_YEAR_NOT_STARTED.format(year=year)
-    card = await unit_card(ctx.db, _unit_id(ctx), ctx.sender.scheme_id or "", year, ctx.today)
+    scheme_id = ctx.sender.scheme_id or ""
+    if year == ctx.year:
+        card = await unit_card(ctx.db, _unit_id(ctx), scheme_id, year, ctx.today)
+    else:
+        past = await past_unit_card(ctx.db, _unit_id(ctx), scheme_id, year, ctx.today)
+        if past is None:
+            return texts.SCORE_YEAR_NO_RECORDS.format(year=intent.args["year"])
+        card = past
     text = score_text(card)
     if "year" not in intent.args and ctx.today.month == 1:  # last year's result is what matters now
         text += "\n" + texts.SCORE_LAST_YEAR_HINT.format(year=ctx.year - 1)

@@ -50,9 +50,26 @@ async def unit_card(
     return score(scheme_of(scheme_id), facts, as_of)
 
 
+async def past_unit_card(
+    db: Database, unit_id: int, scheme_id: str, year: int, as_of: date
+) -> ScoreCard | None:
+    """`unit_card` of a past year, or None when the unit has no record that year (it was not
+    assessed here then: a card of zeros would be made up)."""
+    async with db.session() as session:
+        facts = await build_facts(session, unit_id, year)
+    if not (facts.submissions or facts.tasks or facts.entries):
+        return None
+    return score(scheme_of(scheme_id), facts, as_of)
+
+
+def _as_of(card: ScoreCard) -> str:
+    day = f"{card.as_of.month} 月 {card.as_of.day} 日"
+    return day if card.as_of.year == card.year else f"{card.as_of.year} 年 {day}"
+
+
 def score_text(card: ScoreCard) -> str:
     lines = [
-        f"{card.unit} {card.year} 年度得分（截至 {card.as_of.month} 月 {card.as_of.day} 日）",
+        f"{card.unit} {card.year} 年度得分（截至 {_as_of(card)}）",
         f"基本分 {fmt(card.base_total)}/{fmt(card.base_max)}，加分 {fmt(card.bonus)}，"
         f"合计 {fmt(card.total)}",
     ]

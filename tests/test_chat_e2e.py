@@ -119,7 +119,10 @@ async def test_my_score_of_last_year_in_january(database, tmp_path: Path) -> Non
         card = await _ledger_card(b.db, date(2027, 1, 6))
         assert "2026 年度得分" in last and "「我的得分 2026」" not in last
         assert f"基本分 {fmt(card.base_total)}/100" in last
+        assert "截至 2027 年 1 月 6 日" in last  # a past year's card is dated in full
         assert "尚未开始" in await b.say("zhangsan", "我的得分 2028")
+        for year in ("2019", "0000"):  # never assessed here: no card of zeros
+            assert f"{year} 年度没有本单位的考核记录" in await b.say("zhangsan", f"我的得分 {year}")
         b.clock.set(2027, 3, 6)
         assert "「我的得分 2026」" not in await b.say("zhangsan", "我的得分")
 
