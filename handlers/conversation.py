@@ -48,7 +48,12 @@ def in_info_flow(ctx: Ctx) -> bool:
 
 @router.intent("start_info", roles=LIAISON)
 async def start_info(ctx: Ctx, intent: Intent) -> str:
-    await _save(ctx, {"flow": FLOW_INFO, "title": "", "body": "", "attachments": []})
+    # the conversation's own key: its item is logged once, however often 确认 arrives (a repeat
+    # after a crash between logging the item and clearing the state finds the item logged)
+    source = f"conv:{ctx.msg.key}"
+    await _save(
+        ctx, {"flow": FLOW_INFO, "title": "", "body": "", "attachments": [], "source": source}
+    )
     return texts.CONV_STARTED
 
 
@@ -89,7 +94,13 @@ async def confirm(ctx: Ctx, intent: Intent) -> str:
     state = ctx.state or {}
     if not state.get("title"):
         return texts.CONV_NEED_TEXT
-    reply = await log_info(ctx, state["title"], state.get("body", ""), state.get("attachments"))
+    reply = await log_info(
+        ctx,
+        state["title"],
+        state.get("body", ""),
+        state.get("attachments"),
+        source_key=state.get("source"),
+    )
     await clear_state(ctx.db, ctx.sender.userid)
     ctx.state = None
     return reply

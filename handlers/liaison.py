@@ -51,9 +51,15 @@ def _timing(ctx: Ctx, deadline: date) -> str:
 
 
 async def log_info(
-    ctx: Ctx, title: str, body: str, attachments: list[dict[str, Any]] | None = None
+    ctx: Ctx,
+    title: str,
+    body: str,
+    attachments: list[dict[str, Any]] | None = None,
+    *,
+    source_key: str | None = None,
 ) -> str:
-    """Log one 政务信息 item against this month's quota and say how many are still owed."""
+    """Log one 政务信息 item against this month's quota and say how many are still owed. The item
+    is logged once per `source_key` (default: the message's own key)."""
     quota = info_quota(ctx.scheme)
     if quota is None:
         return texts.REPORT_NOT_IN_SCHEME.format(report="政务信息")
@@ -70,7 +76,7 @@ async def log_info(
             title=title,
             text=body,
             attachments=attachments or [],
-            source_key=ctx.msg.key,
+            source_key=source_key or ctx.msg.key,
         )
         await session.commit()
         n = await count_submissions(

@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.app import CALLBACK_KEY
 from scoring import load_builtin, score
 from scoring.numbers import fmt
+from storage.conversation import get_state, set_state
 from storage.facts import build_facts
 from storage.ledger import list_submissions
 from storage.units import get_unit_by_name
@@ -125,6 +126,30 @@ async def test_my_score_of_last_year_in_january(database, tmp_path: Path) -> Non
             assert f"{year} 年度没有本单位的考核记录" in await b.say("zhangsan", f"我的得分 {year}")
         b.clock.set(2027, 3, 6)
         assert "「我的得分 2026」" not in await b.say("zhangsan", "我的得分")
+
+
+async def test_a_confirmed_conversation_logs_its_item_once(database, tmp_path: Path) -> None:
+    """A crash between logging the item and clearing the conversation leaves the state behind;
+    the liaison's second 确认 then finds the item logged instead of logging it again."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 7, 1, 9)
+        await b.say("zhangsan", "报送政务信息")
+        await b.say("zhangsan", "椒江区开展河道清理\n共清理 12 公里")
+        left_behind = await get_state(database, "zhangsan")
+        first = await b.say("zhangsan", "确认")
+        assert "已登记 7 月第 1 篇政务信息" in first
+        await set_state(database, "zhangsan", left_behind)  # as if the clear never happened
+        again = await b.say("zhangsan", "确认")
+        ref = re.search(r"S\d+", first)
+        assert ref and ref.group(0) in again and "已登记 7 月第 1 篇政务信息" in again
+        assert "当前没有待确认的报送" in await b.say("zhangsan", "确认")
+        async with database.session() as s:
+            unit = await get_unit_by_name(s, "椒江区")
+            assert len(await list_submissions(s, unit.id, 2026)) == 1
+        # a new conversation is a new item
+        await b.say("zhangsan", "报送政务信息")
+        await b.say("zhangsan", "第二条信息\n正文")
+        assert "已登记 7 月第 2 篇政务信息" in await b.say("zhangsan", "确认")
 
 
 async def test_conversation_with_attachment_survives_and_expires(database, tmp_path: Path) -> None:
