@@ -18,30 +18,28 @@ from tests.chat_env import bench
 from tests.fakewecom import AES_KEY, CORP_ID, TOKEN, WeComPeer
 
 
+async def _recorded(database, msg_id: str, content: str, *, minutes_ago: float = 10) -> None:  # type: ignore[no-untyped-def]
+    """A text from zhangsan, recorded by a process (that then died) `minutes_ago` ago."""
+    xml = WeComPeer(TOKEN, AES_KEY, CORP_ID).message_xml(
+        "zhangsan", "text", {"Content": content, "MsgId": msg_id}
+    )
+    await record_inbound(
+        database,
+        key=f"msg:{msg_id}",
+        sender="zhangsan",
+        msg_type="text",
+        received_at=datetime.now(UTC) - timedelta(minutes=minutes_ago),
+        content=xml,
+    )
+
+
 async def test_unanswered_message_is_recovered_exactly_once(database, tmp_path: Path) -> None:
     async with bench(database, tmp_path) as b:
         b.clock.set(2026, 5, 6)
-        xml = b.peer.message_xml(
-            "zhangsan", "text", {"Content": "政务信息：断电前发的", "MsgId": "m-1"}
-        )
         # The dead process recorded it ten minutes ago and never stored a reply.
-        await record_inbound(
-            database,
-            key="msg:m-1",
-            sender="zhangsan",
-            msg_type="text",
-            received_at=datetime.now(UTC) - timedelta(minutes=10),
-            content=xml,
-        )
+        await _recorded(database, "m-1", "政务信息：断电前发的")
         # A fresh message (still within its handler's time) is left alone.
-        await record_inbound(
-            database,
-            key="msg:m-2",
-            sender="zhangsan",
-            msg_type="text",
-            received_at=datetime.now(UTC),
-            content=xml.replace("m-1", "m-2"),
-        )
+        await _recorded(database, "m-2", "政务信息：断电前发的", minutes_ago=0)
         callback = b.app[CALLBACK_KEY]  # type: ignore[index]
         counts = await asyncio.gather(callback.recover(), callback.recover())
         assert sorted(counts) == [0, 1]
@@ -65,17 +63,7 @@ async def test_crash_after_the_submission_was_logged_counts_it_once(database, tm
     sweep handles the message again, finds the submission it made, and answers with it."""
     async with bench(database, tmp_path) as b:
         b.clock.set(2026, 5, 6)
-        xml = b.peer.message_xml(
-            "zhangsan", "text", {"Content": "政务信息：写入后断电", "MsgId": "m-9"}
-        )
-        await record_inbound(
-            database,
-            key="msg:m-9",
-            sender="zhangsan",
-            msg_type="text",
-            received_at=datetime.now(UTC) - timedelta(minutes=10),
-            content=xml,
-        )
+        await _recorded(database, "m-9", "政务信息：写入后断电")
         async with database.session() as s:
             unit = await get_unit_by_name(s, "椒江区")
             logged = await add_submission(
@@ -108,18 +96,8 @@ async def test_shutdown_lets_a_recovery_sweep_finish(database, tmp_path) -> None
         await asyncio.sleep(0.3)
         return TextReply("处理完毕：" + msg.text)
 
-    peer = WeComPeer(TOKEN, AES_KEY, CORP_ID)
     for n in (1, 2):
-        await record_inbound(
-            database,
-            key=f"msg:m-s{n}",
-            sender="zhangsan",
-            msg_type="text",
-            received_at=datetime.now(UTC) - timedelta(minutes=10),
-            content=peer.message_xml(
-                "zhangsan", "text", {"Content": f"停机前的消息{n}", "MsgId": f"m-s{n}"}
-            ),
-        )
+        await _recorded(database, f"m-s{n}", f"停机前的消息{n}")
     app = create_app(
         db=database, handler=slow_handler, callback=CallbackConfig(TOKEN, AES_KEY, CORP_ID)
     )
