@@ -14,16 +14,7 @@ from pathlib import Path
 from scoring import AdminEntry, EntryKind, Facts, Status, load_facts_file
 from storage.db import Database
 from storage.grades import set_final_grade
-from storage.ledger import (
-    add_entry,
-    add_submission,
-    add_task,
-    complete_task,
-    review_submission,
-    void_entry,
-    withdraw_submission,
-)
-from storage.models import Unit
+from tests.ledger_writer import write_facts
 
 DATA = Path(__file__).parent / "data"
 YEAR = 2026
@@ -109,86 +100,12 @@ def unit_facts() -> dict[str, tuple[str, str, Facts]]:
     }
 
 
-async def write_facts(db: Database, name: str, kind: str, scheme_id: str, facts: Facts) -> int:
-    """Write one unit and its facts as ledger rows; the unit's id."""
-    async with db.session() as s:
-        unit = Unit(name=name, kind=kind, scheme_id=scheme_id)
-        s.add(unit)
-        await s.flush()
-        assert unit.id is not None
-        task_ids: dict[str, int] = {}
-        for t in facts.tasks:
-            row = await add_task(
-                s,
-                unit_id=unit.id,
-                kind=t.kind,
-                due=t.due,
-                title=t.title,
-                target=t.target,
-                code=t.id,
-                actor="cmb",
-                year=facts.year,
-            )
-            assert row.id is not None
-            task_ids[t.id] = row.id
-            if t.completed_at is not None:
-                await complete_task(s, row.id, actor="cmb", at=t.completed_at)
-        for sub in facts.submissions:
-            row = await add_submission(
-                s,
-                unit_id=unit.id,
-                year=facts.year,
-                target=sub.target,
-                submitted_at=sub.submitted_at,
-                period=sub.period,
-                kind=sub.kind,
-                title=sub.title,
-                task_id=task_ids[sub.task] if sub.task else None,
-                sender="liaison",
-            )
-            assert row.id is not None
-            if sub.status == Status.WITHDRAWN:
-                await withdraw_submission(s, row.id, actor="liaison", at=sub.submitted_at)
-            elif sub.status != Status.SUBMITTED:
-                await review_submission(
-                    s,
-                    row.id,
-                    accepted=sub.status == Status.ACCEPTED,
-                    actor="cmb",
-                    at=sub.submitted_at,
-                )
-        entry_ids: dict[str, int] = {}
-        for e in facts.entries:
-            if e.kind == EntryKind.VOID:
-                assert e.voids is not None
-                row = await void_entry(
-                    s, entry_ids[e.voids], actor=e.actor or "cmb", reason=e.reason, at=e.at
-                )
-            else:
-                row = await add_entry(
-                    s,
-                    unit_id=unit.id,
-                    year=facts.year,
-                    kind=e.kind,
-                    rule=e.rule,
-                    value=e.value,
-                    key=e.key,
-                    actor=e.actor,
-                    reason=e.reason,
-                    at=e.at,
-                )
-            assert row.id is not None
-            entry_ids[e.id] = row.id
-        await s.commit()
-        return unit.id
-
-
 async def seed(db: Database) -> dict[str, int]:
     """All units of `unit_facts()` into `db`, and one confirmed final grade (临海市 优秀, then
     changed to 良好: the latest wins). Unit name → id."""
     ids = {}
     for name, (kind, scheme_id, facts) in unit_facts().items():
-        ids[name] = await write_facts(db, name, kind, scheme_id, facts)
+        ids[name], _ = await write_facts(db, facts, scheme_id=scheme_id, name=name, kind=kind)
     async with db.session() as s:
         await set_final_grade(
             s,
