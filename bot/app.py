@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from bot.dashboard import add_dashboard
+from bot.inbound import InboundPipeline, MediaFetcher, Port
 from bot.settings import Settings
-from bot.wecom.callback import CallbackConfig, MediaFetcher, WeComCallback
+from bot.wecom.callback import CHANNEL, CallbackConfig, WeComCallback
 from bot.wecom.channel import WeComChannel
 from bot.wecom.client import WebhookClient, WeComClient
 from handlers.channel import Channel
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 DB_KEY = web.AppKey("db", Any)
 CALLBACK_KEY = web.AppKey("wecom_callback", Any)
 CHANNEL_KEY = web.AppKey("channel", Any)
+PIPELINE_KEY = web.AppKey("inbound_pipeline", InboundPipeline)
+BUDGET_KEY = web.AppKey("reply_budget", float)
 
 HandlerFactory = Callable[..., Handler]
 
@@ -46,7 +50,8 @@ async def migration_state(db: Any) -> tuple[bool, str]:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready to take traffic: database reachable and migrations current (503 otherwise)."""
+    """Ready to take traffic: database reachable, migrations current and writes accepted within
+    the reply budget (503 otherwise)."""
     db = request.app[DB_KEY]
     try:
         ok, detail = await migration_state(db)
@@ -56,6 +61,12 @@ async def readyz(request: web.Request) -> web.Response:
             {"status": "unavailable", "database": f"unreachable ({type(exc).__name__})"},
             status=503,
         )
+    if ok:
+        try:
+            await db.check_writable(request.app[BUDGET_KEY])
+        except Exception as exc:
+            log.warning("readyz: database refuses writes: %s", exc)
+            ok, detail = False, f"refuses writes ({type(exc).__name__})"
     return web.json_response(
         {"status": "ok" if ok else "unavailable", "database": detail}, status=200 if ok else 503
     )
@@ -72,15 +83,21 @@ def create_app(
     channel: Channel | None = None,
     fetch_media: MediaFetcher | None = None,
     upgrade_on_start: bool = False,
+    now: Callable[[], datetime] | None = None,
 ) -> web.Application:
-    """The web app from ready parts. Without `callback`, /wecom/callback answers 503."""
+    """The web app from ready parts. Without `callback`, /wecom/callback answers 503. `now` is
+    the assessment clock the pipeline stamps receipt with (tests move it)."""
     app = web.Application()
     app[DB_KEY] = db
     app[CHANNEL_KEY] = channel
+    app[BUDGET_KEY] = callback.reply_budget if callback is not None else 3.0
+    pipeline = InboundPipeline(db, handler, now=now) if now else InboundPipeline(db, handler)
+    app[PIPELINE_KEY] = pipeline
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     if callback is not None:
-        wecom = WeComCallback(callback, db, handler, channel=channel, fetch_media=fetch_media)
+        wecom = WeComCallback(callback, pipeline)
+        pipeline.add_port(Port(CHANNEL, wecom.parse, channel, fetch_media))
         wecom.add_routes(app)
         app[CALLBACK_KEY] = wecom
     else:
@@ -89,6 +106,13 @@ def create_app(
             return web.Response(status=503, text="WeCom callback is not configured")
 
         app.router.add_route("*", "/wecom/callback", not_configured)
+
+    async def start_pipeline(_app: web.Application) -> None:
+        await pipeline.start()
+
+    async def stop_pipeline(_app: web.Application) -> None:
+        await pipeline.stop()
+
     if upgrade_on_start:
 
         async def upgrade(_app: web.Application) -> None:
@@ -96,6 +120,8 @@ def create_app(
             await db.upgrade()
 
         app.on_startup.append(upgrade)
+    app.on_startup.append(start_pipeline)  # after the migrations
+    app.on_cleanup.append(stop_pipeline)
     return app
 
 

@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from handlers.types import Card
+from handlers.types import Card, InboundMessage
+
+LOCAL = "local"  # the inbound pipeline's name for the terminal channel
+
+
+def local_raw(msg: InboundMessage) -> str:
+    """What the pipeline records of a typed message (and reads back when recovering it)."""
+    return json.dumps(
+        {
+            "key": msg.key,
+            "sender": msg.sender,
+            "at": msg.created_at.isoformat(),
+            "text": msg.content,
+        },
+        ensure_ascii=False,
+    )
+
+
+def parse_local(raw: str) -> InboundMessage:
+    data = json.loads(raw)
+    return InboundMessage(
+        key=data["key"],
+        sender=data["sender"],
+        msg_type="text",
+        created_at=datetime.fromisoformat(data["at"]),
+        content=data["text"],
+    )
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ and `reminders/` never import `bot/` (see DESIGN.md, dependency rule).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from handlers.types import (
+    Button,
     Card,
     CardReply,
     FileReply,
@@ -62,3 +63,60 @@ async def deliver(channel: Channel, user: str, reply: Reply, *, response_code: s
             await channel.update_card(user, response_code, reply.replace_name)
     else:  # pragma: no cover - exhaustive
         raise TypeError(f"unknown reply {reply!r}")
+
+
+# --- replies as data (stored with the message, sent later through the outbox) ----------------
+
+
+def reply_to_data(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON-able data: what is stored with its message and put in its outbox row."""
+    if isinstance(reply, TextReply):
+        return {"type": "text", "text": reply.text}
+    if isinstance(reply, MarkdownReply):
+        return {"type": "markdown", "markdown": reply.markdown}
+    if isinstance(reply, UpdateButtonReply):
+        return {"type": "update_button", "replace_name": reply.replace_name}
+    if isinstance(reply, FileReply):
+        return {"type": "file", "path": reply.path, "text": reply.text}
+    if isinstance(reply, CardReply):
+        card = reply.card
+        return {
+            "type": "card",
+            "card": {
+                "title": card.title,
+                "description": card.description,
+                "task_id": card.task_id,
+                "url": card.url,
+                "buttons": [{"text": b.text, "key": b.key, "style": b.style} for b in card.buttons],
+            },
+        }
+    raise TypeError(f"unknown reply {reply!r}")  # pragma: no cover - exhaustive
+
+
+def reply_from_data(data: dict[str, Any]) -> Reply:
+    """The inverse of `reply_to_data` (ValueError for data it cannot read)."""
+    kind = data.get("type")
+    if kind == "text":
+        return TextReply(str(data["text"]))
+    if kind == "markdown":
+        return MarkdownReply(str(data["markdown"]))
+    if kind == "update_button":
+        return UpdateButtonReply(str(data["replace_name"]))
+    if kind == "file":
+        return FileReply(str(data["path"]), str(data.get("text", "")))
+    if kind == "card":
+        c = data["card"]
+        buttons = tuple(
+            Button(str(b["text"]), str(b["key"]), int(b.get("style", 1)))
+            for b in c.get("buttons", [])
+        )
+        return CardReply(
+            Card(
+                title=str(c.get("title", "")),
+                description=str(c.get("description", "")),
+                task_id=str(c.get("task_id", "")),
+                buttons=buttons,
+                url=str(c.get("url", "")),
+            )
+        )
+    raise ValueError(f"unknown reply type {kind!r}")

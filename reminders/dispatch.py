@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.channel import Channel
+from handlers.channel import Channel, deliver, reply_from_data
 from handlers.types import Button, Card
 from reminders.clock import Clock, local
 from reminders.stages import DEFAULT_POLICY, StagePolicy
@@ -49,12 +49,24 @@ def card_of(data: dict[str, Any]) -> Card:
     )
 
 
+def is_reply(payload: dict[str, Any]) -> bool:
+    """A chat reply that could not go back in-line (as opposed to a reminder or a notice)."""
+    return payload.get("type") == "reply"
+
+
 async def send_payload(channel: Channel, recipient: str, payload: dict[str, Any]) -> None:
-    """Send one outbox payload: {"type": "card"|"markdown"|"text", "to": [user ids], ...}."""
+    """Send one outbox payload: {"type": "card"|"markdown"|"text", "to": [user ids], ...}, or a
+    chat reply {"type": "reply", "reply": reply_to_data(...), "response_code": ...}."""
     to = payload.get("to") or [recipient]
     user = "|".join(str(u) for u in to)  # WeCom's touser takes several ids joined by "|"
     kind = payload.get("type")
-    if kind == "card":
+    if kind == "reply":
+        try:
+            reply = reply_from_data(payload["reply"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PayloadError(f"unreadable reply: {exc}") from None
+        await deliver(channel, user, reply, response_code=str(payload.get("response_code", "")))
+    elif kind == "card":
         await channel.send_card(user, card_of(payload["card"]))
     elif kind == "markdown":
         await channel.send_markdown(user, str(payload["markdown"]))
@@ -79,8 +91,17 @@ class Dispatcher:
         lease: timedelta = DEFAULT_LEASE,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         policy: StagePolicy | None = DEFAULT_POLICY,
+        channels: Mapping[str, Channel] | None = None,
+        reply_attempts: int = 30,
+        reply_backoff: timedelta = timedelta(seconds=5),
+        reply_max_backoff: timedelta = timedelta(minutes=5),
     ) -> None:
         self.db, self.channel, self.clock = db, channel, clock
+        # a payload naming its channel ("channel": "wecom_bot") goes out through that one
+        self.channels = dict(channels or {})
+        # chat replies are retried soon and for long (hours), at any time of day: someone waits
+        self.reply_attempts, self.reply_backoff = reply_attempts, reply_backoff
+        self.reply_max_backoff = reply_max_backoff
         self.batch, self.pace, self.max_attempts = batch, pace, max_attempts
         self.backoff, self.max_backoff, self.lease = backoff, max_backoff, lease
         self.sleep = sleep
@@ -120,9 +141,32 @@ class Dispatcher:
                 first = False
                 await self._send(item, result)
 
+    def channel_for(self, payload: dict[str, Any]) -> Channel:
+        name = payload.get("channel")
+        if name and name in self.channels:
+            return self.channels[name]
+        return self.channel
+
+    async def send_one(self, item: OutboxItem) -> DispatchResult:
+        """Send one leased row now (a reply written a moment ago), with the usual bookkeeping."""
+        result = DispatchResult()
+        await self._send(item, result)
+        return result
+
+    async def _retry_at(self, item: OutboxItem) -> datetime | None:
+        """When to try `item` again; None: give up."""
+        if is_reply(item.payload):
+            if item.attempts >= self.reply_attempts:
+                return None
+            delay = self.reply_backoff * 2 ** max(item.attempts - 1, 0)
+            return self.clock.now() + min(delay, self.reply_max_backoff)
+        if item.attempts >= self.max_attempts:
+            return None
+        return await self.retry_time(item.attempts)
+
     async def _send(self, item: OutboxItem, result: DispatchResult) -> None:
         try:
-            await send_payload(self.channel, item.recipient, item.payload)
+            await send_payload(self.channel_for(item.payload), item.recipient, item.payload)
         except asyncio.CancelledError:
             raise
         except PayloadError as exc:
@@ -132,14 +176,14 @@ class Dispatcher:
             return
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            if item.attempts >= self.max_attempts:
+            retry_at = await self._retry_at(item)
+            if retry_at is None:
                 log.error(
                     "outbox %s: attempt %d failed (%s); given up", item.id, item.attempts, error
                 )
                 await mark_failed(self.db, item.id, error, retry_at=None)
                 result.gave_up += 1
             else:
-                retry_at = await self.retry_time(item.attempts)
                 log.warning("outbox %s: attempt %d failed (%s); retry at %s", item.id,
                             item.attempts, error, retry_at)  # fmt: skip
                 await mark_failed(self.db, item.id, error, retry_at=retry_at)

@@ -118,6 +118,22 @@ class Database:
         """The database answers and its migrations are at head."""
         return await self.current_revisions() == head_revisions()
 
+    async def check_writable(self, timeout: float) -> None:
+        """Raise unless the database takes a write within `timeout` seconds: a read-only file,
+        a read-only replica or a lock held longer than that makes the instance not ready. The
+        probe rewrites the migration row with itself and rolls back: nothing changes."""
+        async with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            elif self.dialect == "postgresql":
+                await conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(timeout * 1000)}ms'")
+            try:
+                await conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            finally:
+                await conn.rollback()
+                if self.dialect == "sqlite":
+                    await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

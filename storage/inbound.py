@@ -1,23 +1,27 @@
-"""The idempotency record of inbound messages.
+"""The idempotency record of inbound messages, and who is handling each one.
 
 `record_inbound` inserts the message under its unique key and relies on the database's UNIQUE
 constraint: of two concurrent deliveries of one message exactly one gets `new=True`; the other
 (and every later retry) gets `new=False` with the reply stored so far (None if not yet stored).
+
+The process that records a message claims it (`claimed_by`, `claimed_until`) and renews the claim
+while its handler runs; `store_reply` ends the claim. A message with no reply whose claim ran out
+was lost with its process: `claim_unanswered` hands it to exactly one recovery sweep.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import InboundMessage
+from storage.outbox import enqueue
 from storage.types import to_utc, utcnow
 
 
@@ -29,11 +33,27 @@ class InboundRecord:
 
 
 async def record_inbound(
-    db: Database, *, key: str, sender: str, msg_type: str, received_at: datetime, content: str
+    db: Database,
+    *,
+    key: str,
+    sender: str,
+    msg_type: str,
+    received_at: datetime,
+    content: str,
+    channel: str = "wecom",
+    claimed_by: str | None = None,
+    claimed_until: datetime | None = None,
 ) -> InboundRecord:
-    """Record a delivered message durably (committed before returning)."""
+    """Record a delivered message durably (committed before returning), claimed by the caller."""
     row = InboundMessage(
-        key=key, sender=sender, msg_type=msg_type, received_at=to_utc(received_at), content=content
+        key=key,
+        sender=sender,
+        msg_type=msg_type,
+        received_at=to_utc(received_at),
+        content=content,
+        channel=channel,
+        claimed_by=claimed_by,
+        claimed_until=to_utc(claimed_until) if claimed_until else None,
     )
     async with db.session() as session:
         session.add(row)
@@ -44,26 +64,44 @@ async def record_inbound(
         else:
             assert row.id is not None
             return InboundRecord(id=row.id, new=True, reply=None)
+    found = await stored_reply(db, key)
+    if found is None:  # the IntegrityError was not about the key: let the caller see it
+        raise RuntimeError(f"inbound message {key!r} could not be recorded")
+    return found
+
+
+async def stored_reply(db: Database, key: str) -> InboundRecord | None:
+    """The record of `key` with the reply stored so far (None: no such message)."""
     async with db.session() as session:
         found = (
             await session.exec(
                 select(InboundMessage.id, InboundMessage.reply).where(InboundMessage.key == key)
             )
         ).one_or_none()
-    if found is None:  # the IntegrityError was not about the key: let the caller see it
-        raise RuntimeError(f"inbound message {key!r} could not be recorded")
+    if found is None:
+        return None
     return InboundRecord(id=found.id, new=False, reply=found.reply)
 
 
-async def store_reply(db: Database, key: str, reply: str) -> None:
-    """Store the reply given to the message `key` (what a retried delivery will get)."""
+async def store_reply(
+    db: Database,
+    key: str,
+    reply: str,
+    *,
+    outbox: tuple[str, dict[str, Any]] | None = None,
+) -> int | None:
+    """Store the reply given to the message `key` (what a retried delivery will get) and end its
+    claim; with `outbox=(recipient, payload)` the reply's outbox row is written in the same
+    transaction, so a reply stored for active sending is never lost. Returns the outbox row id."""
     async with db.session() as session:
         await session.exec(
             update(InboundMessage)
-            .where(InboundMessage.key == key)
-            .values(reply=reply, replied_at=utcnow())
+            .where(col(InboundMessage.key) == key)
+            .values(reply=reply, replied_at=utcnow(), claimed_by=None, claimed_until=None)
         )
+        row = enqueue(session, outbox[0], outbox[1]) if outbox else None
         await session.commit()
+    return row.id if row is not None else None
 
 
 async def get_inbound(db: Database, key: str) -> InboundMessage | None:
@@ -73,56 +111,45 @@ async def get_inbound(db: Database, key: str) -> InboundMessage | None:
         ).one_or_none()
 
 
-RECOVERING = '{"mode": "recovering"'  # the start of every claim marker (older ones are exactly
-# '{"mode": "recovering"}', from before claims carried their claimant)
-
-
-def claim_marker(claimant: str) -> str:
-    """What a claimed message holds as its reply while `claimant` (one recovery sweep) handles it."""
-    return json.dumps({"mode": "recovering", "claimant": claimant})
-
-
-def _claimed() -> ColumnElement[bool]:
-    return col(InboundMessage.reply).startswith(RECOVERING, autoescape=True)
+async def renew_claim(db: Database, key: str, claimant: str, until: datetime) -> bool:
+    """Extend `claimant`'s claim on an unanswered message; False when it is no longer theirs
+    (answered meanwhile, or taken over after the claim ran out): then stop handling it."""
+    async with db.session() as session:
+        result = await session.exec(
+            update(InboundMessage)
+            .where(
+                col(InboundMessage.key) == key,
+                col(InboundMessage.claimed_by) == claimant,
+                col(InboundMessage.reply).is_(None),
+            )
+            .values(claimed_until=to_utc(until))
+        )
+        await session.commit()
+    return result.rowcount == 1
 
 
 async def claim_unanswered(
     db: Database,
     *,
     claimant: str,
-    older_than: datetime,
+    now: datetime,
+    until: datetime,
     newer_than: datetime,
-    abandoned_before: datetime | None = None,
     limit: int = 50,
 ) -> list[InboundMessage]:
-    """Messages recorded between the two times that never got a reply stored (the process died
-    while handling them), each claimed for re-processing by exactly one caller: the claim is a
-    conditional UPDATE, so two instances sweeping together never both win a row.
-
-    A claim is itself a reply-to-come (`claim_marker(claimant)`, stamped in `replied_at`, renewed
-    by `renew_claim` as each message is taken up); one stamped before `abandoned_before` (or not
-    at all) belongs to a sweep that died or was cut off, and is claimed again."""
-    claimable = col(InboundMessage.reply).is_(None)
-    if abandoned_before is not None:
-        claimable = or_(
-            claimable,
-            and_(
-                _claimed(),
-                or_(
-                    col(InboundMessage.replied_at).is_(None),
-                    col(InboundMessage.replied_at) < to_utc(abandoned_before),
-                ),
-            ),
-        )
+    """Messages recorded after `newer_than` that have no reply and whose claim ran out before
+    `now` (their process died while handling them), each claimed for `claimant` until `until`.
+    The claim is a conditional UPDATE, so two instances sweeping together never both win a row."""
+    now = to_utc(now)
+    claimable = (
+        col(InboundMessage.reply).is_(None),
+        or_(col(InboundMessage.claimed_until).is_(None), col(InboundMessage.claimed_until) < now),
+    )
     async with db.session() as session:
         rows = (
             await session.exec(
                 select(InboundMessage)
-                .where(
-                    claimable,
-                    InboundMessage.received_at < to_utc(older_than),
-                    InboundMessage.received_at > to_utc(newer_than),
-                )
+                .where(*claimable, InboundMessage.received_at > to_utc(newer_than))
                 .order_by(col(InboundMessage.id))
                 .limit(limit)
             )
@@ -131,8 +158,8 @@ async def claim_unanswered(
         for row in rows:
             result = await session.exec(
                 update(InboundMessage)
-                .where(col(InboundMessage.id) == row.id, claimable)
-                .values(reply=claim_marker(claimant), replied_at=utcnow())
+                .where(col(InboundMessage.id) == row.id, *claimable)
+                .values(claimed_by=claimant, claimed_until=to_utc(until))
             )
             if result.rowcount == 1:
                 claimed.append(row)
@@ -140,33 +167,14 @@ async def claim_unanswered(
     return claimed
 
 
-async def renew_claim(db: Database, key: str, claimant: str) -> bool:
-    """Stamp the claim anew just before handling the message; False when the claim is no longer
-    `claimant`'s (answered meanwhile, or taken over after it looked abandoned): then skip it."""
-    async with db.session() as session:
-        result = await session.exec(
-            update(InboundMessage)
-            .where(
-                col(InboundMessage.key) == key,
-                col(InboundMessage.reply) == claim_marker(claimant),
-            )
-            .values(replied_at=utcnow())
-        )
-        await session.commit()
-    return result.rowcount == 1
-
-
 async def release_claims(db: Database, keys: list[str], claimant: str) -> None:
-    """Give back claims not handled (the sweep is stopping): the next sweep takes them at once."""
+    """Give back claims not handled (the process is stopping): the next sweep takes them at once."""
     if not keys:
         return
     async with db.session() as session:
         await session.exec(
             update(InboundMessage)
-            .where(
-                col(InboundMessage.key).in_(keys),
-                col(InboundMessage.reply) == claim_marker(claimant),
-            )
-            .values(reply=None, replied_at=None)
+            .where(col(InboundMessage.key).in_(keys), col(InboundMessage.claimed_by) == claimant)
+            .values(claimed_by=None, claimed_until=None)
         )
         await session.commit()

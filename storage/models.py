@@ -97,8 +97,13 @@ class InboundMessage(SQLModel, table=True):
     msg_type: str = Field(max_length=40)
     received_at: datetime = _at()
     content: str = Field(default="", sa_type=Text)
+    channel: str = Field(default="wecom", max_length=20)  # which channel delivered it
     reply: str | None = Field(default=None, sa_type=Text)
     replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Who is handling it while no reply is stored: a live process renews its claim; a claim that
+    # ran out belongs to a process that died, and the recovery sweep takes the message up again.
+    claimed_by: str | None = Field(default=None, max_length=40)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class Task(SQLModel, table=True):

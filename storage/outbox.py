@@ -96,6 +96,31 @@ async def claim_due(
     return claimed
 
 
+async def claim_one(
+    db: Database, outbox_id: int, *, now: datetime | None = None, lease: timedelta = DEFAULT_LEASE
+) -> OutboxItem | None:
+    """Lease the pending row `outbox_id` to this caller now, due or not (a reply written a moment
+    ago is sent at once); None when it is sent, given up, or leased by someone else."""
+    now = to_utc(now) if now else utcnow()
+    async with db.session() as session:
+        row = await session.get(Outbox, outbox_id)
+        if row is None or row.status != OutboxStatus.PENDING.value or row.next_attempt_at > now:
+            return None
+        result = await session.exec(
+            update(Outbox)
+            .where(
+                col(Outbox.id) == outbox_id,
+                col(Outbox.status) == OutboxStatus.PENDING.value,
+                col(Outbox.next_attempt_at) == row.next_attempt_at,
+            )
+            .values(next_attempt_at=now + lease, attempts=Outbox.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        item = OutboxItem(outbox_id, row.recipient, row.payload, row.attempts + 1)
+        await session.commit()
+    return item if result.rowcount == 1 else None
+
+
 async def mark_sent(db: Database, outbox_id: int, *, at: datetime | None = None) -> None:
     async with db.session() as session:
         await session.exec(

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import CALLBACK_KEY, create_app
+from bot.app import PIPELINE_KEY, create_app
 from bot.wecom.callback import CallbackConfig
 from bot.wecom.channel import WeComChannel
 from bot.wecom.client import WeComClient
@@ -65,7 +65,7 @@ class Bench:
         answer = await self.peer.send_text(self.client, user=user, content=text)
         assert answer.status == 200
         if answer.empty:
-            await self.app[CALLBACK_KEY].drain()  # type: ignore[index]
+            await self.app[PIPELINE_KEY].drain()  # type: ignore[index]
             sent = self.wecom.sent_texts(user)[before:]
             content = "\n".join(sent)
         else:
@@ -114,6 +114,7 @@ async def bench(db: Database, tmp_path: Path) -> AsyncIterator[Bench]:
             ),
             channel=channel,
             fetch_media=api.download_media,
+            now=clock,
         )
         async with TestClient(TestServer(app)) as client:
             yield Bench(client, WeComPeer(), wecom, db, clock, app, [])

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from bot.app import CALLBACK_KEY
+from bot.app import PIPELINE_KEY
 from scoring import load_builtin, score
 from scoring.numbers import fmt
 from storage.conversation import get_state, set_state
@@ -189,14 +189,14 @@ async def test_menu_click_and_card_button_map_to_intents(database, tmp_path: Pat
         )
         assert answer.status == 200
         if answer.empty:
-            await b.app[CALLBACK_KEY].drain()  # type: ignore[index]
+            await b.app[PIPELINE_KEY].drain()  # type: ignore[index]
             content = b.wecom.sent_texts("zhangsan")[-1]
         else:
             content = answer.content or ""
         assert "政务信息：已报 1/4 篇" in content
         # A reminder card's "报送" button starts the submission conversation.
         await b.peer.click(b.client, user="zhangsan", task_id="remind-1", key="start_info")
-        await b.app[CALLBACK_KEY].drain()  # type: ignore[index]
+        await b.app[PIPELINE_KEY].drain()  # type: ignore[index]
         assert "已记下正文" in await b.say("zhangsan", "按钮发起的信息")
         # Opening the app says nothing; an unknown sender's click is ignored.
         assert (await b.peer.send_event(b.client, user="zhangsan", event="enter_agent")).empty
@@ -262,7 +262,7 @@ async def test_admin_tally_sends_summary_then_files_and_dashboard_link(
         await b.say("zhangsan", "政务信息：汇总前的一条")
         reply = await b.say("admin1", "汇总 2026")
         assert "2026 年度考核汇总" in reply and "椒江区" in reply
-        handler = b.app[CALLBACK_KEY].handler  # type: ignore[index]
+        handler = b.app[PIPELINE_KEY].handler  # type: ignore[index]
         await asyncio.gather(*handler.deps.background)
         files = [m for m in b.wecom.sent_to("admin1") if m.get("msgtype") == "file"]
         assert len(files) == 2

@@ -6,13 +6,12 @@ import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import select
 
 from storage.db import Database
 from storage.inbound import (
-    claim_marker,
     claim_unanswered,
     get_inbound,
     record_inbound,
@@ -21,6 +20,7 @@ from storage.inbound import (
     store_reply,
 )
 from storage.models import InboundMessage
+from storage.outbox import get_outbox
 
 AT = datetime(2026, 11, 3, 9, 12, tzinfo=timezone(timedelta(hours=8)))
 
@@ -88,72 +88,57 @@ async def test_naive_time_is_refused(database: Database) -> None:
         )
 
 
-async def test_abandoned_recovery_claims_are_claimed_again(database: Database) -> None:
-    """An unanswered message is claimed once; a claim whose sweep died is claimed again after
-    the timeout, by one of two concurrent sweeps, and the old claimant can no longer renew it;
-    an answered message never is claimed."""
-    old = datetime.now(UTC) - timedelta(minutes=30)
+async def test_claims_run_out_and_are_taken_once(database: Database) -> None:
+    """A message is claimed by the process that records it; while the claim runs nobody else
+    takes it; once it ran out (the process died) one of two racing sweeps wins it, the old
+    claimant can no longer renew it; an answered message is never claimed."""
+    now = datetime.now(UTC)
     for key in ("lost", "answered"):
         await record_inbound(
-            database, key=key, sender="zhang", msg_type="text", received_at=old, content="<xml/>"
+            database,
+            key=key,
+            sender="zhang",
+            msg_type="text",
+            received_at=now - timedelta(seconds=30),
+            content="<xml/>",
+            claimed_by="a",
+            claimed_until=now + timedelta(seconds=20),
         )
-    await store_reply(database, "answered", '{"mode": "passive"}')
-    now = datetime.now(UTC)
-    window = {"older_than": now - timedelta(minutes=2), "newer_than": now - timedelta(days=1)}
-    fresh = now - timedelta(minutes=10)
+    await store_reply(database, "answered", '{"mode": "inline"}')
+    answered = await get_inbound(database, "answered")
+    assert answered is not None and answered.claimed_by is None  # the reply ends the claim
+    window = {"newer_than": now - timedelta(days=1), "until": now + timedelta(seconds=60)}
 
-    first = await claim_unanswered(database, claimant="a", **window, abandoned_before=fresh)
-    assert [m.key for m in first] == ["lost"]
-    assert (await get_inbound(database, "lost")).reply == claim_marker("a")
-    # the claim is fresh: nobody takes it, with or without the timeout
-    assert await claim_unanswered(database, claimant="b", **window) == []
-    assert await claim_unanswered(database, claimant="b", **window, abandoned_before=fresh) == []
-    assert await renew_claim(database, "lost", "a")
-    assert not await renew_claim(database, "lost", "b")
-    # sweep "a" died eleven minutes ago: two sweeps race for its claim, one wins
-    await _stamp(database, "lost", now - timedelta(minutes=11))
+    assert await claim_unanswered(database, claimant="b", now=now, **window) == []
+    assert await renew_claim(database, "lost", "a", now + timedelta(seconds=40))
+    assert not await renew_claim(database, "lost", "b", now + timedelta(seconds=40))
+    # "a" died: a minute later its claim has run out; two sweeps race, one wins
+    later = now + timedelta(minutes=1)
     results = await asyncio.gather(
         *(
-            claim_unanswered(database, claimant=c, **window, abandoned_before=fresh)
+            claim_unanswered(database, claimant=c, now=later, **window | {"until": later})
             for c in ("b", "c")
         )
     )
     assert sorted(len(r) for r in results) == [0, 1]
     assert [m.key for r in results for m in r] == ["lost"]
     winner = "b" if results[0] else "c"
-    assert not await renew_claim(database, "lost", "a")  # "a" woke up late: it must skip
+    assert not await renew_claim(database, "lost", "a", later)  # "a" woke up late: it must skip
     # a stopping sweep gives its claims back, and the next sweep takes them at once
     await release_claims(database, ["lost"], "a")  # not a's any more: nothing happens
-    assert (await get_inbound(database, "lost")).reply == claim_marker(winner)
+    assert (await get_inbound(database, "lost")).claimed_by == winner
     await release_claims(database, ["lost"], winner)
-    assert (await get_inbound(database, "lost")).reply is None
-    again = await claim_unanswered(database, claimant="d", **window)
+    again = await claim_unanswered(database, claimant="d", now=now, **window)
     assert [m.key for m in again] == ["lost"]
 
 
-async def test_claims_from_before_claimants_are_taken_back(database: Database) -> None:
-    """A claim written by the earlier code ('{"mode": "recovering"}', no time stamp) counts as
-    abandoned: the message is handled, not left waiting forever."""
-    old = datetime.now(UTC) - timedelta(minutes=30)
+async def test_a_reply_stored_with_its_outbox_row_in_one_transaction(database: Database) -> None:
     await record_inbound(
-        database, key="stuck", sender="zhang", msg_type="text", received_at=old, content="<xml/>"
+        database, key="k1", sender="zhang", msg_type="text", received_at=AT, content="<xml/>"
     )
-    await store_reply(database, "stuck", '{"mode": "recovering"}')
-    await _stamp(database, "stuck", None)
-    now = datetime.now(UTC)
-    found = await claim_unanswered(
-        database,
-        claimant="e",
-        older_than=now - timedelta(minutes=2),
-        newer_than=now - timedelta(days=1),
-        abandoned_before=now - timedelta(minutes=10),
+    outbox_id = await store_reply(
+        database, "k1", '{"mode": "active"}', outbox=("zhang", {"type": "reply", "x": 1})
     )
-    assert [m.key for m in found] == ["stuck"]
-
-
-async def _stamp(db: Database, key: str, at: datetime | None) -> None:
-    async with db.session() as s:
-        await s.exec(
-            update(InboundMessage).where(col(InboundMessage.key) == key).values(replied_at=at)
-        )
-        await s.commit()
+    assert outbox_id is not None
+    row = await get_outbox(database, outbox_id)
+    assert row is not None and row.recipient == "zhang" and row.payload["x"] == 1

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.app import CALLBACK_KEY, create_app
+from bot.app import PIPELINE_KEY, create_app
 from bot.wecom.callback import CallbackConfig
 from bot.wecom.channel import WeComChannel
 from bot.wecom.client import WeComClient
@@ -72,7 +72,7 @@ class Env:
     app: object
 
     async def drain(self) -> None:
-        await self.app[CALLBACK_KEY].drain()  # type: ignore[index]
+        await self.app[PIPELINE_KEY].drain()  # type: ignore[index]
 
 
 async def inbound_rows(db) -> int:  # type: ignore[no-untyped-def]
@@ -233,8 +233,10 @@ async def test_no_reply_and_handler_failure(env: Env) -> None:
     assert silent.empty
     plain = env.peer.message_xml("u", "text", {"Content": "坏了", "MsgId": "b1"})
     query, body = env.peer.request(plain)
-    assert (await env.peer.post_raw(env.client, query, body)).empty
-    assert (await env.peer.post_raw(env.client, query, body)).empty
+    first = await env.peer.post_raw(env.client, query, body)
+    assert "没有处理成功" in (first.content or "")  # the user is told, not left in silence
+    again = await env.peer.post_raw(env.client, query, body)
+    assert again.content == first.content  # the stored answer, not a second run
     assert len(env.handler.seen) == 2  # the failing one was not run again
     assert await inbound_rows(env.db) == 2
 

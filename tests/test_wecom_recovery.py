@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import CALLBACK_KEY, create_app
+from bot.app import PIPELINE_KEY, create_app
 from bot.wecom.callback import CallbackConfig
 from handlers.types import InboundMessage, TextReply
 from storage.inbound import get_inbound, record_inbound
@@ -18,8 +18,9 @@ from tests.chat_env import bench
 from tests.fakewecom import AES_KEY, CORP_ID, TOKEN, WeComPeer
 
 
-async def _recorded(database, msg_id: str, content: str, *, minutes_ago: float = 10) -> None:  # type: ignore[no-untyped-def]
-    """A text from zhangsan, recorded by a process (that then died) `minutes_ago` ago."""
+async def _recorded(database, clock, msg_id: str, content: str, *, minutes_ago: float = 10) -> None:  # type: ignore[no-untyped-def]
+    """A text from zhangsan, recorded `minutes_ago` ago by a process (that then died), its claim
+    lasting 20 s from then."""
     xml = WeComPeer(TOKEN, AES_KEY, CORP_ID).message_xml(
         "zhangsan", "text", {"Content": content, "MsgId": msg_id}
     )
@@ -28,8 +29,10 @@ async def _recorded(database, msg_id: str, content: str, *, minutes_ago: float =
         key=f"msg:{msg_id}",
         sender="zhangsan",
         msg_type="text",
-        received_at=datetime.now(UTC) - timedelta(minutes=minutes_ago),
+        received_at=clock() - timedelta(minutes=minutes_ago),
         content=xml,
+        claimed_by="dead-process",
+        claimed_until=datetime.now(UTC) - timedelta(minutes=minutes_ago, seconds=-20),
     )
 
 
@@ -37,13 +40,13 @@ async def test_unanswered_message_is_recovered_exactly_once(database, tmp_path: 
     async with bench(database, tmp_path) as b:
         b.clock.set(2026, 5, 6)
         # The dead process recorded it ten minutes ago and never stored a reply.
-        await _recorded(database, "m-1", "政务信息：断电前发的")
-        # A fresh message (still within its handler's time) is left alone.
-        await _recorded(database, "m-2", "政务信息：断电前发的", minutes_ago=0)
-        callback = b.app[CALLBACK_KEY]  # type: ignore[index]
-        counts = await asyncio.gather(callback.recover(), callback.recover())
+        await _recorded(database, b.clock, "m-1", "政务信息：断电前发的")
+        # A fresh message (its handler's claim still running) is left alone.
+        await _recorded(database, b.clock, "m-2", "政务信息：断电前发的", minutes_ago=0)
+        pipeline = b.app[PIPELINE_KEY]  # type: ignore[index]
+        counts = await asyncio.gather(pipeline.recover(), pipeline.recover())
         assert sorted(counts) == [0, 1]
-        assert await callback.recover() == 0
+        assert await pipeline.recover() == 0
         sent = b.wecom.sent_texts("zhangsan")
         assert len(sent) == 1 and "已登记 5 月第 1 篇政务信息" in sent[0]
         assert (await get_inbound(database, "msg:m-1")).reply  # the reply is stored now
@@ -63,7 +66,7 @@ async def test_crash_after_the_submission_was_logged_counts_it_once(database, tm
     sweep handles the message again, finds the submission it made, and answers with it."""
     async with bench(database, tmp_path) as b:
         b.clock.set(2026, 5, 6)
-        await _recorded(database, "m-9", "政务信息：写入后断电")
+        await _recorded(database, b.clock, "m-9", "政务信息：写入后断电")
         async with database.session() as s:
             unit = await get_unit_by_name(s, "椒江区")
             logged = await add_submission(
@@ -76,8 +79,8 @@ async def test_crash_after_the_submission_was_logged_counts_it_once(database, tm
                 source_key="msg:m-9",
             )
             await s.commit()
-        callback = b.app[CALLBACK_KEY]  # type: ignore[index]
-        assert await callback.recover() == 1
+        pipeline = b.app[PIPELINE_KEY]  # type: ignore[index]
+        assert await pipeline.recover() == 1
         sent = b.wecom.sent_texts("zhangsan")
         assert len(sent) == 1 and "已登记 5 月第 1 篇政务信息" in sent[0]
         assert f"S{logged.id}" in sent[0]
@@ -97,7 +100,7 @@ async def test_shutdown_lets_a_recovery_sweep_finish(database, tmp_path) -> None
         return TextReply("处理完毕：" + msg.text)
 
     for n in (1, 2):
-        await _recorded(database, f"m-s{n}", f"停机前的消息{n}")
+        await _recorded(database, lambda: datetime.now(UTC), f"m-s{n}", f"停机前的消息{n}")
     app = create_app(
         db=database, handler=slow_handler, callback=CallbackConfig(TOKEN, AES_KEY, CORP_ID)
     )
@@ -111,3 +114,4 @@ async def test_shutdown_lets_a_recovery_sweep_finish(database, tmp_path) -> None
     )
     second = await get_inbound(database, "msg:m-s2")
     assert second is not None and second.reply is None  # released, not left claimed
+    assert second.claimed_by is None

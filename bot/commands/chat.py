@@ -12,11 +12,13 @@ import secrets
 import sys
 from datetime import UTC, datetime
 
-from bot.local_channel import LocalChannel
+from bot.inbound import InboundPipeline, Port
+from bot.local_channel import LOCAL, LocalChannel, local_raw, parse_local
 from bot.settings import get_settings
 from handlers.types import InboundMessage, TextReply
 
 DEMO_URL = "sqlite+aiosqlite:///./kaohe-demo.db"
+LOCAL_WAIT = 120.0  # seconds the terminal waits for a reply in-line (汇总 takes a few)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +47,10 @@ async def run_chat(user: str, url: str, *, demo: bool, stdin=sys.stdin, stdout=s
     from handlers.app import make_handler
 
     db = await prepare_database(url, demo=demo)
-    handler = make_handler(db=db, channel=LocalChannel(stdout), settings=get_settings())
+    channel = LocalChannel(stdout)
+    handler = make_handler(db=db, channel=channel, settings=get_settings())
+    pipeline = InboundPipeline(db, handler)  # the same inbound path as WeCom's callback
+    pipeline.add_port(Port(LOCAL, parse_local, channel))
     try:
         interactive = stdin.isatty()
         while True:
@@ -62,14 +67,17 @@ async def run_chat(user: str, url: str, *, demo: bool, stdin=sys.stdin, stdout=s
                 created_at=now,
                 content=line.rstrip("\n"),
             )
-            reply = await handler(msg)
+            accepted = await pipeline.accept(msg, local_raw(msg), channel=LOCAL, budget=LOCAL_WAIT)
+            reply = accepted.reply
             if isinstance(reply, TextReply):
                 print(reply.text, file=stdout, flush=True)
             elif reply is not None:
                 print(reply, file=stdout, flush=True)
         if handler.deps.background:  # files still being written (汇总): let them go out
             await asyncio.gather(*handler.deps.background)
+        await pipeline.drain()
     finally:
+        await pipeline.turns.close()
         await db.dispose()
     return 0
 

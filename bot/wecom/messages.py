@@ -138,6 +138,11 @@ def delivery_key(fields: Mapping[str, str], root: Element) -> str:
     )
 
 
+# CreateTime must be a plausible Unix time (2000-01-01 .. 2100-01-01); 10**17 is refused with a
+# 4xx, not left to overflow into a 500. The pipeline then bounds it by the time of receipt.
+SANE_TIMES = (946_684_800, 4_102_444_800)
+
+
 def parse_message(plaintext: str, *, corp_id: str | None = None) -> InboundMessage:
     """Plaintext XML → InboundMessage. Refuses a message addressed to another corp."""
     root = parse_xml(plaintext.encode("utf-8"))
@@ -151,6 +156,8 @@ def parse_message(plaintext: str, *, corp_id: str | None = None) -> InboundMessa
     if corp_id is not None and f.get("ToUserName") and f["ToUserName"] != corp_id:
         raise XmlError("message addressed to another corp")
     created = _int_or_none(f.get("CreateTime", ""))
+    if created is not None and not SANE_TIMES[0] <= created <= SANE_TIMES[1]:
+        raise XmlError(f"CreateTime {created} is not a plausible time")
     created_at = datetime.fromtimestamp(created if created is not None else time.time(), tz=UTC)
     location = None
     if msg_type == "location":

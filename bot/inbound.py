@@ -1,0 +1,421 @@
+"""The one inbound path every channel uses (WeCom callback, local chat, long connections).
+
+A channel only speaks its protocol and hands over a verified `InboundMessage` with its raw text.
+From there, the same guarantees for all:
+
+1. record the message under its unique key, claimed by this process, before anything else — only
+   a recorded message may be acknowledged; a repeat delivery is never handled again;
+2. stamp it with the moment the user sent it (the channel's create time, bounded by our receipt);
+3. handle one user's messages one at a time, in arrival order (`storage.turns`), media fetched
+   meanwhile;
+4. store the reply; a reply that cannot go back in-line (over the budget, too long, not in-line
+   kind) is stored together with its outbox row in one transaction, then sent at once; the
+   outbox retries it across crashes and outages;
+5. recover: a message whose claim ran out without a reply (its process died) is handled again by
+   exactly one sweep and answered actively.
+
+A repeat delivery that arrives while the first is still being handled waits, within its own
+budget, for the stored reply; an in-line reply is stored before it is returned, so a delivery
+WeCom gave up on is answered by the retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from handlers.channel import Channel, reply_from_data, reply_to_data
+from handlers.types import Handler, InboundMessage, Reply, TextReply
+from reminders.clock import SystemClock
+from reminders.dispatch import Dispatcher
+from storage.db import Database
+from storage.inbound import (
+    claim_unanswered,
+    record_inbound,
+    release_claims,
+    renew_claim,
+    store_reply,
+    stored_reply,
+)
+from storage.outbox import claim_one
+from storage.turns import UserTurns
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPES = frozenset({"image", "voice", "video", "file"})
+HANDLER_FAILED = "抱歉，刚才这条消息没有处理成功。请稍后再发一次；如仍不行，请联系市创模办。"
+STOP_GRACE = 10.0  # seconds handlers in progress may take to finish at shutdown
+
+
+class ReplyMode:
+    """How a stored reply went out (the `mode` of the stored JSON)."""
+
+    INLINE = "inline"  # returned in the delivery's response; a repeat delivery gets it again
+    ACTIVE = "active"  # through the outbox (message/send or the channel's equivalent)
+    NONE = "none"  # nothing to say
+    UNREADABLE = "unreadable"  # a recorded message that no longer parses
+
+
+class _Stored(Protocol):
+    ref: str
+
+
+MediaFetcher = Callable[[str], Awaitable[_Stored]]
+Parser = Callable[[str], InboundMessage]
+
+
+@dataclass(frozen=True)
+class Port:
+    """What the pipeline needs of a channel: how to re-read a recorded message (recovery), how
+    to send actively (late replies), how to fetch media."""
+
+    name: str
+    parse: Parser
+    channel: Channel | None = None
+    fetch_media: MediaFetcher | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The outcome of one delivery: answer `reply` in-line when `inline`, else nothing."""
+
+    repeat: bool
+    reply: Reply | None = None
+
+    @property
+    def inline(self) -> bool:
+        return self.reply is not None
+
+
+@dataclass
+class _InFlight:
+    """One delivery being handled; decides at most once whether the reply goes in-line."""
+
+    deadline: float  # monotonic time until which the delivery still waits for its reply
+    can_inline: Callable[[Reply], bool]
+    waiting: bool = True
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    inline: Reply | None = None
+
+
+def stored_json(reply: Reply | None, mode: str) -> str:
+    data: dict[str, Any] = {"mode": mode}
+    if reply is not None:
+        data["reply"] = reply_to_data(reply)
+    return json.dumps(data, ensure_ascii=False)
+
+
+def inline_of(stored: str | None) -> Reply | None:
+    """The in-line reply stored for a message (what a repeat delivery is answered with)."""
+    if not stored:
+        return None
+    try:
+        data = json.loads(stored)
+        if data.get("mode") not in (ReplyMode.INLINE, "passive"):
+            return None
+        # stored before 0005 as {"mode": "passive", "type": ..., ...}
+        return reply_from_data(data.get("reply", data))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return None
+
+
+class InboundPipeline:
+    def __init__(
+        self,
+        db: Database,
+        handler: Handler,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lease: float = 20.0,
+        recover_every: float = 5.0,
+        recover_window: float = 24 * 3600.0,
+        sent_window: float = 600.0,
+        dispatcher: Dispatcher | None = None,
+    ) -> None:
+        self.db = db
+        self.handler = handler
+        self.now = now  # the assessment clock: receipt time, the bound of a message's own time
+        self.wall = wall  # real time, for claims (leases between live processes)
+        self.lease = lease  # seconds a claim lasts unless renewed (recovery ~lease after a crash)
+        self.recover_every, self.recover_window = recover_every, recover_window
+        self.sent_window = sent_window  # how far before receipt a create time is believed
+        self.instance = secrets.token_hex(8)
+        self.turns = UserTurns(db)
+        self.ports: dict[str, Port] = {}
+        self.stats: Counter[str] = Counter()
+        self._dispatcher = dispatcher
+        self._inflight: dict[str, _InFlight] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = asyncio.Event()
+        self._recovery: asyncio.Task[None] | None = None
+
+    # --- wiring ----------------------------------------------------------------------------
+
+    def add_port(self, port: Port) -> None:
+        self.ports[port.name] = port
+        self._dispatcher = None  # rebuilt with the new channel
+
+    @property
+    def dispatcher(self) -> Dispatcher | None:
+        if self._dispatcher is None:
+            channels = {n: p.channel for n, p in self.ports.items() if p.channel is not None}
+            if not channels:
+                return None
+            self._dispatcher = Dispatcher(
+                self.db, next(iter(channels.values())), SystemClock(), channels=channels
+            )
+        return self._dispatcher
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._recovery = asyncio.ensure_future(self._recovery_loop())
+
+    async def stop(self) -> None:
+        """Stop sweeping; let handlers in progress finish and store their replies (up to
+        `STOP_GRACE` seconds); give back what was not begun."""
+        self._stopping.set()
+        if self._recovery is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self._recovery, STOP_GRACE)
+        await self.drain(STOP_GRACE)
+        await self.turns.close()
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait for replies still being produced or sent in the background."""
+        while self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            if pending:
+                log.warning("inbound: %d background replies still running", len(pending))
+                return
+
+    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # --- one delivery ----------------------------------------------------------------------
+
+    def sent_at(self, created: datetime, received: datetime) -> datetime:
+        """The moment the user sent it: the channel's create time when it is plausible (not
+        after receipt, not more than `sent_window` before it), else the receipt time."""
+        if received - timedelta(seconds=self.sent_window) <= created <= received:
+            return created
+        if created > received + timedelta(seconds=5) or created < received - timedelta(
+            seconds=self.sent_window
+        ):
+            log.info(
+                "inbound: create time %s out of bounds (received %s), using receipt time",
+                created.isoformat(),
+                received.isoformat(),
+            )
+        return received
+
+    async def accept(
+        self,
+        msg: InboundMessage,
+        raw: str,
+        *,
+        channel: str,
+        budget: float,
+        can_inline: Callable[[Reply], bool] = lambda _reply: True,
+        started: float | None = None,
+    ) -> Accepted:
+        """Record, handle and answer one delivery. Raises when the message could not be
+        recorded (then it must not be acknowledged). `budget` counts from `started` (monotonic;
+        default now): the time the channel may still wait for an in-line reply."""
+        started = time.monotonic() if started is None else started
+        deadline = started + budget
+        received = self.now()
+        record = await record_inbound(
+            self.db,
+            key=msg.key,
+            sender=msg.sender,
+            msg_type=msg.msg_type,
+            received_at=received,
+            content=raw,
+            channel=channel,
+            claimed_by=self.instance,
+            claimed_until=self.wall() + timedelta(seconds=self.lease),
+        )
+        if not record.new:
+            self.stats["repeat"] += 1
+            log.info("inbound: repeat delivery of %s", msg.key)
+            return Accepted(True, await self._repeat_reply(msg.key, record.reply, deadline))
+        self.stats["accepted"] += 1
+        msg = replace(msg, created_at=self.sent_at(msg.created_at, received))
+        flight = _InFlight(deadline, can_inline)
+        self._inflight[msg.key] = flight
+        self._spawn(self._run(msg, channel, flight))
+        remaining = deadline - time.monotonic()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(flight.done.wait(), max(remaining, 0))
+        if not flight.done.is_set() and flight.inline is None:
+            flight.waiting = False  # too late for in-line: the reply goes through the outbox
+            self.stats["late"] += 1
+            log.info("inbound: %s over the %.1fs budget, replying later", msg.key, budget)
+            return Accepted(False)
+        await flight.done.wait()  # the in-line reply was chosen: it is being stored
+        return Accepted(False, flight.inline)
+
+    async def _repeat_reply(self, key: str, stored: str | None, deadline: float) -> Reply | None:
+        """The in-line reply for a repeat delivery, waiting within the budget while the first
+        delivery is still being handled."""
+        flight = self._inflight.get(key)
+        while stored is None and time.monotonic() < deadline:
+            if flight is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(flight.done.wait(), deadline - time.monotonic())
+            else:
+                await asyncio.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+            found = await stored_reply(self.db, key)
+            stored = found.reply if found else None
+        return inline_of(stored)
+
+    async def _run(self, msg: InboundMessage, channel: str, flight: _InFlight | None) -> None:
+        """Handle `msg` in its user's turn and store (and, when not in-line, send) the reply."""
+        port = self.ports.get(channel)
+        download = None
+        if port and port.fetch_media and msg.media_id and msg.msg_type in MEDIA_TYPES:
+            download = asyncio.ensure_future(self._fetch(port.fetch_media, msg))
+        renewal = asyncio.ensure_future(self._renew(msg.key))
+        try:
+            async with self.turns.turn(msg.sender):
+                if download is not None:
+                    msg = await download
+                reply = await self._handle(msg)
+            await self._finish(msg, channel, reply, flight)
+        except Exception:
+            log.exception("inbound: %s could not be finished; the recovery sweep will", msg.key)
+        finally:
+            renewal.cancel()
+            if flight is not None:
+                flight.done.set()
+                self._inflight.pop(msg.key, None)
+
+    async def _fetch(self, fetch: MediaFetcher, msg: InboundMessage) -> InboundMessage:
+        assert msg.media_id is not None
+        try:
+            stored = await fetch(msg.media_id)
+            return replace(msg, attachment=stored.ref)
+        except Exception as exc:
+            log.warning("inbound: media of %s not downloaded: %s", msg.key, exc)
+            return replace(msg, attachment_error=str(exc)[:200])
+
+    async def _handle(self, msg: InboundMessage) -> Reply | None:
+        try:
+            return await self.handler(msg)
+        except Exception:
+            log.exception("inbound: handler failed for %s", msg.key)
+            self.stats["handler_failed"] += 1
+            return TextReply(HANDLER_FAILED)
+
+    async def _renew(self, key: str) -> None:
+        """Keep the claim alive while a long handler runs (most finish before the first renewal)."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            until = self.wall() + timedelta(seconds=self.lease)
+            if not await renew_claim(self.db, key, self.instance, until):
+                return
+
+    async def _finish(
+        self, msg: InboundMessage, channel: str, reply: Reply | None, flight: _InFlight | None
+    ) -> None:
+        if reply is None:
+            await store_reply(self.db, msg.key, stored_json(None, ReplyMode.NONE))
+            return
+        if (
+            flight is not None
+            and flight.waiting
+            and time.monotonic() < flight.deadline
+            and flight.can_inline(reply)
+        ):
+            flight.inline = reply  # decided: the waiting delivery returns it once it is stored
+            await store_reply(self.db, msg.key, stored_json(reply, ReplyMode.INLINE))
+            self.stats["inline"] += 1
+            return
+        payload: dict[str, Any] = {
+            "type": "reply",
+            "channel": channel,
+            "key": msg.key,
+            "reply": reply_to_data(reply),
+        }
+        if msg.response_code:
+            payload["response_code"] = msg.response_code
+        outbox_id = await store_reply(
+            self.db, msg.key, stored_json(reply, ReplyMode.ACTIVE), outbox=(msg.sender, payload)
+        )
+        assert outbox_id is not None
+        await self._send_now(outbox_id)
+
+    async def _send_now(self, outbox_id: int) -> None:
+        """Try the reply's outbox row at once; a failure leaves it to the outbox's retries."""
+        dispatcher = self.dispatcher
+        if dispatcher is None:
+            log.error(
+                "inbound: no channel to send outbox row %s; it waits in the outbox", outbox_id
+            )
+            return
+        item = await claim_one(self.db, outbox_id)
+        if item is None:
+            return
+        result = await dispatcher.send_one(item)
+        self.stats["active"] += result.sent
+        self.stats["send_failed"] += result.retried + result.gave_up
+
+    # --- recovery --------------------------------------------------------------------------
+
+    async def _recovery_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.recover()
+                dispatcher = self.dispatcher
+                if dispatcher is not None:
+                    await dispatcher.run_once()
+            except Exception:
+                log.exception("inbound: recovery sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.recover_every)
+
+    async def recover(self) -> int:
+        """Handle again every recorded message whose claim ran out without a reply (its process
+        died), and answer it actively. Returns how many were handled."""
+        wall = self.wall()
+        rows = await claim_unanswered(
+            self.db,
+            claimant=self.instance,
+            now=wall,
+            until=wall + timedelta(seconds=self.lease),
+            newer_than=self.now() - timedelta(seconds=self.recover_window),
+        )
+        handled = 0
+        for i, row in enumerate(rows):
+            if self._stopping.is_set():  # give the rest back for the next start
+                await release_claims(self.db, [r.key for r in rows[i:]], self.instance)
+                break
+            port = self.ports.get(row.channel)
+            try:
+                if port is None:
+                    raise ValueError(f"no channel {row.channel!r} to read it")
+                msg = port.parse(row.content)
+            except Exception as exc:
+                log.error("inbound: recorded message %s cannot be read again: %s", row.key, exc)
+                await store_reply(self.db, row.key, stored_json(None, ReplyMode.UNREADABLE))
+                continue
+            log.warning("inbound: recovering %s (no reply was stored)", row.key)
+            self.stats["recovered"] += 1
+            handled += 1
+            msg = replace(msg, created_at=self.sent_at(msg.created_at, row.received_at))
+            await self._run(msg, row.channel, None)
+        return handled
