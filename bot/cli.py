@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "bot.commands.score",
     "bot.commands.serve",
     "bot.commands.tally",
+    "bot.commands.targets",
     "bot.commands.remind",
     "bot.commands.chat",
 ]

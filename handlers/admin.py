@@ -8,28 +8,38 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
-from handlers import texts
+from handlers import corrections_text as ct
+from handlers import pending, texts
 from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent, parse_date, parse_month
 from handlers.liaison import parse_ref
 from handlers.lookup import info_quota, month_of, resolve_rule
+from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
 from handlers.scoretext import fit, score_text, unit_card
 from handlers.texts import fmt_date, fmt_points
 from scoring.facts import EntryKind
 from scoring.model import Deduction, Discretionary
+from scoring.periods import TZ
 from storage import ledger
 from storage.audit import audit
 from storage.ledger import list_submissions, list_tasks
 from storage.models import Unit
+from storage.tasks import next_task_code
 from storage.units import get_unit_by_name, list_members, list_units
 from tally.links import dashboard_link_for
 from tally.service import load_tally, summary_text, write_files
 
 router = Router()
+
+# the same entry (unit, rule, value, reason) by the same admin within this window is asked about:
+# most likely the command was sent twice
+SAME_ENTRY_WINDOW = timedelta(minutes=30)
 
 ALL_UNITS = {"全部", "所有", "全部单位", "all"}
 
@@ -64,6 +74,8 @@ async def _liaisons(ctx: Ctx, unit_id: int | None = None) -> list[str]:
 
 @router.intent("assign_task", roles=ADMIN)
 async def assign_task(ctx: Ctx, intent: Intent) -> str:
+    """Assign a feedback task; a due date already past, or a title the unit already has this
+    year, is asked about before anything is written."""
     due = parse_date(intent.args["due"], ctx.today)
     if due is None:
         return texts.DATE_BAD.format(text=intent.args["due"])
@@ -82,10 +94,37 @@ async def assign_task(ctx: Ctx, intent: Intent) -> str:
                 units.append(unit)
         if not units:
             return texts.UNIT_UNKNOWN.format(unit=names, known="（尚无单位）")
-        code: str | None = None
+        twice: list[str] = []
         for unit in units:
             assert unit.id is not None
-            task = await ledger.add_task(
+            same = [
+                v.ref for v in await list_tasks(session, unit.id, due.year) if v.task.title == title
+            ]
+            if same:
+                twice.append(f"{unit.name} {'、'.join(same)}")
+    args = {"units": [u.id for u in units], "due": due.isoformat(), "title": title}
+    worries = []
+    if due < ctx.today:
+        worries.append(ct.PAST_DUE.format(due=due.isoformat(), today=ctx.today.isoformat()))
+    if twice:
+        worries.append(
+            ct.ASSIGNED_TWICE.format(units="、".join(twice[:5]), title=title, refs="见前")
+        )
+    if worries:
+        prompt = "\n".join([*worries, "确定仍要布置吗？"])
+        return await pending.ask(ctx, PendingAction.ASSIGN_TASK, args, prompt)
+    return await _assign(ctx, args)
+
+
+@pending.runner(PendingAction.ASSIGN_TASK)
+async def _assign(ctx: Ctx, args: dict[str, Any]) -> str:
+    due, title = date.fromisoformat(args["due"]), args["title"]
+    async with ctx.db.session() as session:
+        code = await next_task_code(session)
+        units = [u for u in [await session.get(Unit, i) for i in args["units"]] if u is not None]
+        for unit in units:
+            assert unit.id is not None
+            await ledger.add_task(
                 session,
                 unit_id=unit.id,
                 kind="feedback",
@@ -94,9 +133,7 @@ async def assign_task(ctx: Ctx, intent: Intent) -> str:
                 title=title,
                 code=code,
             )
-            code = code or ledger.task_ref(task)
         await session.commit()
-    assert code is not None
     notice = texts.TASK_NOTICE.format(task=code, title=title, due=fmt_date(due))
     for unit in units:
         for userid in await _liaisons(ctx, unit.id):
@@ -224,26 +261,68 @@ async def admin_entry(ctx: Ctx, intent: Intent) -> str:
     if isinstance(value, str):
         return texts.VALUE_BAD.format(value=intent.args.get("value", ""), why=value)
     assert unit.id is not None
+    args = {
+        "unit": unit.id,
+        "verb": verb,
+        "rule": rule.id,
+        "value": str(value),
+        "reason": reason,
+        "year": ctx.year,
+    }
     async with ctx.db.session() as session:
-        await ledger.add_entry(
+        same = await ledger.recent_same_entry(
             session,
             unit_id=unit.id,
             year=ctx.year,
             kind=kind,
             rule=rule.id,
+            value=value,
+            actor=ctx.sender.userid,
+            reason=reason,
+            since=ctx.now - SAME_ENTRY_WINDOW,
+        )
+    if same is not None:
+        prompt = ct.SAME_ENTRY.format(
+            when=f"{same.created_at.astimezone(TZ):%H:%M}",
+            unit=unit.name,
+            ref=ledger.entry_ref(same.id or 0),
+            verb=verb,
+            rule=rule.id,
+            value=fmt_points(value),
+            reason=reason,
+        )
+        return await pending.ask(
+            ctx, PendingAction.ADMIN_ENTRY, args, prompt + "确定要再记一次吗？"
+        )
+    return await _record_entry(ctx, args)
+
+
+@pending.runner(PendingAction.ADMIN_ENTRY)
+async def _record_entry(ctx: Ctx, args: dict[str, Any]) -> str:
+    verb, value = args["verb"], Decimal(args["value"])
+    kind = VERBS[verb][0]
+    async with ctx.db.session() as session:
+        unit = await session.get(Unit, args["unit"])
+        assert unit is not None and unit.id is not None
+        await ledger.add_entry(
+            session,
+            unit_id=unit.id,
+            year=args["year"],
+            kind=kind,
+            rule=args["rule"],
             actor=ctx.sender.userid,
             value=value,
-            reason=reason,
+            reason=args["reason"],
             at=ctx.now,
         )
         await session.commit()
-    card = await unit_card(ctx.db, unit.id, unit.scheme_id, ctx.year, ctx.today)
+    card = await unit_card(ctx.db, unit.id, unit.scheme_id, args["year"], ctx.today)
     return texts.ENTRY_DONE.format(
         unit=unit.name,
         verb=verb,
-        rule=rule.id,
+        rule=args["rule"],
         value=fmt_points(value) if kind != EntryKind.CONFIRMATION else "",
-        reason=reason,
+        reason=args["reason"],
         base=fmt_points(card.base_total),
         bonus=fmt_points(card.bonus),
     )
@@ -271,6 +350,13 @@ async def complete_task(ctx: Ctx, intent: Intent) -> str:
             )
         if found is None:
             return texts.TASK_UNKNOWN.format(task=intent.args["task"])
+        if found.completed_at is not None:  # the same command again: recorded once
+            return ct.ALREADY_DONE.format(
+                unit=unit.name,
+                task=found.ref,
+                title=found.task.title,
+                when=fmt_date(found.completed_at.astimezone(TZ)),
+            )
         await ledger.complete_task(
             session, found.task.id or 0, actor=ctx.sender.userid, reason=reason, at=ctx.now
         )

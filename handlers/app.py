@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from handlers import admin, conversation, liaison, texts
+from handlers import admin, conversation, liaison, office, texts
 from handlers.channel import Channel
 from handlers.context import ChatDeps, Ctx, Sender, system_clock
 from handlers.intents import MENU_KEYS, Intent, parse
@@ -30,6 +30,7 @@ router = Router()
 router.include(liaison.router)
 router.include(conversation.router)
 router.include(admin.router)
+router.include(office.router)
 
 
 @router.intent("help", roles=MEMBERS)
@@ -70,7 +71,7 @@ def _intent_of(ctx: Ctx) -> Intent | str | None:
         return Intent("_text", {"body": f"{msg.link.title}\n{msg.link.url}"})
     if msg.msg_type != "text":
         return texts.UNKNOWN
-    intent = parse(msg.content)
+    intent = office.parse_office(msg.content) or parse(msg.content)
     if conversation.in_info_flow(ctx) and intent.name in ("unknown", "submit_info"):
         return Intent("_text", {"body": intent.args.get("body", intent.text)})
     return intent
@@ -85,6 +86,10 @@ def _refusal(sender: Sender, roles: frozenset[str]) -> str:
 
 
 async def _dispatch(ctx: Ctx, intent: Intent) -> str:
+    if ctx.sender.is_admin:
+        answer = await office.before_route(ctx, intent)
+        if answer is not None:
+            return answer
     if intent.name == "_media":
         if conversation.in_info_flow(ctx) and ctx.sender.role in LIAISON:
             return await conversation.add_media(ctx)
@@ -135,4 +140,6 @@ def make_handler(
     admins = frozenset(getattr(settings, "admins", ()) or ())
     for name in ("dashboard_secret", "public_url"):
         options.setdefault(name, getattr(settings, name, None))
+    if getattr(settings, "media_dir", None):
+        options.setdefault("media_dir", settings.media_dir)
     return ChatHandler(ChatDeps(db=db, channel=channel, clock=clock, admins=admins, **options))

@@ -41,6 +41,9 @@ class ChatDeps:
     admins: frozenset[str] = frozenset()
     conversation_ttl: timedelta = timedelta(minutes=30)
     work_dir: str = "out"  # where exported files (tally workbooks, charts) are written
+    media_dir: str = (
+        "media"  # where the channel keeps the files users send (InboundMessage.attachment)
+    )
     dashboard_secret: str | None = None  # signs the dashboard links admins get ("看板")
     public_url: str | None = None  # where the dashboard is reached from outside
     background: set[asyncio.Task[Any]] = field(default_factory=set)

@@ -8,7 +8,7 @@
 after it, so a past score can be reproduced as it was known then; the engine itself ignores
 submissions, entries and completions dated after its `as_of`.
 
-All units of a year are built with five queries in total (cost linear in the ledger's rows).
+All units of a year are built with six queries in total (cost linear in the ledger's rows).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from storage.ledger import (
     task_ref,
 )
 from storage.models import AdminEntry, Submission, SubmissionEvent, Task, Unit
+from storage.tasks import SCORED, current_tasks
 
 
 @contextmanager
@@ -124,10 +125,16 @@ async def build_all_facts(
         await session.exec(subs_q.order_by(col(Submission.submitted_at), col(Submission.id)))
     ).all()
     status_of = latest_statuses((await session.exec(events_q)).all(), known_at)  # type: ignore[arg-type]
-    tasks = (await session.exec(tasks_q.order_by(col(Task.due), col(Task.id)))).all()
+    first_versions = (await session.exec(tasks_q.order_by(col(Task.id)))).all()
+    # tasks as they stood: re-dated, cancelled and 不适用 ones by their latest revision
+    tasks = [
+        t for t in await current_tasks(session, first_versions, known_at) if t.status in SCORED
+    ]
+    tasks.sort(key=lambda t: (t.due, t.id or 0))
     entries = (await session.exec(entries_q.order_by(col(AdminEntry.at), col(AdminEntry.id)))).all()
 
     task_by_id = {t.id: t for t in tasks}
+    task_by_id.update((t.id, t) for t in first_versions if t.id not in task_by_id)  # their refs
     missing = {row[6] for row in subs if row[6] is not None and row[6] not in task_by_id}
     if missing:  # a submission answering a task of another year
         for task in (await session.exec(select(Task).where(col(Task.id).in_(missing)))).all():

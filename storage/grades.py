@@ -37,6 +37,8 @@ class FinalGrade(SQLModel, table=True):
     grade: str = Field(max_length=10)  # one of GRADES
     actor: str = Field(max_length=64)
     reason: str = Field(max_length=500)
+    # a grade the rules (seed 000 第七条) do not allow, recorded as the office's stated exception
+    exception: bool = Field(default=False)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

@@ -30,7 +30,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from scoring.facts import EntryKind, Status
 from scoring.periods import TZ
 from storage.audit import audit
-from storage.models import AdminEntry, ReviewStatus, Submission, SubmissionEvent, Task, Unit
+from storage.models import (
+    AdminEntry,
+    ReviewStatus,
+    Submission,
+    SubmissionEvent,
+    Task,
+    TaskStatus,
+    Unit,
+)
+from storage.tasks import SCORED, current_tasks, next_task_code
 from storage.types import to_utc, utcnow
 
 
@@ -308,8 +317,12 @@ async def add_task(
     target: str | None = None,
     code: str | None = None,
     year: int | None = None,
+    note: str = "",
+    status: TaskStatus = TaskStatus.ACTIVE,
+    reason: str = "",
 ) -> Task:
-    """Assign a task to a unit. `code` is its public id (unique per unit; default `K<id>`)."""
+    """Assign a task to a unit. `code` is its public id (unique per unit and year; default the
+    next `K<n>`, storage.tasks.next_task_code)."""
     await _unit(session, unit_id)
     row = Task(
         unit_id=unit_id,
@@ -317,9 +330,12 @@ async def add_task(
         due=due,
         title=title,
         target=target,
-        code=code,
+        code=code or await next_task_code(session),
         year=year if year is not None else due.year,
+        note=note,
+        status=TaskStatus(status).value,
         actor=actor,
+        reason=reason,
     )
     session.add(row)
     await session.flush()
@@ -361,12 +377,22 @@ async def complete_task(
 
 @dataclass(frozen=True)
 class TaskView:
+    """A task as it stands now (its latest revision applied) and when it was completed."""
+
     task: Task
     completed_at: datetime | None
 
     @property
     def ref(self) -> str:
         return task_ref(self.task)
+
+    @property
+    def status(self) -> TaskStatus:
+        return TaskStatus(self.task.status)
+
+    @property
+    def scored(self) -> bool:
+        return self.task.status in SCORED
 
 
 def task_completion(
@@ -384,15 +410,22 @@ def task_completion(
 
 
 async def list_tasks(
-    session: AsyncSession, unit_id: int, year: int, *, known_at: datetime | None = None
+    session: AsyncSession,
+    unit_id: int,
+    year: int,
+    *,
+    known_at: datetime | None = None,
+    include_inactive: bool = False,
 ) -> list[TaskView]:
-    tasks = (
-        await session.exec(
-            select(Task)
-            .where(Task.unit_id == unit_id, Task.year == year)
-            .order_by(col(Task.due), col(Task.id))
-        )
+    """A unit's tasks of a year as they stand (by due date); cancelled and 不适用 tasks only
+    with `include_inactive`."""
+    rows = (
+        await session.exec(select(Task).where(Task.unit_id == unit_id, Task.year == year))
     ).all()
+    tasks = await current_tasks(session, rows, known_at)
+    if not include_inactive:
+        tasks = [t for t in tasks if t.status in SCORED]
+    tasks.sort(key=lambda t: (t.due, t.id or 0))
     entries = await list_entries(session, unit_id, year)
     done = _task_confirmations(entries)
     return [TaskView(t, task_completion(done.get(t.id or 0, []), known_at)) for t in tasks]
@@ -565,3 +598,34 @@ async def list_entries(session: AsyncSession, unit_id: int, year: int) -> list[A
             )
         ).all()
     )
+
+
+async def recent_same_entry(
+    session: AsyncSession,
+    *,
+    unit_id: int,
+    year: int,
+    kind: EntryKind,
+    rule: str,
+    value: Decimal,
+    actor: str,
+    reason: str,
+    since: datetime,
+) -> AdminEntry | None:
+    """The latest live entry identical to this one written by `actor` since `since`: what the
+    same command sent twice would duplicate."""
+    entries = await list_entries(session, unit_id, year)
+    cancelled = _cancelled(entries)
+    for e in reversed(entries):
+        if (
+            e.id not in cancelled
+            and e.task_id is None
+            and e.kind == kind.value
+            and e.rule == rule
+            and e.value == value
+            and e.actor == actor
+            and e.reason == reason
+            and e.created_at >= to_utc(since)
+        ):
+            return e
+    return None

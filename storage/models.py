@@ -49,6 +49,14 @@ class ReviewStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class TaskStatus(StrEnum):
+    """A task's state in its latest version (the task row, or its latest `task_revision`)."""
+
+    ACTIVE = "active"
+    NOT_APPLICABLE = "not_applicable"  # 责任书 状态 不适用: listed, never scored
+    CANCELLED = "cancelled"  # withdrawn by the office (取消任务, or gone from a re-imported 责任书)
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -80,6 +88,9 @@ class Member(SQLModel, table=True):
     name: str = Field(max_length=100)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     role: str = Field(max_length=20)  # Role
+    # a deactivated member keeps their row (their submissions still name them) but is no longer
+    # let in; replacing a liaison deactivates the old one and registers the new one
+    active: bool = Field(default=True)
     created_at: datetime = _at()
     updated_at: datetime = _at()
 
@@ -107,11 +118,12 @@ class InboundMessage(SQLModel, table=True):
 
 
 class Task(SQLModel, table=True):
-    """A task assigned to one unit with a due date. Completion is an admin CONFIRMATION entry
-    naming the task (`admin_entry.task_id`), never a column here."""
+    """A task assigned to one unit with a due date: its first version. Completion is an admin
+    CONFIRMATION entry naming the task (`admin_entry.task_id`); a change (new due date, title,
+    cancellation) is a `task_revision` row, never an edit here."""
 
     __tablename__ = "task"
-    __table_args__ = (UniqueConstraint("unit_id", "code"),)
+    __table_args__ = (UniqueConstraint("unit_id", "year", "code"),)
 
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
@@ -121,8 +133,30 @@ class Task(SQLModel, table=True):
     target: str | None = Field(default=None, max_length=40)
     due: date
     year: int = Field(index=True)  # the assessment year it belongs to
+    note: str = Field(default="", sa_type=Text)  # 责任书 说明
+    status: str = Field(default=TaskStatus.ACTIVE.value, max_length=20)  # TaskStatus
     actor: str = Field(default="", max_length=64)
+    reason: str = Field(default="", max_length=500)
     created_at: datetime = _at()
+
+
+class TaskRevision(SQLModel, table=True):
+    """A later version of a task, whole (kind, title, due, note, status), with who, when and why.
+    The latest revision (by time, then id) is the task as it stands; the task row stays as first
+    written, so every change can be shown line by line."""
+
+    __tablename__ = "task_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    kind: str = Field(max_length=40)
+    title: str = Field(default="", max_length=500)
+    due: date
+    note: str = Field(default="", sa_type=Text)
+    status: str = Field(max_length=20)  # TaskStatus
+    actor: str = Field(max_length=64)
+    reason: str = Field(default="", max_length=500)
+    at: datetime = _at()
 
 
 class Submission(SQLModel, table=True):

@@ -101,7 +101,9 @@ async def bench(db: Database, tmp_path: Path) -> AsyncIterator[Bench]:
             media_dir=tmp_path / "media",
         )
         channel = WeComChannel(api)
-        handler = make_handler(db=db, channel=channel, clock=clock)
+        handler = make_handler(
+            db=db, channel=channel, clock=clock, media_dir=str(tmp_path / "media")
+        )
         app = create_app(
             db=db,
             handler=handler,

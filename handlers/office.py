@@ -1,0 +1,31 @@
+"""The office's year in chat, wired in one place: the 责任书 (handlers/targets.py), corrections
+(handlers/corrections.py), people (handlers/people.py) and final grades (handlers/grading.py).
+
+`parse_office` is tried before the general phrase table; `before_route` gives an admin's file
+(a 责任书 workbook) and an admin's 确认 / 取消 of a waiting action to their handlers.
+"""
+
+from __future__ import annotations
+
+from handlers import corrections, pending, targets
+from handlers.context import Ctx
+from handlers.intents import Intent
+from handlers.office_intents import parse_office
+from handlers.router import Router
+
+router = Router()
+router.include(targets.router)
+router.include(corrections.router)
+
+
+async def before_route(ctx: Ctx, intent: Intent) -> str | None:
+    """An admin's answer that does not go through the router, or None."""
+    if intent.name == "_media":
+        return await targets.receive_file(ctx)
+    if intent.name in ("confirm", "cancel"):
+        answer = await pending.resolve(ctx, intent.name == "confirm")
+        return answer if answer is not None else pending.NOTHING
+    return None
+
+
+__all__ = ["before_route", "parse_office", "router"]

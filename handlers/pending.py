@@ -1,0 +1,75 @@
+"""An admin action waiting for 确认: the 责任书 preview, a due date in the past, a task given to a
+unit twice, the same entry sent twice, a grade outside the rules.
+
+The bot states what it would do and keeps the action (kind + arguments) in the database under the
+admin's own key, apart from the liaisons' 政务信息 conversation; 「确认」 runs it, 「取消」 drops it,
+and it lapses after the conversation TTL. Nothing is written before 确认.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from handlers.context import Ctx
+from storage.conversation import clear_state, get_state, set_state
+
+
+class PendingAction(StrEnum):
+    CHARTER = "charter"  # apply a 责任书 file
+    ASSIGN_TASK = "assign_task"  # 布置任务 with a past due date or twice to a unit
+    ADMIN_ENTRY = "admin_entry"  # the same entry again within minutes
+    REDATE = "redate"  # 改期 to a date already past
+    GRADE = "grade"  # 定级 outside seed 000 第七条, as a stated exception
+
+
+Runner = Callable[[Ctx, dict[str, Any]], Awaitable[str]]
+_RUNNERS: dict[PendingAction, Runner] = {}
+
+CONFIRM_SUFFIX = "\n确认请回复「确认」，放弃请回复「取消」。"
+NOTHING = "当前没有待确认的操作。"
+DROPPED = "已取消，未作任何改动。"
+LAPSED = "您 {minutes} 分钟前的待确认操作已过期，未作任何改动；如仍需办理，请重新发送命令。"
+
+
+def runner(action: PendingAction) -> Callable[[Runner], Runner]:
+    """Register what 确认 does for `action`."""
+
+    def decorate(func: Runner) -> Runner:
+        _RUNNERS[action] = func
+        return func
+
+    return decorate
+
+
+def _key(userid: str) -> str:
+    key = f"p:{userid}"
+    return key if len(key) <= 64 else "p:" + hashlib.sha256(userid.encode()).hexdigest()[:40]
+
+
+async def ask(ctx: Ctx, action: PendingAction, args: dict[str, Any], prompt: str) -> str:
+    """Keep `action` until the admin answers; return the question to send."""
+    state = {"action": action.value, "args": args, "at": ctx.now.isoformat()}
+    await set_state(ctx.db, _key(ctx.sender.userid), state)
+    return prompt + CONFIRM_SUFFIX
+
+
+async def waiting(ctx: Ctx) -> dict[str, Any] | None:
+    return await get_state(ctx.db, _key(ctx.sender.userid))
+
+
+async def resolve(ctx: Ctx, confirmed: bool) -> str | None:
+    """The answer to 确认 / 取消 when an action waits; None when none does."""
+    state = await waiting(ctx)
+    if not state:
+        return None
+    await clear_state(ctx.db, _key(ctx.sender.userid))
+    asked = datetime.fromisoformat(state["at"])
+    if ctx.now - asked > ctx.deps.conversation_ttl:
+        return LAPSED.format(minutes=int((ctx.now - asked).total_seconds() // 60))
+    if not confirmed:
+        return DROPPED
+    return await _RUNNERS[PendingAction(state["action"])](ctx, state["args"])
