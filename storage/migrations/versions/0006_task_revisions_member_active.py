@@ -1,7 +1,7 @@
 """task revisions, 责任书 fields, member active flag, grade exceptions
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30 10:40:00
 
 A task is changed (re-dated, re-titled, cancelled, marked 不适用) by a `task_revision` row, never
@@ -17,8 +17,8 @@ import sqlmodel
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0006"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
