@@ -39,6 +39,7 @@ from reminders.clock import SystemClock
 from reminders.dispatch import Dispatcher
 from storage.db import Database
 from storage.inbound import (
+    InboundRecord,
     claim_unanswered,
     record_inbound,
     release_claims,
@@ -47,13 +48,15 @@ from storage.inbound import (
     stored_reply,
 )
 from storage.outbox import claim_one
-from storage.turns import UserTurns
+from storage.turns import Turn, UserTurns
 
 log = logging.getLogger(__name__)
 
 MEDIA_TYPES = frozenset({"image", "voice", "video", "file"})
 HANDLER_FAILED = "抱歉，刚才这条消息没有处理成功。请稍后再发一次；如仍不行，请联系市创模办。"
 STOP_GRACE = 10.0  # seconds handlers in progress may take to finish at shutdown
+# a reply being sent is leased this long: if the process dies mid-send, the outbox sends it again
+SEND_LEASE = timedelta(seconds=30)
 
 
 class ReplyMode:
@@ -238,18 +241,14 @@ class InboundPipeline:
         started = time.monotonic() if started is None else started
         deadline = started + budget
         received = self.now()
-        record = await record_inbound(
-            self.db,
-            key=msg.key,
-            sender=msg.sender,
-            msg_type=msg.msg_type,
-            received_at=received,
-            content=raw,
-            channel=channel,
-            claimed_by=self.instance,
-            claimed_until=self.wall() + timedelta(seconds=self.lease),
-        )
+        turn = self.turns.reserve(msg.sender)  # its place in the user's queue: arrival order
+        try:
+            record = await self._record(msg, raw, channel, received)
+        except BaseException:
+            turn.release()
+            raise
         if not record.new:
+            turn.release()
             self.stats["repeat"] += 1
             log.info("inbound: repeat delivery of %s", msg.key)
             return Accepted(True, await self._repeat_reply(msg.key, record.reply, deadline))
@@ -257,7 +256,7 @@ class InboundPipeline:
         msg = replace(msg, created_at=self.sent_at(msg.created_at, received))
         flight = _InFlight(deadline, can_inline)
         self._inflight[msg.key] = flight
-        self._spawn(self._run(msg, channel, flight))
+        self._spawn(self._run(msg, channel, flight, turn))
         remaining = deadline - time.monotonic()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(flight.done.wait(), max(remaining, 0))
@@ -268,6 +267,21 @@ class InboundPipeline:
             return Accepted(False)
         await flight.done.wait()  # the in-line reply was chosen: it is being stored
         return Accepted(False, flight.inline)
+
+    async def _record(
+        self, msg: InboundMessage, raw: str, channel: str, received: datetime
+    ) -> InboundRecord:
+        return await record_inbound(
+            self.db,
+            key=msg.key,
+            sender=msg.sender,
+            msg_type=msg.msg_type,
+            received_at=received,
+            content=raw,
+            channel=channel,
+            claimed_by=self.instance,
+            claimed_until=self.wall() + timedelta(seconds=self.lease),
+        )
 
     async def _repeat_reply(self, key: str, stored: str | None, deadline: float) -> Reply | None:
         """The in-line reply for a repeat delivery, waiting within the budget while the first
@@ -283,7 +297,9 @@ class InboundPipeline:
             stored = found.reply if found else None
         return inline_of(stored)
 
-    async def _run(self, msg: InboundMessage, channel: str, flight: _InFlight | None) -> None:
+    async def _run(
+        self, msg: InboundMessage, channel: str, flight: _InFlight | None, turn: Turn
+    ) -> None:
         """Handle `msg` in its user's turn and store (and, when not in-line, send) the reply."""
         port = self.ports.get(channel)
         download = None
@@ -291,14 +307,17 @@ class InboundPipeline:
             download = asyncio.ensure_future(self._fetch(port.fetch_media, msg))
         renewal = asyncio.ensure_future(self._renew(msg.key))
         try:
-            async with self.turns.turn(msg.sender):
+            async with turn:
                 if download is not None:
                     msg = await download
                 reply = await self._handle(msg)
-            await self._finish(msg, channel, reply, flight)
+                outbox_id = await self._store(msg, channel, reply, flight)
+            if outbox_id is not None:  # sent outside the turn: an outage holds up nobody
+                await self._send_now(outbox_id)
         except Exception:
             log.exception("inbound: %s could not be finished; the recovery sweep will", msg.key)
         finally:
+            turn.release()
             renewal.cancel()
             if flight is not None:
                 flight.done.set()
@@ -329,12 +348,14 @@ class InboundPipeline:
             if not await renew_claim(self.db, key, self.instance, until):
                 return
 
-    async def _finish(
+    async def _store(
         self, msg: InboundMessage, channel: str, reply: Reply | None, flight: _InFlight | None
-    ) -> None:
+    ) -> int | None:
+        """Store the reply: in-line when the delivery still waits for it and can carry it,
+        else with its outbox row (whose id is returned, to send it now)."""
         if reply is None:
             await store_reply(self.db, msg.key, stored_json(None, ReplyMode.NONE))
-            return
+            return None
         if (
             flight is not None
             and flight.waiting
@@ -344,7 +365,7 @@ class InboundPipeline:
             flight.inline = reply  # decided: the waiting delivery returns it once it is stored
             await store_reply(self.db, msg.key, stored_json(reply, ReplyMode.INLINE))
             self.stats["inline"] += 1
-            return
+            return None
         payload: dict[str, Any] = {
             "type": "reply",
             "channel": channel,
@@ -353,11 +374,9 @@ class InboundPipeline:
         }
         if msg.response_code:
             payload["response_code"] = msg.response_code
-        outbox_id = await store_reply(
+        return await store_reply(
             self.db, msg.key, stored_json(reply, ReplyMode.ACTIVE), outbox=(msg.sender, payload)
         )
-        assert outbox_id is not None
-        await self._send_now(outbox_id)
 
     async def _send_now(self, outbox_id: int) -> None:
         """Try the reply's outbox row at once; a failure leaves it to the outbox's retries."""
@@ -367,7 +386,7 @@ class InboundPipeline:
                 "inbound: no channel to send outbox row %s; it waits in the outbox", outbox_id
             )
             return
-        item = await claim_one(self.db, outbox_id)
+        item = await claim_one(self.db, outbox_id, lease=SEND_LEASE)
         if item is None:
             return
         result = await dispatcher.send_one(item)
@@ -417,5 +436,5 @@ class InboundPipeline:
             self.stats["recovered"] += 1
             handled += 1
             msg = replace(msg, created_at=self.sent_at(msg.created_at, row.received_at))
-            await self._run(msg, row.channel, None)
+            await self._run(msg, row.channel, None, self.turns.reserve(msg.sender))
         return handled

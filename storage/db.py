@@ -121,14 +121,15 @@ class Database:
     async def check_writable(self, timeout: float) -> None:
         """Raise unless the database takes a write within `timeout` seconds: a read-only file,
         a read-only replica or a lock held longer than that makes the instance not ready. The
-        probe rewrites the migration row with itself and rolls back: nothing changes."""
+        probe is an UPDATE that matches no row, rolled back: nothing changes."""
         async with self.engine.connect() as conn:
             if self.dialect == "sqlite":
                 await conn.exec_driver_sql(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             elif self.dialect == "postgresql":
                 await conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(timeout * 1000)}ms'")
             try:
-                await conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                # the table every message writes first; no row matches, but the write lock is taken
+                await conn.execute(text("UPDATE inbound_message SET key = key WHERE id = -1"))
             finally:
                 await conn.rollback()
                 if self.dialect == "sqlite":

@@ -1,7 +1,7 @@
 """One user's messages one at a time, across every instance: a per-user turn.
 
-Inside a process an `asyncio.Lock` per user queues the messages in arrival order (asyncio locks
-are FIFO). Across instances (PostgreSQL) the process then takes a session-level advisory lock
+Inside a process each message takes its place in its user's queue the moment it arrives, before
+anything is awaited (so a slower database insert cannot reorder two messages). Across instances (PostgreSQL) the process then takes a session-level advisory lock
 keyed by the user on ONE dedicated connection of its own, so waiting for a turn never holds a
 connection of the pool that handlers need. SQLite has one writer process, so the local lock is
 the whole story there.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import text
@@ -30,36 +29,51 @@ def user_key(user: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+class Turn:
+    """A place in one user's queue, taken the moment a message arrives (`UserTurns.reserve`),
+    before anything is awaited: `async with turn:` waits for the messages ahead of it."""
+
+    def __init__(self, turns: UserTurns, user: str, ahead: asyncio.Future[None] | None) -> None:
+        self.turns, self.user, self.ahead = turns, user, ahead
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._locked_key: int | None = None
+
+    async def __aenter__(self) -> Turn:
+        if self.ahead is not None:
+            await asyncio.shield(self.ahead)
+        if self.turns.db.dialect == "postgresql":
+            key = user_key(self.user)
+            await self.turns._acquire(key)
+            self._locked_key = key
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._locked_key is not None:
+            await self.turns._release(self._locked_key)
+            self._locked_key = None
+        self.release()
+
+    def release(self) -> None:
+        """Let the next message of the user go (also for a turn that is never entered)."""
+        if not self.done.done():
+            self.done.set_result(None)
+        if self.turns._last.get(self.user) is self.done:
+            del self.turns._last[self.user]
+
+
 class UserTurns:
-    """`async with turns.turn(user):` — exclusive, in arrival order within the process."""
+    """One queue per user: `turn = turns.reserve(user)` at arrival, `async with turn:` to run."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._local: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._last: dict[str, asyncio.Future[None]] = {}  # the newest turn of each user
         self._conn: AsyncConnection | None = None
         self._conn_lock = asyncio.Lock()
 
-    @contextlib.asynccontextmanager
-    async def turn(self, user: str) -> AsyncIterator[None]:
-        lock, users = self._local.get(user, (asyncio.Lock(), 0))
-        self._local[user] = (lock, users + 1)
-        try:
-            async with lock:
-                if self.db.dialect != "postgresql":
-                    yield
-                    return
-                key = user_key(user)
-                await self._acquire(key)
-                try:
-                    yield
-                finally:
-                    await self._release(key)
-        finally:
-            lock, users = self._local[user]
-            if users <= 1:
-                del self._local[user]
-            else:
-                self._local[user] = (lock, users - 1)
+    def reserve(self, user: str) -> Turn:
+        turn = Turn(self, user, self._last.get(user))
+        self._last[user] = turn.done
+        return turn
 
     async def _execute(self, sql: str, key: int) -> Any:
         async with self._conn_lock:

@@ -28,7 +28,7 @@ from handlers.types import InboundMessage, MarkdownReply, Reply, TextReply, Upda
 from storage.models import InboundMessage as InboundRow
 from tests.fakewecom import AES_KEY, AGENT_ID, CORP_ID, TOKEN, FakeWeCom, WeComPeer
 
-BUDGET = 0.3
+BUDGET = 1.0
 
 
 @dataclass
