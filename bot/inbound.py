@@ -295,6 +295,9 @@ class InboundPipeline:
                 await asyncio.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
             found = await stored_reply(self.db, key)
             stored = found.reply if found else None
+        if stored is None and flight is not None and flight.inline is not None:
+            await flight.done.wait()  # chosen for in-line and being stored: it comes with this one
+            return flight.inline
         return inline_of(stored)
 
     async def _run(

@@ -15,7 +15,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import PIPELINE_KEY, create_app
 from bot.wecom.callback import CallbackConfig
 from bot.wecom.channel import WeComChannel
-from bot.wecom.client import WeComClient
 from handlers.app import make_handler
 from storage.db import Database
 from storage.units import upsert_member, upsert_unit
@@ -93,13 +92,7 @@ async def bench(db: Database, tmp_path: Path) -> AsyncIterator[Bench]:
     clock = Clock(datetime(2026, 1, 5, 2, 0, tzinfo=UTC))
     await seed(db)
     async with FakeWeCom() as wecom:
-        api = WeComClient(
-            corp_id=CORP_ID,
-            secret=wecom.secret,
-            agent_id=AGENT_ID,
-            api_base=wecom.url,
-            media_dir=tmp_path / "media",
-        )
+        api = wecom.client(tmp_path / "media")
         channel = WeComChannel(api)
         handler = make_handler(
             db=db, channel=channel, clock=clock, media_dir=str(tmp_path / "media")

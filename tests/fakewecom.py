@@ -121,6 +121,19 @@ class FakeWeCom:
     def url(self) -> str:
         return str(self.server.make_url("")).rstrip("/")
 
+    def client(self, media_dir: Any, **options: Any) -> Any:
+        """Our WeCom API client pointed at this fake (close it when done)."""
+        from bot.wecom.client import WeComClient
+
+        return WeComClient(
+            corp_id=self.corp_id,
+            secret=self.secret,
+            agent_id=self.agent_id,
+            api_base=self.url,
+            media_dir=media_dir,
+            **options,
+        )
+
     # --- failure injection ---------------------------------------------------------------------
 
     def fail(self, api: str, errcode: int, times: int = 1) -> None:

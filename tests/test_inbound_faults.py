@@ -80,14 +80,7 @@ class Env:
 @pytest.fixture
 async def env(database: Database, tmp_path: Path) -> AsyncIterator[Env]:
     async with FakeWeCom() as wecom:
-        api = WeComClient(
-            corp_id=CORP_ID,
-            secret=wecom.secret,
-            agent_id=AGENT_ID,
-            api_base=wecom.url,
-            media_dir=tmp_path / "media",
-            max_retries=2,
-        )
+        api = wecom.client(tmp_path / "media", max_retries=2)
         handler = Recorder()
         app = create_app(
             db=database,
@@ -162,15 +155,7 @@ async def test_a_reply_cut_off_by_a_killed_process_is_sent_after_restart(
     """kill -9 during an active send leaves the reply stored with its outbox row leased to the
     dead process; once the lease runs out the restarted server sends it, once."""
     async with FakeWeCom() as wecom:
-        api = WeComClient(
-            corp_id=CORP_ID,
-            secret=wecom.secret,
-            agent_id=AGENT_ID,
-            api_base=wecom.url,
-            media_dir=tmp_path / "m",
-            max_retries=0,
-            timeout=0.2,
-        )
+        api = wecom.client(tmp_path / "m", max_retries=0, timeout=0.2)
         app = create_app(
             db=database,
             handler=Recorder(),

@@ -22,7 +22,6 @@ from sqlmodel import select
 from bot.app import PIPELINE_KEY, create_app
 from bot.wecom.callback import CallbackConfig
 from bot.wecom.channel import WeComChannel
-from bot.wecom.client import WeComClient
 from bot.wecom.crypto import WeComCrypto, pkcs7_pad
 from handlers.types import InboundMessage, MarkdownReply, Reply, TextReply, UpdateButtonReply
 from storage.models import InboundMessage as InboundRow
@@ -83,13 +82,7 @@ async def inbound_rows(db) -> int:  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def env(database, tmp_path: Path) -> AsyncIterator[Env]:  # type: ignore[no-untyped-def]
     async with FakeWeCom() as wecom:
-        api = WeComClient(
-            corp_id=CORP_ID,
-            secret=wecom.secret,
-            agent_id=AGENT_ID,
-            api_base=wecom.url,
-            media_dir=tmp_path / "media",
-        )
+        api = wecom.client(tmp_path / "media")
         handler = Handler()
         app = create_app(
             db=database,
