@@ -23,8 +23,9 @@ from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
 from handlers.scoretext import fit, score_text, unit_card
 from handlers.texts import fmt_date, fmt_points
+from scoring import kinds
 from scoring.facts import EntryKind
-from scoring.model import Deduction, Discretionary
+from scoring.kinds import RuleKind
 from scoring.periods import TZ
 from storage import ledger
 from storage.audit import audit
@@ -42,18 +43,6 @@ router = Router()
 SAME_ENTRY_WINDOW = timedelta(minutes=30)
 
 ALL_UNITS = {"全部", "所有", "全部单位", "all"}
-
-# verb → (entry kind, rule kinds it may name, fixed value)
-VERBS: dict[str, tuple[EntryKind, tuple[str, ...], Decimal | None]] = {
-    "打分": (EntryKind.POINTS, ("discretionary",), None),
-    "评分": (EntryKind.POINTS, ("discretionary",), None),
-    "扣分": (EntryKind.DEDUCTION, ("deduction",), None),
-    "加分": (EntryKind.BONUS, ("per_unit",), None),
-    "比率": (EntryKind.RATE, ("ratio", "threshold", "stepped_rate"), None),
-    "达标率": (EntryKind.RATE, ("ratio", "threshold", "stepped_rate"), None),
-    "确认完成": (EntryKind.CONFIRMATION, ("award", "gate", "checklist"), Decimal(1)),
-    "确认未完成": (EntryKind.CONFIRMATION, ("award", "gate", "checklist"), Decimal(0)),
-}
 
 
 async def _unit(ctx: Ctx, name: str) -> Unit | str:
@@ -209,38 +198,20 @@ async def reject(ctx: Ctx, intent: Intent) -> str:
     return await _review(ctx, intent, accepted=False)
 
 
-def _entry_value(verb: str, raw: str | None, rule_params: object) -> Decimal | str:
-    """The value to record, or the reason it is not acceptable."""
-    kind, _, fixed = VERBS[verb]
-    if fixed is not None:
-        return fixed
+def _entry_value(verb: str, raw: str | None, rule_params: RuleKind) -> Decimal | str:
+    """The value to record, or the reason it is not acceptable (the rule's kind has its say)."""
+    spoken = kinds.verbs()[verb][2]
+    if spoken.value is not None:
+        return spoken.value
     if raw is None:
-        if isinstance(rule_params, Deduction) and rule_params.amount is not None:
-            return Decimal(rule_params.amount.numerator) / Decimal(rule_params.amount.denominator)
-        return "请写明分值"
+        return rule_params.default_entry() or "请写明分值"
     try:
         value = Decimal(raw.rstrip("%")) / (100 if raw.endswith("%") else 1)
     except InvalidOperation:
         return "不是数字"
     if value < 0:
         return "不能为负数"
-    if (
-        kind == EntryKind.POINTS
-        and isinstance(rule_params, Discretionary)
-        and value > rule_params.max
-    ):
-        return f"超过该项最高分 {fmt_points(rule_params.max)}"
-    if kind == EntryKind.DEDUCTION and isinstance(rule_params, Deduction):
-        if rule_params.range is not None and not (
-            rule_params.range[0] <= value <= rule_params.range[1]
-        ):
-            lo, hi = (fmt_points(x) for x in rule_params.range)
-            return f"该项每次扣 {lo}–{hi} 分"
-        if value == 0:
-            return "扣分应大于 0"
-    if kind == EntryKind.RATE and value > 10:
-        return "比率请写成 0.85 或 85%"
-    return value
+    return rule_params.entry_problem(value) or value
 
 
 @router.intent("admin_entry", roles=ADMIN)
@@ -252,7 +223,7 @@ async def admin_entry(ctx: Ctx, intent: Intent) -> str:
         return unit
     if not reason:
         return texts.REASON_NEEDED.format(example=f"{verb} {unit.name} {rule_ref} 1 理由")
-    kind, accepts, _ = VERBS[verb]
+    kind, accepts, _ = kinds.verbs()[verb]
     scheme = scheme_of(unit.scheme_id)
     rule = resolve_rule(scheme, rule_ref, accepts)
     if rule is None:
@@ -300,7 +271,7 @@ async def admin_entry(ctx: Ctx, intent: Intent) -> str:
 @pending.runner(PendingAction.ADMIN_ENTRY)
 async def _record_entry(ctx: Ctx, args: dict[str, Any]) -> str:
     verb, value = args["verb"], Decimal(args["value"])
-    kind = VERBS[verb][0]
+    kind = kinds.verbs()[verb][0]
     async with ctx.db.session() as session:
         unit = await session.get(Unit, args["unit"])
         assert unit is not None and unit.id is not None

@@ -25,6 +25,7 @@ from handlers.lookup import (
 from handlers.router import LIAISON, Router
 from handlers.scoretext import fit, past_unit_card, score_text, unit_card
 from handlers.texts import fmt_date
+from scoring.kinds import Delivery
 from scoring.periods import local_date, period_label
 from storage import ledger
 from storage.ledger import (
@@ -309,7 +310,7 @@ async def progress(ctx: Ctx, intent: Intent) -> str:
     reports_open = [
         line
         for rule in ctx.scheme.rules()
-        if rule.kind == "reports"
+        if rule.params.delivery == Delivery.REPORT
         for line in card.rule(rule.id).open
     ]
     lines.extend(f"· {line}" for line in reports_open[:6])
@@ -348,7 +349,7 @@ def _deadline_of(ctx: Ctx, view: SubmissionView, task_due: date | None) -> date 
         return quota.deadline(sub.period)
     if sub.kind == "report" and sub.period:
         for rule in ctx.scheme.rules():
-            if rule.target == sub.target and rule.kind == "reports":
+            if rule.target == sub.target and rule.params.delivery == Delivery.REPORT:
                 return report_deadline(rule, sub.period)
     return None
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from scoring.model import OnTime, Quota, Reports, Rule, Scheme
+from scoring.kinds import Delivery
+from scoring.model import Rule, Scheme
 from scoring.periods import due_date
 
 REPORT_PERIODS = {"月报": "monthly", "季报": "quarterly", "年报": "yearly"}
@@ -35,8 +36,8 @@ class InfoQuota:
 def info_quota(scheme: Scheme) -> InfoQuota | None:
     """The monthly 政务信息 quota rule (C3b in chuangmo-taizhou, T16 in epb-district-2007)."""
     for rule in scheme.rules():
-        if isinstance(rule.params, Quota):
-            return InfoQuota(rule, rule.params.per_period)
+        if rule.params.delivery == Delivery.QUOTA:
+            return InfoQuota(rule, rule.params.per_period)  # type: ignore[attr-defined]
     return None
 
 
@@ -63,7 +64,7 @@ def previous_period(kind: str, today: date) -> str:
 def report_rules(scheme: Scheme, report: str) -> list[Rule]:
     """Rules a report counts for: '月报' → reports rules with monthly periods; '自查报告' → the
     yearly reports rule whose target is named so."""
-    rules = [r for r in scheme.rules() if isinstance(r.params, Reports)]
+    rules = [r for r in scheme.rules() if r.params.delivery == Delivery.REPORT]
     if report in NAMED_REPORTS:
         words = NAMED_REPORTS[report]
         return [
@@ -71,11 +72,7 @@ def report_rules(scheme: Scheme, report: str) -> list[Rule]:
         ]
     kind = REPORT_PERIODS.get(report)
     named = {r.target for r in report_rules_named(scheme)}
-    return [
-        r
-        for r in rules
-        if kind in r.params.periods and r.target not in named  # type: ignore[union-attr]
-    ]
+    return [r for r in rules if kind in r.params.period_kinds(r) and r.target not in named]
 
 
 def report_rules_named(scheme: Scheme) -> list[Rule]:
@@ -83,7 +80,8 @@ def report_rules_named(scheme: Scheme) -> list[Rule]:
     return [
         r
         for r in scheme.rules()
-        if isinstance(r.params, Reports) and any(w in scheme.target(r.target).name for w in words)
+        if r.params.delivery == Delivery.REPORT
+        and any(w in scheme.target(r.target).name for w in words)
     ]
 
 
@@ -94,7 +92,7 @@ def report_deadline(rule: Rule, period: str) -> date:
 def on_time_target(scheme: Scheme, task_kind: str) -> str | None:
     """The target whose on-time rule covers tasks of `task_kind` (C3a for feedback)."""
     for rule in scheme.rules():
-        if isinstance(rule.params, OnTime) and rule.params.task_kind == task_kind:
+        if rule.params.delivery == Delivery.TASK and rule.params.task_kind == task_kind:  # type: ignore[attr-defined]
             return rule.target
     return None
 

@@ -35,12 +35,9 @@ CHARTER_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 @cache
 def task_kinds_of(scheme_id: str) -> frozenset[str]:
     """The task kinds a scheme scores as task lists (chuangmo: annual_target, key_project)."""
-    kinds = set()
-    for rule in scheme_of(scheme_id).rules():
-        kind = getattr(rule.params, "task_kind", None)
-        if rule.kind == "task_list" and kind:
-            kinds.add(kind)
-    return frozenset(kinds)
+    return frozenset(
+        k for r in scheme_of(scheme_id).rules() for k in r.params.completed_task_kinds()
+    )
 
 
 async def import_charter(

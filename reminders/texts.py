@@ -7,6 +7,7 @@ from datetime import date
 
 from reminders.calendar import WorkCalendar
 from reminders.deadlines import Deadline
+from scoring.kinds import Delivery
 from scoring.periods import day_label
 
 BUTTON_START = ("立即报送", "start_info")
@@ -21,7 +22,7 @@ def day_text(day: date, calendar: WorkCalendar, year: int | None = None) -> str:
 def owed_text(d: Deadline, calendar: WorkCalendar) -> str:
     """What is still owed: "11 月政务信息已报 3/4 篇，还差 1 篇，截止 11 月 30 日（周一）"."""
     due = day_text(d.due, calendar, d.remind_on.year)
-    if d.kind == "quota":
+    if d.kind == Delivery.QUOTA:
         return f"{d.label}已报 {d.have}/{d.need} 篇，还差 {d.owed} 篇，截止 {due}"
     return f"{d.label}尚未报送，截止 {due}"
 

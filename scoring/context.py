@@ -11,21 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from scoring.facts import AdminEntry, EntryKind, Facts, Submission, Task
+from scoring.facts import AdminEntry, EntryKind, Facts, Submission, Task, cancelled_by_voids
 from scoring.model import Rule, Scheme
 from scoring.periods import local_date
-
-ACCEPTS: dict[str, EntryKind] = {
-    "award": EntryKind.CONFIRMATION,
-    "checklist": EntryKind.CONFIRMATION,
-    "gate": EntryKind.CONFIRMATION,
-    "discretionary": EntryKind.POINTS,
-    "ratio": EntryKind.RATE,
-    "threshold": EntryKind.RATE,
-    "stepped_rate": EntryKind.RATE,
-    "per_unit": EntryKind.BONUS,
-    "deduction": EntryKind.DEDUCTION,
-}
 
 
 @dataclass
@@ -75,18 +63,10 @@ def build_context(scheme: Scheme, facts: Facts, as_of: date) -> Context:
 
 def _effective(entries: list[AdminEntry]) -> list[AdminEntry]:
     """Entries not cancelled by an effective VOID (a VOID can itself be voided)."""
-    voiders: dict[str, list[AdminEntry]] = defaultdict(list)
-    for e in entries:
-        if e.kind == EntryKind.VOID and e.voids:
-            voiders[e.voids].append(e)
-    memo: dict[str, bool] = {}
-
-    def alive(e: AdminEntry, depth: int = 0) -> bool:
-        if e.id not in memo:
-            memo[e.id] = depth < 50 and not any(alive(v, depth + 1) for v in voiders.get(e.id, ()))
-        return memo[e.id]
-
-    return [e for e in entries if e.kind != EntryKind.VOID and alive(e)]
+    dead = cancelled_by_voids(
+        (e.id, e.voids) for e in entries if e.kind == EntryKind.VOID and e.voids
+    )
+    return [e for e in entries if e.kind != EntryKind.VOID and e.id not in dead]
 
 
 def _match_entries(
@@ -100,7 +80,7 @@ def _match_entries(
     for e in effective:
         rule = rules.get(e.rule)
         if rule is None and e.rule in scheme.targets_by_id:
-            fitting = [r for r in scheme.target(e.rule).rules if ACCEPTS.get(r.kind) == e.kind]
+            fitting = [r for r in scheme.target(e.rule).rules if r.params.accepts == e.kind]
             if len(fitting) == 1:
                 rule = fitting[0]
             else:
@@ -112,7 +92,7 @@ def _match_entries(
         if rule is None:
             notes.append(f"记录 {e.id}：方案中没有指标或规则 {e.rule!r}，未计入")
             continue
-        if ACCEPTS.get(rule.kind) != e.kind:
+        if rule.params.accepts != e.kind:
             notes.append(
                 f"记录 {e.id}：规则 {rule.id}（{rule.kind}）不接收 {e.kind.value} 记录，未计入"
             )

@@ -15,9 +15,9 @@ from scoring.budgets import Budget, scheme_budgets
 from scoring.context import Context, build_context
 from scoring.facts import Facts
 from scoring.grade import suggest_grade
-from scoring.model import Scheme
+from scoring.kinds import Family, RuleResult
+from scoring.model import Rule, Scheme
 from scoring.numbers import round2
-from scoring.rules import RuleResult, evaluate
 from scoring.scorecard import BudgetLine, ItemLine, RuleLine, ScoreCard, TargetLine
 
 ZERO = Fraction(0)
@@ -27,15 +27,15 @@ def combine(points: Fraction | None, results: list[RuleResult]) -> Fraction:
     """A budget's score from its rules' results (earn-only cap; lose: floor 0, 扣完为止)."""
     if any(r.forfeit for r in results):
         return ZERO
-    earned = sum((r.value for r in results if r.family == "earn"), ZERO)
-    lost = sum((r.value for r in results if r.family == "lose"), ZERO)
-    has_lose = any(r.family == "lose" for r in results)
+    earned = sum((r.value for r in results if r.family == Family.EARN), ZERO)
+    lost = sum((r.value for r in results if r.family == Family.LOSE), ZERO)
+    has_lose = any(r.family == Family.LOSE for r in results)
     if points is None:
         return max(ZERO, earned - lost)
     if not has_lose:
         return min(earned, points)
     unearned = sum(
-        (r.max - r.value for r in results if r.family == "earn" and r.max is not None), ZERO
+        (r.max - r.value for r in results if r.family == Family.EARN and r.max is not None), ZERO
     )
     return min(points, max(ZERO, points - lost - unearned))
 
@@ -45,14 +45,21 @@ def _budget_points(budget: Budget, results: list[RuleResult]) -> Fraction | None
     return sum(switched, ZERO) if switched else budget.points
 
 
+def evaluate(rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
+    """Evaluate one rule; `budget` is its budget's points (a gate forfeits all of them)."""
+    return rule.params.evaluate(rule, ctx, budget)
+
+
 def _score_budget(
     budget: Budget, ctx: Context
 ) -> tuple[Fraction | None, Fraction, list[RuleResult]]:
-    others = [evaluate(r, ctx, budget.points) for r in budget.rules if r.kind != "gate"]
+    # Kinds that act on the whole budget (a gate) see its points after any points_if_none switch.
+    first = [r for r in budget.rules if not r.params.whole_budget]
+    others = [evaluate(r, ctx, budget.points) for r in first]
     points = _budget_points(budget, others)
     by_id = {r.rule_id: r for r in others}
     for rule in budget.rules:
-        if rule.kind == "gate":
+        if rule.params.whole_budget:
             by_id[rule.id] = evaluate(rule, ctx, points)
     results = [by_id[r.id] for r in budget.rules]
     return points, combine(points, results), results
@@ -71,7 +78,7 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
         points, value, rule_results = _score_budget(budget, ctx)
         results.update((r.rule_id, r) for r in rule_results)
         if points is None:
-            maxima = [r.max for r in rule_results if r.family == "earn"]
+            maxima = [r.max for r in rule_results if r.family == Family.EARN]
             display_max = None if any(m is None for m in maxima) else sum(maxima, ZERO)
         else:
             display_max = points

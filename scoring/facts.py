@@ -6,10 +6,14 @@ write them by hand in a facts file (see docs/scheme.md) to try a scheme before a
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 
 class Status(StrEnum):
@@ -90,3 +94,22 @@ class Facts:
     submissions: tuple[Submission, ...] = field(default_factory=tuple)
     tasks: tuple[Task, ...] = field(default_factory=tuple)
     entries: tuple[AdminEntry, ...] = field(default_factory=tuple)
+
+
+def cancelled_by_voids(voids: Iterable[tuple[K, K]]) -> set[K]:
+    """Ids cancelled by an effective VOID, from (void id, id it cancels) pairs.
+
+    A VOID can itself be voided: an entry is cancelled when at least one of its voids is not
+    cancelled. The ledger (integer row ids) and the engine (entry ids of a facts file) both ask.
+    """
+    voiders: dict[K, list[K]] = {}
+    for void, target in voids:
+        voiders.setdefault(target, []).append(void)
+    memo: dict[K, bool] = {}
+
+    def alive(key: K, depth: int = 0) -> bool:
+        if key not in memo:
+            memo[key] = depth < 50 and not any(alive(v, depth + 1) for v in voiders.get(key, ()))
+        return memo[key]
+
+    return {key for key in voiders if not alive(key)}

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from scoring.budgets import scheme_budgets
+from scoring.kinds import Family
 from scoring.model import Scheme
 from scoring.numbers import fmt
 
 ZERO = Fraction(0)
-PURE_LOSE = ("deduction", "reports", "stepped_rate", "gate")
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,10 @@ def _rules_vs_budgets(scheme: Scheme) -> list[LintWarning]:
         if budget.points is None:
             continue
         rules = budget.rules
-        shares = [r for r in rules if r.kind not in PURE_LOSE and r.max_points() is not None]
-        declared = sum((r.max_points() or ZERO for r in shares), ZERO)
-        ids = "+".join(f"{r.id}({fmt(r.max_points())})" for r in shares)
-        has_lose = any(r.family == "lose" for r in rules)
+        shares = [r for r in rules if r.params.share() is not None]
+        declared = sum((r.params.share() or ZERO for r in shares), ZERO)
+        ids = "+".join(f"{r.id}({fmt(r.params.share())})" for r in shares)
+        has_lose = any(r.family == Family.LOSE for r in rules)
         label = "目标" if budget.id in scheme.targets_by_id else "项目"
         for r in rules:
             p = r.params

@@ -1,7 +1,8 @@
 """The scheme as immutable data: items -> targets -> rules (docs/scheme.md, "Scheme file").
 
-Validation lives in `loader.py`; these types assume a valid scheme. Numbers are `Fraction` so that
-the engine computes exactly.
+Validation lives in `document.py`; these types assume a valid scheme. Numbers are `Fraction` so
+that the engine computes exactly. A rule's `params` is its kind's parameter model
+(`scoring/kinds/`), which also knows how the rule scores.
 """
 
 from __future__ import annotations
@@ -11,145 +12,45 @@ from datetime import date
 from fractions import Fraction
 from functools import cached_property
 
+from scoring.kinds import Family, RuleKind
+from scoring.kinds.award import Award
+from scoring.kinds.checklist import Checklist, ChecklistItem
+from scoring.kinds.deduction import Deduction
+from scoring.kinds.discretionary import Discretionary
+from scoring.kinds.gate import Gate
+from scoring.kinds.on_time import OnTime
+from scoring.kinds.per_unit import PerUnit
+from scoring.kinds.quota import Quota
+from scoring.kinds.ratio import Ratio
+from scoring.kinds.reports import Reports
+from scoring.kinds.stepped_rate import SteppedRate
+from scoring.kinds.task_list import PointsIfNone, TaskList
+from scoring.kinds.threshold import Threshold
 from scoring.periods import due_date, periods_of
 
-EARN_KINDS = ("award", "discretionary", "ratio", "threshold", "checklist", "task_list", "per_unit")
-LOSE_KINDS = ("quota", "on_time", "deduction", "reports", "stepped_rate", "gate")
-RULE_KINDS = EARN_KINDS + LOSE_KINDS
-
-
-def family_of(kind: str) -> str:
-    """ "earn" or "lose": decides how a rule enters its budget."""
-    return "earn" if kind in EARN_KINDS else "lose"
-
-
-# ---- kind parameters: one small frozen type per rule kind ------------------------------------
-
-
-@dataclass(frozen=True)
-class Award:
-    points: Fraction
-
-
-@dataclass(frozen=True)
-class Discretionary:
-    max: Fraction
-
-
-@dataclass(frozen=True)
-class Ratio:
-    points: Fraction
-    cutoff: Fraction | None = None
-
-
-@dataclass(frozen=True)
-class Threshold:
-    points: Fraction
-    min: Fraction
-
-
-@dataclass(frozen=True)
-class ChecklistItem:
-    key: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Checklist:
-    points: Fraction
-    items: tuple[ChecklistItem, ...]
-    per_missing: Fraction
-
-
-@dataclass(frozen=True)
-class PointsIfNone:
-    task_kind: str
-    points: Fraction
-
-
-@dataclass(frozen=True)
-class TaskList:
-    task_kind: str
-    points: Fraction
-    points_if_none: PointsIfNone | None = None
-
-
-@dataclass(frozen=True)
-class PerUnit:
-    points: Fraction
-    unit_size: Fraction = Fraction(1)
-    baseline: Fraction = Fraction(0)
-    max: Fraction | None = None
-
-
-@dataclass(frozen=True)
-class Quota:
-    per_period: int
-    points: Fraction
-
-
-@dataclass(frozen=True)
-class OnTime:
-    task_kind: str
-    points: Fraction
-
-
-@dataclass(frozen=True)
-class Deduction:
-    amount: Fraction | None = None
-    range: tuple[Fraction, Fraction] | None = None
-    max: Fraction | None = None
-
-
-@dataclass(frozen=True)
-class Reports:
-    periods: tuple[str, ...]
-    amount: Fraction | None = None
-
-
-@dataclass(frozen=True)
-class SteppedRate:
-    min: Fraction
-    step: Fraction
-    amount: Fraction
-
-
-@dataclass(frozen=True)
-class Gate:
-    when: str  # "missing" | "event"
-
-
-Params = (
-    Award
-    | Discretionary
-    | Ratio
-    | Threshold
-    | Checklist
-    | TaskList
-    | PerUnit
-    | Quota
-    | OnTime
-    | Deduction
-    | Reports
-    | SteppedRate
-    | Gate
-)
-
-PARAM_TYPES: dict[str, type] = {
-    "award": Award,
-    "discretionary": Discretionary,
-    "ratio": Ratio,
-    "threshold": Threshold,
-    "checklist": Checklist,
-    "task_list": TaskList,
-    "per_unit": PerUnit,
-    "quota": Quota,
-    "on_time": OnTime,
-    "deduction": Deduction,
-    "reports": Reports,
-    "stepped_rate": SteppedRate,
-    "gate": Gate,
-}
+# The built-in kinds' parameter models, importable from here as before the kinds had modules.
+__all__ = [
+    "Award",
+    "Checklist",
+    "ChecklistItem",
+    "Deduction",
+    "Discretionary",
+    "Gate",
+    "Grading",
+    "Item",
+    "OnTime",
+    "PerUnit",
+    "PointsIfNone",
+    "Quota",
+    "Ratio",
+    "Reports",
+    "Rule",
+    "Scheme",
+    "SteppedRate",
+    "Target",
+    "TaskList",
+    "Threshold",
+]
 
 # ---- the tree --------------------------------------------------------------------------------
 
@@ -157,8 +58,8 @@ PARAM_TYPES: dict[str, type] = {
 @dataclass(frozen=True)
 class Rule:
     id: str
-    kind: str
-    params: Params
+    kind: str  # the name of its kind (`params.kind`)
+    params: RuleKind
     target: str  # id of the target the rule belongs to
     item: str  # id of the item the target belongs to
     text: str = ""
@@ -167,22 +68,15 @@ class Rule:
     office: str = ""
 
     @property
-    def family(self) -> str:
-        return family_of(self.kind)
+    def family(self) -> Family:
+        return self.params.family
 
     def max_points(self) -> Fraction | None:
         """The rule's own maximum (earn: what it can give; lose: what it declares), if it has one.
 
         Without the `points_if_none` switch; `None` when the rule has no bound of its own.
         """
-        p = self.params
-        if isinstance(p, Discretionary):
-            return p.max
-        if isinstance(p, PerUnit | Deduction):
-            return p.max
-        if isinstance(p, Award | Ratio | Threshold | Checklist | TaskList | Quota | OnTime):
-            return p.points
-        return None
+        return self.params.max_points()
 
     def final_due(self, year: int) -> date:
         """Due date of the rule's last period in `year` (when a yearly-style rule is settled)."""

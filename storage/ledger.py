@@ -27,7 +27,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from scoring.facts import EntryKind, Status
+from scoring.facts import EntryKind, Status, cancelled_by_voids
 from scoring.periods import TZ
 from storage.audit import audit
 from storage.models import (
@@ -434,24 +434,13 @@ async def list_tasks(
 def _cancelled(entries: Iterable[AdminEntry], known_at: datetime | None = None) -> set[int]:
     """Ids of entries cancelled by an effective VOID (a VOID can itself be voided), counting only
     voids made by `known_at`."""
-    rows = list(entries)
-    voiders: dict[int, list[AdminEntry]] = {}
-    for e in rows:
-        if (
-            e.kind == EntryKind.VOID.value
-            and e.voids_id is not None
-            and (known_at is None or e.at <= known_at)
-        ):
-            voiders.setdefault(e.voids_id, []).append(e)
-    memo: dict[int, bool] = {}
-
-    def alive(e: AdminEntry, depth: int = 0) -> bool:
-        key = e.id or 0
-        if key not in memo:
-            memo[key] = depth < 50 and not any(alive(v, depth + 1) for v in voiders.get(key, ()))
-        return memo[key]
-
-    return {e.id for e in rows if e.id is not None and not alive(e)}
+    return cancelled_by_voids(
+        (e.id or 0, e.voids_id)
+        for e in entries
+        if e.kind == EntryKind.VOID.value
+        and e.voids_id is not None
+        and (known_at is None or e.at <= known_at)
+    )
 
 
 def _task_confirmations(

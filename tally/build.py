@@ -16,24 +16,11 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from scoring import Facts, Scheme, ScoreCard, Status, score
+from scoring.kinds import kind_class
 from scoring.periods import TZ
 from scoring.scorecard import Grade, RuleLine
 
 GRADE_ORDER = ("优秀", "良好", "合格", "不合格")
-
-# What the office (or the unit) has to do about an open rule, by rule kind.
-_ADMIN_KINDS = {
-    "award",
-    "discretionary",
-    "ratio",
-    "threshold",
-    "checklist",
-    "per_unit",
-    "deduction",
-    "stepped_rate",
-    "gate",
-}
-_SUBMIT_KINDS = {"quota", "reports", "on_time"}
 
 
 @dataclass(frozen=True)
@@ -229,13 +216,8 @@ def rank_of(totals: list[Decimal]) -> list[int]:
 
 
 def _category(rule: RuleLine) -> str:
-    if rule.kind in _ADMIN_KINDS:
-        return "待评分"
-    if rule.kind in _SUBMIT_KINDS:
-        return "待报送"
-    if rule.kind == "task_list":
-        return "待完成"
-    return "待定"
+    """What the office (or the unit) has to do about an open rule: its kind says."""
+    return kind_class(rule.kind).open_category.value
 
 
 def open_items_of(card: ScoreCard, facts: Facts, as_of: date) -> list[OpenItem]:

@@ -1,4 +1,5 @@
-"""`kaohe scheme list|show|check`: look at the built-in schemes and validate scheme files."""
+"""`kaohe scheme list|show|check|schema`: look at the built-in schemes, validate scheme files, and
+print the JSON Schema of a scheme file for editors."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import sys
 
 from scoring import SchemeError, builtin_scheme_ids, lint, load_builtin, load_scheme
 from scoring.describe import base_max, render_scheme, scheme_to_dict
+from scoring.document import json_schema
 from scoring.numbers import fmt
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "scheme",
-        help="考核方案：列出、查看、检查 (scheme list|show|check)",
+        help="考核方案：列出、查看、检查 (scheme list|show|check|schema)",
         description="考核方案（scheme）：列出内置方案、查看指标树、检查方案文件。",
     )
     sub = parser.add_subparsers(dest="scheme_command", metavar="SUBCOMMAND")
@@ -41,6 +43,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p_check.add_argument("scheme", metavar="ID|FILE", help="内置方案编号或方案 YAML 文件")
     p_check.set_defaults(func=cmd_check)
+
+    p_schema = sub.add_parser(
+        "schema",
+        help="输出方案文件的 JSON Schema（供编辑器补全、校验 YAML）",
+        description="输出考核方案 YAML 的 JSON Schema：每种规则类型及其参数。"
+        "可保存为文件，在编辑器（如 VS Code 的 YAML 插件）中用于补全和校验。",
+    )
+    p_schema.set_defaults(func=cmd_schema)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -97,4 +107,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  警告 {w}")
     else:
         print("分值加总无误。")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), ensure_ascii=False, indent=2))
     return 0

@@ -1,0 +1,105 @@
+"""`on_time`: tasks of one kind answered on time, the late ones deducted in proportion
+(seed 000 C3a "按时反馈任务落实情况")."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from scoring.facts import Task
+from scoring.kinds import register
+from scoring.kinds.base import (
+    ZERO,
+    Delivered,
+    Delivery,
+    Family,
+    OpenCategory,
+    Owed,
+    RuleKind,
+    RuleResult,
+    due_label,
+)
+from scoring.kinds.fields import Ident, Num
+from scoring.numbers import fmt
+from scoring.periods import is_due, local_date
+
+if TYPE_CHECKING:
+    from scoring.context import Context
+    from scoring.model import Rule, Scheme
+
+TASK_TITLE_MAX = 24  # a task's title as reminders quote it
+
+
+@register
+class OnTime(RuleKind):
+    """Over due tasks, loss = `points × (tasks not done on time) / (due tasks)`; a task is on
+    time when a counting submission for it came in by its due date, or it was completed by then."""
+
+    kind: Literal["on_time"] = "on_time"
+    task_kind: Ident
+    points: Num
+
+    family: ClassVar[Family] = Family.LOSE
+    title: ClassVar[str] = "任务按时反馈，未按时按比例扣"
+    delivery: ClassVar[Delivery | None] = Delivery.TASK
+    open_category: ClassVar[OpenCategory] = OpenCategory.SUBMIT
+    has_deadline: ClassVar[bool] = False
+
+    def max_points(self) -> Fraction:
+        return self.points
+
+    def describe(self, rule: Rule) -> str:
+        return f"「{self.task_kind}」任务按时完成，共 {fmt(self.points)} 分，未按时按比例扣"
+
+    def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
+        tasks = sorted(ctx.tasks_by_kind.get(self.task_kind, []), key=lambda t: (t.due, t.id))
+
+        def in_time(task: Task) -> bool:
+            subs = ctx.subs_by_task.get(task.id, [])
+            if any(local_date(s.submitted_at) <= task.due for s in subs):
+                return True
+            return ctx.done_by(task, task.due)
+
+        due_tasks = [t for t in tasks if is_due(t.due, ctx.as_of)]
+        late = [t for t in due_tasks if not in_time(t)]
+        waiting = [t for t in tasks if t not in due_tasks and not ctx.subs_by_task.get(t.id)]
+        lost = self.points * len(late) / len(due_tasks) if due_tasks else ZERO
+        if not due_tasks:
+            text = "尚无到期任务"
+        else:
+            text = f"到期 {len(due_tasks)} 项，按时 {len(due_tasks) - len(late)} 项"
+            if late:
+                text += (
+                    f"，未按时 {len(late)} 项（{'、'.join(t.id for t in late)}）："
+                    f"扣 {fmt(self.points)} × {len(late)}/{len(due_tasks)}"
+                )
+        opens = tuple(
+            f"{t.id} {t.title or ctx.target_name(rule)}：{due_label(ctx, t.due)}" for t in waiting
+        )
+        pending = len(due_tasks) < len(tasks)
+        return self.result(rule, lost, self.points, text, pending=pending, open=opens)
+
+    def owed(
+        self, rule: Rule, scheme: Scheme, year: int, tasks: tuple, got: Delivered
+    ) -> list[Owed]:
+        name = scheme.target(rule.target).name
+        out = []
+        for task in tasks:
+            if task.kind != self.task_kind:
+                continue
+            title = task.title or task.id
+            if len(title) > TASK_TITLE_MAX:
+                title = title[: TASK_TITLE_MAX - 1] + "…"
+            done = task.id in got.answered or task.id in got.completed
+            out.append(
+                Owed(
+                    key=f"{rule.id}@{task.id}",
+                    period=task.due.isoformat(),
+                    delivery=Delivery.TASK,
+                    label=f"{name}“{title}”",
+                    due=task.due,
+                    need=1,
+                    have=1 if done else 0,
+                )
+            )
+        return out

@@ -1,0 +1,109 @@
+"""`quota`: so many items each period, shortfall deducted in proportion
+(seed 003 T16 "每月完成政务信息4篇", seed 000 C3b)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from scoring.kinds import register
+from scoring.kinds.base import (
+    ZERO,
+    Delivered,
+    Delivery,
+    Family,
+    OpenCategory,
+    Owed,
+    RuleKind,
+    RuleResult,
+    due_label,
+)
+from scoring.kinds.fields import Num, PosInt
+from scoring.numbers import fmt
+from scoring.periods import due_date, is_due, period_bounds, period_label, periods_of
+
+if TYPE_CHECKING:
+    from scoring.context import Context
+    from scoring.model import Rule, Scheme
+
+PERIOD_WORDS = {"monthly": "每月", "quarterly": "每季度", "yearly": "每年", "once": "一次性"}
+
+
+def quota_noun(scheme: Scheme, rule: Rule) -> str:
+    """What a quota counts: "政务信息" for the information quotas, else the target's name."""
+    target = scheme.target(rule.target)
+    return "政务信息" if "信息" in target.name + target.text else target.name
+
+
+@register
+class Quota(RuleKind):
+    """Each due period is worth `points / number of periods`; a period with n of `per_period`
+    loses `worth × (per_period − min(n, per_period)) / per_period`."""
+
+    kind: Literal["quota"] = "quota"
+    per_period: PosInt
+    points: Num
+
+    family: ClassVar[Family] = Family.LOSE
+    title: ClassVar[str] = "每期定量报送，不足按比例扣"
+    delivery: ClassVar[Delivery | None] = Delivery.QUOTA
+    open_category: ClassVar[OpenCategory] = OpenCategory.SUBMIT
+
+    def max_points(self) -> Fraction:
+        return self.points
+
+    def describe(self, rule: Rule) -> str:
+        return (
+            f"{PERIOD_WORDS[rule.period]} {self.per_period} 篇，共 {fmt(self.points)} 分，"
+            "不足按比例扣"
+        )
+
+    def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
+        need = self.per_period
+        periods = periods_of(ctx.year, rule.period)
+        worth = self.points / len(periods)
+        counts: dict[str, int] = {}
+        for sub in ctx.subs_by_target.get(rule.target, []):
+            if sub.period is not None:
+                counts[sub.period] = counts.get(sub.period, 0) + 1
+        lost, short, due_n, opens, pending = ZERO, [], 0, [], False
+        name = ctx.target_name(rule)
+        for period in periods:
+            n = counts.get(period, 0)
+            due = due_date(period, rule.deadline)
+            if is_due(due, ctx.as_of):
+                due_n += 1
+                if n < need:
+                    lost += worth * (need - n) / need
+                    short.append(f"{period_label(period)}：{n}/{need} 篇")
+                continue
+            pending = True
+            if period_bounds(period)[0] <= ctx.as_of and n < need:
+                opens.append(
+                    f"{period_label(period)}{name}：还差 {need - n} 篇，{due_label(ctx, due)}"
+                )
+        if due_n == 0:
+            text = f"尚无到期的期次（每期 {need} 篇）"
+        elif short:
+            shown = "，".join(short[:4]) + (f" 等 {len(short)} 期" if len(short) > 4 else "")
+            text = f"到期 {due_n} 期，未完成：{shown}；每期 {fmt(worth)} 分按比例扣"
+        else:
+            text = f"到期 {due_n} 期均已完成（每期 {need} 篇）"
+        return self.result(rule, lost, self.points, text, pending=pending, open=tuple(opens))
+
+    def owed(
+        self, rule: Rule, scheme: Scheme, year: int, tasks: tuple, got: Delivered
+    ) -> list[Owed]:
+        noun = quota_noun(scheme, rule)
+        return [
+            Owed(
+                key=rule.id,
+                period=period,
+                delivery=Delivery.QUOTA,
+                label=f"{period_label(period)}{noun}",
+                due=due_date(period, rule.deadline),
+                need=self.per_period,
+                have=got.by_period[(rule.target, period)],
+            )
+            for period in periods_of(year, rule.period)
+        ]

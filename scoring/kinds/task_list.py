@@ -1,0 +1,91 @@
+"""`task_list`: equal-weight tasks of one kind, points for those completed on time (seed 000's
+annual targets and key projects, with the 40/60 switch when a unit has no key projects)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from scoring.kinds import register
+from scoring.kinds.base import ZERO, Family, OpenCategory, RuleKind, RuleResult, due_label
+from scoring.kinds.fields import Ident, Num
+from scoring.numbers import fmt
+from scoring.periods import is_due
+
+if TYPE_CHECKING:
+    from scoring.context import Context
+    from scoring.model import Rule
+
+
+class PointsIfNone(BaseModel):
+    """The switch: without tasks of `task_kind`, the budget holding the rule is worth `points`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task_kind: Ident
+    points: Num
+
+
+@register
+class TaskList(RuleKind):
+    """`points × done / total`, a task done when completed by its due date (by `as_of` if not
+    yet due); unfinished → 0 for that task."""
+
+    kind: Literal["task_list"] = "task_list"
+    task_kind: Ident
+    points: Num
+    points_if_none: PointsIfNone | None = None
+
+    family: ClassVar[Family] = Family.EARN
+    title: ClassVar[str] = "任务等权，按完成数得分"
+    open_category: ClassVar[OpenCategory] = OpenCategory.COMPLETE
+    has_deadline: ClassVar[bool] = False
+
+    def max_points(self) -> Fraction:
+        return self.points
+
+    def completed_task_kinds(self) -> tuple[str, ...]:
+        return (self.task_kind,)
+
+    def describe(self, rule: Rule) -> str:
+        alt = ""
+        if self.points_if_none is not None:
+            pin = self.points_if_none
+            alt = f"（无「{pin.task_kind}」任务时 {fmt(pin.points)} 分）"
+        return f"「{self.task_kind}」任务等权，按完成数计，共 {fmt(self.points)} 分{alt}"
+
+    def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
+        points, switched = self.points, None
+        pin = self.points_if_none
+        if pin is not None and not ctx.tasks_by_kind.get(pin.task_kind):
+            points = switched = pin.points
+        tasks = sorted(ctx.tasks_by_kind.get(self.task_kind, []), key=lambda t: (t.due, t.id))
+        note = ""
+        if switched is not None:
+            assert pin is not None
+            note = f"（无「{pin.task_kind}」任务，本项按 {fmt(points)} 分计）"
+        if not tasks:
+            opens = (f"{ctx.target_name(rule)}：任务尚未下达",)
+            text = f"尚未下达任务{note}"
+            return self.result(
+                rule, ZERO, ZERO, text, pending=True, open=opens, switched_max=switched
+            )
+        weight = points / len(tasks)
+        done = [t for t in tasks if ctx.done_by(t, t.due)]
+        failed = [t for t in tasks if t not in done and is_due(t.due, ctx.as_of)]
+        waiting = [t for t in tasks if t not in done and t not in failed]
+        text = f"完成 {len(done)}/{len(tasks)} 项 × {fmt(weight)} 分{note}"
+        if failed:
+            text += f"；未按期完成：{'、'.join(t.id for t in failed)}"
+        opens = tuple(f"{t.id} {t.title or t.kind}：{due_label(ctx, t.due)}" for t in waiting)
+        return self.result(
+            rule,
+            weight * len(done),
+            points,
+            text,
+            pending=bool(waiting),
+            open=opens,
+            switched_max=switched,
+        )
