@@ -17,7 +17,6 @@ from handlers import corrections_text as ct
 from handlers import pending, texts
 from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent, parse_date, parse_month
-from handlers.liaison import parse_ref
 from handlers.lookup import info_quota, month_of, resolve_rule
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
@@ -154,48 +153,6 @@ async def missing(ctx: Ctx, intent: Intent) -> str:
     if not lines:
         return texts.MISSING_NONE.format(month=month)
     return fit("\n".join([texts.MISSING_HEADER.format(month=month, quota=quota_n), *lines]))
-
-
-async def _review(ctx: Ctx, intent: Intent, *, accepted: bool) -> str:
-    ref = intent.args["ref"]
-    reason = intent.args.get("reason", "")
-    if not accepted and not reason:
-        return texts.REASON_NEEDED.format(example=f"退回 {ref} 内容与创模工作无关")
-    sub_id = parse_ref(ref)
-    async with ctx.db.session() as session:
-        view = await ledger.get_submission(session, sub_id) if sub_id is not None else None
-        if view is None:
-            return texts.REVIEW_UNKNOWN.format(ref=ref)
-        await ledger.review_submission(
-            session,
-            view.submission.id or 0,
-            accepted=accepted,
-            actor=ctx.sender.userid,
-            reason=reason,
-            at=ctx.now,
-        )
-        unit = await session.get(Unit, view.submission.unit_id)
-        await session.commit()
-    sub = view.submission
-    if accepted:
-        notice = texts.REVIEW_NOTICE_ACCEPTED.format(title=sub.title, ref=view.ref)
-    else:
-        notice = texts.REVIEW_NOTICE_REJECTED.format(title=sub.title, ref=view.ref, reason=reason)
-    await ctx.tell(sub.sender, notice)
-    status = texts.STATUS_NAMES["accepted" if accepted else "rejected"]
-    return texts.REVIEW_DONE.format(
-        ref=view.ref, unit=unit.name if unit else "", title=sub.title, status=status
-    )
-
-
-@router.intent("accept", roles=ADMIN)
-async def accept(ctx: Ctx, intent: Intent) -> str:
-    return await _review(ctx, intent, accepted=True)
-
-
-@router.intent("reject", roles=ADMIN)
-async def reject(ctx: Ctx, intent: Intent) -> str:
-    return await _review(ctx, intent, accepted=False)
 
 
 def _entry_value(verb: str, raw: str | None, rule_params: RuleKind) -> Decimal | str:

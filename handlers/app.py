@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from handlers import admin, conversation, liaison, office, texts
+from handlers import admin, conversation, liaison, office, review, texts
 from handlers.channel import Channel
 from handlers.context import ChatDeps, Ctx, Sender, system_clock
 from handlers.intents import MENU_KEYS, Intent, parse
@@ -31,6 +31,7 @@ router.include(liaison.router)
 router.include(conversation.router)
 router.include(admin.router)
 router.include(office.router)
+router.include(review.router)
 
 
 @router.intent("help", roles=MEMBERS)
@@ -71,7 +72,9 @@ def _intent_of(ctx: Ctx) -> Intent | str | None:
         return Intent("_text", {"body": f"{msg.link.title}\n{msg.link.url}"})
     if msg.msg_type != "text":
         return texts.UNKNOWN
-    intent = office.parse_office(msg.content) or parse(msg.content)
+    intent = (
+        office.parse_office(msg.content) or review.parse_review(msg.content) or parse(msg.content)
+    )
     if conversation.in_info_flow(ctx) and intent.name in ("unknown", "submit_info"):
         return Intent("_text", {"body": intent.args.get("body", intent.text)})
     return intent

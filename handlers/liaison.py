@@ -21,6 +21,7 @@ from handlers.lookup import (
     previous_period,
     report_deadline,
     report_rules,
+    submission_deadline,
 )
 from handlers.router import LIAISON, Router
 from handlers.scoretext import fit, past_unit_card, score_text, unit_card
@@ -342,16 +343,7 @@ async def records(ctx: Ctx, intent: Intent) -> str:
 def _deadline_of(ctx: Ctx, view: SubmissionView, task_due: date | None) -> date | None:
     """The deadline a submission counted for, if it had one."""
     sub = view.submission
-    if task_due is not None:
-        return task_due
-    quota = info_quota(ctx.scheme)
-    if sub.kind == "info" and sub.period and quota is not None:
-        return quota.deadline(sub.period)
-    if sub.kind == "report" and sub.period:
-        for rule in ctx.scheme.rules():
-            if rule.target == sub.target and rule.params.delivery == Delivery.REPORT:
-                return report_deadline(rule, sub.period)
-    return None
+    return submission_deadline(ctx.scheme, sub.kind, sub.target, sub.period, task_due)
 
 
 def parse_ref(ref: str) -> int | None:

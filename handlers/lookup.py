@@ -112,3 +112,20 @@ def resolve_rule(scheme: Scheme, ref: str, accepts: tuple[str, ...]) -> Rule | N
             fitting = [r for t in scheme.item(key).targets for r in t.rules if r.kind in accepts]
             return fitting[0] if len(fitting) == 1 else None
     return None
+
+
+def submission_deadline(
+    scheme: Scheme, kind: str, target: str, period: str | None, task_due: date | None
+) -> date | None:
+    """The deadline a submission counted for, if it had one: its task's due date, the quota's
+    deadline for a 政务信息 item, or the report rule's deadline for a report."""
+    if task_due is not None:
+        return task_due
+    quota = info_quota(scheme)
+    if kind == "info" and period and quota is not None:
+        return quota.deadline(period)
+    if kind == "report" and period:
+        for rule in scheme.rules():
+            if rule.target == target and rule.params.delivery == Delivery.REPORT:
+                return report_deadline(rule, period)
+    return None

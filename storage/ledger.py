@@ -95,6 +95,7 @@ async def add_submission(
     attachments: Sequence[dict[str, Any]] = (),
     task_id: int | None = None,
     source_key: str | None = None,
+    corrects_id: int | None = None,
 ) -> Submission:
     """Log a submission (status: submitted until reviewed). `attachments`: dicts such as
     {"media_id": ..., "file": stored file reference, "name": ...}.
@@ -127,6 +128,7 @@ async def add_submission(
         sender=sender,
         task_id=task_id,
         source_key=source_key,
+        corrects_id=corrects_id,
     )
     session.add(row)
     await session.flush()
@@ -134,7 +136,13 @@ async def add_submission(
         session,
         sender or "system",
         "submission.add",
-        {"submission": row.id, "unit_id": unit_id, "target": target, "period": period},
+        {
+            "submission": row.id,
+            "unit_id": unit_id,
+            "target": target,
+            "period": period,
+            "corrects": corrects_id,
+        },
     )
     return row
 

@@ -184,6 +184,8 @@ class Submission(SQLModel, table=True):
     # the inbound message it came from: unique, so a message processed again (the recovery sweep
     # after a crash) finds its submission instead of logging a second one
     source_key: str | None = Field(default=None, max_length=200, unique=True, index=True)
+    # 补正: the submission this one corrects (one the office returned); the chain stays readable
+    corrects_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
     created_at: datetime = _at()
 
     events: list["SubmissionEvent"] = Relationship(
@@ -283,4 +285,29 @@ class AuditLog(SQLModel, table=True):
     actor: str = Field(max_length=64, index=True)
     action: str = Field(max_length=60)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = _at()
+
+
+class Notice(SQLModel, table=True):
+    """A 通知 from the office to every liaison; with `ack_required` it carries a 签收 button."""
+
+    __tablename__ = "notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(default="", sa_type=Text)
+    ack_required: bool = Field(default=False)
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    actor: str = Field(max_length=64)
+    at: datetime = _at()
+
+
+class NoticeAck(SQLModel, table=True):
+    """One person's 签收 of a notice; UNIQUE, so a second click is recorded once."""
+
+    __tablename__ = "notice_ack"
+    __table_args__ = (UniqueConstraint("notice_id", "userid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    userid: str = Field(max_length=64)
     at: datetime = _at()

@@ -1,0 +1,333 @@
+"""The office's review in chat: 待审核 (the queue, paged), 查看 S198 (the whole item, attachments
+sent as files), 通过 S1 S2 / S1-S9 / 本页 (batches), 退回 S5 原因; and the liaison's 补正 S5.
+
+`parse_review` is tried before the general phrase table; each pattern starts with its own keyword.
+Decisions go through handlers/reviewing.py, the same path the dashboard's buttons take.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+
+from handlers import review_texts as rt
+from handlers import reviewing
+from handlers.context import Ctx, scheme_of
+from handlers.intents import Intent, normalize
+from handlers.lookup import submission_deadline
+from handlers.router import ADMIN, LIAISON, Router
+from handlers.scoretext import fit
+from handlers.texts import STATUS_NAMES, fmt_date
+from scoring.facts import Status
+from scoring.periods import TZ
+from storage import ledger
+from storage import review as queue
+from storage.conversation import get_state, set_state
+from storage.models import Unit
+from storage.units import get_unit_by_name
+
+router = Router()
+
+PAGE_SIZE = 10
+BATCH_LIMIT = 50
+
+
+class ReviewIntent(StrEnum):
+    QUEUE = "review_queue"  # 待审核 [单位|指标] [第N页]
+    SHOW = "review_show"  # 查看 S198
+    ACCEPT = "review_accept"  # 通过 S1 S2 / S1-S9 / 本页
+    REJECT = "review_reject"  # 退回 S5 原因
+    CORRECT = "review_correct"  # 补正 S5 内容 (liaison)
+
+
+_REF = r"#?[Ss]?\d+"
+_REFS = rf"(?P<refs>本页|{_REF}(?:\s*[-–~至到]\s*{_REF})?(?:[\s,，、]+{_REF}(?:\s*[-–~至到]\s*{_REF})?)*)"
+_PATTERNS: list[tuple[ReviewIntent, str]] = [
+    (
+        ReviewIntent.QUEUE,
+        r"(?:待审核|待审|审核队列|待审核列表)(?:\s+(?P<scope>[^\s第]\S*?))?"
+        r"(?:\s*第?\s*(?P<page>\d+)\s*页)?",
+    ),
+    (ReviewIntent.QUEUE, r"(?P<step>下一页|上一页)"),
+    (ReviewIntent.SHOW, rf"(?:查看|详情|看看)\s*(?P<ref>{_REF})"),
+    (ReviewIntent.ACCEPT, rf"(?:通过|采纳|审核通过)\s*{_REFS}(?:\s+(?P<reason>\D.*))?"),
+    (
+        ReviewIntent.REJECT,
+        rf"(?:退回|驳回|不通过|不予采纳)\s*(?P<ref>{_REF})(?:[\s,，:：]+(?P<reason>.+))?",
+    ),
+    (ReviewIntent.CORRECT, rf"补正\s*(?P<ref>{_REF})(?:[\s,，:：]+(?P<body>.+))?"),
+]
+_COMPILED = [(intent, re.compile(p, re.S | re.I)) for intent, p in _PATTERNS]
+
+
+def parse_review(text: str) -> Intent | None:
+    norm = normalize(text)
+    for intent, pattern in _COMPILED:
+        match = pattern.fullmatch(norm)
+        if match:
+            args = {k: v.strip() for k, v in match.groupdict().items() if v}
+            return Intent(intent.value, args, norm)
+    return None
+
+
+def ref_id(ref: str) -> int | None:
+    digits = ref.lstrip("#").upper().removeprefix("S")
+    return int(digits) if digits.isdigit() else None
+
+
+def expand_refs(text: str) -> list[int]:
+    """'S1 S2, S5-S7' → [1, 2, 5, 6, 7] (order kept, no repeats)."""
+    out: list[int] = []
+    text = re.sub(r"\s*([-–~至到])\s*", r"\1", text.strip())
+    for part in re.split(r"[\s,，、]+", text):
+        ends = [ref_id(p) for p in re.split(r"[-–~至到]", part) if p]
+        ends = [e for e in ends if e is not None]
+        if len(ends) == 2 and ends[0] <= ends[1]:
+            out.extend(range(ends[0], ends[1] + 1))
+        else:
+            out.extend(ends)
+    return list(dict.fromkeys(out))
+
+
+def _page_key(userid: str) -> str:
+    return f"rq:{userid}"[:64]
+
+
+# --- 待审核 ----------------------------------------------------------------------------------------
+
+
+@router.intent(ReviewIntent.QUEUE, roles=ADMIN)
+async def review_queue(ctx: Ctx, intent: Intent) -> str:
+    state = await get_state(ctx.db, _page_key(ctx.sender.userid)) or {}
+    scope_text = intent.args.get("scope", "")
+    unit_id, target, offset = None, None, 0
+    if "step" in intent.args:  # 下一页 / 上一页 of the last listing
+        scope_text = state.get("scope", "")
+        step = PAGE_SIZE if intent.args["step"] == "下一页" else -PAGE_SIZE
+        offset = max(0, int(state.get("offset", 0)) + step)
+    elif "page" in intent.args:
+        offset = (max(int(intent.args["page"]), 1) - 1) * PAGE_SIZE
+    scope, scope_cmd = "", ""
+    if scope_text:
+        async with ctx.db.session() as session:
+            unit = await get_unit_by_name(session, scope_text)
+        if unit is not None:
+            unit_id, scope = unit.id, rt.QUEUE_SCOPE_UNIT.format(unit=unit.name)
+        elif re.fullmatch(r"[A-Za-z]+[\w.]*", scope_text):
+            target, scope = scope_text, rt.QUEUE_SCOPE_TARGET.format(target=scope_text)
+        else:
+            return rt.QUEUE_FILTER_UNKNOWN.format(text=scope_text)
+        scope_cmd = f" {scope_text}"
+    async with ctx.db.session() as session:
+        page = await queue.review_queue(
+            session, unit_id=unit_id, target=target, offset=offset, limit=PAGE_SIZE
+        )
+    if not page.items:
+        return rt.QUEUE_EMPTY.format(scope=scope)
+    await set_state(
+        ctx.db,
+        _page_key(ctx.sender.userid),
+        {"ids": [i.submission.id for i in page.items], "scope": scope_text, "offset": page.offset},
+    )
+    pages = -(-page.total // PAGE_SIZE)
+    number = page.offset // PAGE_SIZE + 1
+    lines = [rt.QUEUE_HEADER.format(total=page.total, scope=scope, page=number, pages=pages)]
+    lines.extend(_queue_line(item) for item in page.items)
+    more = rt.QUEUE_MORE.format(scope_cmd=scope_cmd, next=number + 1) if number < pages else ""
+    first, last = page.items[0].ref, page.items[-1].ref
+    span = first if first == last else f"{first}-{last}"
+    lines.append(rt.QUEUE_FOOTER.format(first=first, span=span, more=more))
+    return fit("\n".join(lines))
+
+
+def _queue_line(item: queue.QueueItem) -> str:
+    sub = item.submission
+    when = sub.submitted_at.astimezone(TZ)
+    title = sub.title if len(sub.title) <= 20 else sub.title[:19] + "…"
+    return rt.QUEUE_LINE.format(
+        ref=item.ref,
+        unit=item.unit,
+        target=sub.target,
+        kind=rt.KIND_NAMES.get(sub.kind, sub.kind),
+        when=f"{when.month}/{when.day}",
+        title=title,
+        late="",
+    ).rstrip()
+
+
+# --- 查看 ----------------------------------------------------------------------------------------
+
+
+@router.intent(ReviewIntent.SHOW, roles=ADMIN)
+async def show(ctx: Ctx, intent: Intent) -> str:
+    sid = ref_id(intent.args["ref"])
+    async with ctx.db.session() as session:
+        view = await ledger.get_submission(session, sid) if sid is not None else None
+        if view is None:
+            return rt.SHOW_UNKNOWN.format(ref=intent.args["ref"])
+        sub = view.submission
+        unit = await session.get(Unit, sub.unit_id)
+        task = await queue.task_of(session, sub)
+        events = await queue.history(session, sid or 0)
+        later = await queue.corrections_of(session, sid or 0)
+    assert unit is not None
+    lines = [
+        rt.SHOW_HEAD.format(
+            ref=view.ref,
+            unit=unit.name,
+            target=sub.target,
+            kind=rt.KIND_NAMES.get(sub.kind, sub.kind),
+        ),
+        rt.SHOW_TITLE.format(title=sub.title),
+    ]
+    when = sub.submitted_at.astimezone(TZ)
+    deadline = submission_deadline(
+        scheme_of(unit.scheme_id), sub.kind, sub.target, sub.period, task.due if task else None
+    )
+    sent = f"{when:%Y-%m-%d %H:%M}"
+    if deadline is not None:
+        timing = rt.SHOW_TIMING_ON if when.date() <= deadline else rt.SHOW_TIMING_LATE
+        sent += "，" + timing.format(deadline=fmt_date(deadline))
+    lines.append(rt.SHOW_SENDER.format(sender=sub.sender or "—", when=sent))
+    if task is not None:
+        lines.append(
+            rt.SHOW_TASK.format(
+                task=ledger.task_ref(task), title=task.title, due=fmt_date(task.due)
+            )
+        )
+    if sub.corrects_id:
+        lines.append(rt.SHOW_CORRECTS.format(ref=f"S{sub.corrects_id}"))
+    if later:
+        lines.append(rt.SHOW_CORRECTED_BY.format(refs="、".join(f"S{s.id}" for s in later)))
+    lines.append(rt.SHOW_STATUS.format(status=STATUS_NAMES.get(view.status.value, "")))
+    files = [a for a in sub.attachments if a.get("file")]
+    if sub.attachments:
+        names = "、".join(queue.attachment_name(a) for a in sub.attachments)
+        lines.append(rt.SHOW_ATTACHMENTS.format(count=len(sub.attachments), names=names))
+    if events:
+        lines.append(rt.SHOW_HISTORY)
+        for e in events:
+            at = e.at.astimezone(TZ)
+            lines.append(
+                rt.SHOW_HISTORY_LINE.format(
+                    when=f"{at:%m-%d %H:%M}",
+                    actor=e.actor,
+                    status=STATUS_NAMES.get(e.status, e.status),
+                    reason=f"：{e.reason}" if e.reason else "",
+                )
+            )
+    if view.status == Status.SUBMITTED:
+        lines.append(rt.SHOW_ACTIONS.format(ref=view.ref))
+    body = rt.SHOW_BODY.format(body=sub.text) if sub.text.strip() else rt.SHOW_NO_BODY
+    lines.insert(3, body)
+    missing = []
+    for attachment in files:
+        path = Path(ctx.deps.media_dir) / str(attachment["file"])
+        if path.is_file():
+            await ctx.send_file(ctx.sender.userid, path)
+        else:
+            missing.append(
+                rt.SHOW_ATTACHMENT_MISSING.format(name=queue.attachment_name(attachment))
+            )
+    for attachment in sub.attachments:
+        if not attachment.get("file"):
+            missing.append(
+                rt.SHOW_ATTACHMENT_MISSING.format(name=queue.attachment_name(attachment))
+            )
+    return fit("\n".join([*lines, *missing]))
+
+
+# --- 通过 / 退回 ---------------------------------------------------------------------------------
+
+
+@router.intent(ReviewIntent.ACCEPT, roles=ADMIN)
+async def accept(ctx: Ctx, intent: Intent) -> str:
+    refs = intent.args.get("refs", "")
+    if refs == "本页":
+        state = await get_state(ctx.db, _page_key(ctx.sender.userid)) or {}
+        ids = [int(i) for i in state.get("ids", [])]
+        if not ids:
+            return rt.PAGE_NONE
+    else:
+        ids = expand_refs(refs)
+    if not ids:
+        return rt.REFS_NONE
+    if len(ids) > BATCH_LIMIT:
+        return rt.REFS_TOO_MANY.format(limit=BATCH_LIMIT)
+    decision = await reviewing.decide(
+        ctx.db,
+        ids,
+        accepted=True,
+        actor=ctx.sender.userid,
+        reason=intent.args.get("reason", ""),
+        now=ctx.now,
+        channel=ctx.deps.channel,
+    )
+    return fit(reviewing.summary(decision))
+
+
+@router.intent(ReviewIntent.REJECT, roles=ADMIN)
+async def reject(ctx: Ctx, intent: Intent) -> str:
+    ref = intent.args["ref"]
+    reason = intent.args.get("reason", "")
+    if not reason:
+        return rt.REJECT_REASON.format(ref=ref.upper())
+    sid = ref_id(ref)
+    assert sid is not None
+    decision = await reviewing.decide(
+        ctx.db,
+        [sid],
+        accepted=False,
+        actor=ctx.sender.userid,
+        reason=reason,
+        now=ctx.now,
+        channel=ctx.deps.channel,
+    )
+    return fit(reviewing.summary(decision))
+
+
+# --- 补正 (liaison) ------------------------------------------------------------------------------
+
+
+_RAW_CORRECT = re.compile(r"\s*补正\s*[#＃]?[SsＳｓ]?[\d０-９]+[\s,，:：\u3000]*", re.S)
+
+
+def raw_body(raw: str, fallback: str) -> str:
+    """The body of a 补正 exactly as typed (the intent's args are normalised)."""
+    match = _RAW_CORRECT.match(raw)
+    return raw[match.end() :].rstrip() if match else fallback
+
+
+@router.intent(ReviewIntent.CORRECT, roles=LIAISON)
+async def correct(ctx: Ctx, intent: Intent) -> str:
+    ref = intent.args["ref"].upper().lstrip("#")
+    body = raw_body(ctx.msg.content, intent.args.get("body", "")) if intent.args.get("body") else ""
+    sid = ref_id(ref)
+    async with ctx.db.session() as session:
+        view = await ledger.get_submission(session, sid) if sid is not None else None
+        if view is None or view.submission.unit_id != ctx.sender.unit_id:
+            return rt.CORRECT_UNKNOWN.format(ref=ref)
+        if view.status != Status.REJECTED:
+            status = STATUS_NAMES.get(view.status.value, view.status.value)
+            return rt.CORRECT_NOT_RETURNED.format(ref=view.ref, status=status)
+        if not body:
+            return rt.CORRECT_BODY.format(ref=view.ref)
+        old = view.submission
+        row = await ledger.add_submission(
+            session,
+            unit_id=old.unit_id,
+            target=old.target,
+            submitted_at=ctx.now,
+            sender=ctx.sender.userid,
+            year=old.year,
+            period=old.period,
+            kind=old.kind,
+            title=old.title,
+            text=body,
+            task_id=old.task_id,
+            source_key=ctx.msg.key,
+            corrects_id=old.id,
+        )
+        await session.commit()
+    return rt.CORRECT_LOGGED.format(old=view.ref, ref=f"S{row.id}")

@@ -1,0 +1,181 @@
+"""The office's review in chat: the queue (oldest first, paged, per unit / indicator), 查看 with the
+body, history and attachments sent as files, batch approval (S1 S2, S1-S9, 本页), 退回 with a
+reason and the 补正 chain, a decision sent twice recorded and announced once, an approved 佐证
+completing its task (the 不合格 lifts), and the liaisons told once with the score change."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import col, func, select
+
+from handlers.review import expand_refs, parse_review
+from storage import ledger
+from storage.models import AdminEntry, Outbox, Submission, SubmissionEvent
+from storage.units import get_unit_by_name
+from tests.chat_env import bench
+
+
+async def _count(db, model) -> int:  # type: ignore[no-untyped-def]
+    async with db.session() as s:
+        return (await s.exec(select(func.count()).select_from(model))).one()
+
+
+async def notices(db, user: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Texts queued in the outbox for `user` (what the dispatcher will send)."""
+    async with db.session() as s:
+        rows = (await s.exec(select(Outbox).order_by(col(Outbox.id)))).all()
+    return [
+        r.payload["text"]
+        for r in rows
+        if r.payload.get("type") == "text" and user in r.payload.get("to", [])
+    ]
+
+
+def test_refs_expand_and_phrases_parse() -> None:
+    assert expand_refs("S1 S2, S5-S7") == [1, 2, 5, 6, 7]
+    assert expand_refs("s3 至 s5 S4") == [3, 4, 5]
+    assert parse_review("通过 本页").args["refs"] == "本页"
+    assert parse_review("通过 S1-S9").args["refs"] == "S1-S9"
+    assert parse_review("退回 S5 内容与创模无关").args == {"ref": "S5", "reason": "内容与创模无关"}
+    assert parse_review("待审核 椒江区 第2页").args == {"scope": "椒江区", "page": "2"}
+    assert parse_review("查看 S198").args == {"ref": "S198"}
+    assert parse_review("补正 S5 已补充照片").args == {"ref": "S5", "body": "已补充照片"}
+    assert parse_review("今天天气不错") is None
+
+
+async def test_queue_show_batch_reject_and_correct(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+        refs = []
+        for n in range(12):
+            reply = await b.say("zhangsan", f"政务信息：椒江第{n}篇\n正文{n}")
+            refs.append(reply.split("编号 ")[1].split("，")[0])
+            b.clock.now = b.clock.now.replace(minute=n + 1)
+        reply = await b.say("wangwu", "政务信息：路桥第一篇\n路桥正文")
+        luqiao = reply.split("编号 ")[1].split("，")[0]
+
+        # the queue: oldest first, paged by 10, per unit and per indicator
+        page1 = await b.say("admin1", "待审核")
+        assert "待审核 13 项" in page1 and "第 1/2 页" in page1
+        assert page1.index(refs[0]) < page1.index(refs[9]) and refs[10] not in page1
+        assert "下一页" in page1
+        page2 = await b.say("admin1", "下一页")
+        assert refs[10] in page2 and luqiao in page2 and "第 2/2 页" in page2
+        only = await b.say("admin1", "待审核 路桥区")
+        assert "待审核 1 项（路桥区）" in only and luqiao in only and "椒江" not in only
+        assert f"「通过 {luqiao}」" in only
+        assert "待审核 13 项（指标 C3b）" in await b.say("admin1", "待审核 C3b")
+        assert "没有找到单位或指标" in await b.say("admin1", "待审核 火星区")
+
+        # 查看: the whole item
+        shown = await b.say("admin1", f"查看 {refs[0]}")
+        assert "椒江第0篇" in shown and "正文0" in shown and "zhangsan" in shown
+        assert "按时" in shown and "待审核" in shown and f"通过 {refs[0]}" in shown
+
+        # 通过 本页 approves exactly the page listed last
+        assert refs[11] in await b.say("admin1", "待审核 第2页")
+        reply = await b.say("admin1", "通过 本页")
+        assert "已通过 3 项" in reply and refs[10] in reply and luqiao in reply
+        # a range
+        first, ninth = refs[0], refs[8]
+        reply = await b.say("admin1", f"通过 {first}-{ninth}")
+        assert "已通过 9 项" in reply
+        events = await _count(database, SubmissionEvent)
+        assert events == 12
+        # sent twice: recorded once, announced once
+        told = len(await notices(database, "zhangsan"))
+        reply = await b.say("admin1", f"通过 {first}-{ninth}")
+        assert "未重复记录" in reply and "已通过" not in reply
+        assert await _count(database, SubmissionEvent) == events
+        assert len(await notices(database, "zhangsan")) == told
+
+        # the liaison is told once per decision, with the score change
+        texts = await notices(database, "zhangsan")
+        assert len(texts) == 2 and all("【审核结果】" in t for t in texts)
+        assert "当前基本分" in texts[-1] and refs[0] in texts[-1]
+        assert len(await notices(database, "wangwu")) == 1
+
+        # 退回 needs a reason; with one, the liaison is told how to 补正
+        last = refs[9]
+        assert "请写明原因" in await b.say("admin1", f"退回 {last}")
+        reply = await b.say("admin1", f"退回 {last} 标题与内容不符")
+        assert f"已退回 {last}" in reply and "补正" in reply
+        assert "未重复记录" in await b.say("admin1", f"退回 {last} 标题与内容不符")
+        told = await notices(database, "zhangsan")
+        assert sum("被退回" in t for t in told) == 1 and "标题与内容不符" in told[-1]
+
+        # 补正 keeps the link; only a returned item of one's own unit can be corrected
+        assert "未被退回" in await b.say("zhangsan", f"补正 {refs[0]} 新内容")
+        assert "没有找到本单位" in await b.say("wangwu", f"补正 {last} 新内容")
+        reply = await b.say("zhangsan", f"补正 {last} 已改正标题，补充了数据")
+        assert f"已登记对 {last} 的补正" in reply
+        new_ref = reply.split("新编号 ")[1].split("）")[0]
+        async with database.session() as s:
+            new = await s.get(Submission, int(new_ref[1:]))
+        assert new.corrects_id == int(last[1:]) and new.text == "已改正标题，补充了数据"
+        shown = await b.say("admin1", f"查看 {new_ref}")
+        assert f"这是对 {last} 的补正" in shown
+        shown = await b.say("admin1", f"查看 {last}")
+        assert f"已补正：{new_ref}" in shown and "已退回" in shown and "标题与内容不符" in shown
+
+        # only admins review
+        assert "仅限市创模办管理员" in await b.say("zhangsan", "待审核")
+        assert "仅限市创模办管理员" in await b.say("zhangsan", f"通过 {new_ref}")
+
+
+async def test_show_sends_attachments_as_files(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+        await b.say("zhangsan", "报送政务信息")
+        await b.say("zhangsan", "河道整治简报\n本周完成三处排口整治。")
+        media = b.wecom.add_media(b"%PDF-1.4 report body", "整治方案.pdf", "application/pdf")
+        answer = await b.peer.send_media(b.client, user="zhangsan", msg_type="file", media_id=media)
+        assert answer.status == 200
+        reply = await b.say("zhangsan", "确认")
+        ref = reply.split("编号 ")[1].split("，")[0]
+        uploads = len(b.wecom.uploads)
+        shown = await b.say("admin1", f"查看 {ref}")
+        assert "附件 1 个：整治方案.pdf" in shown and "本周完成三处排口整治。" in shown
+        assert len(b.wecom.uploads) == uploads + 1
+        sent = [m for m in b.wecom.sent_to("admin1") if m.get("msgtype") == "file"]
+        assert len(sent) == 1
+        upload = next(reversed(b.wecom.uploads.values()))
+        assert upload.content == b"%PDF-1.4 report body"
+
+
+async def test_approved_evidence_completes_its_task(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+        async with database.session() as s:
+            unit = await get_unit_by_name(s, "椒江区")
+            await ledger.add_task(
+                s,
+                unit_id=unit.id,
+                kind="annual_target",
+                due=date(2026, 10, 31),
+                actor="admin1",
+                title="建成区黑臭水体消除",
+                target="W1",
+                code="A3",
+            )
+            await s.commit()
+        assert "不合格" in await b.say("admin1", "得分 椒江区")
+        reply = await b.say("zhangsan", "佐证 A3 已全部消除，验收报告见附件")
+        ref = reply.split("编号 ")[1].split("）")[0]
+        reply = await b.say("admin1", f"通过 {ref}")
+        assert "已同时确认椒江区任务 A3「建成区黑臭水体消除」完成" in reply
+        async with database.session() as s:
+            tasks = await ledger.list_tasks(s, unit.id, 2026)
+            entries = (await s.exec(select(AdminEntry))).all()
+        assert tasks[0].completed_at is not None
+        assert len(entries) == 1 and ref in entries[0].reason and entries[0].actor == "admin1"
+        assert "不合格" not in await b.say("admin1", "得分 椒江区")
+        told = await notices(database, "zhangsan")
+        assert len(told) == 1 and "任务 A3" in told[0] and "已确认完成" in told[0]
+        assert "当前基本分" in told[0]  # W1 is scored at the year end: 不变 now
+        # the same approval again: nothing new, the task is not completed twice
+        assert "未重复记录" in await b.say("admin1", f"通过 {ref}")
+        async with database.session() as s:
+            assert len((await s.exec(select(AdminEntry))).all()) == 1
