@@ -198,7 +198,7 @@ def build_app(
         fetch_media=client.download_media if client is not None else None,
         upgrade_on_start=upgrade_on_start,
     )
-    add_dashboard(app, db, settings)  # /dashboard: signed links for admins (bot/dashboard.py)
+    add_dashboard(app, db, settings, channel)  # /dashboard: admins' session (bot/dashboard/)
 
     if channel is not None:
         from reminders import scheduler as reminder_scheduler
