@@ -20,9 +20,8 @@ from handlers.intents import MENU_KEYS, Intent, parse
 from handlers.router import ADMIN, LIAISON, MEMBERS, Router
 from handlers.scoretext import fit
 from handlers.types import InboundMessage, Reply, TextReply
-from storage.conversation import get_state
 from storage.db import Database
-from storage.units import get_member
+from storage.sender import MemberRow, member_and_state
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +41,22 @@ async def help_(ctx: Ctx, intent: Intent) -> str:
 
 
 async def resolve_sender(deps: ChatDeps, userid: str) -> Sender:
-    async with deps.db.session() as session:
-        member = await get_member(session, userid)
+    member, _state = await member_and_state(deps.db, userid)
+    return sender_of(deps, userid, member)
+
+
+def sender_of(deps: ChatDeps, userid: str, member: MemberRow | None) -> Sender:
     if member is None:
         role = "admin" if userid in deps.admins else "unknown"
         return Sender(userid, userid, role)
     role = "admin" if userid in deps.admins else member.role
-    unit = member.unit
     return Sender(
         userid,
         member.name,
         role,
-        unit_id=unit.id if unit else None,
-        unit_name=unit.name if unit else None,
-        scheme_id=unit.scheme_id if unit else None,
+        unit_id=member.unit_id,
+        unit_name=member.unit_name,
+        scheme_id=member.scheme_id,
     )
 
 
@@ -118,11 +119,12 @@ class ChatHandler:
 
     async def __call__(self, msg: InboundMessage) -> Reply | None:
         deps = self.deps
-        sender = await resolve_sender(deps, msg.sender)
+        member, state = await member_and_state(deps.db, msg.sender)  # one unit of work
+        sender = sender_of(deps, msg.sender, member)
         if sender.role == "unknown":
             return None if msg.is_event else TextReply(texts.UNREGISTERED)
         now: datetime = deps.clock()
-        ctx = Ctx(deps, sender, msg, now, await get_state(deps.db, sender.userid))
+        ctx = Ctx(deps, sender, msg, now, state)
         await conversation.expire_if_quiet(ctx)
         intent = _intent_of(ctx)
         if intent is None:

@@ -14,7 +14,7 @@ from scoring import score
 from scoring.numbers import fmt
 from scoring.scorecard import ScoreCard
 from storage.db import Database
-from storage.facts import build_facts
+from storage.facts import unit_year_facts
 
 WECOM_TEXT_LIMIT = 2048  # bytes, UTF-8 (passive replies are cut beyond this)
 
@@ -45,8 +45,7 @@ async def unit_card(
     db: Database, unit_id: int, scheme_id: str, year: int, as_of: date
 ) -> ScoreCard:
     """The unit's running score from the ledger: the same facts and engine as everywhere else."""
-    async with db.session() as session:
-        facts = await build_facts(session, unit_id, year)
+    facts = await unit_year_facts(db, unit_id, year)
     return score(scheme_of(scheme_id), facts, as_of)
 
 
@@ -55,8 +54,7 @@ async def past_unit_card(
 ) -> ScoreCard | None:
     """`unit_card` of a past year, or None when the unit has no record that year (it was not
     assessed here then: a card of zeros would be made up)."""
-    async with db.session() as session:
-        facts = await build_facts(session, unit_id, year)
+    facts = await unit_year_facts(db, unit_id, year)
     if not (facts.submissions or facts.tasks or facts.entries):
         return None
     return score(scheme_of(scheme_id), facts, as_of)

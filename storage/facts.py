@@ -8,7 +8,9 @@
 after it, so a past score can be reproduced as it was known then; the engine itself ignores
 submissions, entries and completions dated after its `as_of`.
 
-All units of a year are built with six queries in total (cost linear in the ledger's rows).
+All units of a year are built with four statements in total (cost linear in the ledger's rows),
+built once at import (SQLAlchemy Core, bound parameters) and run as one synchronous unit of work:
+on SQLite one hop to the database thread (`Database.run`), not a few per statement.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, NamedTuple
 
-from sqlmodel import col, select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.engine import Connection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scoring.facts import AdminEntry as FactEntry
-from scoring.facts import EntryKind, Facts, Status
+from scoring.facts import EntryKind, Facts
 from scoring.facts import Submission as FactSubmission
 from scoring.facts import Task as FactTask
 from storage.db import Database
@@ -34,10 +40,9 @@ from storage.ledger import (
     latest_statuses,
     submission_ref,
     task_completion,
-    task_ref,
 )
-from storage.models import AdminEntry, Submission, SubmissionEvent, Task, Unit
-from storage.tasks import SCORED, current_tasks
+from storage.models import AdminEntry, Submission, SubmissionEvent, Task, TaskRevision, Unit
+from storage.tasks import SCORED, latest_revision
 
 
 @contextmanager
@@ -58,14 +63,120 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+class UnitRow(NamedTuple):
+    """The fields of a unit the facts' readers use (not an ORM object: cheaper to build)."""
+
+    id: int
+    name: str
+    kind: str
+    scheme_id: str
+
+
 @dataclass(frozen=True)
 class UnitFacts:
-    unit: Unit
+    unit: UnitRow
     facts: Facts
 
     @property
     def scheme_id(self) -> str:
         return self.unit.scheme_id
+
+
+class _Rev(NamedTuple):
+    """A task revision as `latest_revision` reads it."""
+
+    id: int
+    at: datetime
+    kind: str
+    title: str
+    due: date
+    status: str
+
+
+# --- statements, built once (bound parameters: :year, and :unit_ids when only some units) -------
+
+_u, _s, _e = Unit.__table__.c, Submission.__table__.c, SubmissionEvent.__table__.c  # type: ignore[attr-defined]
+_t, _r, _a = Task.__table__.c, TaskRevision.__table__.c, AdminEntry.__table__.c  # type: ignore[attr-defined]
+_task_code = Task.__table__.alias("task_code")  # type: ignore[attr-defined]
+
+
+def _statements(which: str) -> tuple[Select[Any], ...]:
+    """The four reads of a year's facts: units; submissions with their events (an outer join,
+    one row per event) and their task's code; tasks with their revisions; admin entries.
+    Column selects: scoring never reads the texts or attachments, and ORM objects cost ~5x more
+    to build."""
+    ids = bindparam("unit_ids", expanding=True)
+    one = bindparam("unit_id")
+    year = bindparam("year")
+    units = select(_u.id, _u.name, _u.kind, _u.scheme_id).order_by(_u.name)
+    subs = (
+        select(
+            _s.id,
+            _s.unit_id,
+            _s.target,
+            _s.submitted_at,
+            _s.period,
+            _s.kind,
+            _s.task_id,
+            _s.title,
+            _task_code.c.code,
+            _e.at,
+            _e.id,
+            _e.status,
+        )
+        .outerjoin(SubmissionEvent.__table__, _e.submission_id == _s.id)  # type: ignore[attr-defined]
+        .outerjoin(_task_code, _task_code.c.id == _s.task_id)
+        .where(_s.year == year)
+        .order_by(_s.submitted_at, _s.id)
+    )
+    tasks = (
+        select(
+            _t.id,
+            _t.unit_id,
+            _t.code,
+            _t.kind,
+            _t.title,
+            _t.target,
+            _t.due,
+            _t.status,
+            _r.id,
+            _r.at,
+            _r.kind,
+            _r.title,
+            _r.due,
+            _r.status,
+        )
+        .outerjoin(TaskRevision.__table__, _r.task_id == _t.id)  # type: ignore[attr-defined]
+        .where(_t.year == year)
+        .order_by(_t.id)
+    )
+    entries = (
+        select(
+            _a.id,
+            _a.unit_id,
+            _a.kind,
+            _a.rule,
+            _a.value,
+            _a.key,
+            _a.task_id,
+            _a.voids_id,
+            _a.actor,
+            _a.reason,
+            _a.at,
+        )
+        .where(_a.year == year)
+        .order_by(_a.at, _a.id)
+    )
+    if which == "one":  # a plain parameter: an expanding IN is re-rendered at every execution
+        units, subs = units.where(_u.id == one), subs.where(_s.unit_id == one)
+        tasks, entries = tasks.where(_t.unit_id == one), entries.where(_a.unit_id == one)
+    elif which == "some":
+        units, subs = units.where(_u.id.in_(ids)), subs.where(_s.unit_id.in_(ids))
+        tasks, entries = tasks.where(_t.unit_id.in_(ids)), entries.where(_a.unit_id.in_(ids))
+    return units, subs, tasks, entries
+
+
+_STATEMENTS = {which: _statements(which) for which in ("all", "some", "one")}
 
 
 async def build_facts(
@@ -88,113 +199,116 @@ async def build_all_facts(
     known_at: datetime | None = None,
 ) -> list[UnitFacts]:
     """Facts of every unit (or of `unit_ids`) for one year, units by name."""
-    # Column selects for the two big tables: scoring never reads the text or the attachments,
-    # and ORM objects cost ~5x more to build (bench/facts_bench.py, docs/benchmarks.md).
-    units_q = select(Unit).order_by(col(Unit.name))
-    subs_q = select(
-        Submission.id,
-        Submission.unit_id,
-        Submission.target,
-        Submission.submitted_at,
-        Submission.period,
-        Submission.kind,
-        Submission.task_id,
-        Submission.title,
-    ).where(Submission.year == year)
-    events_q = (
-        select(
-            SubmissionEvent.submission_id,
-            SubmissionEvent.at,
-            SubmissionEvent.id,
-            SubmissionEvent.status,
-        )
-        .join(Submission, col(Submission.id) == col(SubmissionEvent.submission_id))
-        .where(Submission.year == year)
+    return await session.run_sync(
+        lambda s: facts_of(s.connection(), year, unit_ids=unit_ids, known_at=known_at)
     )
-    tasks_q = select(Task).where(Task.year == year)
-    entries_q = select(AdminEntry).where(AdminEntry.year == year)
-    if unit_ids is not None:
-        units_q = units_q.where(col(Unit.id).in_(unit_ids))
-        subs_q = subs_q.where(col(Submission.unit_id).in_(unit_ids))
-        events_q = events_q.where(col(Submission.unit_id).in_(unit_ids))
-        tasks_q = tasks_q.where(col(Task.unit_id).in_(unit_ids))
-        entries_q = entries_q.where(col(AdminEntry.unit_id).in_(unit_ids))
 
-    units = (await session.exec(units_q)).all()
-    subs = (
-        await session.exec(subs_q.order_by(col(Submission.submitted_at), col(Submission.id)))
-    ).all()
-    status_of = latest_statuses((await session.exec(events_q)).all(), known_at)  # type: ignore[arg-type]
-    first_versions = (await session.exec(tasks_q.order_by(col(Task.id)))).all()
-    # tasks as they stood: re-dated, cancelled and 不适用 ones by their latest revision
-    tasks = [
-        t for t in await current_tasks(session, first_versions, known_at) if t.status in SCORED
-    ]
-    tasks.sort(key=lambda t: (t.due, t.id or 0))
-    entries = (await session.exec(entries_q.order_by(col(AdminEntry.at), col(AdminEntry.id)))).all()
 
-    task_by_id = {t.id: t for t in tasks}
-    task_by_id.update((t.id, t) for t in first_versions if t.id not in task_by_id)  # their refs
-    missing = {row[6] for row in subs if row[6] is not None and row[6] not in task_by_id}
-    if missing:  # a submission answering a task of another year
-        for task in (await session.exec(select(Task).where(col(Task.id).in_(missing)))).all():
-            task_by_id[task.id] = task
+async def unit_year_facts(db: Database, unit_id: int, year: int) -> Facts:
+    """Facts of one unit for one year in one unit of work of its own (LookupError: no unit)."""
+    found = await read_facts(db, year, unit_ids=[unit_id])
+    if not found:
+        raise LookupError(f"no unit with id {unit_id}")
+    return found[0].facts
 
+
+async def read_facts(
+    db: Database,
+    year: int,
+    *,
+    unit_ids: list[int] | None = None,
+    known_at: datetime | None = None,
+) -> list[UnitFacts]:
+    """`build_all_facts` in one unit of work of its own (one thread hop on SQLite)."""
+    return await db.run(facts_of, year, unit_ids=unit_ids, known_at=known_at)
+
+
+def facts_of(
+    conn: Connection,
+    year: int,
+    *,
+    unit_ids: list[int] | None = None,
+    known_at: datetime | None = None,
+) -> list[UnitFacts]:
+    """Facts of every unit (or of `unit_ids`) for one year, units by name: four statements,
+    whatever the number of units (cost linear in the ledger's rows)."""
+    params: dict[str, Any] = {"year": year}
+    if unit_ids is None:
+        which = "all"
+    elif len(unit_ids) == 1:
+        which, params["unit_id"] = "one", unit_ids[0]
+    else:
+        which, params["unit_ids"] = "some", list(unit_ids)
+    units_q, subs_q, tasks_q, entries_q = _STATEMENTS[which]
+    units = conn.execute(units_q, params).all()
+    subs = conn.execute(subs_q, params).all()
+    task_rows = conn.execute(tasks_q, params).all()
+    entries = conn.execute(entries_q, params).all()
+
+    status_of = latest_statuses(((r[0], r[9], r[10], r[11]) for r in subs), known_at)
     subs_of: dict[int, list[FactSubmission]] = defaultdict(list)
-    for sid, unit_id, target, submitted_at, period, kind, task_id, title in subs:
+    last_sid = None
+    for sid, unit_id, target, submitted_at, period, kind, task_id, title, code, *_ in subs:
+        if sid == last_sid:  # the same submission again, with its next event
+            continue
+        last_sid = sid
         subs_of[unit_id].append(
             FactSubmission(
                 id=submission_ref(sid),
                 target=target,
                 submitted_at=submitted_at,
                 period=period,
-                status=status_of.get(sid, Status.SUBMITTED),
+                status=status_of[sid],
                 kind=kind,
-                task=task_ref(task_by_id[task_id]) if task_id is not None else None,
+                task=(code or f"K{task_id}") if task_id is not None else None,
                 title=title,
             )
         )
 
-    entries_of: dict[int, list[AdminEntry]] = defaultdict(list)
+    entries_of: dict[int, list[Any]] = defaultdict(list)
     for e in entries:
         entries_of[e.unit_id].append(e)
-    tasks_of: dict[int, list[FactTask]] = defaultdict(list)
-    confirmations: dict[int, dict[int, list[AdminEntry]]] = {
+    confirmations = {
         unit_id: _task_confirmations(rows, known_at) for unit_id, rows in entries_of.items()
     }
-    for t in tasks:
-        assert t.id is not None
-        done = confirmations.get(t.unit_id, {}).get(t.id, [])
-        tasks_of[t.unit_id].append(
-            FactTask(
-                id=task_ref(t),
-                kind=t.kind,
-                due=t.due,
-                title=t.title,
-                target=t.target,
-                completed_at=task_completion(done, known_at),
-            )
+    tasks_of: dict[int, list[tuple[date, int, FactTask]]] = defaultdict(list)
+    for task_id, rows in groupby(task_rows, key=itemgetter(0)):
+        versions = list(rows)
+        _, unit_id, code, kind, title, target, due, status = versions[0][:8]
+        rev = latest_revision([_Rev(*r[8:]) for r in versions if r[8] is not None], known_at)
+        if rev is not None:  # the task as it stood: re-dated, cancelled, 不适用
+            kind, title, due, status = rev.kind, rev.title, rev.due, rev.status
+        if status not in SCORED:
+            continue
+        done = confirmations.get(unit_id, {}).get(task_id, [])
+        fact = FactTask(
+            id=code or f"K{task_id}",
+            kind=kind,
+            due=due,
+            title=title,
+            target=target,
+            completed_at=task_completion(done, known_at),
         )
+        tasks_of[unit_id].append((due, task_id, fact))
 
     result: list[UnitFacts] = []
-    for unit in units:
-        assert unit.id is not None
+    for unit_id, name, kind, scheme_id in units:
         result.append(
             UnitFacts(
-                unit,
+                UnitRow(unit_id, name, kind, scheme_id),
                 Facts(
-                    unit=unit.name,
+                    unit=name,
                     year=year,
-                    submissions=tuple(subs_of.get(unit.id, ())),
-                    tasks=tuple(tasks_of.get(unit.id, ())),
-                    entries=tuple(_fact_entries(entries_of.get(unit.id, []), known_at)),
+                    submissions=tuple(subs_of.get(unit_id, ())),
+                    tasks=tuple(f for *_, f in sorted(tasks_of.get(unit_id, ()))),
+                    entries=tuple(_fact_entries(entries_of.get(unit_id, []), known_at)),
                 ),
             )
         )
     return result
 
 
-def _fact_entries(rows: list[AdminEntry], known_at: datetime | None) -> list[FactEntry]:
+def _fact_entries(rows: list[Any], known_at: datetime | None) -> list[FactEntry]:
     """Score entries as the engine sees them: task confirmations (and their voids) are left out,
     they are the tasks' completion."""
     out: list[FactEntry] = []
@@ -220,14 +334,18 @@ def _fact_entries(rows: list[AdminEntry], known_at: datetime | None) -> list[Fac
     return out
 
 
+_UNIT_BY_NAME = select(Unit.__table__.c.id).where(Unit.__table__.c.name == bindparam("name"))  # type: ignore[attr-defined]
+
+
 async def unit_facts(
     db: Database, unit_name: str, year: int, *, known_at: datetime | None = None
 ) -> UnitFacts:
     """Facts of the unit named `unit_name` (LookupError if there is none)."""
-    async with db.session() as session:
-        unit = (await session.exec(select(Unit).where(Unit.name == unit_name))).first()
-        if unit is None:
+
+    def work(conn: Connection) -> list[UnitFacts]:
+        unit_id = conn.execute(_UNIT_BY_NAME, {"name": unit_name}).scalar()
+        if unit_id is None:
             raise LookupError(f"no unit named {unit_name!r}")
-        assert unit.id is not None
-        found = await build_all_facts(session, year, unit_ids=[unit.id], known_at=known_at)
-    return found[0]
+        return facts_of(conn, year, unit_ids=[unit_id], known_at=known_at)
+
+    return (await db.run(work))[0]

@@ -1,0 +1,86 @@
+"""`Database.run`: a synchronous unit of work in one transaction (one hop to the database
+thread on SQLite), committed when it returns, rolled back when it raises; and the readers built
+on it see exactly what the ORM paths see."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+
+from scoring import load_facts_file
+from storage.db import Database
+from storage.facts import build_all_facts, read_facts, unit_year_facts
+from storage.models import ConversationState, Member, Unit
+from storage.sender import member_and_state
+from storage.types import utcnow
+from tests.ledger_writer import write_facts
+
+DATA = Path(__file__).parent / "data"
+_state = ConversationState.__table__  # type: ignore[attr-defined]
+
+
+def _put(conn: Connection, userid: str, fail: bool) -> int:
+    conn.execute(insert(_state).values(userid=userid, state={"step": 1}, updated_at=utcnow()))
+    if fail:
+        raise RuntimeError("the unit of work fails after its write")
+    return len(conn.execute(select(_state.c.userid)).all())
+
+
+async def test_run_commits_or_rolls_back_as_a_whole(database: Database) -> None:
+    assert await database.run_write(_put, "a", False) == 1
+    with pytest.raises(RuntimeError):
+        await database.run_write(_put, "b", True)
+    _member, state = await member_and_state(database, "a")
+    assert state == {"step": 1}
+    assert (await member_and_state(database, "b")) == (None, None)  # rolled back
+    async with database.session() as s:  # the async engine sees the committed row too
+        assert (await s.get(ConversationState, "a")) is not None
+
+
+async def test_concurrent_units_of_work_all_commit(database: Database) -> None:
+    await asyncio.gather(*(database.run_write(_put, f"u{i}", False) for i in range(20)))
+    assert len(await database.run(lambda c: c.execute(select(_state.c.userid)).all())) == 20
+
+
+async def test_member_and_state_joins_the_unit(database: Database) -> None:
+    async with database.session() as s:
+        unit = Unit(name="椒江区", kind="district", scheme_id="chuangmo-taizhou")
+        s.add(unit)
+        await s.flush()
+        s.add(Member(userid="zhang", name="张三", unit_id=unit.id, role="liaison"))
+        s.add(Member(userid="li", name="李四", role="admin"))
+        await s.commit()
+    member, state = await member_and_state(database, "zhang")
+    assert member is not None and state is None
+    assert (member.name, member.role, member.unit_name, member.scheme_id) == (
+        "张三",
+        "liaison",
+        "椒江区",
+        "chuangmo-taizhou",
+    )
+    loner, _ = await member_and_state(database, "li")
+    assert loner is not None and loner.unit_id is None and loner.unit_name is None
+
+
+async def test_read_facts_equals_the_session_path(database: Database) -> None:
+    facts = load_facts_file(DATA / "facts-chuangmo-jiaojiang-2026.yaml")
+    unit_id, written = await write_facts(database, facts, scheme_id="chuangmo-taizhou")
+    await write_facts(database, facts, scheme_id="chuangmo-taizhou", name="路桥区")
+    async with database.session() as s:
+        via_session = await build_all_facts(s, 2026)
+    assert len(via_session) == 2
+    assert await read_facts(database, 2026) == via_session
+    assert await read_facts(database, 2026, unit_ids=[unit_id]) == [
+        uf for uf in via_session if uf.unit.id == unit_id
+    ]
+    found = await unit_year_facts(database, unit_id, 2026)
+    for part in ("submissions", "tasks", "entries"):  # the facts as written, in the ledger's order
+        assert sorted(getattr(found, part), key=lambda x: x.id) == sorted(
+            getattr(written, part), key=lambda x: x.id
+        )
+    with pytest.raises(LookupError):
+        await unit_year_facts(database, unit_id + 1000, 2026)
