@@ -14,13 +14,12 @@ import csv
 import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from scoring.numbers import fmt
 from tally.build import SchemeTally, Tally, TallyRow
@@ -30,38 +29,21 @@ KIND_NAMES = {"district": "区", "department": "部门"}
 OPEN_SHEET = "待办事项"
 CHART_SHEET = "图表"
 
-_THIN = Side(style="thin", color="999999")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
-_CONFIRMED_FILL = PatternFill("solid", fgColor="E2EFDA")
-_HEAD_FONT = Font(name="宋体", bold=True, size=11)
-_BODY_FONT = Font(name="宋体", size=10)
-_TITLE_FONT = Font(name="黑体", bold=True, size=14)
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
-
-# body cells get named styles (set once per workbook: much faster than per-cell style objects)
-STYLE_NUMBER = "kaohe-number"
-STYLE_TEXT = "kaohe-text"
-STYLE_LONG = "kaohe-long-text"
-
-
-def _add_styles(wb: Workbook) -> None:
-    right = Alignment(horizontal="right", vertical="center")
-    for name, alignment, number_format in (
-        (STYLE_NUMBER, right, NUMBER_FORMAT),
-        (STYLE_TEXT, _CENTER, "General"),
-        (STYLE_LONG, _LEFT, "General"),
-    ):
-        wb.add_named_style(
-            NamedStyle(
-                name=name,
-                font=_BODY_FONT,
-                border=_BORDER,
-                alignment=alignment,
-                number_format=number_format,
-            )
-        )
+# cell formats (XlsxWriter: one format object per combination, made once per workbook)
+_BORDER = {"border": 1, "border_color": "#999999"}
+_BODY = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", **_BORDER}
+FORMATS: dict[str, dict[str, Any]] = {
+    "title": {"font_name": "黑体", "bold": True, "font_size": 14, "align": "center", "valign": "vcenter"},
+    "head": {"font_name": "宋体", "bold": True, "font_size": 11, "bg_color": "#DDEBF7",
+             "align": "center", "text_wrap": True, **{k: v for k, v in _BODY.items() if k != "font_size"}},
+    "number": {**_BODY, "align": "right", "num_format": NUMBER_FORMAT},
+    "text": {**_BODY, "align": "center", "text_wrap": True},
+    "long": {**_BODY, "align": "left", "text_wrap": True},
+    "text-confirmed": {**_BODY, "align": "center", "text_wrap": True, "bg_color": "#E2EFDA"},
+    "long-confirmed": {**_BODY, "align": "left", "text_wrap": True, "bg_color": "#E2EFDA"},
+    "note": {"font_name": "宋体", "font_size": 9, "italic": True},
+    "chart-title": {"font_name": "黑体", "bold": True, "font_size": 14},
+}  # fmt: skip
 
 
 # the first rows of every table sheet: a title (row 1) and the header (row 2)
@@ -70,9 +52,12 @@ HEADER_ROW = 2
 FIRST_ROW = 3
 
 
+@lru_cache(maxsize=65536)  # the same rule texts and names come back for every unit
 def display_width(text: str) -> int:
     """Width in Excel columns: CJK characters count double."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
 
 
 def _num(value: Decimal | None) -> float | None:
@@ -187,6 +172,7 @@ OPEN_HEADERS = ["单位", "方案", "类别", "指标", "内容"]
 
 
 def _style_table(
+    wb: Workbook,
     ws: Worksheet,
     title: str,
     headers: Sequence[str],
@@ -195,45 +181,80 @@ def _style_table(
     numeric: set[int],
     widths: dict[int, int],
     freeze_cols: int = 0,
+    highlight: dict[int, set[int]] | None = None,
 ) -> None:
-    """Title, header, body rows, borders, formats, widths, frozen panes and print set-up."""
+    """Title, header, body rows, borders, formats, widths, frozen panes and print set-up.
+    `highlight`: body row index (0-based) → columns (1-based) filled as confirmed."""
+    f = _formats(wb)
     last_col = max(len(headers), 1)
-    ws.cell(TITLE_ROW, 1, title).font = _TITLE_FONT
-    ws.cell(TITLE_ROW, 1).alignment = Alignment(horizontal="center", vertical="center")
+    for col in range(1, last_col + 1):
+        ws.set_column(col - 1, col - 1, widths.get(col, 10))
+    ws.set_row(TITLE_ROW - 1, 28)
     if last_col > 1:
-        ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=last_col)
-    ws.row_dimensions[TITLE_ROW].height = 28
-    for col, text in enumerate(headers, start=1):
-        cell = ws.cell(HEADER_ROW, col, text)
-        cell.font = _HEAD_FONT
-        cell.fill = _HEAD_FILL
-        cell.alignment = _CENTER
-        cell.border = _BORDER
-    ws.row_dimensions[HEADER_ROW].height = 45
+        ws.merge_range(TITLE_ROW - 1, 0, TITLE_ROW - 1, last_col - 1, title, f["title"])
+    else:
+        ws.write_string(TITLE_ROW - 1, 0, title, f["title"])
+    ws.set_row(HEADER_ROW - 1, 45)
+    for col, text in enumerate(headers):
+        ws.write_string(HEADER_ROW - 1, col, text, f["head"])
     styles = [
-        STYLE_NUMBER if col in numeric else STYLE_LONG if widths.get(col, 0) >= 20 else STYLE_TEXT
+        "number" if col in numeric else "long" if widths.get(col, 0) >= 20 else "text"
         for col in range(1, last_col + 1)
     ]
-    for r, values in enumerate(rows, start=FIRST_ROW):
-        for col, value in enumerate(values, start=1):
-            ws.cell(r, col, value).style = styles[col - 1]
-    for col in range(1, last_col + 1):
-        ws.column_dimensions[get_column_letter(col)].width = widths.get(col, 10)
-    ws.freeze_panes = ws.cell(FIRST_ROW, freeze_cols + 1).coordinate
+    plain = [f[name] for name in styles]
+    marked = highlight or {}
+    for i, values in enumerate(rows):
+        r = FIRST_ROW - 1 + i
+        cols = marked.get(i, ())
+        for c, value in enumerate(values):
+            fmt_ = f[styles[c] + "-confirmed"] if c + 1 in cols else plain[c]
+            if value is None:
+                ws.write_blank(r, c, None, fmt_)
+            elif isinstance(value, str):
+                ws.write_string(r, c, value, fmt_)
+            else:
+                ws.write_number(r, c, value, fmt_)
+    ws.freeze_panes(FIRST_ROW - 1, freeze_cols)
     if rows:
-        ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(last_col)}{HEADER_ROW + len(rows)}"
+        ws.autofilter(HEADER_ROW - 1, 0, HEADER_ROW - 1 + len(rows), last_col - 1)
     # printing: A4 landscape, all columns on one page width, header row on every page
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    ws.oddHeader.center.text = title
+    _print_setup(ws, height=0)
+    ws.repeat_rows(HEADER_ROW - 1)
+    ws.center_horizontally()
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.set_header("&C" + title.replace("&", "&&"))
+
+
+class _Sheet(Worksheet):
+    """A worksheet whose page set-up states "fit to 1 page wide" explicitly: XlsxWriter leaves
+    out a fit of 1 (the format's default), and some readers take a missing one as unset."""
+
+    def _xml_empty_tag(self, tag: str, attributes: Any = ()) -> None:
+        if tag == "pageSetup" and self.fit_page and isinstance(attributes, list):
+            named = {name for name, _ in attributes}
+            for name, value in (("fitToWidth", self.fit_width), ("fitToHeight", self.fit_height)):
+                if name not in named:
+                    attributes.append((name, value))
+        super()._xml_empty_tag(tag, attributes)
+
+
+def _sheet(wb: Workbook, name: str) -> Worksheet:
+    return wb.add_worksheet(name, worksheet_class=_Sheet)
+
+
+def _print_setup(ws: Worksheet, *, height: int) -> None:
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, height)
+
+
+def _formats(wb: Workbook) -> dict[str, Any]:
+    made = getattr(wb, "_kaohe_formats", None)
+    if made is None:
+        made = {name: wb.add_format(props) for name, props in FORMATS.items()}
+        wb._kaohe_formats = made  # type: ignore[attr-defined]
+    return made
 
 
 def _widths_for(
@@ -253,7 +274,7 @@ def _widths_for(
     return widths
 
 
-def _write_summary(ws: Worksheet, tally: Tally, st: SchemeTally) -> None:
+def _write_summary(wb: Workbook, ws: Worksheet, tally: Tally, st: SchemeTally) -> None:
     headers = summary_headers(st)
     rows = [summary_values(row) for row in st.rows]
     n_items = len(st.columns)
@@ -265,30 +286,32 @@ def _write_summary(ws: Worksheet, tally: Tally, st: SchemeTally) -> None:
     widths[4 + n_items + 6] = min(widths[4 + n_items + 6], 40)
     when = "（阶段得分）" if tally.pending else ""
     title = f"{tally.year} 年度考核汇总表 · {st.name}（截至 {tally.as_of.isoformat()}）{when}"
-    _style_table(ws, title, headers, rows, numeric=numeric, widths=widths, freeze_cols=2)
-    confirmed_col = 4 + n_items + 4  # 最终等次
-    for r, row in enumerate(st.rows, start=FIRST_ROW):
-        if row.confirmed:
-            for col in (confirmed_col, confirmed_col + 1):
-                ws.cell(r, col).fill = _CONFIRMED_FILL
+    confirmed_col = 4 + n_items + 4  # 最终等次, then 等次确认
+    highlight = {
+        i: {confirmed_col, confirmed_col + 1} for i, row in enumerate(st.rows) if row.confirmed
+    }
+    _style_table(
+        wb, ws, title, headers, rows,
+        numeric=numeric, widths=widths, freeze_cols=2, highlight=highlight,
+    )  # fmt: skip
     # a note under the table
-    note_row = FIRST_ROW + len(rows) + 1
-    ws.cell(
-        note_row,
-        1,
+    ws.write_string(
+        FIRST_ROW + len(rows),
+        0,
         "注：得分按考核方案由台账自动计算，显示保留一位小数（单元格内为两位小数的计算值）；"
         "“最终等次”为考核办确认的等次，未确认的以“建议等次”为准。",
-    ).font = Font(name="宋体", size=9, italic=True)
+        _formats(wb)["note"],
+    )
 
 
-def _write_detail(ws: Worksheet, tally: Tally, st: SchemeTally) -> None:
+def _write_detail(wb: Workbook, ws: Worksheet, tally: Tally, st: SchemeTally) -> None:
     rows = [line for row in st.rows for line in detail_values(row)]
     widths = _widths_for(DETAIL_HEADERS, rows, cap=50)
     widths[7] = min(widths[7], 40)  # 细则
     widths[11] = min(max(widths[11], 30), 50)  # 计分说明
     title = f"{tally.year} 年度考核计分明细 · {st.name}（截至 {tally.as_of.isoformat()}）"
     _style_table(
-        ws, title, DETAIL_HEADERS, rows, numeric={4, 5, 9, 10}, widths=widths, freeze_cols=1
+        wb, ws, title, DETAIL_HEADERS, rows, numeric={4, 5, 9, 10}, widths=widths, freeze_cols=1
     )
 
 
@@ -301,42 +324,36 @@ def open_rows(tally: Tally) -> list[list[Any]]:
 
 
 def write_workbook(tally: Tally, path: str | Path, *, chart_png: str | Path | None = None) -> Path:
-    """Write the tally to `path` (.xlsx). With `chart_png`, the chart goes into sheet 图表."""
+    """Write the tally to `path` (.xlsx). With `chart_png`, the chart goes into sheet 图表.
+
+    Written with XlsxWriter, which streams cells straight to the file's XML (several times
+    faster than building openpyxl cell objects: bench/notes.md). Texts are written as texts,
+    never as formulas or links, whatever they start with."""
     path = Path(path)
-    wb = Workbook()
-    first = wb.active
-    assert first is not None
-    wb.remove(first)
-    _add_styles(wb)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
+    wb = Workbook(str(path), options)
     used: set[str] = set()
     for st in tally.schemes:
-        _write_summary(wb.create_sheet(sheet_title("汇总", st.id, used)), tally, st)
+        _write_summary(wb, _sheet(wb, sheet_title("汇总", st.id, used)), tally, st)
     for st in tally.schemes:
-        _write_detail(wb.create_sheet(sheet_title("明细", st.id, used)), tally, st)
+        _write_detail(wb, _sheet(wb, sheet_title("明细", st.id, used)), tally, st)
     if not tally.schemes:
-        ws = wb.create_sheet("汇总")
-        ws.cell(1, 1, f"{tally.year} 年度没有可汇总的单位")
+        _sheet(wb, "汇总").write_string(0, 0, f"{tally.year} 年度没有可汇总的单位")
     rows = open_rows(tally)
-    ws = wb.create_sheet(OPEN_SHEET)
     widths = _widths_for(OPEN_HEADERS, rows, cap=70)
     title = f"{tally.year} 年度待办事项（截至 {tally.as_of.isoformat()}，共 {len(rows)} 项）"
-    _style_table(ws, title, OPEN_HEADERS, rows, numeric=set(), widths=widths, freeze_cols=1)
+    _style_table(
+        wb, _sheet(wb, OPEN_SHEET), title, OPEN_HEADERS, rows,
+        numeric=set(), widths=widths, freeze_cols=1,
+    )  # fmt: skip
     if chart_png is not None:
-        from openpyxl.drawing.image import Image
-
-        ws = wb.create_sheet(CHART_SHEET)
-        ws.cell(1, 1, f"{tally.year} 年度各单位总分").font = _TITLE_FONT
-        image = Image(str(chart_png))
-        ws.add_image(image, "A3")
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 1
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-    wb.properties.title = f"{tally.year} 年度考核汇总"
-    wb.properties.creator = "kaohe"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+        ws = _sheet(wb, CHART_SHEET)
+        ws.write_string(0, 0, f"{tally.year} 年度各单位总分", _formats(wb)["chart-title"])
+        ws.insert_image("A3", str(chart_png))
+        _print_setup(ws, height=1)
+    wb.set_properties({"title": f"{tally.year} 年度考核汇总", "author": "kaohe"})
+    wb.close()
     return path
 
 

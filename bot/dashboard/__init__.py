@@ -289,13 +289,9 @@ async def tally_page(request: web.Request, view: View) -> web.StreamResponse:
 async def chart_png(request: web.Request, view: View) -> web.StreamResponse:
     tally = await _tally(request, view)
 
-    def draw() -> bytes:
-        from tally.chart import draw_chart
+    from tally.chart import chart_png as drawn
 
-        with tempfile.TemporaryDirectory() as tmp:
-            return draw_chart(tally, Path(tmp) / "chart.png").read_bytes()
-
-    data = await asyncio.to_thread(draw)
+    data = await asyncio.to_thread(drawn, tally)  # drawn once per tally, then from the cache
     return web.Response(body=data, content_type="image/png", headers={"Cache-Control": "no-store"})
 
 
