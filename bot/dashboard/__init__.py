@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
