@@ -309,6 +309,8 @@ async def tally(ctx: Ctx, intent: Intent) -> str:
     """The summary now; the workbook and the chart follow as files (writing them takes longer)."""
     year = int(intent.args.get("year") or ctx.year)
     result = await load_tally(ctx.db, year, as_of=ctx.today)
+    if result.empty:  # no empty workbook: say there is nothing to tally
+        return summary_text(result)
     userid = ctx.sender.userid
 
     async def send_files() -> None:

@@ -24,6 +24,8 @@ def owed_text(d: Deadline, calendar: WorkCalendar) -> str:
     due = day_text(d.due, calendar, d.remind_on.year)
     if d.kind == Delivery.QUOTA:
         return f"{d.label}已报 {d.have}/{d.need} 篇，还差 {d.owed} 篇，截止 {due}"
+    if d.kind == Delivery.TARGET:
+        return f"{d.label}尚未确认完成，截止 {due}；完成后请发送「佐证 编号 完成情况」"
     return f"{d.label}尚未报送，截止 {due}"
 
 

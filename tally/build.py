@@ -154,6 +154,13 @@ class Tally:
     schemes: tuple[SchemeTally, ...]
     open_items: tuple[OpenItem, ...]
     skipped: tuple[str, ...] = field(default_factory=tuple)  # units whose scheme is unknown
+    # submissions, tasks, admin entries and final grades of the year in the ledger: none means
+    # there is nothing to tally (every unit would rank "6 分 合格" on defaults alone)
+    records: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return self.records == 0
 
     @property
     def year_over(self) -> bool:
@@ -277,6 +284,10 @@ def build_tally(
     wanted = set(scheme_ids) if scheme_ids is not None else None
     by_scheme: dict[str, list[TallyUnit]] = {}
     skipped: list[str] = []
+    units = list(units)
+    records = len(final_grades) + sum(
+        len(u.facts.submissions) + len(u.facts.tasks) + len(u.facts.entries) for u in units
+    )
     for unit in units:
         if wanted is not None and unit.scheme_id not in wanted:
             continue
@@ -311,4 +322,4 @@ def build_tally(
             open_items.extend(open_items_of(card, unit.facts, as_of))
         rows.sort(key=lambda r: (r.rank, r.unit))
         tallies.append(SchemeTally(scheme, columns, tuple(rows)))
-    return Tally(year, as_of, tuple(tallies), tuple(open_items), tuple(skipped))
+    return Tally(year, as_of, tuple(tallies), tuple(open_items), tuple(skipped), records)

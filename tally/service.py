@@ -22,6 +22,10 @@ from storage.grades import final_grades
 from tally.build import FinalGradeInfo, Tally, TallyUnit, build_tally
 
 SUMMARY_LIMIT = 2000  # bytes of UTF-8: a WeCom text message
+NOTHING_TO_TALLY = (
+    "{year} 年度没有任何考核记录（报送、任务、评分、等次均无），没有可汇总的内容，"
+    "未生成汇总表。汇总本年度请发送「汇总」。"
+)
 
 
 def end_of_day(day: date) -> datetime:
@@ -91,6 +95,8 @@ def _fits(lines: list[str], limit: int) -> str:
 
 def summary_text(tally: Tally, *, top: int = 3, limit: int = SUMMARY_LIMIT) -> str:
     """A short Chinese summary for chat: per scheme the units, grades and the leaders; open items."""
+    if tally.empty:
+        return NOTHING_TO_TALLY.format(year=tally.year)
     state = "（部分指标待定，为阶段得分）" if tally.pending else ""
     lines = [f"{tally.year} 年度考核汇总，截至 {tally.as_of.isoformat()}{state}"]
     if not tally.schemes:

@@ -264,3 +264,27 @@ async def test_workbook_sent_in_chat_and_confirmed(database, tmp_path: Path) -> 
         )
         assert "完全一致，无需导入" in (answer.content or "")
         assert "当前没有待确认的操作" in await b.say("admin1", "确认")
+
+
+def test_charter_tasks_are_reminded_until_confirmed() -> None:
+    from reminders.calendar import WorkCalendar
+    from reminders.deadlines import deadlines_for
+    from reminders.texts import owed_text
+    from scoring import Facts, load_builtin
+    from scoring.facts import Task as FactTask
+
+    tasks = (
+        FactTask("A1", "annual_target", date(YEAR, 6, 30), "城区污水管网改造"),
+        FactTask("P1", "key_project", date(YEAR, 12, 31), "污水厂扩建", completed_at=DONE_AT),
+    )
+    found = {
+        d.key: d
+        for d in deadlines_for(
+            load_builtin("chuangmo-taizhou"), Facts("椒江区", YEAR, tasks=tasks), WorkCalendar()
+        )
+        if d.kind == "target"
+    }
+    assert set(found) == {"W1.1@A1", "W2.1@P1"}
+    assert not found["W1.1@A1"].done and found["W2.1@P1"].done
+    assert found["W1.1@A1"].due == date(YEAR, 6, 30)
+    assert "城区污水管网改造”尚未确认完成" in owed_text(found["W1.1@A1"], WorkCalendar())

@@ -3,6 +3,7 @@ twice is recorded once; a past due date or a second assignment is asked about; n
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from pathlib import Path
 
@@ -131,3 +132,21 @@ async def test_same_command_twice_and_voids(database, tmp_path: Path) -> None:
         assert view.status.value == "withdrawn"
         # A liaison cannot void; their own 撤回 still works as before.
         assert "仅限市创模办管理员" in await b.say("zhangsan", "作废 S1 不要了")
+
+
+async def test_tally_of_a_year_without_records_says_so_and_sends_no_file(
+    database, tmp_path: Path
+) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 20)
+        reply = await b.say("admin1", "汇总 2025")
+        assert "2025 年度没有任何考核记录" in reply and "合格" not in reply
+        await b.say("zhangsan", "政务信息：一条\n正文")
+        reply = await b.say("admin1", "汇总 2026")
+        assert "2026 年度考核汇总" in reply
+        for _ in range(200):  # the workbook and the chart go out after the reply
+            if len(b.wecom.uploads) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        names = sorted(m.filename for m in b.wecom.uploads.values())
+        assert len(names) == 2 and all("2026" in n for n in names), names  # none for 2025

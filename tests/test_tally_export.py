@@ -16,6 +16,7 @@ from PIL import Image
 from tally_helpers import AS_OF, RUNNING, YEAR, seed, seed_file, unit_facts
 
 from scoring import Facts, load_builtin, score
+from scoring.facts import Task
 from storage.db import Database
 from storage.facts import build_all_facts
 from storage.grades import GradeError, final_grades, grade_history, set_final_grade
@@ -293,14 +294,23 @@ def test_summary_text(exported) -> None:  # type: ignore[no-untyped-def]
 
 def test_summary_text_stays_short_with_many_units() -> None:
     scheme = load_builtin("chuangmo-taizhou")
+    task = (Task("A1", "annual_target", date(YEAR, 12, 31)),)  # a year with records
     units = [
-        TallyUnit(f"{'很长的单位名称' * 6}{n}", "department", scheme.id, Facts(f"u{n}", YEAR))
+        TallyUnit(
+            f"{'很长的单位名称' * 6}{n}", "department", scheme.id, Facts(f"u{n}", YEAR, tasks=task)
+        )
         for n in range(300)
     ]
     tally = build_tally(units, {scheme.id: scheme}, RUNNING, year=YEAR)
     text = summary_text(tally)
     assert len(text.encode("utf-8")) <= 2000
     assert text.endswith("得分图。")
+    empty = build_tally(units[:3], {scheme.id: scheme}, RUNNING, year=YEAR)
+    assert empty.records == 3
+    nothing = [TallyUnit(u.name, u.kind, u.scheme_id, Facts(u.name, YEAR)) for u in units[:3]]
+    assert summary_text(build_tally(nothing, {scheme.id: scheme}, RUNNING, year=YEAR)).startswith(
+        f"{YEAR} 年度没有任何考核记录"
+    )
 
 
 def test_csv_has_bom_and_the_same_numbers(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

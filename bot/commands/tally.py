@@ -104,6 +104,8 @@ def cmd_tally(args: argparse.Namespace) -> int:
         return _error(f"没有方案 {'、'.join(unknown)}（内置方案见 kaohe scheme list）")
     chart = Path(args.chart) if args.chart else None
     tally = asyncio.run(_tally(get_settings().database_url, args.year, as_of, args.scheme))
+    if tally.empty:  # no empty workbook
+        return _error(summary_text(tally))
     if suffix == ".csv":
         from tally.excel import write_csv
 

@@ -53,6 +53,7 @@ class Delivery(StrEnum):
     QUOTA = "quota"  # several items per period (政务信息: 4 a month)
     REPORT = "report"  # one report per period (月报, 季报, 年报)
     TASK = "task"  # one answer per task of a task kind (任务反馈)
+    TARGET = "target"  # a 责任书 target or project, owed until confirmed complete (never a rule's)
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,25 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from scoring.kinds import register
-from scoring.kinds.base import ZERO, Family, OpenCategory, RuleKind, RuleResult, due_label
+from scoring.kinds.base import (
+    ZERO,
+    Delivered,
+    Delivery,
+    Family,
+    OpenCategory,
+    Owed,
+    RuleKind,
+    RuleResult,
+    due_label,
+)
 from scoring.kinds.fields import Ident, Num
+from scoring.kinds.on_time import TASK_TITLE_MAX
 from scoring.numbers import fmt
 from scoring.periods import is_due
 
 if TYPE_CHECKING:
     from scoring.context import Context
-    from scoring.model import Rule
+    from scoring.model import Rule, Scheme
 
 
 class PointsIfNone(BaseModel):
@@ -66,6 +77,8 @@ class TaskList(RuleKind):
         if switched is not None:
             assert pin is not None
             note = f"（无「{pin.task_kind}」任务，本项按 {fmt(points)} 分计）"
+        if not tasks and switched == 0:  # e.g. W2 of a unit without key projects: nothing to do
+            return self.result(rule, ZERO, ZERO, f"无此类任务{note}", switched_max=switched)
         if not tasks:
             opens = (f"{ctx.target_name(rule)}：任务尚未下达",)
             text = f"尚未下达任务{note}"
@@ -89,3 +102,28 @@ class TaskList(RuleKind):
             open=opens,
             switched_max=switched,
         )
+
+    def owed(
+        self, rule: Rule, scheme: Scheme, year: int, tasks: tuple, got: Delivered
+    ) -> list[Owed]:
+        """One deadline per task (a 责任书 target or project), owed until confirmed complete."""
+        name = scheme.target(rule.target).name
+        out = []
+        for task in tasks:
+            if task.kind != self.task_kind:
+                continue
+            title = task.title or task.id
+            if len(title) > TASK_TITLE_MAX:
+                title = title[: TASK_TITLE_MAX - 1] + "…"
+            out.append(
+                Owed(
+                    key=f"{rule.id}@{task.id}",
+                    period=task.due.isoformat(),
+                    delivery=Delivery.TARGET,
+                    label=f"{name}“{title}”",
+                    due=task.due,
+                    need=1,
+                    have=1 if task.id in got.completed else 0,
+                )
+            )
+        return out
