@@ -17,7 +17,7 @@ from handlers import admin, conversation, liaison, office, review, texts
 from handlers.channel import Channel
 from handlers.context import ChatDeps, Ctx, Sender, system_clock
 from handlers.intents import MENU_KEYS, Intent, parse
-from handlers.router import ADMIN, LIAISON, MEMBERS, Router
+from handlers.router import ADMIN, LIAISON, MEMBERS, REPORTERS, Router
 from handlers.scoretext import fit
 from handlers.types import InboundMessage, Reply, TextReply
 from storage.db import Database
@@ -46,8 +46,8 @@ async def resolve_sender(deps: ChatDeps, userid: str) -> Sender:
 
 
 def sender_of(deps: ChatDeps, userid: str, member: MemberRow | None) -> Sender:
-    if member is None:
-        role = "admin" if userid in deps.admins else "unknown"
+    if member is None or not member.active:  # a deactivated member is let in no more
+        role = "admin" if userid in deps.admins else "unknown" if member is None else "inactive"
         return Sender(userid, userid, role)
     role = "admin" if userid in deps.admins else member.role
     return Sender(
@@ -86,6 +86,8 @@ def _refusal(sender: Sender, roles: frozenset[str]) -> str:
         return texts.NOT_ADMIN
     if sender.is_admin and roles <= LIAISON:
         return texts.ADMIN_USE_UNIT
+    if sender.role == "leader" and roles <= LIAISON:
+        return texts.LEADER_READ_ONLY
     return texts.NOT_ADMIN
 
 
@@ -95,7 +97,7 @@ async def _dispatch(ctx: Ctx, intent: Intent) -> str:
         if answer is not None:
             return answer
     if intent.name == "_media":
-        if conversation.in_info_flow(ctx) and ctx.sender.role in LIAISON:
+        if conversation.in_info_flow(ctx) and ctx.sender.role in REPORTERS:
             return await conversation.add_media(ctx)
         what = conversation.MEDIA_NAMES.get(ctx.msg.msg_type, "附件")
         return texts.MEDIA_OUTSIDE_CONVERSATION.format(what=what)
@@ -121,8 +123,9 @@ class ChatHandler:
         deps = self.deps
         member, state = await member_and_state(deps.db, msg.sender)  # one unit of work
         sender = sender_of(deps, msg.sender, member)
-        if sender.role == "unknown":
-            return None if msg.is_event else TextReply(texts.UNREGISTERED)
+        if sender.role in ("unknown", "inactive"):
+            text = texts.UNREGISTERED if sender.role == "unknown" else texts.INACTIVE
+            return None if msg.is_event else TextReply(text)
         now: datetime = deps.clock()
         ctx = Ctx(deps, sender, msg, now, state)
         await conversation.expire_if_quiet(ctx)

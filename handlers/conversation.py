@@ -14,7 +14,7 @@ from handlers import texts
 from handlers.context import Ctx
 from handlers.intents import Intent, split_title
 from handlers.liaison import log_info
-from handlers.router import LIAISON, Router
+from handlers.router import REPORTERS, Router
 from storage.conversation import clear_state, set_state
 
 router = Router()
@@ -46,7 +46,7 @@ def in_info_flow(ctx: Ctx) -> bool:
     return bool(ctx.state) and ctx.state.get("flow") == FLOW_INFO  # type: ignore[union-attr]
 
 
-@router.intent("start_info", roles=LIAISON)
+@router.intent("start_info", roles=REPORTERS)
 async def start_info(ctx: Ctx, intent: Intent) -> str:
     # the conversation's own key: its item is logged once, however often 确认 arrives (a repeat
     # after a crash between logging the item and clearing the state finds the item logged)
@@ -87,7 +87,7 @@ async def add_media(ctx: Ctx) -> str:
     return texts.CONV_ADDED_MEDIA.format(what=what, count=len(attachments))
 
 
-@router.intent("confirm", roles=LIAISON)
+@router.intent("confirm", roles=REPORTERS)
 async def confirm(ctx: Ctx, intent: Intent) -> str:
     if not in_info_flow(ctx):
         return texts.NOTHING_TO_CONFIRM
@@ -106,7 +106,7 @@ async def confirm(ctx: Ctx, intent: Intent) -> str:
     return reply
 
 
-@router.intent("cancel", roles=LIAISON)
+@router.intent("cancel", roles=REPORTERS)
 async def cancel(ctx: Ctx, intent: Intent) -> str:
     if not in_info_flow(ctx):
         return texts.NOTHING_TO_CONFIRM

@@ -23,7 +23,7 @@ from handlers.lookup import (
     report_rules,
     submission_deadline,
 )
-from handlers.router import LIAISON, Router
+from handlers.router import LIAISON, REPORTERS, Router
 from handlers.scoretext import fit, past_unit_card, score_text, unit_card
 from handlers.texts import fmt_date
 from scoring.kinds import Delivery
@@ -102,7 +102,7 @@ async def log_info(
     )
 
 
-@router.intent("submit_info", roles=LIAISON)
+@router.intent("submit_info", roles=REPORTERS)
 async def submit_info(ctx: Ctx, intent: Intent) -> str:
     title, body = split_title(intent.args["body"])
     return await log_info(ctx, title, body)
@@ -120,7 +120,7 @@ async def _find_task(ctx: Ctx, ref: str) -> ledger.TaskView | None:
     return None
 
 
-@router.intent("feedback", roles=LIAISON)
+@router.intent("feedback", roles=REPORTERS)
 async def feedback(ctx: Ctx, intent: Intent) -> str:
     body = intent.args.get("body", "")
     if not body:
@@ -170,7 +170,7 @@ def _report_period(report: str, text: str, today: date) -> tuple[str, str]:
     return previous_period(kind, today), text
 
 
-@router.intent("report", roles=LIAISON)
+@router.intent("report", roles=REPORTERS)
 async def report(ctx: Ctx, intent: Intent) -> str:
     name = intent.args["report"]
     text = intent.args.get("body", "")
@@ -209,7 +209,7 @@ async def report(ctx: Ctx, intent: Intent) -> str:
     )
 
 
-@router.intent("evidence", roles=LIAISON)
+@router.intent("evidence", roles=REPORTERS)
 async def evidence(ctx: Ctx, intent: Intent) -> str:
     ref = intent.args["ref"]
     body = intent.args.get("body", "")
@@ -351,7 +351,7 @@ def parse_ref(ref: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-@router.intent("withdraw", roles=LIAISON)
+@router.intent("withdraw", roles=REPORTERS)
 async def withdraw(ctx: Ctx, intent: Intent) -> str:
     ref = intent.args["ref"]
     sub_id = parse_ref(ref)

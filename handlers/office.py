@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from handlers import corrections, pending, targets
+from handlers import corrections, pending, people, targets
 from handlers.context import Ctx
 from handlers.intents import Intent
 from handlers.office_intents import parse_office
@@ -16,6 +16,7 @@ from handlers.router import Router
 router = Router()
 router.include(targets.router)
 router.include(corrections.router)
+router.include(people.router)
 
 
 async def before_route(ctx: Ctx, intent: Intent) -> str | None:

@@ -12,7 +12,8 @@ from typing import Any
 
 from handlers.intents import Intent
 
-LIAISON = frozenset({"liaison", "leader"})
+LIAISON = frozenset({"liaison", "leader"})  # see their unit's score, progress, records
+REPORTERS = frozenset({"liaison"})  # also submit and withdraw in the unit's name (not leaders)
 ADMIN = frozenset({"admin"})
 MEMBERS = LIAISON | ADMIN
 

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.audit import audit
-from storage.models import Member, Role, Unit, UnitKind
+from storage.models import AdminEntry, Member, Role, Submission, Task, Unit, UnitKind
 from storage.types import utcnow
 
 
@@ -52,8 +52,14 @@ async def get_member(session: AsyncSession, userid: str) -> Member | None:
     return (await session.exec(query)).first()
 
 
-async def list_members(session: AsyncSession, unit_id: int | None = None) -> list[Member]:
+async def list_members(
+    session: AsyncSession, unit_id: int | None = None, *, include_inactive: bool = False
+) -> list[Member]:
+    """Members (of a unit), by user id; deactivated ones only with `include_inactive` (nobody
+    reminds, notifies or lets in a deactivated member)."""
     query = select(Member).options(selectinload(Member.unit))  # type: ignore[arg-type]
+    if not include_inactive:
+        query = query.where(col(Member.active).is_(True))
     if unit_id is not None:
         query = query.where(Member.unit_id == unit_id)
     return list((await session.exec(query.order_by(col(Member.userid)))).all())
@@ -94,22 +100,29 @@ async def upsert_member(
     unit_id: int | None,
     *,
     actor: str,
+    active: bool = True,
 ) -> tuple[Member, str]:
     """Create or update the member by WeCom user id. Returns (member, "created" | "updated" |
-    "unchanged")."""
+    "unchanged"). A deactivated member keeps their row: what they submitted still names them."""
     _check(role=role)
     member = (await session.exec(select(Member).where(Member.userid == userid))).first()
-    after = {"name": name, "role": role, "unit_id": unit_id}
+    after = {"name": name, "role": role, "unit_id": unit_id, "active": active}
     if member is None:
-        member = Member(userid=userid, name=name, role=role, unit_id=unit_id)
+        member = Member(userid=userid, name=name, role=role, unit_id=unit_id, active=active)
         session.add(member)
         await session.flush()
         audit(session, actor, "member.create", {"userid": userid, **after})
         return member, "created"
-    before = {"name": member.name, "role": member.role, "unit_id": member.unit_id}
+    before = {
+        "name": member.name,
+        "role": member.role,
+        "unit_id": member.unit_id,
+        "active": member.active,
+    }
     if before == after:
         return member, "unchanged"
     member.name, member.role, member.unit_id, member.updated_at = name, role, unit_id, utcnow()
+    member.active = active
     session.add(member)
     await session.flush()
     audit(session, actor, "member.update", {"userid": userid, "before": before, "after": after})
@@ -128,3 +141,12 @@ class UpsertCounts:
     @property
     def changed(self) -> bool:
         return any(self.units[k] or self.members[k] for k in ("created", "updated"))
+
+
+async def has_records(session: AsyncSession, unit_id: int, year: int) -> bool:
+    """Whether the unit has anything in the ledger for `year` (submissions, tasks, entries)."""
+    for model in (Submission, Task, AdminEntry):
+        query = select(model.id).where(model.unit_id == unit_id, model.year == year).limit(1)  # type: ignore[attr-defined]
+        if (await session.exec(query)).first() is not None:
+            return True
+    return False

@@ -12,13 +12,39 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from scoring.periods import TZ
+from storage.audit import audit
 from storage.db import Database
 from storage.models import Role, UnitKind
-from storage.units import UpsertCounts, upsert_member, upsert_unit
+from storage.units import UpsertCounts, get_unit_by_name, has_records, upsert_member, upsert_unit
 
 HEADER = ("unit", "kind", "scheme", "userid", "name", "role")
+OPTIONAL = ("status",)
+CHINESE_HEADER = {
+    "单位": "unit",
+    "类型": "kind",
+    "方案": "scheme",
+    "账号": "userid",
+    "姓名": "name",
+    "角色": "role",
+    "状态": "status",
+}
+STATUSES = {
+    "": True,
+    "active": True,
+    "在岗": True,
+    "启用": True,
+    "正常": True,
+    "inactive": False,
+    "停用": False,
+    "已停用": False,
+    "离岗": False,
+}
 KINDS = {
     "district": UnitKind.DISTRICT,
     "区": UnitKind.DISTRICT,
@@ -50,6 +76,7 @@ class UnitRow:
     userid: str
     name: str
     role: Role
+    active: bool = True
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
@@ -95,14 +122,22 @@ def parse_rows(
     errors: list[str] = []
     it = iter(rows)
     header_line, header = next(((n, r) for n, r in it if any(c.strip() for c in r)), (0, []))
-    names = [c.strip().lstrip("\ufeff").lower() for c in header]
+    names = [c.strip().lstrip("\ufeff") for c in header]
     while names and not names[-1]:
         names.pop()
-    if sorted(names) != sorted(HEADER) or len(set(names)) != len(names):
+    names = [CHINESE_HEADER.get(n, n.lower()) for n in names]
+    if (
+        sorted(n for n in names if n not in OPTIONAL) != sorted(HEADER)
+        or len(set(names)) != len(names)
+        or any(n not in HEADER + OPTIONAL for n in names)
+    ):
         raise UnitsFileError(
-            [f"{source}:{header_line or 1}: 表头应为 {','.join(HEADER)}，实际为 {','.join(names)}"]
+            [
+                f"{source}:{header_line or 1}: 表头应为 {','.join(HEADER)}[,status]"
+                f"（或 {','.join(CHINESE_HEADER)}），实际为 {','.join(c.strip() for c in header)}"
+            ]
         )
-    index = {name: names.index(name) for name in HEADER}
+    index = {name: names.index(name) for name in names}
     parsed: list[UnitRow] = []
     by_user: dict[str, UnitRow] = {}
     by_unit: dict[str, UnitRow] = {}
@@ -112,6 +147,11 @@ def parse_rows(
         extra = [c for c in cells[len(names) :] if c.strip()]
         values = {name: (cells[i].strip() if i < len(cells) else "") for name, i in index.items()}
         problems = [f"缺少 {name}" for name in HEADER if not values[name]]
+        active = STATUSES.get(values.get("status", "").lower())
+        if active is None:
+            problems.append(
+                f"status 应为空、在岗或停用（active/inactive），实际为 {values['status']!r}"
+            )
         if extra:
             problems.append(f"多出的列：{','.join(extra)}")
         kind = KINDS.get(values["kind"].lower()) if values["kind"] else None
@@ -124,15 +164,27 @@ def parse_rows(
             problems.append(
                 f"未知的考核方案 {values['scheme']!r}（可用：{', '.join(sorted(schemes))}）"
             )
-        if problems or kind is None or role is None:
+        if problems or kind is None or role is None or active is None:
             errors.append(f"{source}:{line}: {'；'.join(problems)}")
             continue
         row = UnitRow(
-            line, values["unit"], kind, values["scheme"], values["userid"], values["name"], role
+            line,
+            values["unit"],
+            kind,
+            values["scheme"],
+            values["userid"],
+            values["name"],
+            role,
+            active,
         )
         seen = by_user.get(row.userid)
         if seen is not None:
-            if (seen.unit, seen.name, seen.role) != (row.unit, row.name, row.role):
+            if (seen.unit, seen.name, seen.role, seen.active) != (
+                row.unit,
+                row.name,
+                row.role,
+                row.active,
+            ):
                 errors.append(
                     f"{source}:{line}: userid {row.userid!r} 已在第 {seen.line} 行出现，且内容不同"
                 )
@@ -160,10 +212,46 @@ def parse_units_file(path: str | Path, scheme_ids: Iterable[str] | None = None) 
     return parse_rows(read_rows(path), scheme_ids, source=Path(path).name)
 
 
-async def apply_units(db: Database, rows: list[UnitRow], *, actor: str) -> UpsertCounts:
-    """Upsert every unit and member of `rows` in one transaction (all or nothing)."""
+async def scheme_changes(
+    session: AsyncSession, rows: list[UnitRow], year: int
+) -> list[tuple[str, str, str]]:
+    """(unit, old scheme, new scheme) of every unit the rows move to another scheme while it
+    already has records (submissions, tasks, entries) in `year`."""
+    out: list[tuple[str, str, str]] = []
+    for name, scheme in {r.unit: r.scheme for r in rows}.items():
+        unit = await get_unit_by_name(session, name)
+        if unit is None or unit.scheme_id == scheme or unit.id is None:
+            continue
+        if await has_records(session, unit.id, year):
+            out.append((name, unit.scheme_id, scheme))
+    return out
+
+
+async def apply_units(
+    db: Database, rows: list[UnitRow], *, actor: str, force: bool = False, year: int | None = None
+) -> UpsertCounts:
+    """Upsert every unit and member of `rows` in one transaction (all or nothing). A unit that
+    already has records in `year` (default: this year in Asia/Shanghai) changes scheme only with
+    `force`, and the change is written to the audit log as forced; otherwise UnitsFileError."""
     counts = UpsertCounts()
+    year = year if year is not None else datetime.now(TZ).year
     async with db.session() as session, session.begin():
+        moved = await scheme_changes(session, rows, year)
+        if moved and not force:
+            raise UnitsFileError(
+                [
+                    f"{name}：{year} 年度已有考核记录，方案不能从 {old} 改为 {new}"
+                    "（年中更换方案须加 --force，并记入审计日志）"
+                    for name, old, new in moved
+                ]
+            )
+        for name, old, new in moved:
+            audit(
+                session,
+                actor,
+                "unit.scheme_change",
+                {"unit": name, "before": old, "after": new, "year": year, "forced": True},
+            )
         unit_ids: dict[str, int] = {}
         for row in rows:
             if row.unit not in unit_ids:
@@ -174,14 +262,25 @@ async def apply_units(db: Database, rows: list[UnitRow], *, actor: str) -> Upser
                 unit_ids[row.unit] = unit.id
                 counts.units[outcome] += 1
             _, outcome = await upsert_member(
-                session, row.userid, row.name, row.role.value, unit_ids[row.unit], actor=actor
+                session,
+                row.userid,
+                row.name,
+                row.role.value,
+                unit_ids[row.unit],
+                actor=actor,
+                active=row.active,
             )
             counts.members[outcome] += 1
     return counts
 
 
 async def import_units_file(
-    db: Database, path: str | Path, *, actor: str, scheme_ids: Iterable[str] | None = None
+    db: Database,
+    path: str | Path,
+    *,
+    actor: str,
+    scheme_ids: Iterable[str] | None = None,
+    force: bool = False,
 ) -> UpsertCounts:
     """Check the whole file, then apply it. Raises UnitsFileError (nothing applied)."""
-    return await apply_units(db, parse_units_file(path, scheme_ids), actor=actor)
+    return await apply_units(db, parse_units_file(path, scheme_ids), actor=actor, force=force)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import json
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,12 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot.cli import main
+from scoring.periods import TZ
+from storage.audit import list_audit
 from storage.db import Database
+from storage.ledger import add_task
 from storage.models import AuditLog, Member, Unit
-from storage.units import get_member
+from storage.units import get_member, get_unit_by_name
 from storage.units_import import UnitsFileError, parse_rows
 
 GOOD = """unit,kind,scheme,userid,name,role
@@ -199,3 +203,47 @@ async def test_db_upgrade_and_current(tmp_path: Path, monkeypatch: pytest.Monkey
         assert code == 2
     finally:
         get_settings.cache_clear()
+
+
+UNITS_CN = """单位,类型,方案,账号,姓名,角色,状态
+椒江区,区,chuangmo-taizhou,zhangsan,张三,联络员,
+椒江区,区,chuangmo-taizhou,xiaoli,小李,联络员,在岗
+椒江区,区,chuangmo-taizhou,laowang,老王,联络员,停用
+"""
+
+
+async def test_units_import_chinese_headers_status_and_forced_scheme_change(
+    db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "人员.csv"
+    path.write_text(UNITS_CN, encoding="utf-8-sig")
+    code, out, err = await cli("units", "import", str(path))
+    assert code == 0, err
+    async with db.session() as s:
+        members = {m.userid: m for m in (await s.exec(select(Member))).all()}
+        unit = await get_unit_by_name(s, "椒江区")
+        this_year = datetime.now(TZ).year
+        await add_task(s, unit_id=unit.id, kind="feedback", due=date(this_year, 12, 1), actor="t")
+        await s.commit()
+    assert {u: m.active for u, m in members.items()} == {
+        "zhangsan": True,
+        "xiaoli": True,
+        "laowang": False,
+    }  # several liaisons for one unit; one deactivated by the import
+    code, out, _ = await cli("units", "import", str(path))
+    assert "新增 0、更新 0" in out  # the same file twice changes nothing
+    code, out, _ = await cli("units", "list")
+    assert "laowang  老王  联络员  （已停用）" in out
+
+    moved = tmp_path / "moved.csv"
+    moved.write_text(UNITS_CN.replace("chuangmo-taizhou", "epb-district-2007"), encoding="utf-8")
+    code, out, err = await cli("units", "import", str(moved))
+    assert code == 1 and "须加 --force" in err
+    async with db.session() as s:
+        assert (await get_unit_by_name(s, "椒江区")).scheme_id == "chuangmo-taizhou"
+    code, out, err = await cli("units", "import", str(moved), "--force", "--actor", "cmb")
+    assert code == 0, err
+    async with db.session() as s:
+        assert (await get_unit_by_name(s, "椒江区")).scheme_id == "epb-district-2007"
+        (change,) = await list_audit(s, action="unit.scheme_change")
+    assert change.actor == "cmb" and change.detail["forced"] is True

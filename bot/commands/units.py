@@ -29,12 +29,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="从 CSV/XLSX 导入单位与人员（可重复导入）",
         description=(
             "导入单位与人员。文件为 CSV（UTF-8，可带 BOM）或 XLSX，表头 "
-            "unit,kind,scheme,userid,name,role；kind 为 district/department（区/部门），"
-            "role 为 liaison/leader/admin。有任何错误行则逐行报告，且不导入任何内容。"
+            "unit,kind,scheme,userid,name,role[,status]（或 单位,类型,方案,账号,姓名,角色[,状态]）；"
+            "kind 为 district/department（区/部门），role 为 liaison/leader/admin，"
+            "status 为空、在岗或停用。有任何错误行则逐行报告，且不导入任何内容。"
+            "一个单位可有多名联络员；停用的人员保留其报送历史。"
         ),
     )
     p_import.add_argument("file", metavar="FILE", help="CSV 或 XLSX 文件")
     p_import.add_argument("--dry-run", action="store_true", help="只检查文件，不写入数据库")
+    p_import.add_argument(
+        "--force",
+        action="store_true",
+        help="允许已有本年度考核记录的单位更换考核方案（记入审计日志）",
+    )
     p_import.add_argument("--actor", default="cli", help="记入审计日志的操作人（默认 cli）")
     p_import.set_defaults(func=cmd_import)
     p_list = sub.add_parser(
@@ -78,13 +85,17 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             if not await db.is_current():
                 return None
-            return await apply_units(db, rows, actor=args.actor)
+            return await apply_units(db, rows, actor=args.actor, force=args.force)
+        except UnitsFileError as exc:
+            return exc
         finally:
             await db.dispose()
 
     counts = asyncio.run(run())
     if counts is None:
         return _error(NOT_MIGRATED)
+    if isinstance(counts, UnitsFileError):
+        return _error("未导入任何内容", counts.errors)
     u, m = counts.units, counts.members
     print(
         f"导入完成：单位 新增 {u['created']}、更新 {u['updated']}、未变 {u['unchanged']}；"
@@ -108,14 +119,16 @@ def cmd_list(args: argparse.Namespace) -> int:
                 return None
             async with db.session() as s:
                 units = await list_units(s, with_members=True)
-                loose = [m for m in await list_members(s) if m.unit_id is None]
+                loose = [
+                    m for m in await list_members(s, include_inactive=True) if m.unit_id is None
+                ]
             out = [
                 {
                     "unit": u.name,
                     "kind": u.kind,
                     "scheme": u.scheme_id,
                     "members": [
-                        {"userid": m.userid, "name": m.name, "role": m.role}
+                        {"userid": m.userid, "name": m.name, "role": m.role, "active": m.active}
                         for m in sorted(u.members, key=lambda m: m.userid)
                     ],
                 }
@@ -151,7 +164,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         else:
             print(f"{u['unit']}  {KIND_LABEL.get(u['kind'], u['kind'])}  {u['scheme']}")
         for m in u["members"]:
-            print(f"  {m['userid']}  {m['name']}  {ROLE_LABEL.get(m['role'], m['role'])}")
+            state = "" if m.get("active", True) else "  （已停用）"
+            print(f"  {m['userid']}  {m['name']}  {ROLE_LABEL.get(m['role'], m['role'])}{state}")
     n_members = sum(len(u["members"]) for u in units)
     print(f"共 {sum(1 for u in units if u['unit'])} 个单位，{n_members} 人")
     return 0
