@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from handlers import corrections, pending, people, targets
+from handlers import corrections, grading, pending, people, targets
 from handlers.context import Ctx
 from handlers.intents import Intent
 from handlers.office_intents import parse_office
@@ -17,6 +17,7 @@ router = Router()
 router.include(targets.router)
 router.include(corrections.router)
 router.include(people.router)
+router.include(grading.router)
 
 
 async def before_route(ctx: Ctx, intent: Intent) -> str | None:

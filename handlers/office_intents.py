@@ -21,7 +21,7 @@ class OfficeIntent(StrEnum):
     VOID = "void"  # 撤销 E36 原因 / 作废 S12 原因
     REPLACE_LIAISON = "replace_liaison"  # 更换联络员 单位 旧账号 新账号 [姓名]
     DEACTIVATE = "deactivate"  # 停用联络员 账号 原因
-    GRADE = "grade"  # 定级 单位 等次 [例外] 理由
+    GRADE = "grade"  # 定级 单位 [年度] 等次 [例外] 理由
 
 
 _UNIT = r"(?:(?P<unit>[^\s\d#][^\s]*?)\s+)?"  # an optional unit name before a task number
@@ -51,7 +51,8 @@ _PATTERNS: list[tuple[OfficeIntent, str]] = [
     ),
     (
         OfficeIntent.GRADE,
-        rf"(?:定级|确定等次|评定等次){SEP}(?P<unit>\S+)\s+(?P<grade>优秀|良好|合格|不合格)"
+        rf"(?:定级|确定等次|评定等次){SEP}(?P<unit>\S+)\s+(?:(?P<year>\d{{4}})\s*年?度?\s+)?"
+        r"(?P<grade>优秀|良好|合格|不合格)"
         r"(?:\s*(?P<exception>例外|特例|破格)[:,，：]?)?(?:\s+(?P<reason>.+))?",
     ),
 ]

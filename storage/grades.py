@@ -52,11 +52,12 @@ class GradeView:
     actor: str
     reason: str
     at: datetime
+    exception: bool = False  # outside seed 000 第七条, the office's stated exception
 
 
 def _view(row: FinalGrade) -> GradeView:
     assert row.id is not None
-    return GradeView(row.unit_id, row.year, row.grade, row.actor, row.reason, row.at)
+    return GradeView(row.unit_id, row.year, row.grade, row.actor, row.reason, row.at, row.exception)
 
 
 async def set_final_grade(
@@ -68,9 +69,12 @@ async def set_final_grade(
     actor: str,
     reason: str,
     at: datetime | None = None,
+    exception: bool = False,
 ) -> FinalGrade:
     """Record `grade` as the unit's final grade for `year` (a new row; the caller commits).
-    A reason is required, also for confirming the suggested grade as it is."""
+    A reason is required, also for confirming the suggested grade as it is. `exception`: the
+    grade is one seed 000 第七条 does not allow, recorded as the office's stated exception
+    (handlers/grading.py checks; the tally marks it)."""
     grade = grade.strip()
     if grade not in GRADES:
         raise GradeError(f"等次应为 {'、'.join(GRADES)} 之一，实际为 {grade!r}")
@@ -87,6 +91,7 @@ async def set_final_grade(
         actor=actor.strip(),
         reason=reason.strip(),
         at=to_utc(at) if at is not None else utcnow(),
+        exception=exception,
     )
     session.add(row)
     await session.flush()
@@ -94,7 +99,14 @@ async def set_final_grade(
         session,
         row.actor,
         "grade.final",
-        {"final_grade": row.id, "unit_id": unit_id, "year": year, "grade": grade, "reason": reason},
+        {
+            "final_grade": row.id,
+            "unit_id": unit_id,
+            "year": year,
+            "grade": grade,
+            "reason": reason,
+            "exception": exception,
+        },
     )
     return row
 

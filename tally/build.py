@@ -42,6 +42,7 @@ class FinalGradeInfo:
     actor: str
     reason: str
     at: datetime
+    exception: bool = False  # outside seed 000 第七条, stated as a deliberate exception
 
 
 @dataclass(frozen=True)

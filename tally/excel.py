@@ -99,13 +99,23 @@ def summary_headers(st: SchemeTally) -> list[str]:
     ]
 
 
+EXCEPTION_MARK = "【例外】"  # a final grade seed 000 第七条 does not allow, stated as an exception
+
+
+def final_grade_text(row: TallyRow) -> str:
+    if row.final is None:
+        return ""
+    return f"{row.final.grade}（例外）" if row.final.exception else row.final.grade
+
+
 def confirmation_note(row: TallyRow) -> str:
     if row.final is None:
         return ""
     from scoring.periods import TZ
 
     when = row.final.at.astimezone(TZ).strftime("%Y-%m-%d")
-    return f"{row.final.actor} {when}：{row.final.reason}"
+    mark = EXCEPTION_MARK if row.final.exception else ""
+    return f"{mark}{row.final.actor} {when}：{row.final.reason}"
 
 
 def summary_values(row: TallyRow) -> list[Any]:
@@ -119,7 +129,7 @@ def summary_values(row: TallyRow) -> list[Any]:
         _num(row.bonus),
         _num(row.total),
         row.suggested_text,
-        row.final.grade if row.final is not None else "",
+        final_grade_text(row),
         "已确认" if row.confirmed else "未确认",
         confirmation_note(row),
         "阶段得分（部分指标待定）" if row.pending else "已定",

@@ -65,7 +65,7 @@ async def _load_tally(
     ]
     names = {uf.unit.id: uf.unit.name for uf in found}
     final = {
-        names[unit_id]: FinalGradeInfo(g.grade, g.actor, g.reason, g.at)
+        names[unit_id]: FinalGradeInfo(g.grade, g.actor, g.reason, g.at, g.exception)
         for unit_id, g in grades.items()
         if unit_id in names
     }

@@ -140,3 +140,13 @@ async def test_grade_confirm_refusals(url) -> None:  # type: ignore[no-untyped-d
     assert code == 1 and "理由" in err
     with contextlib.redirect_stderr(io.StringIO()), pytest.raises(SystemExit):
         main([*base, "--unit", "椒江区", "--grade", "很好", "--reason", "x"])
+
+
+async def test_grade_confirm_above_the_rules_needs_exception(url) -> None:  # type: ignore[no-untyped-def]
+    base = ["grade", "confirm", "--year", str(YEAR), "--actor", "cmb", "--unit", "椒江区"]
+    code, _, err = await _cli(*base, "--grade", "优秀", "--reason", "表现突出")
+    assert code == 1 and "按第七条最高可评" in err and "--exception" in err
+    code, stdout, err = await _cli(*base, "--grade", "优秀", "--reason", "经研究", "--exception")
+    assert code == 0, err
+    code, stdout, _ = await _cli("grade", "show", "--unit", "椒江区", "--year", str(YEAR))
+    assert "优秀（现行） 【例外】cmb：经研究" in stdout

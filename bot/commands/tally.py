@@ -63,6 +63,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     confirm.add_argument("--reason", required=True, help="理由（确认建议等次也须写明）")
     confirm.add_argument("--actor", required=True, metavar="USERID", help="操作人（企业微信账号）")
+    confirm.add_argument(
+        "--exception",
+        action="store_true",
+        help="高于第七条所允许等次的，作为经研究的例外记录（汇总表中标注）",
+    )
     confirm.set_defaults(func=cmd_grade_confirm)
     show = gsub.add_parser("show", help="显示一个单位的等次确认记录")
     show.add_argument("--unit", required=True, metavar="NAME", help="单位名称")
@@ -128,20 +133,35 @@ def cmd_tally(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _grade(url: str, unit_name: str, year: int, grade: str, reason: str, actor: str) -> str:
+async def _grade(
+    url: str, unit_name: str, year: int, grade: str, reason: str, actor: str, exception: bool
+) -> str:
+    """Record the grade; a grade above the one seed 000 第七条 allows only as a stated exception
+    (the same check as 定级 in chat, handlers/grading.py)."""
+    from handlers.grading import check_grade
     from storage.db import Database
-    from storage.grades import set_final_grade
+    from storage.grades import GRADES, GradeError, set_final_grade
     from storage.units import get_unit_by_name
 
     db = Database(url)
     try:
         async with db.session() as s:
             unit = await get_unit_by_name(s, unit_name)
-            if unit is None or unit.id is None:
-                raise LookupError(unit_name)
-            await set_final_grade(
-                s, unit_id=unit.id, year=year, grade=grade, actor=actor, reason=reason
+        if unit is None or unit.id is None:
+            raise LookupError(unit_name)
+        if grade.strip() not in GRADES:
+            raise GradeError(f"等次应为 {'、'.join(GRADES)} 之一，实际为 {grade!r}")
+        check = await check_grade(db, unit, year, grade.strip(), datetime.now(TZ).date())
+        if check.suggested and not check.allowed and not exception:
+            raise GradeError(
+                f"{check.why}。按第七条最高可评「{check.suggested}」；"
+                "如确属经研究的例外，请加 --exception 并写明理由"
             )
+        async with db.session() as s:
+            await set_final_grade(
+                s, unit_id=unit.id, year=year, grade=grade, actor=actor, reason=reason,
+                exception=exception and not check.allowed,
+            )  # fmt: skip
             await s.commit()
         return unit.name
     finally:
@@ -160,6 +180,7 @@ def cmd_grade_confirm(args: argparse.Namespace) -> int:
                 args.grade,
                 args.reason,
                 args.actor,
+                args.exception,
             )
         )
     except LookupError:
@@ -197,5 +218,6 @@ def cmd_grade_show(args: argparse.Namespace) -> int:
     for n, row in enumerate(rows, start=1):
         when = datetime.fromtimestamp(row.at.timestamp(), TZ).strftime("%Y-%m-%d %H:%M")
         mark = "（现行）" if n == len(rows) else ""
-        print(f"{when} {row.grade}{mark} {row.actor}：{row.reason}")
+        exception = "【例外】" if row.exception else ""
+        print(f"{when} {row.grade}{mark} {exception}{row.actor}：{row.reason}")
     return 0

@@ -1,0 +1,112 @@
+"""Final grades, checked against seed 000 第七条: 「定级 椒江区 良好 理由」.
+
+第七条 lets the assessment group weigh workload and qualitative judgement, so a final grade may be
+lower than the score suggests; it may not be higher: 优秀 needs 90, 良好 80, and a unit that did
+not complete its annual tasks is 不合格. A grade above the suggested one is refused unless the
+admin states it is a deliberate exception (「定级 椒江区 优秀 例外 理由」); it is then recorded as
+an exception and the tally workbook marks it. `kaohe grade confirm` uses the same check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from handlers.context import Ctx
+from handlers.intents import Intent
+from handlers.office_intents import OfficeIntent
+from handlers.router import ADMIN, Router
+from handlers.scoretext import unit_card
+from handlers.texts import fmt_points
+from scoring.scorecard import ScoreCard
+from storage.db import Database
+from storage.grades import GRADES, set_final_grade
+from storage.models import Unit
+from storage.units import get_unit_by_name
+
+router = Router()
+
+RANK = {grade: n for n, grade in enumerate(reversed(GRADES))}  # 不合格 0 … 优秀 3
+
+NEED_REASON = "请写明定级理由，例如「定级 {unit} {grade} 工作量大、成效突出」。"
+RECORDED = "已确定{unit} {year} 年度等次为「{grade}」（理由：{reason}）。基本分 {base}，建议等次 {suggested}。"
+RECORDED_EXCEPTION = "已按例外确定{unit} {year} 年度等次为「{grade}」（理由：{reason}）。按第七条建议等次为 {suggested}（{why}）；汇总表中将标注为例外。"
+REFUSED = "未记录：{why}。按《考核办法》第七条，{unit} {year} 年度最高可评「{suggested}」。如确属经研究的例外，请发送「定级 {unit} {grade} 例外 理由」。"
+EXCEPTION_NOT_NEEDED = "（该等次符合第七条，无需按例外处理，已按正常定级记录。）"
+NO_GRADING = "{unit} 的考核方案没有等次规则，不能定级。"
+
+
+@dataclass(frozen=True)
+class GradeCheck:
+    card: ScoreCard
+    suggested: str
+    allowed: bool
+    why: str  # why the suggested grade is what it is (the card's reason)
+
+
+def grading_year(today: date) -> int:
+    """The year a grade is for: the assessment ends by mid-January of the next year (第十一条),
+    so until the end of February it is last year's."""
+    return today.year - 1 if today.month <= 2 else today.year
+
+
+async def check_grade(db: Database, unit: Unit, year: int, grade: str, today: date) -> GradeCheck:
+    """Whether `grade` is one the rules allow for the unit's year: not above the suggested one."""
+    assert unit.id is not None
+    card = await unit_card(db, unit.id, unit.scheme_id, year, today)
+    if card.grade is None:
+        return GradeCheck(card, "", False, "")
+    suggested = card.grade.level
+    return GradeCheck(card, suggested, RANK[grade] <= RANK[suggested], card.grade.reason)
+
+
+@router.intent(OfficeIntent.GRADE, roles=ADMIN)
+async def grade(ctx: Ctx, intent: Intent) -> str:
+    name, level = intent.args["unit"], intent.args["grade"]
+    reason = intent.args.get("reason", "")
+    exception = "exception" in intent.args
+    if not reason:
+        return NEED_REASON.format(unit=name, grade=level)
+    async with ctx.db.session() as session:
+        unit = await get_unit_by_name(session, name)
+    if unit is None or unit.id is None:
+        return f"没有找到单位「{name}」，请核对名称。"
+    year = int(intent.args.get("year") or grading_year(ctx.today))
+    check = await check_grade(ctx.db, unit, year, level, ctx.today)
+    if not check.suggested:
+        return NO_GRADING.format(unit=unit.name)
+    if not check.allowed and not exception:
+        return REFUSED.format(
+            why=check.why, unit=unit.name, year=year, suggested=check.suggested, grade=level
+        )
+    as_exception = exception and not check.allowed
+    async with ctx.db.session() as session:
+        await set_final_grade(
+            session,
+            unit_id=unit.id,
+            year=year,
+            grade=level,
+            actor=ctx.sender.userid,
+            reason=reason,
+            at=ctx.now,
+            exception=as_exception,
+        )
+        await session.commit()
+    if as_exception:
+        return RECORDED_EXCEPTION.format(
+            unit=unit.name,
+            year=year,
+            grade=level,
+            reason=reason,
+            suggested=check.suggested,
+            why=check.why,
+        )
+    text = RECORDED.format(
+        unit=unit.name,
+        year=year,
+        grade=level,
+        reason=reason,
+        base=fmt_points(check.card.base_total),
+        suggested=check.suggested,
+    )
+    return text + (EXCEPTION_NOT_NEEDED if exception else "")
