@@ -22,6 +22,7 @@ def local_raw(msg: InboundMessage) -> str:
             "sender": msg.sender,
             "at": msg.created_at.isoformat(),
             "text": msg.content,
+            **({"file": msg.attachment} if msg.msg_type == "file" else {}),
         },
         ensure_ascii=False,
     )
@@ -29,13 +30,31 @@ def local_raw(msg: InboundMessage) -> str:
 
 def parse_local(raw: str) -> InboundMessage:
     data = json.loads(raw)
+    path = data.get("file")
     return InboundMessage(
         key=data["key"],
         sender=data["sender"],
-        msg_type="text",
+        msg_type="file" if path else "text",
         created_at=datetime.fromisoformat(data["at"]),
         content=data["text"],
+        attachment=path,
+        file_name=Path(path).name if path else "",
     )
+
+
+def typed_message(user: str, line: str, key: str, now: datetime) -> InboundMessage:
+    """A line typed in the local chat: text, or `/file PATH` to send a file (a 责任书 workbook)."""
+    if line.startswith("/file "):
+        path = Path(line.removeprefix("/file ").strip()).expanduser().resolve()
+        return InboundMessage(
+            key=key,
+            sender=user,
+            msg_type="file",
+            created_at=now,
+            attachment=str(path),
+            file_name=path.name,
+        )
+    return InboundMessage(key=key, sender=user, msg_type="text", created_at=now, content=line)
 
 
 @dataclass(frozen=True)

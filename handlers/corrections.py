@@ -21,7 +21,7 @@ from handlers.scoretext import unit_card
 from handlers.texts import REASON_NEEDED, STATUS_NAMES, fmt_date, fmt_points
 from storage import ledger
 from storage.models import AdminEntry, Member, Task, TaskStatus, Unit
-from storage.tasks import revise_task, tasks_by_code
+from storage.tasks import current_task, revise_task, tasks_by_code
 from storage.units import get_unit_by_name, list_members
 
 router = Router()
@@ -133,7 +133,7 @@ async def _redate(ctx: Ctx, args: dict[str, Any], names: dict[int, str] | None =
             rev = await revise_task(
                 session, task_id, actor=ctx.sender.userid, reason=reason, at=ctx.now, due=due
             )
-            task = await session.get(Task, task_id)
+            task = await current_task(session, task_id)
             if rev is not None and task is not None:
                 done.append(task)
         if names is None:

@@ -77,7 +77,11 @@ async def grade(ctx: Ctx, intent: Intent) -> str:
         return NO_GRADING.format(unit=unit.name)
     if not check.allowed and not exception:
         return REFUSED.format(
-            why=check.why, unit=unit.name, year=year, suggested=check.suggested, grade=level
+            why=check.why,
+            unit=unit.name,
+            year=year,
+            suggested=check.suggested,
+            grade=f"{intent.args['year']} {level}" if "year" in intent.args else level,
         )
     as_exception = exception and not check.allowed
     async with ctx.db.session() as session:

@@ -21,13 +21,16 @@ from handlers.pending import PendingAction
 from handlers.router import LIAISON, MEMBERS, Router
 from handlers.scoretext import fit
 from handlers.texts import NO_UNIT
+from scoring.facts import Status
 from storage.charter import Applied, CharterPlan, apply_charter, plan_charter
 from storage.charter_file import CharterFileError, guess_year, read_charter
 from storage.db import Database
-from storage.ledger import list_tasks
+from storage.ledger import list_submissions, list_tasks
 from storage.units import get_unit_by_name, list_members
 
 router = Router()
+
+COUNTING = frozenset({Status.SUBMITTED, Status.ACCEPTED})
 
 CHARTER_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 
@@ -175,11 +178,16 @@ async def my_tasks(ctx: Ctx, intent: Intent) -> str:
     assert ctx.sender.unit_id is not None
     async with ctx.db.session() as session:
         views = await list_tasks(session, ctx.sender.unit_id, ctx.year, include_inactive=True)
+        answered = {
+            v.submission.task_id
+            for v in await list_submissions(session, ctx.sender.unit_id, ctx.year)
+            if v.submission.task_id is not None and v.status in COUNTING
+        }
     unit = ctx.sender.unit_name or ""
     charter_part = targets_text.charter_text(unit, ctx.year, views)
     others = [v for v in views if not targets_text.is_charter(v) and v.scored]
     lines = [charter_part]
     if others:
         lines.append("布置的任务：")
-        lines.extend(targets_text.task_line(v) for v in others)
+        lines.extend(targets_text.task_line(v, v.task.id in answered) for v in others)
     return fit("\n".join(lines))

@@ -77,25 +77,31 @@ def applied_text(year: int, applied: Applied) -> str:
     )
 
 
+OTHER_KINDS = {"feedback": "任务反馈", "assigned": "交办任务"}
+
+
 def kind_label(kind: str) -> str:
     try:
         return KIND_LABELS[CharterKind(kind)]
     except ValueError:
-        return kind
+        return OTHER_KINDS.get(kind, kind)
 
 
 def is_charter(view: TaskView) -> bool:
     return view.task.kind in {k.value for k in CharterKind}
 
 
-def task_line(view: TaskView) -> str:
+def task_line(view: TaskView, answered: bool = False) -> str:
+    """One task with its state; `answered`: a counting submission answers it (feedback sent)."""
     task = view.task
     kind = kind_label(task.kind)
     status = STATUS_LABELS.get(TaskStatus(task.status), "")
-    if view.completed_at is not None:
-        state = "已完成"
-    elif status:
+    if status:  # 不适用 / 已取消: not scored, whatever was confirmed before
         state = status
+    elif view.completed_at is not None:
+        state = "已完成"
+    elif answered:
+        state = "已反馈"
     else:
         state = f"截止 {fmt_date(task.due)}"
     note = f"；{task.note}" if task.note else ""

@@ -1,6 +1,7 @@
 """`kaohe chat --user USERID`: a local conversation in the terminal with the same handlers.
 
-Each line typed is one text message from USERID; the reply is printed, and whatever the bot sends
+Each line typed is one text message from USERID (`/file PATH` sends a file, such as a filled
+责任书 workbook); the reply is printed, and whatever the bot sends
 to others (notices, review results) is printed by the local channel. `--demo` uses the demo city.
 """
 
@@ -13,9 +14,9 @@ import sys
 from datetime import UTC, datetime
 
 from bot.inbound import InboundPipeline, Port
-from bot.local_channel import LOCAL, LocalChannel, local_raw, parse_local
+from bot.local_channel import LOCAL, LocalChannel, local_raw, parse_local, typed_message
 from bot.settings import get_settings
-from handlers.types import InboundMessage, TextReply
+from handlers.types import TextReply
 
 DEMO_URL = "sqlite+aiosqlite:///./kaohe-demo.db"
 LOCAL_WAIT = 120.0  # seconds the terminal waits for a reply in-line (汇总 takes a few)
@@ -25,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "chat",
         help="在终端里以某个用户身份与机器人对话 (chat --user USERID [--demo])",
-        description="本地对话：每输入一行即以该用户身份发送一条文字消息，回复打印在终端。输入空行或 Ctrl-D 结束。",
+        description="本地对话：每输入一行即以该用户身份发送一条文字消息（「/file 路径」发送文件，如责任书），回复打印在终端。输入空行或 Ctrl-D 结束。",
     )
     parser.add_argument("--user", required=True, help="企业微信用户 ID（如 zhangsan）")
     parser.add_argument("--demo", action="store_true", help="使用示例城市数据库（kaohe-demo.db）")
@@ -59,14 +60,8 @@ async def run_chat(user: str, url: str, *, demo: bool, stdin=sys.stdin, stdout=s
             line = stdin.readline()
             if not line or not line.strip():
                 break
-            now = datetime.now(UTC)
-            msg = InboundMessage(
-                key=f"local:{secrets.token_hex(8)}",
-                sender=user,
-                msg_type="text",
-                created_at=now,
-                content=line.rstrip("\n"),
-            )
+            key = f"local:{secrets.token_hex(8)}"
+            msg = typed_message(user, line.rstrip("\n"), key, datetime.now(UTC))
             accepted = await pipeline.accept(msg, local_raw(msg), channel=LOCAL, budget=LOCAL_WAIT)
             reply = accepted.reply
             if isinstance(reply, TextReply):
