@@ -116,6 +116,9 @@ async def test_import_scores_w1_w2_as_the_worked_example(database, tmp_path: Pat
     c = await card(database, "路桥区")
     assert c.rule("W1.1").max == Decimal(60)
     assert c.rule("W1.1").value == Decimal(30)  # 1 of 2 counted targets × 30
+    # ... and its W2 is settled at 0, not "任务尚未下达" waiting forever
+    assert c.rule("W2.1").max == 0 and not c.rule("W2.1").pending
+    assert not any("任务尚未下达" in line for line in c.open)
 
     # Default due date: 12-31 of the year; a due date written as text is read.
     async with database.session() as s:
