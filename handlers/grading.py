@@ -10,7 +10,7 @@ an exception and the tally workbook marks it. `kaohe grade confirm` uses the sam
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from handlers.context import Ctx
 from handlers.intents import Intent
@@ -31,7 +31,9 @@ RANK = {grade: n for n, grade in enumerate(reversed(GRADES))}  # 不合格 0 …
 NEED_REASON = "请写明定级理由，例如「定级 {unit} {grade} 工作量大、成效突出」。"
 RECORDED = "已确定{unit} {year} 年度等次为「{grade}」（理由：{reason}）。基本分 {base}，建议等次 {suggested}。"
 RECORDED_EXCEPTION = "已按例外确定{unit} {year} 年度等次为「{grade}」（理由：{reason}）。按第七条建议等次为 {suggested}（{why}）；汇总表中将标注为例外。"
-REFUSED = "未记录：{why}。按《考核办法》第七条，{unit} {year} 年度最高可评「{suggested}」。如确属经研究的例外，请发送「定级 {unit} {grade} 例外 理由」。"
+REFUSED = "未记录：{why}。按《考核办法》第七条，{unit} {year} 年度最高可评「{suggested}」。"
+RETRY_CHAT = "如确属经研究的例外，请发送「定级 {unit} {grade} 例外 理由」。"
+RETRY_DASHBOARD = "如确属经研究的例外，请勾选「按例外处理」并写明理由。"
 EXCEPTION_NOT_NEEDED = "（该等次符合第七条，无需按例外处理，已按正常定级记录。）"
 NO_GRADING = "{unit} 的考核方案没有等次规则，不能定级。"
 
@@ -60,44 +62,49 @@ async def check_grade(db: Database, unit: Unit, year: int, grade: str, today: da
     return GradeCheck(card, suggested, RANK[grade] <= RANK[suggested], card.grade.reason)
 
 
-@router.intent(OfficeIntent.GRADE, roles=ADMIN)
-async def grade(ctx: Ctx, intent: Intent) -> str:
-    name, level = intent.args["unit"], intent.args["grade"]
-    reason = intent.args.get("reason", "")
-    exception = "exception" in intent.args
-    if not reason:
-        return NEED_REASON.format(unit=name, grade=level)
-    async with ctx.db.session() as session:
-        unit = await get_unit_by_name(session, name)
-    if unit is None or unit.id is None:
-        return f"没有找到单位「{name}」，请核对名称。"
-    year = int(intent.args.get("year") or grading_year(ctx.today))
-    check = await check_grade(ctx.db, unit, year, level, ctx.today)
+@dataclass(frozen=True)
+class GradeOutcome:
+    recorded: bool
+    text: str
+
+
+async def confirm_grade(
+    db: Database,
+    unit: Unit,
+    year: int,
+    level: str,
+    *,
+    reason: str,
+    actor: str,
+    exception: bool,
+    today: date,
+    at: datetime | None = None,
+    retry: str = "",
+) -> GradeOutcome:
+    """Check `level` against 第七条 and record it (as an exception only when stated and needed).
+    `retry`: how to state the exception where the admin is (chat: the command)."""
+    assert unit.id is not None
+    check = await check_grade(db, unit, year, level, today)
     if not check.suggested:
-        return NO_GRADING.format(unit=unit.name)
+        return GradeOutcome(False, NO_GRADING.format(unit=unit.name))
     if not check.allowed and not exception:
-        return REFUSED.format(
-            why=check.why,
-            unit=unit.name,
-            year=year,
-            suggested=check.suggested,
-            grade=f"{intent.args['year']} {level}" if "year" in intent.args else level,
-        )
+        text = REFUSED.format(why=check.why, unit=unit.name, year=year, suggested=check.suggested)
+        return GradeOutcome(False, text + retry)
     as_exception = exception and not check.allowed
-    async with ctx.db.session() as session:
+    async with db.session() as session:
         await set_final_grade(
             session,
             unit_id=unit.id,
             year=year,
             grade=level,
-            actor=ctx.sender.userid,
+            actor=actor,
             reason=reason,
-            at=ctx.now,
+            at=at,
             exception=as_exception,
         )
         await session.commit()
     if as_exception:
-        return RECORDED_EXCEPTION.format(
+        text = RECORDED_EXCEPTION.format(
             unit=unit.name,
             year=year,
             grade=level,
@@ -105,6 +112,7 @@ async def grade(ctx: Ctx, intent: Intent) -> str:
             suggested=check.suggested,
             why=check.why,
         )
+        return GradeOutcome(True, text)
     text = RECORDED.format(
         unit=unit.name,
         year=year,
@@ -113,4 +121,31 @@ async def grade(ctx: Ctx, intent: Intent) -> str:
         base=fmt_points(check.card.base_total),
         suggested=check.suggested,
     )
-    return text + (EXCEPTION_NOT_NEEDED if exception else "")
+    return GradeOutcome(True, text + (EXCEPTION_NOT_NEEDED if exception else ""))
+
+
+@router.intent(OfficeIntent.GRADE, roles=ADMIN)
+async def grade(ctx: Ctx, intent: Intent) -> str:
+    name, level = intent.args["unit"], intent.args["grade"]
+    reason = intent.args.get("reason", "")
+    if not reason:
+        return NEED_REASON.format(unit=name, grade=level)
+    async with ctx.db.session() as session:
+        unit = await get_unit_by_name(session, name)
+    if unit is None or unit.id is None:
+        return f"没有找到单位「{name}」，请核对名称。"
+    year = int(intent.args.get("year") or grading_year(ctx.today))
+    shown = f"{intent.args['year']} {level}" if "year" in intent.args else level
+    outcome = await confirm_grade(
+        ctx.db,
+        unit,
+        year,
+        level,
+        reason=reason,
+        actor=ctx.sender.userid,
+        exception="exception" in intent.args,
+        today=ctx.today,
+        at=ctx.now,
+        retry=RETRY_CHAT.format(unit=unit.name, grade=shown),
+    )
+    return outcome.text

@@ -28,6 +28,7 @@ from bot.dashboard import add_dashboard_routes
 from bot.dashboard.session import COOKIE
 from storage import ledger
 from storage.db import Database
+from storage.grades import grade_history
 from storage.models import SubmissionEvent
 from storage.units import get_unit_by_name
 from tally.links import dashboard_link_for, sign_dashboard_link
@@ -403,3 +404,25 @@ async def test_browser_approves_from_the_review_page(dash: Dash, browser) -> Non
     assert f"已退回 S{second}" in await page.inner_text("main")
     (SCREENS / "review-after-390.png").write_bytes(await page.screenshot(full_page=True))
     await context.close()
+
+
+async def test_grade_from_the_unit_page_is_checked_like_chat(dash: Dash) -> None:
+    await dash.login()
+    unit = dash.ids["市住建局"]
+    html = await dash.page(f"/dashboard/unit/{unit}")
+    assert "确认最终等次" in html
+    csrf = html.split('name="csrf" value="')[1].split('"')[0]
+    path = f"/dashboard/unit/{unit}/grade?year={YEAR}&as_of={AS_OF.isoformat()}"
+    resp = await dash.client.post(path, data={"csrf": "x", "grade": "优秀", "reason": "r"})
+    assert resp.status == 403
+    resp = await dash.client.post(path, data={"csrf": csrf, "grade": "优秀", "reason": "成效突出"})
+    html = await resp.text()
+    assert "未记录" in html and "勾选「按例外处理」" in html
+    async with dash.db.session() as s:
+        assert await grade_history(s, unit, YEAR) == []
+    data = {"csrf": csrf, "grade": "优秀", "reason": "经领导小组研究", "exception": "1"}
+    html = await (await dash.client.post(path, data=data)).text()
+    assert "已按例外确定市住建局" in html
+    async with dash.db.session() as s:
+        (row,) = await grade_history(s, unit, YEAR)
+    assert (row.grade, row.exception, row.actor) == ("优秀", True, ADMIN)

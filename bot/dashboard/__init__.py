@@ -6,7 +6,8 @@ signed session, and pages that read on a phone (WeCom's in-app browser, 390 px w
     GET  /dashboard                 the tally (headers show the maximum; 待评 where nothing is
                                     assessed yet) and the chart
     GET  /dashboard/unit/{id}       score card with reasons, 责任书, submissions (bodies,
-                                    attachments), open items
+                                    attachments), open items; POST …/grade confirms the final
+                                    grade (CSRF token; checked like 定级 in chat)
     GET  /dashboard/review          the review queue; POST approves / returns (CSRF token),
                                     the same ledger rows and notices as chat (handlers.reviewing)
     GET  /dashboard/board           未报 and 红/黄/绿 of every unit
@@ -37,15 +38,16 @@ from aiohttp import web
 
 from bot.dashboard import views
 from bot.dashboard.session import COOKIE, Clock, Session, SessionRefused, Sessions
-from handlers import reviewing
+from handlers import grading, reviewing
 from handlers.channel import Channel
 from handlers.context import scheme_of
 from reminders.board import light_of, owed
 from reminders.tick import load_calendar
 from scoring import SchemeError
 from storage import review as queue
+from storage.grades import GRADES
 from storage.ledger import get_submission, list_submissions, list_tasks
-from storage.models import Submission
+from storage.models import Submission, Unit
 from storage.units import list_units
 from tally.links import DASHBOARD_PATH, LinkError, verify_dashboard_query
 from tally.service import end_of_day, load_tally
@@ -118,6 +120,7 @@ def add_dashboard_routes(
     app.router.add_get(DASHBOARD_PATH, tally_page)
     app.router.add_get(f"{DASHBOARD_PATH}/chart.png", chart_png)
     app.router.add_get(f"{DASHBOARD_PATH}/unit/{{unit_id}}", unit_page)
+    app.router.add_post(f"{DASHBOARD_PATH}/unit/{{unit_id}}/grade", grade_post)
     app.router.add_get(f"{DASHBOARD_PATH}/review", review_page)
     app.router.add_post(f"{DASHBOARD_PATH}/review", review_post)
     app.router.add_get(f"{DASHBOARD_PATH}/board", board_page)
@@ -303,6 +306,10 @@ def _int(text: str) -> int:
 
 @guarded
 async def unit_page(request: web.Request, view: View) -> web.StreamResponse:
+    return await _unit(request, view)
+
+
+async def _unit(request: web.Request, view: View, message: str = "") -> web.Response:
     config = _config(request)
     unit_id = _int(request.match_info["unit_id"])
     tally = await _tally(request, view)
@@ -340,8 +347,43 @@ async def unit_page(request: web.Request, view: View) -> web.StreamResponse:
             submissions=cards,
             opens=opens,
             final_at=views.when(row.final.at) if row.final else "",
+            grades=GRADES,
+            message=message,
         ),
     )
+
+
+@guarded
+async def grade_post(request: web.Request, view: View) -> web.StreamResponse:
+    """定级 from the unit page: the CSRF token, then the same check and row as chat
+    (handlers.grading: above seed 000 第七条 only as a stated exception)."""
+    config = _config(request)
+    form = await request.post()
+    if not Session(view.userid, view.csrf).csrf_ok(str(form.get("csrf", ""))):
+        log.warning("dashboard: grade POST by %s without a valid CSRF token", view.userid)
+        return refused(request, "表单已失效（校验码不符），请刷新页面后重试")
+    level, reason = str(form.get("grade", "")), str(form.get("reason", "")).strip()
+    if level not in GRADES:
+        return await _unit(request, view, "请选择等次。")
+    if not reason:
+        return await _unit(request, view, "请写明定级理由。")
+    async with config.db.session() as session:
+        unit = await session.get(Unit, _int(request.match_info["unit_id"]))
+    if unit is None:
+        raise web.HTTPNotFound(text="没有这个单位")
+    outcome = await grading.confirm_grade(
+        config.db,
+        unit,
+        view.year,
+        level,
+        reason=reason,
+        actor=view.userid,
+        exception=form.get("exception") == "1",
+        today=view.today,
+        at=datetime.fromtimestamp(config.clock(), UTC),
+        retry=grading.RETRY_DASHBOARD,
+    )
+    return await _unit(request, view, outcome.text)
 
 
 @guarded
