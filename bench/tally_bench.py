@@ -21,16 +21,15 @@ AS_OF = date(seed.YEAR, 12, 31)
 
 
 async def _one(db: Any, units: int, out_dir: Path, files: bool = True) -> dict[str, Any]:
-    from storage.facts import build_all_facts, collector_paused
+    from scoring.periods import end_of_day
+    from storage.facts import build_all_facts
     from tally import load_tally
     from tally.chart import draw_chart
     from tally.excel import write_workbook
-    from tally.service import end_of_day
 
     t0 = time.perf_counter()
-    with collector_paused():  # as load_tally reads them, so that score_s = load - facts holds
-        async with db.session() as session:
-            found = await build_all_facts(session, seed.YEAR, known_at=end_of_day(AS_OF))
+    async with db.session() as session:  # as load_tally reads them: score_s = load - facts
+        found = await build_all_facts(session, seed.YEAR, known_at=end_of_day(AS_OF))
     t1 = time.perf_counter()
     tally = await load_tally(db, seed.YEAR, as_of=AS_OF)
     t2 = time.perf_counter()

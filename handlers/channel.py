@@ -6,6 +6,7 @@ and `reminders/` never import `bot/` (see DESIGN.md, dependency rule).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -120,3 +121,49 @@ def reply_from_data(data: dict[str, Any]) -> Reply:
             )
         )
     raise ValueError(f"unknown reply type {kind!r}")
+
+
+# ---- what fits in one message ------------------------------------------------------------------
+
+# Bytes of UTF-8 in one message (wecom/PROTOCOL.md): an app's text or markdown (longer is cut or
+# refused, 45002), and a group robot's markdown.
+TEXT_LIMIT = 2048
+ROBOT_MARKDOWN_LIMIT = 4096
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def fit_lines(
+    head: Sequence[str],
+    items: Sequence[str],
+    tail: Sequence[str] = (),
+    *,
+    limit: int = TEXT_LIMIT,
+    most: int | None = None,
+    more: str = "……（其余 {n} 行略）",
+) -> str:
+    """`head`, as many of `items` as fit (at most `most`), a `more` line saying how many were left
+    out, and `tail`, joined by newlines within `limit` bytes. The one way long replies, digests and
+    summaries are shortened: whole lines are kept, and the reader is told what was left out."""
+    whole = "\n".join([*head, *items, *tail])
+    if utf8_len(whole) <= limit and (most is None or len(items) <= most):
+        return whole
+    fixed = sum(utf8_len(line) + 1 for line in [*head, *tail])
+    kept: list[str] = []
+    for n, item in enumerate(items):
+        note = more.format(n=len(items) - n)
+        room = limit - fixed - utf8_len(note) - 1
+        if (most is not None and n >= most) or sum(utf8_len(k) + 1 for k in kept) + utf8_len(
+            item
+        ) + 1 > room:
+            text = "\n".join([*head, *kept, note, *tail])
+            break
+        kept.append(item)
+    else:  # no items, and head and tail alone are too long
+        text = "\n".join([*head, *kept, *tail])
+    data = text.encode("utf-8")
+    if len(data) > limit:  # a single line longer than the limit: cut on a character boundary
+        text = data[: limit - 3].decode("utf-8", errors="ignore") + "…"
+    return text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from handlers.channel import TEXT_LIMIT, fit_lines
 from handlers.context import scheme_of
 from handlers.texts import SCORE_FOOTER
 from scoring import score
@@ -16,25 +17,10 @@ from scoring.scorecard import ScoreCard
 from storage.db import Database
 from storage.facts import unit_year_facts
 
-WECOM_TEXT_LIMIT = 2048  # bytes, UTF-8 (passive replies are cut beyond this)
 
-
-def fit(text: str, limit: int = WECOM_TEXT_LIMIT) -> str:
-    """Keep whole lines while they fit; say how many were left out."""
-    if len(text.encode()) <= limit:
-        return text
-    kept: list[str] = []
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        tail = f"\n……（其余 {len(lines) - i} 行略）"
-        candidate = "\n".join([*kept, line])
-        if len((candidate + tail).encode()) > limit:
-            shown = "\n".join(kept) + tail
-            if len(shown.encode()) <= limit:
-                return shown
-            return shown.encode()[:limit].decode(errors="ignore")
-        kept.append(line)
-    return "\n".join(kept)
+def fit(text: str, limit: int = TEXT_LIMIT) -> str:
+    """Keep whole lines while they fit one message; say how many were left out."""
+    return fit_lines((), text.split("\n"), limit=limit)
 
 
 def _short(text: str, n: int = 60) -> str:

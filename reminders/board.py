@@ -85,36 +85,35 @@ async def owed(
         if years is not None
         else ([today.year - 1, today.year] if today.month <= 2 else [today.year])
     )
-    with collector_paused():
-        async with db.session() as session:
-            units = await list_units(session, with_members=True)
-            facts = {
-                year: {
-                    uf.unit.id: uf.facts
-                    for uf in await build_all_facts(session, year, known_at=now)
-                }
-                for year in wanted
+    async with db.session() as session:
+        units = await list_units(session, with_members=True)
+        facts = {
+            year: {
+                uf.unit.id: uf.facts for uf in await build_all_facts(session, year, known_at=now)
             }
+            for year in wanted
+        }
     out: list[UnitOwed] = []
-    for unit in units:
-        assert unit.id is not None
-        try:
-            scheme = load_scheme(unit.scheme_id)
-        except SchemeError:
-            continue
-        found: list[Deadline] = []
-        for year in wanted:
-            unit_facts = facts[year].get(unit.id)
-            if unit_facts is not None:
-                found.extend(deadlines_for(scheme, unit_facts, calendar, now))
-        people = [m for m in unit.members if m.active]
-        out.append(
-            UnitOwed(
-                unit.id,
-                unit.name,
-                tuple(sorted(m.userid for m in people if m.role == Role.LIAISON.value)),
-                tuple(sorted(m.userid for m in people if m.role == Role.LEADER.value)),
-                tuple(found),
+    with collector_paused():  # every unit's deadlines at once; no await inside
+        for unit in units:
+            assert unit.id is not None
+            try:
+                scheme = load_scheme(unit.scheme_id)
+            except SchemeError:
+                continue
+            found: list[Deadline] = []
+            for year in wanted:
+                unit_facts = facts[year].get(unit.id)
+                if unit_facts is not None:
+                    found.extend(deadlines_for(scheme, unit_facts, calendar, now))
+            people = [m for m in unit.members if m.active]
+            out.append(
+                UnitOwed(
+                    unit.id,
+                    unit.name,
+                    tuple(sorted(m.userid for m in people if m.role == Role.LIAISON.value)),
+                    tuple(sorted(m.userid for m in people if m.role == Role.LEADER.value)),
+                    tuple(found),
+                )
             )
-        )
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from handlers.channel import TEXT_LIMIT, fit_lines
 from reminders.calendar import WorkCalendar
 from reminders.deadlines import Deadline
 from scoring.kinds import Delivery
@@ -51,8 +52,7 @@ def _workdays_between(start: date, end: date, calendar: WorkCalendar) -> int:
 
 
 TITLE_MAX = 26  # WeCom shows about 26 characters of a card title
-DIGEST_MAX_LINES = 30  # lines listed in an admin digest ...
-DIGEST_MAX_BYTES = 3800  # ... and within WeCom's 4,096-byte markdown limit
+DIGEST_MAX_LINES = 30  # lines listed in an admin digest (one app markdown message)
 
 
 def clip(text: str, limit: int) -> str:
@@ -85,24 +85,15 @@ def daily_digest(
     today: date, missed: Iterable[tuple[str, Deadline]], calendar: WorkCalendar
 ) -> str:
     """Markdown: units that missed a deadline lately and still owe."""
-    lines = [f"### 逾期未报汇总（{day_label(today)}）", ""]
     rows = list(missed)
-    listed = _fit(lines, [f"- **{u}**：{owed_text(d, calendar)}" for u, d in rows])
-    if listed < len(rows):
-        lines.append(f"- ……另有 {len(rows) - listed} 项未列出")
-    lines += ["", f"共 {len(rows)} 项。如需催办，请联系相关单位联络员。"]
-    return "\n".join(lines)
-
-
-def _fit(lines: list[str], items: list[str]) -> int:
-    """Append as many of `items` to `lines` as fit the digest limits; returns how many."""
-    size = sum(len(line.encode()) + 1 for line in lines) + 200  # room for the closing lines
-    for n, item in enumerate(items):
-        size += len(item.encode()) + 1
-        if n >= DIGEST_MAX_LINES or size > DIGEST_MAX_BYTES:
-            return n
-        lines.append(item)
-    return len(items)
+    return fit_lines(
+        [f"### 逾期未报汇总（{day_label(today)}）", ""],
+        [f"- **{u}**：{owed_text(d, calendar)}" for u, d in rows],
+        ["", f"共 {len(rows)} 项。如需催办，请联系相关单位联络员。"],
+        limit=TEXT_LIMIT,
+        most=DIGEST_MAX_LINES,
+        more="- ……另有 {n} 项未列出",
+    )
 
 
 def monthly_summary(
@@ -122,12 +113,16 @@ def monthly_summary(
             continue
         open_lines.append(f"- **{unit_name}**：" + "；".join(owed_text(d, calendar) for d in owed))
     lines.append(f"{total} 个单位中，{done_units} 个已全部按要求报送。")
-    if open_lines:
-        lines += ["", f"尚未完成的单位（{len(open_lines)} 个）："]
-        listed = _fit(lines, open_lines)
-        if listed < len(open_lines):
-            lines.append(f"- ……另有 {len(open_lines) - listed} 个单位未列出")
-    return "\n".join(lines)
+    if not open_lines:
+        return "\n".join(lines)
+    lines += ["", f"尚未完成的单位（{len(open_lines)} 个）："]
+    return fit_lines(
+        lines,
+        open_lines,
+        limit=TEXT_LIMIT,
+        most=DIGEST_MAX_LINES,
+        more="- ……另有 {n} 个单位未列出",
+    )
 
 
 NO_LIAISON = "单位“{unit}”没有登记联络员，提醒无法送达（请用 units import 登记联络员）"

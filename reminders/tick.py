@@ -87,21 +87,16 @@ async def load_calendar(db: Database, around: date) -> WorkCalendar:
     return WorkCalendar(overrides)
 
 
-class SchemeCache:
-    def __init__(self) -> None:
-        self._schemes: dict[str, Scheme | None] = {}
-
-    def get(self, scheme_id: str) -> Scheme | None:
-        if scheme_id not in self._schemes:
-            try:
-                self._schemes[scheme_id] = load_scheme(scheme_id)
-            except SchemeError as exc:
-                log.error("reminders: scheme %s cannot be loaded: %s", scheme_id, exc)
-                self._schemes[scheme_id] = None
-        return self._schemes[scheme_id]
-
-
-_SCHEMES = SchemeCache()
+def _scheme(scheme_id: str, broken: dict[str, str]) -> Scheme | None:
+    """The unit's scheme (built-in schemes are cached by the loader); None, noted once per tick in
+    `broken`, when it cannot be loaded."""
+    try:
+        return load_scheme(scheme_id)
+    except SchemeError as exc:
+        if scheme_id not in broken:
+            broken[scheme_id] = str(exc)
+            log.error("reminders: scheme %s cannot be loaded: %s", scheme_id, exc)
+        return None
 
 
 async def plan(
@@ -111,21 +106,8 @@ async def plan(
     admins: Iterable[str] = (),
     policy: StagePolicy = DEFAULT_POLICY,
     calendar: WorkCalendar | None = None,
-    schemes: SchemeCache | None = None,
 ) -> Plan:
     """What is due at `now` (aware), and why. Writes nothing."""
-    with collector_paused():  # a whole year of every unit is built at once
-        return await _plan(db, now, admins, policy, calendar, schemes)
-
-
-async def _plan(
-    db: Database,
-    now: datetime,
-    admins: Iterable[str],
-    policy: StagePolicy,
-    calendar: WorkCalendar | None,
-    schemes: SchemeCache | None,
-) -> Plan:
     moment = local(now)
     today = moment.date()
     result = Plan(moment)
@@ -139,7 +121,7 @@ async def _plan(
             f"{policy.office_end:%H:%M}）内，不发提醒"
         )
         return result
-    cache = schemes or _SCHEMES
+    broken: dict[str, str] = {}
 
     async with db.session() as session:
         units = await list_units(session, with_members=True)
@@ -157,40 +139,41 @@ async def _plan(
     month_rows: list[tuple[str, list[Deadline]]] = []
     first_workday = today == cal.first_workday_of_month(today.year, today.month)
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-    for unit in units:
-        assert unit.id is not None
-        scheme = cache.get(unit.scheme_id)
-        if scheme is None:
-            result.notes.append(f"单位“{unit.name}”的考核方案 {unit.scheme_id} 无法加载，跳过")
-            continue
-        liaisons = tuple(sorted(m.userid for m in unit.members if m.role == Role.LIAISON.value))
-        last_month_deadlines: list[Deadline] = []
-        for year in years:
-            facts = facts_by_year[year].get(unit.id)
-            if facts is None:
+    with collector_paused():  # every unit's deadlines at once; no await inside
+        for unit in units:
+            assert unit.id is not None
+            scheme = _scheme(unit.scheme_id, broken)
+            if scheme is None:
+                result.notes.append(f"单位“{unit.name}”的考核方案 {unit.scheme_id} 无法加载，跳过")
                 continue
-            for d in deadlines_for(scheme, facts, cal, now):
-                if (d.due.year, d.due.month) == (last_month.year, last_month.month):
-                    last_month_deadlines.append(d)
-                if d.done:
+            liaisons = tuple(sorted(m.userid for m in unit.members if m.role == Role.LIAISON.value))
+            last_month_deadlines: list[Deadline] = []
+            for year in years:
+                facts = facts_by_year[year].get(unit.id)
+                if facts is None:
                     continue
-                if d.due < today <= d.due + timedelta(days=policy.digest_window_days):
-                    missed.append((unit.name, d))
-                stage = current_stage(d, today, cal, policy)
-                if stage is None:
-                    continue
-                name, stage_day = stage
-                if not liaisons:
-                    note = texts.NO_LIAISON.format(unit=unit.name)
-                    if note not in result.notes:
-                        result.notes.append(note)
-                        log.warning("reminders: %s", note)
-                    continue
-                result.items.append(
-                    _reminder(unit.id, unit.name, d, name, stage_day, today, liaisons, cal)
-                )
-        if first_workday and last_month_deadlines:
-            month_rows.append((unit.name, last_month_deadlines))
+                for d in deadlines_for(scheme, facts, cal, now):
+                    if (d.due.year, d.due.month) == (last_month.year, last_month.month):
+                        last_month_deadlines.append(d)
+                    if d.done:
+                        continue
+                    if d.due < today <= d.due + timedelta(days=policy.digest_window_days):
+                        missed.append((unit.name, d))
+                    stage = current_stage(d, today, cal, policy)
+                    if stage is None:
+                        continue
+                    name, stage_day = stage
+                    if not liaisons:
+                        note = texts.NO_LIAISON.format(unit=unit.name)
+                        if note not in result.notes:
+                            result.notes.append(note)
+                            log.warning("reminders: %s", note)
+                        continue
+                    result.items.append(
+                        _reminder(unit.id, unit.name, d, name, stage_day, today, liaisons, cal)
+                    )
+            if first_workday and last_month_deadlines:
+                month_rows.append((unit.name, last_month_deadlines))
 
     if policy.digest and missed and admin_ids:
         body = texts.daily_digest(today, missed, cal)

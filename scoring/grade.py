@@ -14,7 +14,7 @@ from scoring.facts import Facts
 from scoring.model import Grading
 from scoring.numbers import fmt
 from scoring.periods import day_label, is_due, local_date
-from scoring.scorecard import Grade
+from scoring.scorecard import Grade, Level
 
 
 def suggest_grade(
@@ -34,14 +34,14 @@ def suggest_grade(
             for t in failed[:5]
         )
         more = f" 等 {len(failed)} 项" if len(failed) > 5 else ""
-        level, reason = "不合格", f"年度任务逾期未完成：{names}{more}"
+        level, reason = Level.FAIL, f"年度任务逾期未完成：{names}{more}"
     elif base_total >= grading.excellent:
-        level, reason = "优秀", f"基本分 {fmt(base_total)} ≥ {fmt(grading.excellent)}"
+        level, reason = Level.EXCELLENT, f"基本分 {fmt(base_total)} ≥ {fmt(grading.excellent)}"
     elif base_total >= grading.good:
-        level = "良好"
+        level = Level.GOOD
         reason = f"基本分 {fmt(base_total)} ≥ {fmt(grading.good)}，未达 {fmt(grading.excellent)}"
     else:
-        level, reason = "合格", f"基本分 {fmt(base_total)} 未达 {fmt(grading.good)}"
+        level, reason = Level.PASS, f"基本分 {fmt(base_total)} 未达 {fmt(grading.good)}"
     year_over = as_of > date(facts.year, 12, 31)
     provisional = not year_over or pending
     if provisional:

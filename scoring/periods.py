@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -103,6 +103,11 @@ def due_date(period: str, deadline: str | None = None) -> date:
 def is_due(due: date, as_of: date) -> bool:
     """A period (or task) is due once `as_of` is after its due date."""
     return as_of > due
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of `day` in the assessment time zone: what was known "as of" that day."""
+    return datetime.combine(day + timedelta(days=1), time(0), TZ) - timedelta(microseconds=1)
 
 
 def local_date(moment: datetime) -> date:

@@ -9,6 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    """The grades of seed 000 第七条, best first (suggested by the score, confirmed by the office)."""
+
+    EXCELLENT = "优秀"
+    GOOD = "良好"
+    PASS = "合格"
+    FAIL = "不合格"
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,7 @@ class ItemLine:
 
 @dataclass(frozen=True)
 class Grade:
-    level: str  # 优秀 | 良好 | 合格 | 不合格
+    level: Level
     provisional: bool
     reason: str
 

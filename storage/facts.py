@@ -47,7 +47,11 @@ from storage.tasks import SCORED, latest_revision
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a whole year is built and scored.
+    """Pause Python's cyclic garbage collector while a whole year is scored.
+
+    Only around synchronous code on the event loop's thread: never across an `await` (nor around
+    work handed to a database thread), where every other request of the server would run with
+    the collector off.
 
     Facts and score cards of every unit are tens of small objects per submission, all kept until
     the end: the collector would re-scan that growing heap again and again (about 30 % of a

@@ -14,11 +14,12 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scoring.scorecard import Level
 from storage.audit import audit
 from storage.models import Unit
 from storage.types import UTCDateTime, to_utc, utcnow
 
-GRADES = ("优秀", "良好", "合格", "不合格")
+GRADES = tuple(Level)
 
 
 class GradeError(ValueError):

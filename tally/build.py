@@ -18,9 +18,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from scoring import Facts, Scheme, ScoreCard, Status, score
 from scoring.kinds import kind_class
 from scoring.periods import TZ
-from scoring.scorecard import Grade, RuleLine
+from scoring.scorecard import Grade, Level, RuleLine
 
-GRADE_ORDER = ("优秀", "良好", "合格", "不合格")
+GRADE_ORDER = tuple(Level)
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,16 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from scoring.scorecard import Level
 from tally.build import SchemeTally, Tally, one_decimal
 
 log = logging.getLogger(__name__)
 
 GRADE_COLORS = {
-    "优秀": "#2e7d32",
-    "良好": "#1565c0",
-    "合格": "#f9a825",
-    "不合格": "#c62828",
+    Level.EXCELLENT: "#2e7d32",
+    Level.GOOD: "#1565c0",
+    Level.PASS: "#f9a825",
+    Level.FAIL: "#c62828",
     None: "#78909c",
 }
 BONUS_COLOR = "#90caf9"
@@ -82,7 +83,8 @@ def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> 
             **font,
         )
     good, excellent = st.thresholds
-    for value, label, color in ((good, "良好", "#1565c0"), (excellent, "优秀", "#2e7d32")):
+    for value, label in ((good, Level.GOOD), (excellent, Level.EXCELLENT)):
+        color = GRADE_COLORS[label]
         ax.axhline(float(value), color=color, linestyle="--", linewidth=1.2, zorder=3)
         ax.text(
             len(names) - 0.45,
@@ -117,7 +119,7 @@ def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> 
     )
     from matplotlib.patches import Patch
 
-    seen = [g for g in ("优秀", "良好", "合格", "不合格") if any(r.grade == g for r in st.rows)]
+    seen = [g.value for g in Level if any(r.grade == g for r in st.rows)]
     handles = [Patch(color=GRADE_COLORS[g], label=g) for g in seen]
     if any(bonus):
         handles.append(Patch(color=BONUS_COLOR, label="加分"))

@@ -9,33 +9,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import date
 from pathlib import Path
 
+from handlers.channel import TEXT_LIMIT, fit_lines
 from scoring import Scheme, SchemeError, load_builtin
 from scoring.numbers import fmt
-from scoring.periods import TZ
+from scoring.periods import end_of_day
 from storage.db import Database
 from storage.facts import build_all_facts, collector_paused
 from storage.grades import final_grades
 from tally.build import FinalGradeInfo, Tally, TallyUnit, build_tally
 
-SUMMARY_LIMIT = 2000  # bytes of UTF-8: a WeCom text message
 NOTHING_TO_TALLY = (
     "{year} 年度没有任何考核记录（报送、任务、评分、等次均无），没有可汇总的内容，"
     "未生成汇总表。汇总本年度请发送「汇总」。"
 )
-
-
-def end_of_day(day: date) -> datetime:
-    """The last moment of `day` in the assessment time zone (what was known "as of" that day)."""
-    return datetime.combine(day + timedelta(days=1), time(0), TZ) - timedelta(microseconds=1)
-
-
-@lru_cache(maxsize=32)
-def _scheme(scheme_id: str) -> Scheme:
-    return load_builtin(scheme_id)
 
 
 async def load_tally(
@@ -43,13 +32,6 @@ async def load_tally(
 ) -> Tally:
     """The tally of `year` from the ledger, with only what was known by the end of `as_of`
     (the same facts `kaohe score --unit` uses), and the final grades confirmed by then."""
-    with collector_paused():  # every unit's facts and cards are built at once
-        return await _load_tally(db, year, as_of=as_of, scheme_ids=scheme_ids)
-
-
-async def _load_tally(
-    db: Database, year: int, *, as_of: date, scheme_ids: Iterable[str] | None
-) -> Tally:
     known_at = end_of_day(as_of)
     async with db.session() as session:
         found = await build_all_facts(session, year, known_at=known_at)
@@ -57,7 +39,7 @@ async def _load_tally(
     schemes: dict[str, Scheme] = {}
     for scheme_id in sorted({uf.scheme_id for uf in found}):
         try:
-            schemes[scheme_id] = _scheme(scheme_id)
+            schemes[scheme_id] = load_builtin(scheme_id)
         except SchemeError:
             continue  # the unit is listed in Tally.skipped
     units = [
@@ -69,31 +51,21 @@ async def _load_tally(
         for unit_id, g in grades.items()
         if unit_id in names
     }
-    return build_tally(units, schemes, as_of, year=year, final_grades=final, scheme_ids=scheme_ids)
+    with collector_paused():  # every unit's card at once; no await inside
+        return build_tally(
+            units, schemes, as_of, year=year, final_grades=final, scheme_ids=scheme_ids
+        )
 
 
 @dataclass(frozen=True)
 class TallyResult:
     tally: Tally
-    summary_text: str  # ≤ 2000 bytes of UTF-8
+    summary_text: str  # fits one WeCom text message
     xlsx_path: Path
     png_path: Path
 
 
-def _fits(lines: list[str], limit: int) -> str:
-    """Join the lines; when over `limit` bytes, drop lines before the last one (marked ……)."""
-    head, tail = lines[:-1], lines[-1]
-    text = "\n".join(lines)
-    while len(text.encode("utf-8")) > limit and len(head) > 1:
-        head = head[:-1]
-        text = "\n".join([*head, "……", tail])
-    encoded = text.encode("utf-8")
-    if len(encoded) > limit:  # still too long (a very long line): cut on a character boundary
-        text = encoded[: limit - 3].decode("utf-8", errors="ignore") + "…"
-    return text
-
-
-def summary_text(tally: Tally, *, top: int = 3, limit: int = SUMMARY_LIMIT) -> str:
+def summary_text(tally: Tally, *, top: int = 3, limit: int = TEXT_LIMIT) -> str:
     """A short Chinese summary for chat: per scheme the units, grades and the leaders; open items."""
     if tally.empty:
         return NOTHING_TO_TALLY.format(year=tally.year)
@@ -121,7 +93,7 @@ def summary_text(tally: Tally, *, top: int = 3, limit: int = SUMMARY_LIMIT) -> s
     if tally.skipped:
         lines.append("未汇总：" + "、".join(tally.skipped))
     tail = "明细见附件 Excel（各单位得分、计分明细、待办事项）和得分图。"
-    return _fits([*lines, tail], limit)
+    return fit_lines(lines[:1], lines[1:], [tail], limit=limit, more="……")
 
 
 def write_files(tally: Tally, out_dir: Path) -> tuple[Path, Path]:

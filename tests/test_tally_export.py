@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from tally_helpers import AS_OF, RUNNING, YEAR, seed, seed_file, unit_facts
 
+from handlers.channel import TEXT_LIMIT
 from scoring import Facts, load_builtin, score
 from scoring.facts import Task
 from storage.db import Database
@@ -285,7 +286,7 @@ def test_chart_is_a_real_png(exported) -> None:  # type: ignore[no-untyped-def]
 def test_summary_text(exported) -> None:  # type: ignore[no-untyped-def]
     result, _ = exported
     text = result.summary_text
-    assert len(text.encode("utf-8")) <= 2000
+    assert len(text.encode("utf-8")) <= TEXT_LIMIT
     assert text.startswith("2026 年度考核汇总，截至 2027-01-20")
     assert "1. 临海市 86.38 分 良好" in text
     assert "2. 椒江区" in text and "2. 黄岩区" in text
@@ -303,7 +304,7 @@ def test_summary_text_stays_short_with_many_units() -> None:
     ]
     tally = build_tally(units, {scheme.id: scheme}, RUNNING, year=YEAR)
     text = summary_text(tally)
-    assert len(text.encode("utf-8")) <= 2000
+    assert len(text.encode("utf-8")) <= TEXT_LIMIT
     assert text.endswith("得分图。")
     empty = build_tally(units[:3], {scheme.id: scheme}, RUNNING, year=YEAR)
     assert empty.records == 3

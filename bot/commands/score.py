@@ -22,7 +22,7 @@ from scoring import (
     score,
     to_dict,
 )
-from scoring.periods import TZ
+from scoring.periods import TZ, end_of_day
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -116,12 +116,11 @@ def score_unit(
     `as_of`. The scheme is the unit's own unless `scheme_ref` is given. Raises LookupError (no such
     unit) and SchemeError."""
     import asyncio
-    from datetime import time, timedelta
 
     from storage.db import Database
     from storage.facts import unit_facts
 
-    known_at = datetime.combine(as_of + timedelta(days=1), time(0), TZ) - timedelta(microseconds=1)
+    known_at = end_of_day(as_of)
 
     async def load():  # type: ignore[no-untyped-def]
         db = Database(url)

@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.commands.score import parse_as_of
 from bot.settings import get_settings
 from scoring.periods import TZ
+from scoring.scorecard import Level
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     confirm.add_argument("--unit", required=True, metavar="NAME", help="单位名称")
     confirm.add_argument("--year", type=int, required=True, metavar="YEAR", help="考核年度")
     confirm.add_argument(
-        "--grade", required=True, choices=["优秀", "良好", "合格", "不合格"], help="最终等次"
+        "--grade", required=True, choices=[level.value for level in Level], help="最终等次"
     )
     confirm.add_argument("--reason", required=True, help="理由（确认建议等次也须写明）")
     confirm.add_argument("--actor", required=True, metavar="USERID", help="操作人（企业微信账号）")

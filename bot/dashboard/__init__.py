@@ -44,13 +44,14 @@ from handlers.context import scheme_of
 from reminders.board import light_of, owed
 from reminders.tick import load_calendar
 from scoring import SchemeError
+from scoring.periods import end_of_day
 from storage import review as queue
 from storage.grades import GRADES
 from storage.ledger import get_submission, list_submissions, list_tasks
 from storage.models import Submission, Unit
 from storage.units import list_units
 from tally.links import DASHBOARD_PATH, LinkError, verify_dashboard_query
-from tally.service import end_of_day, load_tally
+from tally.service import load_tally
 
 log = logging.getLogger(__name__)
 

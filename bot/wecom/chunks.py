@@ -6,12 +6,9 @@ markdown over 4096 bytes; counting characters instead of bytes is the classic bu
 
 from __future__ import annotations
 
-TEXT_LIMIT = 2048
-ROBOT_MARKDOWN_LIMIT = 4096
+from handlers.channel import ROBOT_MARKDOWN_LIMIT, TEXT_LIMIT, utf8_len
 
-
-def utf8_len(text: str) -> int:
-    return len(text.encode("utf-8"))
+__all__ = ["ROBOT_MARKDOWN_LIMIT", "TEXT_LIMIT", "split_utf8", "utf8_len"]
 
 
 def split_utf8(text: str, limit: int = TEXT_LIMIT) -> list[str]:
