@@ -16,6 +16,7 @@ from handlers.texts import STATUS_NAMES
 from reminders.board import UnitLight, workdays_late
 from reminders.calendar import WorkCalendar
 from reminders.deadlines import Deadline
+from scoring.kinds import Delivery
 from scoring.model import Scheme
 from scoring.numbers import fmt
 from scoring.periods import TZ, period_label
@@ -367,7 +368,7 @@ _SPACES = re.compile(r"\s+")
 
 
 def owed_line(d: Deadline, today: date, calendar: WorkCalendar, late: bool) -> str:
-    what = f"{d.label}（已报 {d.have}/{d.need} 篇）" if d.kind == "quota" else d.label
+    what = f"{d.label}（已报 {d.have}/{d.need} 篇）" if d.kind == Delivery.QUOTA else d.label
     if late:
         return f"{what}，截止 {d.due:%m-%d}，已逾期 {workdays_late(d, today, calendar)} 个工作日"
     return f"{what}，截止 {d.due:%m-%d}"
