@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from reminders import texts
@@ -40,11 +41,19 @@ log = logging.getLogger(__name__)
 RECIPIENT_MAX = 200  # outbox.recipient column
 
 
+class PlanKind(StrEnum):
+    """What a planned send is: a unit's reminder, or an admin digest (its claim's kind)."""
+
+    REMINDER = "reminder"
+    DAILY = "daily"
+    MONTHLY = "monthly"
+
+
 @dataclass(frozen=True)
 class Planned:
     """One send the tick would make now."""
 
-    kind: str  # "reminder" | "daily" | "monthly"
+    kind: PlanKind
     recipients: tuple[str, ...]
     payload: dict[str, Any]
     reason: str
@@ -57,7 +66,7 @@ class Planned:
 
     @property
     def claim(self) -> str:
-        if self.kind == "reminder":
+        if self.kind == PlanKind.REMINDER:
             return f"{self.rule}/{self.unit_id}/{self.period}/{self.stage}"
         return f"{self.kind}/{self.digest_key}/{self.recipients[0]}"
 
@@ -180,7 +189,7 @@ async def plan(
         for admin in admin_ids:
             result.items.append(
                 Planned(
-                    kind="daily",
+                    kind=PlanKind.DAILY,
                     recipients=(admin,),
                     payload={"type": "markdown", "to": [admin], "markdown": body},
                     reason=f"每日逾期汇总：{len(missed)} 项逾期未报",
@@ -193,7 +202,7 @@ async def plan(
         for admin in admin_ids:
             result.items.append(
                 Planned(
-                    kind="monthly",
+                    kind=PlanKind.MONTHLY,
                     recipients=(admin,),
                     payload={"type": "markdown", "to": [admin], "markdown": body},
                     reason=f"本月第一个工作日：{label}报送情况汇总",
@@ -230,7 +239,7 @@ def _reminder(
         f"{texts.owed_text(d, cal)}；{texts.stage_reason(stage_label(stage), stage_day, today)}"
     )
     return Planned(
-        kind="reminder",
+        kind=PlanKind.REMINDER,
         recipients=liaisons,
         payload={
             "type": "card",
@@ -248,7 +257,7 @@ def _reminder(
 
 
 async def is_claimed(db: Database, item: Planned) -> bool:
-    if item.kind == "reminder":
+    if item.kind == PlanKind.REMINDER:
         assert item.unit_id is not None
         return await reminder_sent(db, item.rule, item.unit_id, item.period, item.stage)
     return await digest_sent(db, item.kind, item.digest_key, item.recipients[0])
@@ -256,7 +265,7 @@ async def is_claimed(db: Database, item: Planned) -> bool:
 
 async def claim(db: Database, item: Planned, now: datetime) -> bool:
     """Claim one planned send and queue it (True), or find it claimed before (False)."""
-    if item.kind == "reminder":
+    if item.kind == PlanKind.REMINDER:
         assert item.unit_id is not None
         return await claim_reminder(
             db,
@@ -284,11 +293,13 @@ async def run_tick(
     result = await plan(db, now, admins=admins, policy=policy)
     # one query each for what is certainly taken (most items were claimed ticks ago); claiming
     # is what decides for the rest
-    taken = await claimed_reminders(db, (i.period for i in result.items if i.kind == "reminder"))
+    taken = await claimed_reminders(
+        db, (i.period for i in result.items if i.kind == PlanKind.REMINDER)
+    )
     taken_digests = await claimed_digests(db, (i.digest_key for i in result.items if i.digest_key))
     claimed = already = 0
     for item in result.items:
-        if item.kind == "reminder":
+        if item.kind == PlanKind.REMINDER:
             known = (item.rule, item.unit_id, item.period, item.stage) in taken
         else:
             known = (item.kind, item.digest_key, item.recipients[0]) in taken_digests

@@ -40,8 +40,9 @@ def render_scheme(scheme: Scheme) -> str:
     if scheme.grading is not None:
         g = scheme.grading
         req = "、".join(g.required_task_kinds)
+        sign = ">" if g.lines == "above" else "≥"
         head.append(
-            f"等次：优秀 ≥ {fmt(g.excellent)}，良好 ≥ {fmt(g.good)}，否则合格"
+            f"等次：优秀 {sign} {fmt(g.excellent)}，良好 {sign} {fmt(g.good)}，否则合格"
             + (f"；「{req}」任务逾期未完成为不合格" if req else "")
         )
     lines = [*head, ""]
@@ -84,6 +85,8 @@ def scheme_to_dict(scheme: Scheme) -> dict[str, Any]:
             "excellent": _n(g.excellent),
             "good": _n(g.good),
             "required_task_kinds": list(g.required_task_kinds),
+            "lines": g.lines,
+            "unfinished_allowed": g.unfinished_allowed,
         },
         "items": [
             {
@@ -100,6 +103,7 @@ def scheme_to_dict(scheme: Scheme) -> dict[str, Any]:
                         "text": t.text,
                         "points": _n(t.points),
                         "office": t.office,
+                        "reading": t.reading,
                         "rules": [
                             {
                                 "id": r.id,
@@ -109,6 +113,7 @@ def scheme_to_dict(scheme: Scheme) -> dict[str, Any]:
                                 "period": r.period,
                                 "deadline": r.deadline,
                                 "office": r.office,
+                                "reading": r.reading,
                                 "params": _params(r),
                                 "summary": describe_rule(r),
                             }

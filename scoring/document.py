@@ -14,15 +14,25 @@ import re
 from functools import cache
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from scoring import kinds
-from scoring.kinds.fields import Flag, Ident, Num, Text, choice, refuse, shown
+from scoring.kinds.fields import Flag, Ident, Num, Text, choice, reading, refuse, shown
 from scoring.numbers import fmt
 from scoring.periods import PERIOD_KINDS, is_month_day, valid_deadline
 
 SCHEME_ID = re.compile(r"^[a-z0-9-]+$")
+READING = "口径：原文未定或可有不同理解、由本方案取定之处（scheme check 列出）"
 
 
 def _scheme_id(value: Any) -> str:
@@ -41,14 +51,13 @@ def _deadline(value: Any) -> str:
     return value
 
 
-def _typed(check, schema: dict[str, Any]) -> Any:
-    from pydantic import PlainValidator, WithJsonSchema
-
-    return Annotated[str, PlainValidator(check), WithJsonSchema(schema)]
+def _typed(kind: type, check, schema: dict[str, Any]) -> Any:
+    return Annotated[kind, PlainValidator(check), WithJsonSchema(schema)]
 
 
-SchemeId = _typed(_scheme_id, {"type": "string", "pattern": SCHEME_ID.pattern})
+SchemeId = _typed(str, _scheme_id, {"type": "string", "pattern": SCHEME_ID.pattern})
 Deadline = _typed(
+    str,
     _deadline,
     {
         "type": "string",
@@ -57,6 +66,15 @@ Deadline = _typed(
     },
 )
 Period = choice(*PERIOD_KINDS)
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise refuse("应为 0 或正整数", value)
+    return value
+
+
+UnfinishedAllowed = _typed(int, _count, {"type": "integer", "minimum": 0})
 
 
 class _Strict(BaseModel):
@@ -71,6 +89,7 @@ class RuleFields(_Strict):
     period: Period = "yearly"  # type: ignore[valid-type]
     deadline: Deadline | None = None  # type: ignore[valid-type]
     office: Text | None = Field(None, description="默认为目标的，再为项目的负责部门")
+    reading: Text = Field("", description=READING)
 
 
 class GradingDoc(_Strict):
@@ -79,6 +98,19 @@ class GradingDoc(_Strict):
     excellent: Num = 90  # type: ignore[assignment]
     good: Num = 80  # type: ignore[assignment]
     required_task_kinds: tuple[Ident, ...] = ()
+    lines: choice("inclusive", "above") = reading(  # type: ignore[valid-type]
+        "inclusive",
+        "“90分以上”“80以上”是否含本数",
+        {
+            "inclusive": "含本数：基本分达到 90 即优秀、达到 80 即良好",
+            "above": "不含本数：须高于 90、高于 80",
+        },
+    )
+    unfinished_allowed: UnfinishedAllowed = reading(  # type: ignore[valid-type]
+        0,
+        "「完成年度工作任务」可容许的逾期未完成项数（超过即不合格）",
+        {"0": "一项逾期未完成即不合格", "N": "容许 N 项逾期未完成（「基本完成」）"},
+    )
 
     @field_validator("good")
     @classmethod
@@ -121,6 +153,7 @@ def documents() -> tuple[type[BaseModel], ...]:
         text: Text = ""
         points: Num | None = None
         office: Text | None = None
+        reading: Text = Field("", description=READING)
         rules: list[RuleDoc] = Field(min_length=1)  # type: ignore[valid-type]
 
     class ItemDoc(_Strict):

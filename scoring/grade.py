@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from scoring.facts import Facts
 from scoring.model import Grading
@@ -28,20 +29,32 @@ def suggest_grade(
         and is_due(t.due, as_of)
         and (t.completed_at is None or local_date(t.completed_at) > as_of)
     ]
-    if failed:
+    above = grading.lines == "above"
+    sign = ">" if above else "≥"
+
+    def reached(line: Decimal | Fraction) -> bool:
+        return base_total > line if above else base_total >= line
+
+    tolerated = ""
+    if failed and len(failed) <= grading.unfinished_allowed:
+        tolerated = f"（逾期未完成 {len(failed)} 项，在容许的 {grading.unfinished_allowed} 项以内）"
+    if failed and not tolerated:
         names = "、".join(
             f"{t.id}{' ' + t.title if t.title else ''}（截止 {day_label(t.due, facts.year)}）"
             for t in failed[:5]
         )
         more = f" 等 {len(failed)} 项" if len(failed) > 5 else ""
         level, reason = Level.FAIL, f"年度任务逾期未完成：{names}{more}"
-    elif base_total >= grading.excellent:
-        level, reason = Level.EXCELLENT, f"基本分 {fmt(base_total)} ≥ {fmt(grading.excellent)}"
-    elif base_total >= grading.good:
+    elif reached(grading.excellent):
+        level, reason = Level.EXCELLENT, f"基本分 {fmt(base_total)} {sign} {fmt(grading.excellent)}"
+    elif reached(grading.good):
         level = Level.GOOD
-        reason = f"基本分 {fmt(base_total)} ≥ {fmt(grading.good)}，未达 {fmt(grading.excellent)}"
+        reason = (
+            f"基本分 {fmt(base_total)} {sign} {fmt(grading.good)}，未达 {fmt(grading.excellent)}"
+        )
     else:
         level, reason = Level.PASS, f"基本分 {fmt(base_total)} 未达 {fmt(grading.good)}"
+    reason += tolerated
     year_over = as_of > date(facts.year, 12, 31)
     provisional = not year_over or pending
     if provisional:

@@ -108,9 +108,9 @@ def _targets_vs_items(scheme: Scheme) -> list[LintWarning]:
     return out
 
 
-def _items_vs_total(scheme: Scheme) -> list[LintWarning]:
-    if scheme.total is None:
-        return []
+def column_total(scheme: Scheme) -> tuple[Fraction, str]:
+    """The points column of the source added up (each points cell once; bonus items apart), and
+    the sum written out ("1(2)+2(6)+…")."""
     parts = []
     for item in scheme.items:
         if item.bonus or item.shares is not None:
@@ -120,9 +120,30 @@ def _items_vs_total(scheme: Scheme) -> list[LintWarning]:
         else:
             parts.append((item.id, sum((t.points or ZERO for t in item.targets), ZERO)))
     total = sum((p for _, p in parts), ZERO)
+    return total, "+".join(f"{i}({fmt(p)})" for i, p in parts)
+
+
+def reachable(scheme: Scheme) -> Fraction:
+    """The most a unit can score: per budget its points, or what its rules can give when they can
+    give less (an earn-only budget whose rules claim less than the cell)."""
+    out = ZERO
+    for budget in scheme_budgets(scheme):
+        if budget.bonus or budget.points is None:
+            continue
+        if any(r.family == Family.LOSE for r in budget.rules):
+            out += budget.points
+        else:
+            claimed = sum((r.params.share() or ZERO for r in budget.rules), ZERO)
+            out += min(budget.points, claimed)
+    return out
+
+
+def _items_vs_total(scheme: Scheme) -> list[LintWarning]:
+    if scheme.total is None:
+        return []
+    total, ids = column_total(scheme)
     if total == scheme.total:
         return []
-    ids = "+".join(f"{i}({fmt(p)})" for i, p in parts)
     return [
         LintWarning(
             scheme.id,

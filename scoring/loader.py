@@ -7,6 +7,7 @@ in `schemes/<id>.yaml`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from scoring import document
 from scoring.errors import SchemeError
 from scoring.kinds import kind_class
+from scoring.kinds.base import options_of
 from scoring.model import Grading, Item, Rule, Scheme, Target
 
 SCHEMES_DIR = Path(__file__).with_name("schemes")
@@ -74,9 +76,12 @@ def load_scheme_text(text: str, source: str = "<scheme>") -> Scheme:
     return scheme_from_data(data, source)
 
 
-def scheme_from_data(data: Any, source: str = "<scheme>") -> Scheme:
+def scheme_from_data(
+    data: Any, source: str = "<scheme>", where: Callable[[str], str] | None = None
+) -> Scheme:
     """Validate parsed scheme data (the models of `document.py` and the checks across the file)
-    and build the scheme; raise `SchemeError` listing every problem."""
+    and build the scheme; raise `SchemeError` listing every problem. `where` turns a path inside
+    the data into the words of its source (a spreadsheet's row and column)."""
     scheme_doc = document.documents()[0]
     found: list[tuple[str, str]] = []
     try:
@@ -85,8 +90,12 @@ def scheme_from_data(data: Any, source: str = "<scheme>") -> Scheme:
         doc, found = None, document.problems(exc)
     found += document.cross_problems(data)
     if found:
+        place = where or (lambda path: path)
         raise SchemeError(
-            [f"{source}: {path}: {what}" if path else f"{source}: {what}" for path, what in found]
+            [
+                f"{source}: {place(path)}: {what}" if path else f"{source}: {what}"
+                for path, what in found
+            ]
         )
     assert doc is not None
     return _build(doc, source)
@@ -101,7 +110,12 @@ def _build(doc: Any, source: str) -> Scheme:
     grading = None
     if g is not None:
         grading = Grading(
-            excellent=g.excellent, good=g.good, required_task_kinds=g.required_task_kinds
+            excellent=g.excellent,
+            good=g.good,
+            required_task_kinds=g.required_task_kinds,
+            lines=g.lines,
+            unfinished_allowed=g.unfinished_allowed,
+            options=tuple(options_of(g)),
         )
     return Scheme(
         id=doc.id,
@@ -137,12 +151,14 @@ def _target(doc: Any, item: Any) -> Target:
         text=doc.text,
         points=doc.points,
         office=office,
+        reading=doc.reading,
     )
 
 
 def _rule(doc: Any, n: int, target_id: str, item_id: str, office: str) -> Rule:
     kind = kind_class(doc.kind)
-    params = kind.model_validate({name: getattr(doc, name) for name in kind.model_fields})
+    written = doc.model_fields_set  # so that a kind's options know what the file chose
+    params = kind.model_validate({n: getattr(doc, n) for n in kind.model_fields if n in written})
     return Rule(
         id=doc.id if doc.id is not None else f"{target_id}.{n}",
         kind=doc.kind,
@@ -153,4 +169,5 @@ def _rule(doc: Any, n: int, target_id: str, item_id: str, office: str) -> Rule:
         period=doc.period,
         deadline=doc.deadline,
         office=doc.office or office,
+        reading=doc.reading,
     )

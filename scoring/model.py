@@ -12,7 +12,7 @@ from datetime import date
 from fractions import Fraction
 from functools import cached_property
 
-from scoring.kinds import Family, RuleKind
+from scoring.kinds import Family, Option, RuleKind
 from scoring.kinds.award import Award
 from scoring.kinds.checklist import Checklist, ChecklistItem
 from scoring.kinds.deduction import Deduction
@@ -66,6 +66,7 @@ class Rule:
     period: str = "yearly"
     deadline: str | None = None
     office: str = ""
+    reading: str = ""  # 口径: what the source leaves open and how this rule reads it
 
     @property
     def family(self) -> Family:
@@ -92,6 +93,7 @@ class Target:
     text: str = ""
     points: Fraction | None = None
     office: str = ""
+    reading: str = ""  # 口径, as for rules
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,9 @@ class Grading:
     excellent: Fraction = Fraction(90)
     good: Fraction = Fraction(80)
     required_task_kinds: tuple[str, ...] = ()
+    lines: str = "inclusive"  # 口径: "inclusive" (≥ 90 is 优秀) or "above" (> 90)
+    unfinished_allowed: int = 0  # 口径: overdue required tasks still "基本完成"
+    options: tuple[Option, ...] = field(default=(), compare=False)  # its 口径, for scheme check
 
 
 @dataclass(frozen=True)

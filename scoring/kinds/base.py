@@ -81,6 +81,21 @@ class RuleResult:
 
 
 @dataclass(frozen=True)
+class Option:
+    """One 口径 of a rule: a parameter where the source leaves the reading open."""
+
+    name: str  # the parameter, e.g. "forfeit"
+    label: str  # what it decides, in Chinese
+    value: str  # the choice in force
+    choices: dict[str, str]  # every choice and what it means
+    written: bool  # chosen in the scheme file (else the default)
+
+    @property
+    def meaning(self) -> str:
+        return self.choices.get(self.value, self.value)
+
+
+@dataclass(frozen=True)
 class Owed:
     """One thing a unit must send by `due` for a rule, and how much of it came in (reminders)."""
 
@@ -151,6 +166,10 @@ class RuleKind(BaseModel):
         """The task kinds whose completion the rule scores (a 责任书 lists such tasks)."""
         return ()
 
+    def options(self) -> list[Option]:
+        """The rule's 口径: its parameters declared with `fields.reading`."""
+        return options_of(self)
+
     def period_kinds(self, rule: Rule) -> tuple[str, ...]:
         """The period kinds the rule is due in (a `reports` rule names several)."""
         return (rule.period,)
@@ -176,6 +195,24 @@ class RuleKind(BaseModel):
         self, rule: Rule, value: Fraction, max_: Fraction | None, text: str, **kw
     ) -> RuleResult:
         return RuleResult(rule.id, rule.kind, self.family, value, max_, text, **kw)
+
+
+def options_of(model: BaseModel) -> list[Option]:
+    """The 口径 of a model (a rule kind, the grading): its fields declared with `fields.reading`."""
+    out = []
+    for name, info in type(model).model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and "口径" in extra:
+            out.append(
+                Option(
+                    name=name,
+                    label=str(extra["口径"]),
+                    value=str(getattr(model, name)),
+                    choices=dict(extra["choices"]),  # type: ignore[arg-type]
+                    written=name in model.model_fields_set,
+                )
+            )
+    return out
 
 
 def latest(ctx: Context, rule: Rule) -> AdminEntry | None:

@@ -133,3 +133,12 @@ def _flag(value: Any) -> bool:
 
 
 Flag = Annotated[bool, PlainValidator(_flag), WithJsonSchema({"type": "boolean"})]
+
+
+def reading(default: Any, label: str, choices: dict[str, str]) -> Any:
+    """A 口径: where the source leaves a reading open, a named option whose default is the reading
+    kaohe has taken so far. `choices` maps each option to what it means, in Chinese; `scheme
+    check` lists them all so the office decides knowingly (seed 000 第十三条)."""
+    from pydantic import Field
+
+    return Field(default, description=label, json_schema_extra={"口径": label, "choices": choices})

@@ -19,7 +19,7 @@ from scoring.kinds.base import (
     RuleResult,
     due_label,
 )
-from scoring.kinds.fields import Ident, Num
+from scoring.kinds.fields import Ident, Num, choice, reading
 from scoring.numbers import fmt
 from scoring.periods import is_due, local_date
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from scoring.context import Context
     from scoring.model import Rule, Scheme
 
+Count = choice("proportional", "all_or_nothing")
 TASK_TITLE_MAX = 24  # a task's title as reminders quote it
 
 
@@ -38,6 +39,14 @@ class OnTime(RuleKind):
     kind: Literal["on_time"] = "on_time"
     task_kind: Ident
     points: Num
+    count: Count = reading(  # type: ignore[valid-type]
+        "proportional",
+        "「按时……得N分」的计分方式",
+        {
+            "proportional": "按未按时任务的比例扣分",
+            "all_or_nothing": "有一项未按时即不得分",
+        },
+    )
 
     family: ClassVar[Family] = Family.LOSE
     title: ClassVar[str] = "任务按时反馈，未按时按比例扣"
@@ -49,7 +58,8 @@ class OnTime(RuleKind):
         return self.points
 
     def describe(self, rule: Rule) -> str:
-        return f"「{self.task_kind}」任务按时完成，共 {fmt(self.points)} 分，未按时按比例扣"
+        how = "未按时按比例扣" if self.count == "proportional" else "有一项未按时即不得分"
+        return f"「{self.task_kind}」任务按时完成，共 {fmt(self.points)} 分，{how}"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         tasks = sorted(ctx.tasks_by_kind.get(self.task_kind, []), key=lambda t: (t.due, t.id))
@@ -64,15 +74,19 @@ class OnTime(RuleKind):
         late = [t for t in due_tasks if not in_time(t)]
         waiting = [t for t in tasks if t not in due_tasks and not ctx.subs_by_task.get(t.id)]
         lost = self.points * len(late) / len(due_tasks) if due_tasks else ZERO
+        if late and self.count == "all_or_nothing":
+            lost = self.points
         if not due_tasks:
             text = "尚无到期任务"
         else:
             text = f"到期 {len(due_tasks)} 项，按时 {len(due_tasks) - len(late)} 项"
             if late:
-                text += (
-                    f"，未按时 {len(late)} 项（{'、'.join(t.id for t in late)}）："
+                how = (
                     f"扣 {fmt(self.points)} × {len(late)}/{len(due_tasks)}"
+                    if self.count == "proportional"
+                    else f"扣全部 {fmt(self.points)} 分"
                 )
+                text += f"，未按时 {len(late)} 项（{'、'.join(t.id for t in late)}）：{how}"
         opens = tuple(
             f"{t.id} {t.title or ctx.target_name(rule)}：{due_label(ctx, t.due)}" for t in waiting
         )
