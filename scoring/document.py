@@ -203,8 +203,9 @@ def json_schema() -> dict[str, Any]:
 # ---- errors in Chinese, with their paths --------------------------------------------------------
 
 
-def problems(exc: ValidationError) -> list[tuple[str, str]]:
-    """(path, what) for every error of a validation, in the file's words."""
+def problems(exc: ValidationError, root: type[BaseModel] | None = None) -> list[tuple[str, str]]:
+    """(path, what) for every error of a validation of `root` (default: the scheme), in the
+    file's words."""
     out = []
     for err in exc.errors(include_url=False):
         loc = _path_parts(err["loc"])
@@ -218,7 +219,7 @@ def problems(exc: ValidationError) -> list[tuple[str, str]]:
         elif kind == "missing":
             what = "缺少必填字段"
         elif kind == "extra_forbidden":
-            what = f"未知字段（允许：{', '.join(_fields_at(err['loc']))}）"
+            what = f"未知字段（允许：{', '.join(_fields_at(err['loc'], root))}）"
         elif kind in ("model_type", "model_attributes_type", "dict_type"):
             what = f"应为映射（key: value），实际为 {shown(value)}"
         elif kind in ("list_type", "tuple_type"):
@@ -253,9 +254,9 @@ def _join(parts: list[str | int]) -> str:
     return path
 
 
-def _fields_at(loc: tuple) -> list[str]:
+def _fields_at(loc: tuple, root: type[BaseModel] | None = None) -> list[str]:
     """The fields allowed where an unknown one was written (the model holding `loc[-1]`)."""
-    model: Any = documents()[0]
+    model: Any = root or documents()[0]
     registry = kinds.all_kinds()
     for n, part in enumerate(loc[:-1]):
         if isinstance(part, int):
