@@ -26,6 +26,14 @@ from storage.units import get_unit_by_name, list_members
 
 router = Router()
 
+KIND_WORDS = {
+    "points": "评分",
+    "deduction": "扣分",
+    "bonus": "加分",
+    "confirmation": "确认",
+    "rate": "比率",
+}
+
 
 async def _liaisons(ctx: Ctx, unit_id: int) -> list[Member]:
     async with ctx.db.session() as session:
@@ -174,13 +182,14 @@ async def void(ctx: Ctx, intent: Intent) -> str:
         unit = await session.get(Unit, entry.unit_id)
         await session.commit()
     assert unit is not None and unit.id is not None
-    what = f"{entry.kind} {entry.rule or ''} {fmt_points(entry.value)}".strip()
+    what = f"{KIND_WORDS.get(entry.kind, entry.kind)} {entry.rule or ''} {fmt_points(entry.value)}"
     if entry.task_id is not None:
         what = f"任务完成确认（{entry.reason}）"
     card = await unit_card(ctx.db, unit.id, unit.scheme_id, entry.year, ctx.today)
-    return t.VOIDED_ENTRY.format(
-        unit=unit.name, ref=ref, what=what, reason=reason, base=fmt_points(card.base_total)
-    )
+    base = fmt_points(card.base_total)
+    notice = t.NOTICE_ENTRY_VOIDED.format(ref=ref, what=what, reason=reason, base=base)
+    await _tell_unit(ctx, unit.id, notice)
+    return t.VOIDED_ENTRY.format(unit=unit.name, ref=ref, what=what, reason=reason, base=base)
 
 
 async def _void_submission(ctx: Ctx, number: int, ref: str, reason: str) -> str:

@@ -33,6 +33,7 @@ VOIDED_SUBMISSION = (
     "已作废{unit}的报送 {ref}「{title}」（理由：{reason}），该报送不再计分。作废记录已存档。"
 )
 SUBMISSION_ALREADY = "报送 {ref} 已经是「{status}」状态，未重复记录。"
+NOTICE_ENTRY_VOIDED = "【评分更正】市创模办撤销了本单位的一条记录 {ref}（{what}），原因：{reason}。得分已重新计算，当前基本分 {base}。"
 NOTICE_VOIDED = "您报送的「{title}」（编号 {ref}）已被市创模办作废，不再计分。原因：{reason}。如有疑问请联系市创模办。"
 
 ALREADY_DONE = "{unit}的任务 {task}「{title}」已于 {when} 确认完成，未重复记录。"
