@@ -150,3 +150,23 @@ async def has_records(session: AsyncSession, unit_id: int, year: int) -> bool:
         if (await session.exec(query)).first() is not None:
             return True
     return False
+
+
+async def fill_names(
+    session: AsyncSession, names: dict[str, str], *, actor: str
+) -> list[tuple[str, str, str]]:
+    """Set the names of registered members from `names` (user id → name, e.g. WeCom's
+    contacts) where they differ; each change is audited. Returns (userid, old, new) changed."""
+    changed: list[tuple[str, str, str]] = []
+    members = await list_members(session, include_inactive=True)
+    for member in members:
+        new = names.get(member.userid, "").strip()
+        if not new or new == member.name:
+            continue
+        old = member.name
+        await upsert_member(
+            session, member.userid, new, member.role, member.unit_id, actor=actor,
+            active=member.active,
+        )  # fmt: skip
+        changed.append((member.userid, old, new))
+    return changed

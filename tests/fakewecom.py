@@ -87,6 +87,7 @@ class FakeWeCom:
         self._failures: dict[str, deque[int]] = defaultdict(deque)
         self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._recent: dict[str, float] = {}
+        self.directory: dict[str, str] = {}  # contacts: user id → name (user/simplelist)
         self.app = web.Application()
         for path, handler in [
             ("/cgi-bin/gettoken", self._gettoken),
@@ -95,6 +96,7 @@ class FakeWeCom:
             ("/cgi-bin/media/upload", self._upload),
             ("/cgi-bin/media/get", self._media_get),
             ("/cgi-bin/webhook/send", self._webhook),
+            ("/cgi-bin/user/simplelist", self._simplelist),
         ]:
             self.app.router.add_route(
                 "*", path, self._slowed(path.removeprefix("/cgi-bin/"), handler)
@@ -226,6 +228,15 @@ class FakeWeCom:
         return web.json_response(
             {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": self.token_ttl}
         )
+
+    async def _simplelist(self, request: web.Request) -> web.Response:
+        call, failed = await self._begin(request, "user/simplelist")
+        if failed:
+            return failed
+        if (err := self._token_error(call)) is not None:
+            return err
+        users = [{"userid": u, "name": n, "department": [1]} for u, n in self.directory.items()]
+        return web.json_response({"errcode": 0, "errmsg": "ok", "userlist": users})
 
     async def _send(self, request: web.Request) -> web.Response:
         call, failed = await self._begin(request, "message/send")

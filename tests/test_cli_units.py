@@ -247,3 +247,47 @@ async def test_units_import_chinese_headers_status_and_forced_scheme_change(
         assert (await get_unit_by_name(s, "椒江区")).scheme_id == "epb-district-2007"
         (change,) = await list_audit(s, action="unit.scheme_change")
     assert change.actor == "cmb" and change.detail["forced"] is True
+
+
+async def test_units_sync_fills_names_or_skips_cleanly(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.settings import get_settings
+    from tests.fakewecom import AGENT_ID, CORP_ID, FakeWeCom
+
+    path = tmp_path / "u.csv"
+    path.write_text(
+        "unit,kind,scheme,userid,name,role\n"
+        "椒江区,district,chuangmo-taizhou,zhangsan,zhangsan,liaison\n"
+        "椒江区,district,chuangmo-taizhou,lisi,李四,leader\n",
+        encoding="utf-8",
+    )
+    assert (await cli("units", "import", str(path)))[0] == 0
+    code, out, _ = await cli("units", "sync")
+    assert code == 0 and "未配置企业微信" in out  # no WeCom: skipped, nothing changed
+
+    async with FakeWeCom() as wecom:
+        for name, value in (
+            ("WECOM_CORP_ID", CORP_ID),
+            ("WECOM_SECRET", wecom.secret),
+            ("WECOM_AGENT_ID", str(AGENT_ID)),
+            ("WECOM_API_BASE", wecom.url),
+        ):
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        wecom.directory = {"zhangsan": "张三", "lisi": "李四", "stranger": "路人"}
+        wecom.fail("user/simplelist", 60011)
+        code, out, _ = await cli("units", "sync")
+        assert code == 0 and "没有读取通讯录的权限（60011" in out
+        async with db.session() as s:
+            assert (await get_member(s, "zhangsan")).name == "zhangsan"
+
+        code, out, err = await cli("units", "sync", "--actor", "cmb")
+        assert code == 0, err
+        assert "zhangsan：zhangsan → 张三" in out and "已更新 1 人" in out
+        async with db.session() as s:
+            assert (await get_member(s, "zhangsan")).name == "张三"
+            assert await get_member(s, "stranger") is None  # nobody is registered by a sync
+            (update,) = await list_audit(s, action="member.update")
+        assert update.actor == "cmb"
+        assert "已更新 0 人" in (await cli("units", "sync"))[1]  # twice: nothing more

@@ -44,6 +44,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p_import.add_argument("--actor", default="cli", help="记入审计日志的操作人（默认 cli）")
     p_import.set_defaults(func=cmd_import)
+    p_sync = sub.add_parser(
+        "sync",
+        help="从企业微信通讯录补全人员姓名（可选）",
+        description="读取企业微信部门成员（通讯录接口 user/simplelist），按账号补全或更正已登记人员的姓名，"
+        "每处改动记入审计日志。应用没有通讯录权限或未配置企业微信时，说明原因并跳过，不作改动。",
+    )
+    p_sync.add_argument("--department", type=int, default=1, help="部门 ID（默认 1，即根部门）")
+    p_sync.add_argument("--dry-run", action="store_true", help="只显示将改动的姓名，不写入")
+    p_sync.add_argument("--actor", default="cli", help="记入审计日志的操作人（默认 cli）")
+    p_sync.set_defaults(func=cmd_sync)
     p_list = sub.add_parser(
         "list", help="列出单位及其人员", description="列出所有单位、考核方案及其人员。"
     )
@@ -169,3 +179,52 @@ def cmd_list(args: argparse.Namespace) -> int:
     n_members = sum(len(u["members"]) for u in units)
     print(f"共 {sum(1 for u in units if u['unit'])} 个单位，{n_members} 人")
     return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Fill in names from WeCom's contacts; skip cleanly without WeCom or its permission."""
+    from bot.wecom.client import WeComAPIError, WeComClient
+    from bot.wecom.contacts import ContactsUnavailable, department_members
+    from storage.db import Database
+    from storage.units import fill_names
+
+    settings = get_settings()
+    if not (settings.wecom_corp_id and settings.wecom_secret and settings.wecom_agent_id):
+        print("未配置企业微信（需要 WECOM_CORP_ID、WECOM_SECRET、WECOM_AGENT_ID），跳过同步。")
+        return 0
+
+    async def run() -> int:
+        client = WeComClient(
+            corp_id=settings.wecom_corp_id,
+            secret=settings.wecom_secret,
+            agent_id=settings.wecom_agent_id,
+            api_base=settings.wecom_api_base,
+        )
+        db = Database(settings.database_url)
+        try:
+            if not await db.is_current():
+                return _error(NOT_MIGRATED)
+            try:
+                names = await department_members(client, args.department)
+            except ContactsUnavailable as exc:
+                print(
+                    f"应用没有读取通讯录的权限（{exc.errcode}：{exc.errmsg}），跳过同步，未作改动。"
+                    "如需同步，请在企业微信管理后台为应用开通通讯录读取权限。"
+                )
+                return 0
+            except WeComAPIError as exc:
+                return _error(f"读取企业微信通讯录失败：{exc}")
+            async with db.session() as s:
+                changed = await fill_names(s, names, actor=args.actor)
+                if not args.dry_run:
+                    await s.commit()
+        finally:
+            await client.close()
+            await db.dispose()
+        for userid, old, new in changed:
+            print(f"  {userid}：{old} → {new}")
+        done = "将更新" if args.dry_run else "已更新"
+        print(f"通讯录中 {len(names)} 人；{done} {len(changed)} 人的姓名。")
+        return 0
+
+    return asyncio.run(run())
