@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from scoring import kinds
+
 SEP = r"[\s:：,，、]*"  # what may stand between a keyword and its argument
 
 
@@ -84,7 +86,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "admin_entry",
-        rf"(?P<verb>{_words('打分', '评分', '扣分', '加分', '比率', '达标率', '确认完成', '确认未完成')})"
+        rf"(?P<verb>{_words(*kinds.verbs())})"  # the rule kinds' admin verbs (scoring/kinds/)
         rf"{SEP}(?P<unit>\S+)\s+(?P<rule>[A-Za-z0-9.]+)"
         rf"(?:\s+(?P<value>-?\d+(?:\.\d+)?%?))?(?:{SEP}(?P<reason>.+))?",
     ),

@@ -115,3 +115,11 @@ def test_period_and_date_parsing() -> None:
     assert parse_date("12月10日", date(2026, 1, 5)) == date(2026, 12, 10)
     assert parse_date("2027-01-15", date(2026, 1, 5)) == date(2027, 1, 15)
     assert parse_date("2月30日", date(2026, 1, 5)) is None
+
+
+def test_every_admin_verb_of_the_rule_kinds_parses() -> None:
+    from scoring import kinds
+
+    for verb in kinds.verbs():
+        intent = parse(f"{verb} 黄岩区 T20 0.1 理由")
+        assert intent.name == "admin_entry" and intent.args["verb"] == verb, verb
