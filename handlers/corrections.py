@@ -59,7 +59,9 @@ async def _find(ctx: Ctx, intent: Intent, verb: str) -> tuple[list[Task], dict[i
             if unit is None:
                 return f"没有找到单位「{name}」，请核对名称。"
             unit_id = unit.id
-        tasks = await tasks_by_code(session, code, (ctx.year + 1, ctx.year, ctx.year - 1), unit_id)
+        # this year's first, then next year's (a 责任书 set up in December), then last year's
+        years = (ctx.year, ctx.year + 1, ctx.year - 1)
+        tasks = await tasks_by_code(session, code, years, unit_id)
         names = {u.id: u.name for u in [await session.get(Unit, x.unit_id) for x in tasks] if u}
     if not tasks:
         return t.TASK_NOT_FOUND.format(task=code)

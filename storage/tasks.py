@@ -164,9 +164,9 @@ async def next_task_code(session: AsyncSession) -> str:
 async def tasks_by_code(
     session: AsyncSession, code: str, years: Sequence[int], unit_id: int | None = None
 ) -> list[Task]:
-    """Tasks with this public number in these years (a `K` number given to several units names
-    one task per unit), as they stand now, by unit. `K7` also finds an old task without a code
-    whose id is 7."""
+    """Tasks with this public number in the first of `years` that has any (a `K` number given
+    to several units names one task per unit), as they stand now, by unit. `K7` also finds an
+    old task without a code whose id is 7."""
     wanted = code.upper()
     query = select(Task).where(col(Task.year).in_(list(years)))
     if unit_id is not None:
@@ -175,9 +175,10 @@ async def tasks_by_code(
     rows = list((await session.exec(by_code)).all())
     old = _K_CODE.fullmatch(wanted)
     if old:
-        rows += (
-            await session.exec(query.where(col(Task.code).is_(None), Task.id == int(old[1])))
-        ).all()
-    rows.sort(key=lambda t: (-t.year, t.unit_id))
-    latest_year = rows[0].year if rows else None
-    return await current_tasks(session, [t for t in rows if t.year == latest_year])
+        no_code = query.where(col(Task.code).is_(None), Task.id == int(old[1]))
+        rows += (await session.exec(no_code)).all()
+    for year in years:
+        found = sorted((t for t in rows if t.year == year), key=lambda t: t.unit_id)
+        if found:
+            return await current_tasks(session, found)
+    return []

@@ -151,3 +151,20 @@ async def test_tally_of_a_year_without_records_says_so_and_sends_no_file(
             await asyncio.sleep(0.05)
         names = sorted(m.filename for m in b.wecom.uploads.values())
         assert len(names) == 2 and all("2026" in n for n in names), names  # none for 2025
+
+
+async def test_a_charter_number_means_this_years_task_first(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 12, 10)  # next year's 责任书 already set up
+        async with database.session() as s:
+            unit = await get_unit_by_name(s, "椒江区")
+            for year in (2026, 2027):
+                await ledger.add_task(
+                    s, unit_id=unit.id, kind="annual_target", due=date(year, 12, 31),
+                    actor="cmb", title=f"{year} 指标", code="A1", year=year,
+                )  # fmt: skip
+            await s.commit()
+        assert "「2026 指标」" in await b.say("admin1", "取消任务 椒江区 A1 指标调整")
+        async with database.session() as s:
+            left = {v.task.year for v in await ledger.list_tasks(s, unit.id, 2027)}
+        assert left == {2027}
