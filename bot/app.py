@@ -6,14 +6,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from bot import logsetup, metrics
 from bot.dashboard import add_dashboard
 from bot.inbound import InboundPipeline, MediaFetcher, Port
 from bot.settings import Settings
@@ -30,8 +34,104 @@ CALLBACK_KEY = web.AppKey("wecom_callback", Any)
 CHANNEL_KEY = web.AppKey("channel", Any)
 PIPELINE_KEY = web.AppKey("inbound_pipeline", InboundPipeline)
 BUDGET_KEY = web.AppKey("reply_budget", float)
+MAINTENANCE_KEY = web.AppKey("maintenance", asyncio.Task)
 
 HandlerFactory = Callable[..., Handler]
+
+
+# --- front page, metrics, request log -----------------------------------------------------------
+
+
+async def index(request: web.Request) -> web.Response:
+    """A short page naming the service, for whoever opens the bare address in a browser."""
+    body = (
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        "<title>kaohe 考核机器人</title></head><body>"
+        "<h1>kaohe 考核机器人</h1>"
+        "<p>企业微信创模目标责任考核机器人。 A WeCom bot for target-responsibility assessment.</p>"
+        "<ul><li><a href='/healthz'>/healthz</a> 运行状态 liveness</li>"
+        "<li><a href='/readyz'>/readyz</a> 就绪状态 readiness</li>"
+        "<li><a href='/metrics'>/metrics</a> 监控指标 Prometheus metrics</li></ul>"
+        "</body></html>"
+    )
+    return web.Response(text=body, content_type="text/html")
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    """Prometheus text format; the outbox numbers are read from the database now."""
+    try:
+        await metrics.refresh_from_db(request.app[DB_KEY])
+    except Exception as exc:  # still serve the in-process numbers
+        log.warning("metrics: database numbers not read (%s)", type(exc).__name__)
+    body, content_type = metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def _callback_outcome(status: int, bound: str | None) -> str:
+    if bound:
+        return bound
+    if status < 300:
+        return "ok"
+    if status in (400, 403, 405, 413):
+        return "refused"
+    if status == 503:
+        return "unavailable"
+    return "error"
+
+
+@web.middleware
+async def request_log(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """One log line per request with its context (message key and user id once known); the
+    callback's outcome counted for /metrics. Health and metrics polls are logged at DEBUG."""
+    started = time.perf_counter()
+    with logsetup.request_context() as context:
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            if request.path == "/wecom/callback":
+                outcome = _callback_outcome(status, context.pop("outcome", None))
+                metrics.CALLBACK_REQUESTS.labels(outcome=outcome).inc()
+            quiet = request.path in ("/healthz", "/readyz", "/metrics")
+            log.log(
+                logging.DEBUG if quiet else logging.INFO,
+                "%s %s %s %.0fms",
+                request.method,
+                request.path,
+                status,
+                elapsed * 1000,
+                extra={"context": dict(context)},
+            )
+
+
+class TimedHandler:
+    """The handler, measured for /metrics, with the message's key and sender in the log context.
+    Other attributes are the wrapped handler's (e.g. `handler.deps`)."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.wrapped = handler
+
+    async def __call__(self, msg: InboundMessage) -> Reply | None:
+        logsetup.bind(key=msg.key, user=msg.sender)
+        started = time.perf_counter()
+        try:
+            return await self.wrapped(msg)
+        except Exception:
+            metrics.HANDLER_FAILURES.inc()
+            raise
+        finally:
+            metrics.HANDLER_SECONDS.observe(time.perf_counter() - started)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
 
 
 # --- health --------------------------------------------------------------------------------------
@@ -67,9 +167,15 @@ async def readyz(request: web.Request) -> web.Response:
         except Exception as exc:
             log.warning("readyz: database refuses writes: %s", exc)
             ok, detail = False, f"refuses writes ({type(exc).__name__})"
-    return web.json_response(
-        {"status": "ok" if ok else "unavailable", "database": detail}, status=200 if ok else 503
-    )
+    body = {"status": "ok" if ok else "unavailable", "database": detail}
+    if ok:
+        from bot.maintenance import holiday_status
+        from scoring.periods import TZ
+
+        gap = await holiday_status(db, datetime.now(TZ).date())
+        if gap:
+            body["holidays"] = gap  # a detail, not a reason to take the instance out of service
+    return web.json_response(body, status=200 if ok else 503)
 
 
 # --- assembly ------------------------------------------------------------------------------------
@@ -87,14 +193,17 @@ def create_app(
 ) -> web.Application:
     """The web app from ready parts. Without `callback`, /wecom/callback answers 503. `now` is
     the assessment clock the pipeline stamps receipt with (tests move it)."""
-    app = web.Application()
+    app = web.Application(middlewares=[request_log])
     app[DB_KEY] = db
     app[CHANNEL_KEY] = channel
     app[BUDGET_KEY] = callback.reply_budget if callback is not None else 3.0
-    pipeline = InboundPipeline(db, handler, now=now) if now else InboundPipeline(db, handler)
+    timed = TimedHandler(handler)
+    pipeline = InboundPipeline(db, timed, now=now) if now else InboundPipeline(db, timed)
     app[PIPELINE_KEY] = pipeline
+    app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_page)
     if callback is not None:
         wecom = WeComCallback(callback, pipeline)
         pipeline.add_port(Port(CHANNEL, wecom.parse, channel, fetch_media))
@@ -134,8 +243,8 @@ def build_app(
     settings: Settings,
     *,
     handler_factory: HandlerFactory | None = None,
-    media_dir: str | Path = "media",
-    reply_budget: float = 3.0,
+    media_dir: str | Path | None = None,
+    reply_budget: float | None = None,
     upgrade_on_start: bool = True,
 ) -> web.Application:
     """Everything from settings. `handler_factory(db=..., channel=..., settings=...)` makes the
@@ -150,16 +259,18 @@ def build_app(
     client: WeComClient | None = None
     webhook: WebhookClient | None = None
     channel: WeComChannel | None = None
-    if settings.wecom_corp_id and settings.wecom_secret and settings.wecom_agent_id is not None:
+    secret = settings.secret("wecom_secret")
+    if settings.wecom_corp_id and secret and settings.wecom_agent_id is not None:
         client = WeComClient(
             corp_id=settings.wecom_corp_id,
-            secret=settings.wecom_secret,
+            secret=secret,
             agent_id=settings.wecom_agent_id,
             api_base=settings.wecom_api_base,
-            media_dir=media_dir,
+            media_dir=media_dir if media_dir is not None else settings.media_dir,
         )
-        if settings.wecom_webhook_key:
-            webhook = WebhookClient(settings.wecom_webhook_key, api_base=settings.wecom_api_base)
+        webhook_key = settings.secret("wecom_webhook_key")
+        if webhook_key:
+            webhook = WebhookClient(webhook_key, api_base=settings.wecom_api_base)
         channel = WeComChannel(client, webhook)
         log.info("WeCom active sending: on (agent %s)", settings.wecom_agent_id)
     else:
@@ -169,13 +280,14 @@ def build_app(
         )
 
     callback: CallbackConfig | None = None
-    if settings.wecom_token and settings.wecom_encoding_aes_key and settings.wecom_corp_id:
+    token, aes_key = settings.secret("wecom_token"), settings.secret("wecom_encoding_aes_key")
+    if token and aes_key and settings.wecom_corp_id:
         callback = CallbackConfig(
-            token=settings.wecom_token,
-            encoding_aes_key=settings.wecom_encoding_aes_key,
+            token=token,
+            encoding_aes_key=aes_key,
             corp_id=settings.wecom_corp_id,
             agent_id=settings.wecom_agent_id,
-            reply_budget=reply_budget,
+            reply_budget=reply_budget if reply_budget is not None else settings.reply_budget,
         )
         log.info("WeCom callback: on at /wecom/callback")
     else:
@@ -205,7 +317,12 @@ def build_app(
 
         async def start_reminders(_app: web.Application) -> None:
             reminder_scheduler.start(
-                db, channel, admins=settings.admins, timezone=settings.timezone
+                db,
+                channel,
+                admins=settings.admins,
+                timezone=settings.timezone,
+                on_tick=metrics.count_tick,
+                on_dispatch=metrics.count_dispatch,
             )
 
         async def stop_reminders(_app: web.Application) -> None:
@@ -215,6 +332,27 @@ def build_app(
         app.on_cleanup.append(stop_reminders)  # before `close` disposes of the database
     else:
         log.warning("reminders: OFF (no channel to send them through)")
+
+    async def start_maintenance(app_: web.Application) -> None:
+        from bot.maintenance import daily_loop
+
+        app_[MAINTENANCE_KEY] = asyncio.ensure_future(
+            daily_loop(
+                db,
+                media_dir=Path(media_dir) if media_dir is not None else settings.media_dir,
+                retention_years=settings.retention_years,
+            )
+        )
+
+    async def stop_maintenance(app_: web.Application) -> None:
+        task = app_.get(MAINTENANCE_KEY)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app.on_startup.append(start_maintenance)
+    app.on_cleanup.insert(0, stop_maintenance)
 
     async def close(_app: web.Application) -> None:
         for part in (client, webhook):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 # Each module exposes `register(subparsers)`, adding its commands with `set_defaults(func=...)`.
 # `func(args) -> int` returns the exit code.
@@ -15,11 +18,31 @@ COMMAND_MODULES = [
     "bot.commands.scheme",
     "bot.commands.score",
     "bot.commands.serve",
+    "bot.commands.health",
+    "bot.commands.calendar",
+    "bot.commands.outbox",
     "bot.commands.tally",
     "bot.commands.targets",
     "bot.commands.remind",
     "bot.commands.chat",
 ]
+
+
+def invoked_as() -> str:
+    """How to run `kaohe` again as the user just did, so printed hints work when pasted:
+    `kaohe` when it is on PATH, else the path used (`.venv/bin/kaohe`), else `python -m bot`."""
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "kaohe":
+        on_path = shutil.which("kaohe")
+        if on_path and Path(on_path).resolve() == argv0.resolve():
+            return "kaohe"
+        return str(argv0)
+    return f"{_short(sys.executable)} -m bot"
+
+
+def _short(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -147,7 +147,11 @@ def make_handler(
     """The factory `kaohe serve` loads (`handlers.app:make_handler`)."""
     admins = frozenset(getattr(settings, "admins", ()) or ())
     for name in ("dashboard_secret", "public_url"):
-        options.setdefault(name, getattr(settings, name, None))
+        value = getattr(settings, name, None)
+        value = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        options.setdefault(name, value)
     if getattr(settings, "media_dir", None):
-        options.setdefault("media_dir", settings.media_dir)
+        options.setdefault("media_dir", str(settings.media_dir))
+    if getattr(settings, "exports_dir", None) is not None:
+        options.setdefault("work_dir", str(settings.exports_dir))
     return ChatHandler(ChatDeps(db=db, channel=channel, clock=clock, admins=admins, **options))

@@ -40,6 +40,29 @@ def _statutory(day: date) -> tuple[bool, str | None]:
     return (not on_holiday), name
 
 
+@functools.lru_cache(maxsize=64)
+def holidays_known(year: int) -> bool:
+    """Whether the installed chinesecalendar has the State Council's holidays for `year`."""
+    try:
+        chinese_calendar.get_holiday_detail(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+NOTICE_FROM_MONTH = 12  # the State Council publishes next year's holidays in November/December
+
+
+def holiday_data_gap(today: date) -> int | None:
+    """A year whose holidays the installed data lacks and that matters now: this year, or from
+    1 December next year. None when both are known."""
+    if not holidays_known(today.year):
+        return today.year
+    if today.month >= NOTICE_FROM_MONTH and not holidays_known(today.year + 1):
+        return today.year + 1
+    return None
+
+
 class WorkCalendar:
     """Statutory calendar plus admin overrides ({day: is_workday})."""
 

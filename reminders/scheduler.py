@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers.channel import Channel
 from reminders.clock import Clock, SystemClock
-from reminders.dispatch import Dispatcher
+from reminders.dispatch import Dispatcher, DispatchResult
 from reminders.leader import TickLock
 from reminders.stages import DEFAULT_POLICY, StagePolicy
 from reminders.tick import TickResult, run_tick
@@ -45,7 +45,10 @@ class ReminderScheduler:
         tick_minutes: float = 5,
         dispatch_seconds: float = 30,
         dispatcher: Dispatcher | None = None,
+        on_tick: Callable[[TickResult], None] | None = None,
+        on_dispatch: Callable[[DispatchResult], None] | None = None,
     ) -> None:
+        """`on_tick` / `on_dispatch` see each result (the server counts them for /metrics)."""
         self.db, self.channel = db, channel
         self.admins = tuple(admins)
         self.clock = clock or SystemClock()
@@ -54,6 +57,7 @@ class ReminderScheduler:
         self.tick_minutes, self.dispatch_seconds = tick_minutes, dispatch_seconds
         self.dispatcher = dispatcher or Dispatcher(db, channel, self.clock, policy=policy)
         self.lock = TickLock(db)
+        self.on_tick, self.on_dispatch = on_tick, on_dispatch
         self.scheduler: AsyncIOScheduler | None = None
 
     async def tick(self) -> TickResult | None:
@@ -62,7 +66,12 @@ class ReminderScheduler:
             if not leader:
                 log.debug("reminder tick skipped: another instance holds the tick lock")
                 return None
-            return await run_tick(self.db, self.clock.now(), admins=self.admins, policy=self.policy)
+            result = await run_tick(
+                self.db, self.clock.now(), admins=self.admins, policy=self.policy
+            )
+        if self.on_tick is not None:
+            self.on_tick(result)
+        return result
 
     async def tick_and_dispatch(self) -> None:
         try:
@@ -73,7 +82,9 @@ class ReminderScheduler:
 
     async def dispatch(self) -> None:
         try:
-            await self.dispatcher.run_once()
+            result = await self.dispatcher.run_once()
+            if self.on_dispatch is not None:
+                self.on_dispatch(result)
         except Exception:
             log.exception("outbox dispatch failed")
 
@@ -129,13 +140,22 @@ def start(
     timezone: str = "Asia/Shanghai",
     clock: Clock | None = None,
     policy: StagePolicy = DEFAULT_POLICY,
+    on_tick: Callable[[TickResult], None] | None = None,
+    on_dispatch: Callable[[DispatchResult], None] | None = None,
 ) -> ReminderScheduler:
     """Start the process's reminder scheduler (call from within the running event loop)."""
     global _current
     if _current is not None:
         raise RuntimeError("the reminder scheduler is already running")
     _current = ReminderScheduler(
-        db, channel, admins=admins, timezone=timezone, clock=clock, policy=policy
+        db,
+        channel,
+        admins=admins,
+        timezone=timezone,
+        clock=clock,
+        policy=policy,
+        on_tick=on_tick,
+        on_dispatch=on_dispatch,
     )
     _current.start()
     return _current

@@ -78,6 +78,28 @@ def stage_reason(stage_label: str, stage_day: date, today: date) -> str:
     return f"补发“{stage_label}”提醒（提醒日 {day_label(stage_day)}，期间未发送）"
 
 
+# --- the holiday calendar ----------------------------------------------------------------------
+
+
+def holiday_data_notice(year: int, version: str) -> str:
+    """Markdown for admins, once a week while `year`'s statutory holidays are unknown."""
+    return "\n".join(
+        [
+            f"### {year} 年法定节假日数据尚未更新",
+            "",
+            f"系统使用的节假日数据（chinesecalendar {version}）还没有 {year} 年的放假安排，"
+            f"{year} 年的提醒暂按“周一至周五上班”计算，节假日和调休上班日可能算错。",
+            "",
+            "国务院办公厅发布放假通知后，请任选其一：",
+            "- 请运维人员升级 chinesecalendar 后重启服务；",
+            f"- 或由管理员逐日录入：`kaohe calendar set {year}-02-06 workday 调休`、"
+            f"`kaohe calendar set {year}-10-01 holiday 国庆节`，用 `kaohe calendar show {year}` 核对。",
+            "",
+            "录入第一天后本提示不再发送。",
+        ]
+    )
+
+
 # --- admin digests ------------------------------------------------------------------------------
 
 

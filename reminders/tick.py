@@ -19,8 +19,10 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import chinese_calendar
+
 from reminders import texts
-from reminders.calendar import WorkCalendar
+from reminders.calendar import WorkCalendar, holiday_data_gap
 from reminders.clock import local
 from reminders.deadlines import Deadline, deadlines_for
 from reminders.stages import DEFAULT_POLICY, StagePolicy, current_stage, stage_label
@@ -47,6 +49,7 @@ class PlanKind(StrEnum):
     REMINDER = "reminder"
     DAILY = "daily"
     MONTHLY = "monthly"
+    HOLIDAYS = "holidays"  # next year's statutory holidays are missing (weekly)
 
 
 @dataclass(frozen=True)
@@ -185,33 +188,49 @@ async def plan(
                 month_rows.append((unit.name, last_month_deadlines))
 
     if policy.digest and missed and admin_ids:
-        body = texts.daily_digest(today, missed, cal)
-        for admin in admin_ids:
-            result.items.append(
-                Planned(
-                    kind=PlanKind.DAILY,
-                    recipients=(admin,),
-                    payload={"type": "markdown", "to": [admin], "markdown": body},
-                    reason=f"每日逾期汇总：{len(missed)} 项逾期未报",
-                    digest_key=today.isoformat(),
-                )
-            )
+        result.items += _digests(
+            PlanKind.DAILY,
+            admin_ids,
+            texts.daily_digest(today, missed, cal),
+            f"每日逾期汇总：{len(missed)} 项逾期未报",
+            today.isoformat(),
+        )
     if policy.monthly_summary and first_workday and admin_ids:
         label = f"{last_month.year} 年 {period_label(f'{last_month:%Y-%m}')}"
-        body = texts.monthly_summary(label, month_rows, cal)
-        for admin in admin_ids:
-            result.items.append(
-                Planned(
-                    kind=PlanKind.MONTHLY,
-                    recipients=(admin,),
-                    payload={"type": "markdown", "to": [admin], "markdown": body},
-                    reason=f"本月第一个工作日：{label}报送情况汇总",
-                    digest_key=f"{last_month:%Y-%m}",
-                )
-            )
+        result.items += _digests(
+            PlanKind.MONTHLY,
+            admin_ids,
+            texts.monthly_summary(label, month_rows, cal),
+            f"本月第一个工作日：{label}报送情况汇总",
+            f"{last_month:%Y-%m}",
+        )
+    gap = holiday_data_gap(today)
+    if gap is not None and admin_ids and not any(day.year == gap for day in cal.overrides):
+        iso = today.isocalendar()
+        result.items += _digests(  # weekly until the data or the office's first entry is there
+            PlanKind.HOLIDAYS,
+            admin_ids,
+            texts.holiday_data_notice(gap, getattr(chinese_calendar, "__version__", "?")),
+            f"{gap} 年法定节假日数据缺失（每周提醒一次）",
+            f"{gap}@{iso.year}-W{iso.week:02d}",
+        )
     if (missed or first_workday) and not admin_ids:
         result.notes.append("没有管理员（成员角色 admin 或 KAOHE_ADMINS），管理员汇总不发送")
     return result
+
+
+def _digests(kind: PlanKind, admins: list[str], body: str, reason: str, key: str) -> list[Planned]:
+    """One markdown digest per admin, claimed once per (kind, key, admin)."""
+    return [
+        Planned(
+            kind=kind,
+            recipients=(admin,),
+            payload={"type": "markdown", "to": [admin], "markdown": body},
+            reason=reason,
+            digest_key=key,
+        )
+        for admin in admins
+    ]
 
 
 def _reminder(

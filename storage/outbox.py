@@ -16,6 +16,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.audit import audit
 from storage.db import Database
 from storage.models import Outbox, OutboxStatus
 from storage.types import to_utc, utcnow
@@ -156,3 +157,45 @@ async def count_by_status(db: Database) -> dict[str, int]:
             await session.exec(select(Outbox.status, func.count()).group_by(col(Outbox.status)))
         ).all()
     return {status: n for status, n in rows}
+
+
+# --- operators: look at and retry what failed (kaohe outbox list / retry) -------------------------
+
+
+async def list_outbox(db: Database, *, failed_only: bool = False, limit: int = 100) -> list[Outbox]:
+    """Messages not sent yet (pending and failed; only failed with `failed_only`), newest first."""
+    wanted = [OutboxStatus.FAILED.value]
+    if not failed_only:
+        wanted.append(OutboxStatus.PENDING.value)
+    async with db.session() as session:
+        rows = await session.exec(
+            select(Outbox)
+            .where(col(Outbox.status).in_(wanted))
+            .order_by(col(Outbox.id).desc())
+            .limit(limit)
+        )
+        return list(rows.all())
+
+
+async def retry_failed(
+    db: Database, ids: list[int] | None, *, actor: str, now: datetime | None = None
+) -> list[int]:
+    """Put failed messages (the given ids, or all failed when None) back in the queue with a fresh
+    set of attempts, due at once. Returns the ids retried; a pending or sent id is left alone.
+    Each retry is audited."""
+    now = to_utc(now) if now else utcnow()
+    async with db.session() as session:
+        query = select(Outbox.id).where(Outbox.status == OutboxStatus.FAILED.value)
+        if ids is not None:
+            query = query.where(col(Outbox.id).in_(ids))
+        found = sorted(row_id for row_id in (await session.exec(query)).all() if row_id)
+        if found:
+            await session.exec(
+                update(Outbox)
+                .where(col(Outbox.id).in_(found), col(Outbox.status) == OutboxStatus.FAILED.value)
+                .values(status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            audit(session, actor, "outbox.retry", {"ids": found}, at=now)
+        await session.commit()
+    return found

@@ -74,3 +74,15 @@ async def list_overrides(
     async with db.session() as session:
         rows = (await session.exec(query)).all()
     return {day: bool(flag) for day, flag in rows}
+
+
+async def list_override_reasons(
+    db: Database, start: date, end: date
+) -> dict[date, tuple[bool, str]]:
+    """Overrides between `start` and `end` (inclusive) with their reasons: {day: (workday, why)}."""
+    query = select(WorkdayOverride).where(
+        col(WorkdayOverride.day) >= start, col(WorkdayOverride.day) <= end
+    )
+    async with db.session() as session:
+        rows = (await session.exec(query)).all()
+    return {row.day: (bool(row.is_workday), row.reason) for row in rows}

@@ -31,32 +31,43 @@ GRADE_COLORS = {
     None: "#78909c",
 }
 BONUS_COLOR = "#90caf9"
-CJK_FILES = (
-    "NotoSansCJK-Regular.ttc",
-    "NotoSansCJKsc-Regular.otf",
-    "NotoSansSC-Regular",
-    "wqy-microhei.ttc",
-    "wqy-zenhei.ttc",
-    "NotoSerifCJK-Regular.ttc",
-)
-CJK_NAMES = ("Noto Sans CJK", "Noto Sans SC", "WenQuanYi", "Source Han Sans", "Noto Serif CJK")
+
+# Noto Sans CJK, Simplified Chinese face. The OS copy (Debian: fonts-noto-cjk) is preferred when
+# present; otherwise the copy installed from PyPI with kaohe (noto-cjk-sans-otc, SIL OFL 1.1), so
+# the chart looks the same on every machine and never draws Chinese as boxes.
+CJK_FAMILY = "Noto Sans CJK SC"
+CJK_FILE = "NotoSansCJK-Regular.ttc"
+
+
+def bundled_cjk_file() -> Path | None:
+    """The Noto Sans CJK collection installed from PyPI, or None if that package is missing."""
+    try:
+        import noto_cjk_sans_otc
+    except ImportError:
+        return None
+    path = Path(str(noto_cjk_sans_otc.FONT_PATH))
+    return path if path.is_file() else None
 
 
 @lru_cache(maxsize=1)
-def cjk_font() -> str | None:
-    """The family name of an installed CJK font (Debian: fonts-noto-cjk), registered with
-    matplotlib; None (logged) when there is none and Chinese would show as boxes."""
-    files = font_manager.findSystemFonts()
-    for wanted in CJK_FILES:
-        for path in files:
-            if wanted in Path(path).name:
-                font_manager.fontManager.addfont(path)
-                return font_manager.FontProperties(fname=path).get_name()
-    for entry in font_manager.fontManager.ttflist:
-        if any(name in entry.name for name in CJK_NAMES):
-            return entry.name
-    log.warning("no CJK font found (install fonts-noto-cjk): chart labels will not be readable")
+def cjk_font_file() -> Path | None:
+    """The file of the chart's CJK font, registered with matplotlib: the OS's Noto Sans CJK if
+    installed, else the bundled one; None (logged) when neither exists."""
+    for found in font_manager.findSystemFonts():
+        if Path(found).name == CJK_FILE:
+            font_manager.fontManager.addfont(found)
+            return Path(found)
+    bundled = bundled_cjk_file()
+    if bundled is not None:
+        font_manager.fontManager.addfont(str(bundled))
+        return bundled
+    log.warning("no CJK font (pip install noto-cjk-sans-otc): chart labels will not be readable")
     return None
+
+
+def cjk_font() -> str | None:
+    """The family name to draw Chinese with, or None when no CJK font is available."""
+    return CJK_FAMILY if cjk_font_file() is not None else None
 
 
 def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> None:  # type: ignore[no-untyped-def]
@@ -208,6 +219,13 @@ def chart_png(tally: Tally, *, dpi: int = 110) -> bytes:
 
 
 def _draw(tally: Tally, dpi: int) -> bytes:
+    out = io.BytesIO()
+    chart_figure(tally, dpi=dpi).savefig(out, format="png", dpi=dpi, facecolor="white")
+    return out.getvalue()
+
+
+def chart_figure(tally: Tally, *, dpi: int = 110) -> Figure:
+    """The chart as a matplotlib figure (tests read its texts and the fonts they resolve to)."""
     family = cjk_font()
     font = {"fontfamily": family} if family else {}
     panels = list(tally.schemes)
@@ -234,6 +252,4 @@ def _draw(tally: Tally, dpi: int) -> bytes:
         ax.text(0.5, 0.5, f"{tally.year} 年度没有可汇总的单位", ha="center", va="center", **font)
     for n, st in enumerate(panels, start=1):
         _draw_scheme(fig, fig.add_subplot(len(panels), 1, n), st, tally, font)
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=dpi, facecolor="white")
-    return out.getvalue()
+    return fig

@@ -102,3 +102,26 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     finally:
         await db.dispose()
         await _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+
+
+# --- what was skipped, at the end of the run -----------------------------------------------------
+
+SKIP_HINTS = {
+    POSTGRES_ENV: f"PostgreSQL tests: {POSTGRES_ENV} is unset "
+    "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)",
+    "chromium": "browser tests: no Chromium (apt-get install -y chromium)",
+}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One short line per group of skipped tests and why, so a newcomer knows how to run the rest
+    (pytest -q lists no skip reasons by itself)."""
+    groups: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        label = next((hint for key, hint in SKIP_HINTS.items() if key in reason), reason)
+        groups[label] = groups.get(label, 0) + 1
+    for label, count in sorted(groups.items()):
+        terminalreporter.write_line(f"skipped {count}: {label}")

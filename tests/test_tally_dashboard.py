@@ -296,6 +296,8 @@ def test_serve_app_has_the_dashboard(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("KAOHE_PUBLIC_URL", "https://kaohe.example.cn")
     monkeypatch.setenv("KAOHE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'k.db'}")
     settings = Settings()
+    assert settings.secret("dashboard_secret") == SECRET
+    assert SECRET not in repr(settings)  # a SecretStr: never printed
     app = build_app(settings, upgrade_on_start=False)
     paths = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
     assert {

@@ -280,7 +280,7 @@ def test_chart_is_a_real_png(exported) -> None:  # type: ignore[no-untyped-def]
         assert colors is not None and len(colors) > 50  # bars, labels, lines: not blank
     from tally.chart import cjk_font
 
-    assert cjk_font() is not None, "install fonts-noto-cjk for readable Chinese labels"
+    assert cjk_font() is not None, "noto-cjk-sans-otc (a dependency) is missing"
 
 
 def test_summary_text(exported) -> None:  # type: ignore[no-untyped-def]

@@ -112,11 +112,3 @@ def test_serve_is_a_command(capsys: pytest.CaptureFixture[str]) -> None:
         main(["serve", "--help"])
     assert info.value.code == 0
     assert "/wecom/callback" in capsys.readouterr().out
-
-
-def test_missing_handler_module_is_reported(caplog: pytest.LogCaptureFixture) -> None:
-    from bot.commands.serve import load_factory
-
-    with caplog.at_level(logging.WARNING):
-        assert load_factory("no_such_module_here:make_handler") is None
-    assert "not available" in caplog.text

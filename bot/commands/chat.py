@@ -18,7 +18,6 @@ from bot.local_channel import LOCAL, LocalChannel, local_raw, parse_local, typed
 from bot.settings import get_settings
 from handlers.types import TextReply
 
-DEMO_URL = "sqlite+aiosqlite:///./kaohe-demo.db"
 LOCAL_WAIT = 120.0  # seconds the terminal waits for a reply in-line (汇总 takes a few)
 
 
@@ -29,7 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="本地对话：每输入一行即以该用户身份发送一条文字消息（「/file 路径」发送文件，如责任书），回复打印在终端。输入空行或 Ctrl-D 结束。",
     )
     parser.add_argument("--user", required=True, help="企业微信用户 ID（如 zhangsan）")
-    parser.add_argument("--demo", action="store_true", help="使用示例城市数据库（kaohe-demo.db）")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="使用示例城市数据库（KAOHE_DATA_DIR/kaohe-demo.db，与 serve --demo 相同）",
+    )
     parser.set_defaults(func=cmd_chat)
 
 
@@ -78,5 +81,7 @@ async def run_chat(user: str, url: str, *, demo: bool, stdin=sys.stdin, stdout=s
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    url = DEMO_URL if args.demo else get_settings().database_url
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.demo_database_url if args.demo else settings.database_url
     return asyncio.run(run_chat(args.user, url, demo=args.demo))

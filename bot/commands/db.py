@@ -1,10 +1,14 @@
-"""`kaohe db upgrade|current`: apply the database migrations / show where the database is."""
+"""`kaohe db upgrade|current|backup`: apply the database migrations, show where the database is,
+copy a SQLite database to one consistent file while the server runs (`VACUUM INTO`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
+from contextlib import closing
+from pathlib import Path
 
 from bot.settings import get_settings
 
@@ -29,6 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="查看数据库的迁移版本；不是最新时退出码为 1。",
     )
     p_cur.set_defaults(func=cmd_current)
+    p_backup = sub.add_parser(
+        "backup",
+        help="把 SQLite 数据库备份到一个文件（服务运行时也可以）",
+        description="SQLite：用 VACUUM INTO 写出一个一致的副本。PostgreSQL 请用 pg_dump。"
+        "恢复：停止服务，把备份文件复制为数据库文件（默认 KAOHE_DATA_DIR/kaohe.db），再启动。",
+    )
+    p_backup.add_argument("file", metavar="FILE", help="备份文件（不能已存在）")
+    p_backup.set_defaults(func=cmd_backup)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -85,4 +97,49 @@ def cmd_current(args: argparse.Namespace) -> int:
     if revisions != heads:
         print("请运行 kaohe db upgrade", file=sys.stderr)
         return 1
+    return 0
+
+
+def restore_note(backup: Path, target: str) -> str:
+    return (
+        f"恢复方法 / to restore: 停止服务 stop kaohe serve；"
+        f"cp {backup} {target}（同时删除旧的 {target}-wal、{target}-shm）；再启动 start it again"
+    )
+
+
+def backup_sqlite(source: Path, backup: Path) -> None:
+    """A consistent copy of a live SQLite database (readers and writers may go on meanwhile)."""
+    with closing(sqlite3.connect(source)) as conn:
+        conn.execute("VACUUM INTO ?", (str(backup),))
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    url = get_settings().database_url
+    parsed = make_url(url)
+    if not parsed.get_backend_name().startswith("sqlite"):
+        print(
+            f"PostgreSQL 数据库（{_safe_url(url)}）请用 pg_dump 备份，例如 / back it up with pg_dump:\n"
+            f"  pg_dump --format=custom --file=kaohe.dump '<同一数据库的连接串 the same database>'\n"
+            "恢复 / restore: pg_restore --clean --dbname=... kaohe.dump",
+            file=sys.stderr,
+        )
+        return 2
+    source = Path(parsed.database or "")
+    backup = Path(args.file)
+    if not source.is_file():
+        print(f"错误：数据库文件 {source} 不存在", file=sys.stderr)
+        return 1
+    if backup.exists():
+        print(f"错误：{backup} 已存在，请换一个文件名（不会覆盖）", file=sys.stderr)
+        return 1
+    backup.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        backup_sqlite(source, backup)
+    except sqlite3.Error as exc:
+        print(f"错误：备份失败：{exc}", file=sys.stderr)
+        return 1
+    print(f"已备份 {source} → {backup}（{backup.stat().st_size:,} 字节）")
+    print(restore_note(backup, str(source)))
     return 0

@@ -1,30 +1,35 @@
-"""`kaohe serve`: run the web app (WeCom callback, /healthz, /readyz) on KAOHE_HOST:KAOHE_PORT.
+"""`kaohe serve`: run the web app (WeCom callback, /, /healthz, /readyz, /metrics) on
+KAOHE_HOST:KAOHE_PORT.
 
-Migrations are applied at start. Without WeCom settings it still starts and logs what is missing.
-The message handler comes from `--handler MODULE:FACTORY` (default `handlers.app:make_handler`),
-called as `factory(db=..., channel=..., settings=...)`.
+Every setting is checked first: one that cannot work stops the start with a line naming it
+(exit code 2) instead of a server that looks ready and answers wrongly. Migrations are applied at
+start. Without WeCom settings it still starts and logs what is missing. The message handler comes
+from `--handler MODULE:FACTORY` (default KAOHE_HANDLER), called as
+`factory(db=..., channel=..., settings=...)`.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import asyncio
 import logging
+import sys
+from pathlib import Path
 
 from aiohttp import web
+from pydantic import ValidationError
 
-from bot.settings import get_settings
+from bot.settings import Problem, Settings, get_settings, load_factory
 
 log = logging.getLogger("kaohe.serve")
-
-DEFAULT_HANDLER = "handlers.app:make_handler"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve",
-        help="运行企业微信回调服务 (serve [--host H] [--port P])",
-        description="运行 Web 服务：/wecom/callback、/healthz、/readyz。启动时自动执行数据库迁移。",
+        help="运行企业微信回调服务 (serve [--host H] [--port P] [--demo [--reset]])",
+        description="运行 Web 服务：/wecom/callback、/healthz、/readyz、/metrics。"
+        "启动时先检查全部设置，再自动执行数据库迁移。",
     )
     parser.add_argument("--host", help="监听地址（默认 KAOHE_HOST）")
     parser.add_argument("--port", type=int, help="监听端口（默认 KAOHE_PORT）")
@@ -32,12 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--handler",
         default=None,
         metavar="MODULE:FACTORY",
-        help=f"消息处理器工厂（默认 {DEFAULT_HANDLER}）",
+        help="消息处理器工厂（默认 KAOHE_HANDLER）",
     )
     parser.add_argument(
-        "--media-dir",
-        default=None,
-        help="用户发送的附件保存目录（默认 KAOHE_MEDIA_DIR 或 ./media）",
+        "--media-dir", default=None, help="用户发送的附件保存目录（默认 KAOHE_DATA_DIR/media）"
     )
     parser.add_argument(
         "--reply-budget",
@@ -45,57 +48,91 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="被动回复的时间预算（秒，默认 3），超时改为主动发送",
     )
-    parser.add_argument("--log-level", default="INFO", help="日志级别（默认 INFO）")
+    parser.add_argument("--log-level", default="INFO", help="日志级别（默认 INFO；DEBUG 更详细）")
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="使用示例城市（SQLite 文件 kaohe-demo.db，首次启动时生成一年的示例数据）",
+        help="使用示例城市（KAOHE_DATA_DIR/kaohe-demo.db，首次启动时生成一年的示例数据）",
+    )
+    parser.add_argument(
+        "--reset", action="store_true", help="与 --demo 一起用：删除示例城市的数据库，重新生成"
     )
     parser.set_defaults(func=cmd_serve)
 
 
-def load_factory(spec: str):  # type: ignore[no-untyped-def]
-    """`module:attr` → the handler factory, or None (logged) when it cannot be imported."""
-    module_name, _, attr = spec.partition(":")
+def load_settings(handler: str | None = None) -> tuple[Settings | None, list[Problem]]:
+    """The settings and what is wrong with them (also the type errors pydantic finds)."""
     try:
-        return getattr(importlib.import_module(module_name), attr or "make_handler")
-    except (ImportError, AttributeError) as exc:
-        log.warning("handler %s not available (%s)", spec, exc)
-        return None
+        settings = get_settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "?"
+            problems.append(Problem(name, f"取值无效（{error['msg']}）", error["msg"]))
+        return None, problems
+    if handler:
+        settings = settings.model_copy(update={"handler": handler})
+    return settings, settings.problems()
+
+
+def reset_demo(settings: Settings) -> Path:
+    """Remove the demo city's database file (it is made again on start)."""
+    path = settings.data_dir / "kaohe-demo.db"
+    for extra in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{extra}").unlink(missing_ok=True)
+    return path
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot import logsetup
+
+    settings, problems = load_settings(args.handler)
+    if problems or settings is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(
+            "kaohe serve 未启动 / not started: 请修正以上设置 / fix the settings above",
+            file=sys.stderr,
+        )
+        return 2
+    if args.reset and not args.demo:
+        print("--reset 只能与 --demo 一起使用 / --reset only works with --demo", file=sys.stderr)
+        return 2
+    logsetup.configure(args.log_level, settings.log_format)
     from bot.app import build_app
+    from bot.cli import invoked_as
 
-    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     if args.demo:
-        import asyncio
+        from bot.commands.chat import prepare_database
 
-        from bot.commands.chat import DEMO_URL, prepare_database
-
-        settings = settings.model_copy(update={"database_url": DEMO_URL})
+        if args.reset:
+            log.info("demo city reset: %s removed", reset_demo(settings))
+        url = settings.demo_database_url
+        settings = settings.model_copy(update={"database_url_raw": url})
 
         async def prepare_demo() -> None:
-            db = await prepare_database(DEMO_URL, demo=True)
+            db = await prepare_database(url, demo=True)
             await db.dispose()
 
         asyncio.run(prepare_demo())
-        log.info(
-            "demo city ready in kaohe-demo.db; try it locally: kaohe chat --demo --user zhangsan"
-        )
     app = build_app(
         settings,
-        handler_factory=load_factory(args.handler or settings.handler),
-        media_dir=args.media_dir or settings.media_dir,
-        reply_budget=args.reply_budget if args.reply_budget is not None else settings.reply_budget,
+        handler_factory=load_factory(settings.handler),
+        media_dir=args.media_dir,
+        reply_budget=args.reply_budget,
         upgrade_on_start=True,
     )
     host = args.host or settings.host
     port = args.port or settings.port
-    log.info("kaohe serving on http://%s:%s", host, port)
+    log.info("kaohe serving on http://%s:%s (data in %s)", host, port, settings.data_dir.resolve())
+    if args.demo:
+        print(
+            f"示例城市已就绪 / demo city ready: http://{host}:{port}/\n"
+            f"在另一个终端试用 / try it in another terminal:\n"
+            f"  {invoked_as()} chat --demo --user zhangsan   # 联络员 a liaison\n"
+            f"  {invoked_as()} chat --demo --user admin      # 管理员 the admin",
+            flush=True,
+        )
     web.run_app(app, host=host, port=port, print=None)
     return 0

@@ -145,15 +145,16 @@ def add_dashboard(
             member = await get_member(session, userid)
         return member is not None and member.role == "admin" and member.active
 
-    if not settings.dashboard_secret:
+    secret = settings.secret("dashboard_secret")
+    if not secret:
         log.warning("dashboard: no KAOHE_DASHBOARD_SECRET, every /dashboard page is refused")
     add_dashboard_routes(
         app,
         db,
-        secret=settings.dashboard_secret,
+        secret=secret,
         is_admin=is_admin,
         timezone=settings.timezone,
-        media_dir=getattr(settings, "media_dir", "media"),
+        media_dir=settings.media_dir,
         channel=channel,
         secure_cookie=str(settings.public_url or "").startswith("https://"),
     )

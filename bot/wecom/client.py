@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 
+from bot import metrics
 from bot.wecom.chunks import ROBOT_MARKDOWN_LIMIT, TEXT_LIMIT, split_utf8
 from bot.wecom.pacing import MEMBER_WINDOWS, ROBOT_WINDOWS, Clock, Pacer, Sleep
 
@@ -200,6 +201,7 @@ class _Api:
                 code = TRANSPORT_ERROR
             if code == 0:
                 return result
+            metrics.WECOM_API_ERRORS.labels(api=api, errcode=str(code)).inc()
             errmsg = str(result.get("errmsg", ""))[:200]
             if code in TOKEN_INVALID and token is not None and not token_retried:
                 log.info("wecom %s: token rejected (%s), refreshing once", api, code)
@@ -352,7 +354,15 @@ class WeComClient(_Api):
         if duplicate_check:
             body["enable_duplicate_check"] = 1
             body["duplicate_check_interval"] = self.duplicate_check_interval
-        result = await self.call("POST", "/cgi-bin/message/send", body=body)
+        try:
+            result = await self.call("POST", "/cgi-bin/message/send", body=body)
+        except WeComAPIError as exc:
+            log.warning("wecom send %s failed: errcode %s", msgtype, exc.errcode,
+                        extra={"context": {"to": body["touser"]}})  # fmt: skip
+            raise
+        metrics.WECOM_SENDS.labels(msgtype=msgtype).inc()
+        log.info("wecom send %s msgid=%s", msgtype, result.get("msgid", ""),
+                 extra={"context": {"to": body["touser"]}})  # fmt: skip
         if result.get("invaliduser"):
             log.warning("wecom message/send: invalid users %s", result["invaliduser"])
         return result
