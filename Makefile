@@ -16,6 +16,7 @@ run: $(BIN)/kaohe
 
 test: $(BIN)/kaohe
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/kaohe

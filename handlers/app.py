@@ -147,8 +147,9 @@ def make_handler(
     """The factory `kaohe serve` loads (`handlers.app:make_handler`)."""
     admins = frozenset(getattr(settings, "admins", ()) or ())
     for name in ("dashboard_secret", "public_url"):
-        value = getattr(settings, name, None)
-        value = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        value: Any = getattr(settings, name, None)
+        if hasattr(value, "get_secret_value"):  # a SecretStr setting
+            value = value.get_secret_value()
         options.setdefault(name, value)
     if getattr(settings, "media_dir", None):
         options.setdefault("media_dir", str(settings.media_dir))

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from handlers.context import Ctx
 from storage.conversation import clear_state, get_state, set_state
@@ -27,6 +27,7 @@ class PendingAction(StrEnum):
 
 
 Runner = Callable[[Ctx, dict[str, Any]], Awaitable[str]]
+R = TypeVar("R", bound=Runner)  # a runner may take more (optional) arguments
 _RUNNERS: dict[PendingAction, Runner] = {}
 
 CONFIRM_SUFFIX = "\n确认请回复「确认」，放弃请回复「取消」。"
@@ -35,10 +36,10 @@ DROPPED = "已取消，未作任何改动。"
 LAPSED = "您 {minutes} 分钟前的待确认操作已过期，未作任何改动；如仍需办理，请重新发送命令。"
 
 
-def runner(action: PendingAction) -> Callable[[Runner], Runner]:
+def runner(action: PendingAction) -> Callable[[R], R]:
     """Register what 确认 does for `action`."""
 
-    def decorate(func: Runner) -> Runner:
+    def decorate(func: R) -> R:
         _RUNNERS[action] = func
         return func
 

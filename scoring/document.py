@@ -95,8 +95,8 @@ class RuleFields(_Strict):
 class GradingDoc(_Strict):
     """Seed 000 第七条: the lines of 优秀 and 良好, and the tasks whose failure is 不合格."""
 
-    excellent: Num = 90  # type: ignore[assignment]
-    good: Num = 80  # type: ignore[assignment]
+    excellent: Num = 90
+    good: Num = 80
     required_task_kinds: tuple[Ident, ...] = ()
     lines: choice("inclusive", "above") = reading(  # type: ignore[valid-type]
         "inclusive",
@@ -132,7 +132,7 @@ def _rule_model(kind: type[kinds.RuleKind]) -> type[BaseModel]:
         f"{kind.__name__}Rule",
         __base__=(kind, RuleFields),
         __doc__=f"{name}：{kind.title}",
-        kind=(Literal[name], Field(description=kind.title)),  # required in a file
+        kind=(Literal[name], Field(description=kind.title)),  # type: ignore[arg-type]  # required in a file
     )
 
 
@@ -154,7 +154,7 @@ def documents() -> tuple[type[BaseModel], ...]:
         points: Num | None = None
         office: Text | None = None
         reading: Text = Field("", description=READING)
-        rules: list[RuleDoc] = Field(min_length=1)  # type: ignore[valid-type]
+        rules: list[RuleDoc] = Field(min_length=1)
 
     class ItemDoc(_Strict):
         """An item (项目): its targets, its points cell or the item whose cell it shares."""

@@ -79,7 +79,8 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
         results.update((r.rule_id, r) for r in rule_results)
         if points is None:
             maxima = [r.max for r in rule_results if r.family == Family.EARN]
-            display_max = None if any(m is None for m in maxima) else sum(maxima, ZERO)
+            known = [m for m in maxima if m is not None]
+            display_max = None if len(known) < len(maxima) else sum(known, ZERO)
         else:
             display_max = points
         budget_lines.append(
@@ -123,8 +124,8 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
             )
         mine = [b for b in budget_lines if b.item == item.id]
         score_ = sum((b.score for b in mine), Decimal("0.00")) if mine else None
-        maxima = [b.points for b in mine]
-        max_ = None if not mine or any(m is None for m in maxima) else sum(maxima, Decimal("0.00"))
+        item_max = [b.points for b in mine if b.points is not None]
+        max_ = None if not mine or len(item_max) < len(mine) else sum(item_max, Decimal("0.00"))
         pending = any(r.pending for t in targets for r in t.rules)
         items.append(
             ItemLine(

@@ -192,16 +192,33 @@ class Database:
     async def upgrade(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to `revision` (default: head)."""
         cfg = alembic_config(self.url)
-        async with self.engine.begin() as conn:
-            # One migrator at a time, all or nothing: several instances may start together.
-            if self.dialect == "postgresql":
-                await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
-                )
-            elif self.dialect == "sqlite":
-                # the driver would run DDL outside any transaction; take the write lock now
-                await conn.exec_driver_sql("BEGIN IMMEDIATE")
-            await conn.run_sync(_upgrade, cfg, revision)
+        sqlite = self.dialect == "sqlite"
+        async with self.engine.connect() as conn:
+            if sqlite:
+                # Batch migrations rebuild a table (copy, DROP, rename) while other tables'
+                # rows point at it: SQLite's documented way is foreign keys off around the
+                # transaction (a no-op inside one) and a foreign_key_check before commit.
+                await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                await conn.commit()  # ends SQLAlchemy's autobegun transaction (no SQL BEGIN yet)
+            try:
+                async with conn.begin():
+                    # One migrator at a time, all or nothing: several instances may start together.
+                    if self.dialect == "postgresql":
+                        await conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                        )
+                    elif sqlite:
+                        # the driver would run DDL outside any transaction; take the lock now
+                        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    await conn.run_sync(_upgrade, cfg, revision)
+                    if sqlite:
+                        broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                        if broken:
+                            raise RuntimeError(f"migration breaks foreign keys: {broken[:5]}")
+            finally:
+                if sqlite:
+                    await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    await conn.commit()
 
     async def current_revisions(self) -> set[str]:
         async with self.engine.connect() as conn:

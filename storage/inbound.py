@@ -80,7 +80,9 @@ async def stored_reply(db: Database, key: str) -> InboundRecord | None:
         ).one_or_none()
     if found is None:
         return None
-    return InboundRecord(id=found.id, new=False, reply=found.reply)
+    row_id, reply = found
+    assert row_id is not None
+    return InboundRecord(id=row_id, new=False, reply=reply)
 
 
 async def store_reply(

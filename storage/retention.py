@@ -22,7 +22,7 @@ async def purge_inbound_plaintext(db: Database, before: datetime) -> int:
     async with db.session() as session:
         result = await session.exec(
             update(InboundMessage)
-            .where(col(InboundMessage.received_at) < cutoff, InboundMessage.content != PURGED)
+            .where(col(InboundMessage.received_at) < cutoff, col(InboundMessage.content) != PURGED)
             .values(content=PURGED)
             .execution_options(synchronize_session=False)
         )
@@ -38,7 +38,7 @@ async def count_inbound_with_plaintext(db: Database, before: datetime) -> int:
                 .select_from(InboundMessage)
                 .where(
                     col(InboundMessage.received_at) < to_utc(before),
-                    InboundMessage.content != PURGED,
+                    col(InboundMessage.content) != PURGED,
                 )
             )
         ).one()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -116,7 +117,7 @@ async def revise_task(
     if task is None:
         raise TaskChangeError(f"no task with id {task_id}")
     now = (await current_tasks(session, [task]))[0]
-    after = {
+    after: dict[str, Any] = {
         "kind": kind if kind is not None else now.kind,
         "title": title if title is not None else now.title,
         "due": due if due is not None else now.due,
@@ -154,7 +155,7 @@ async def next_task_code(session: AsyncSession) -> str:
         )
     ).all()
     numbers = [
-        int(m[1]) if code else task_id
+        int(m[1]) if code and m else task_id
         for task_id, code in rows
         if task_id is not None and (not code or (m := _K_CODE.fullmatch(code)))
     ]

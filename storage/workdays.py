@@ -66,7 +66,7 @@ async def list_overrides(
     db: Database, start: date | None = None, end: date | None = None
 ) -> dict[date, bool]:
     """Overrides between `start` and `end` (inclusive, both optional): {day: is_workday}."""
-    query = select(WorkdayOverride.day, WorkdayOverride.is_workday)
+    query = select(col(WorkdayOverride.day), col(WorkdayOverride.is_workday))
     if start is not None:
         query = query.where(col(WorkdayOverride.day) >= start)
     if end is not None:

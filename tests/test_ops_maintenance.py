@@ -191,3 +191,41 @@ async def test_retention_blanks_old_plaintext_and_removes_old_media(
 
 def test_purge_media_without_a_folder(tmp_path: Path) -> None:
     assert purge_media(tmp_path / "none", datetime(2025, 1, 1, tzinfo=TZ)) == 0
+
+
+# --- upgrading a database that has data ----------------------------------------------------------
+
+
+async def test_an_older_sqlite_database_with_data_upgrades_to_head(tmp_path: Path) -> None:
+    """Migrations that rebuild a table (SQLite batch mode) while other rows point at it: an
+    installation's database made before them upgrades, and its rows and links survive."""
+    from storage.db import head_revisions
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await db.upgrade("0004")
+        async with db.engine.begin() as conn:
+            now = "2026-03-01 02:00:00.000000"
+            await conn.exec_driver_sql(
+                "INSERT INTO unit (id, name, kind, scheme_id, created_at, updated_at) "
+                f"VALUES (1, '椒江区', 'district', 'chuangmo-taizhou', '{now}', '{now}')"
+            )
+            await conn.exec_driver_sql(
+                "INSERT INTO task (id, unit_id, code, kind, title, due, year, actor, created_at) "
+                f"VALUES (7, 1, 'K1', 'feedback', '创模任务反馈第 1 期', '2026-03-20', 2026, 'admin', '{now}')"
+            )
+            await conn.exec_driver_sql(
+                "INSERT INTO submission (id, unit_id, year, target, kind, title, text, attachments,"
+                " submitted_at, sender, task_id, created_at) VALUES (3, 1, 2026, 'C3a', 'feedback',"
+                f" 'K1 反馈', '已按要求落实。', '[]', '{now}', 'zhangsan', 7, '{now}')"
+            )
+        await db.upgrade()
+        assert await db.current_revisions() == head_revisions()
+        async with db.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+            linked = await conn.exec_driver_sql(
+                "SELECT task.code, submission.title FROM submission JOIN task ON task.id = task_id"
+            )
+            assert linked.all() == [("K1", "K1 反馈")]
+    finally:
+        await db.dispose()

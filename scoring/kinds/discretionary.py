@@ -39,7 +39,7 @@ class Discretionary(RuleKind):
         return f"超过该项最高分 {fmt(self.max)}" if value > self.max else None
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
-        ignored = []
+        ignored: list[str] = []
         for entry in reversed(ctx.entries.get(rule.id, [])):
             value = to_fraction(entry.value)
             if ZERO <= value <= self.max:

@@ -39,7 +39,7 @@ class Reports(RuleKind):
     the loss is left to a `deduction` entry."""
 
     kind: Literal["reports"] = "reports"
-    periods: tuple[ReportPeriod, ...] = Field(min_length=1)
+    periods: tuple[ReportPeriod, ...] = Field(min_length=1)  # type: ignore[valid-type]
     amount: Num | None = None
 
     family: ClassVar[Family] = Family.LOSE

@@ -80,7 +80,7 @@ class TaskList(RuleKind):
         if not tasks and switched == 0:  # e.g. W2 of a unit without key projects: nothing to do
             return self.result(rule, ZERO, ZERO, f"无此类任务{note}", switched_max=switched)
         if not tasks:
-            opens = (f"{ctx.target_name(rule)}：任务尚未下达",)
+            opens: tuple[str, ...] = (f"{ctx.target_name(rule)}：任务尚未下达",)
             text = f"尚未下达任务{note}"
             return self.result(
                 rule, ZERO, ZERO, text, pending=True, open=opens, switched_max=switched
