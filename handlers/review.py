@@ -81,8 +81,8 @@ def expand_refs(text: str) -> list[int]:
     out: list[int] = []
     text = re.sub(r"\s*([-–~至到])\s*", r"\1", text.strip())
     for part in re.split(r"[\s,，、]+", text):
-        ends = [ref_id(p) for p in re.split(r"[-–~至到]", part) if p]
-        ends = [e for e in ends if e is not None]
+        found = [ref_id(p) for p in re.split(r"[-–~至到]", part) if p]
+        ends = [e for e in found if e is not None]
         if len(ends) == 2 and ends[0] <= ends[1]:
             out.extend(range(ends[0], ends[1] + 1))
         else:

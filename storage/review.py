@@ -44,7 +44,7 @@ async def waiting_ids(
     year: int | None = None,
 ) -> list[int]:
     """Ids of the submissions waiting for review, oldest first (by send time, then id)."""
-    query = select(
+    query = select(  # type: ignore[call-overload]  # 5 columns: past sqlmodel's overloads
         Submission.id,
         Submission.submitted_at,
         SubmissionEvent.at,
