@@ -109,9 +109,9 @@ def _statements(which: str) -> tuple[Select[Any], ...]:
     one row per event) and their task's code; tasks with their revisions; admin entries.
     Column selects: scoring never reads the texts or attachments, and ORM objects cost ~5x more
     to build."""
-    ids = bindparam("unit_ids", expanding=True)
-    one = bindparam("unit_id")
-    year = bindparam("year")
+    ids: Any = bindparam("unit_ids", expanding=True)
+    one: Any = bindparam("unit_id")
+    year: Any = bindparam("year")
     units = select(_u.id, _u.name, _u.kind, _u.scheme_id).order_by(_u.name)
     subs = (
         select(
@@ -279,7 +279,8 @@ def facts_of(
     for task_id, rows in groupby(task_rows, key=itemgetter(0)):
         versions = list(rows)
         _, unit_id, code, kind, title, target, due, status = versions[0][:8]
-        rev = latest_revision([_Rev(*r[8:]) for r in versions if r[8] is not None], known_at)
+        revs: list[Any] = [_Rev(*r[8:]) for r in versions if r[8] is not None]  # duck-typed
+        rev = latest_revision(revs, known_at)
         if rev is not None:  # the task as it stood: re-dated, cancelled, 不适用
             kind, title, due, status = rev.kind, rev.title, rev.due, rev.status
         if status not in SCORED:
