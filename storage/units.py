@@ -146,7 +146,7 @@ class UpsertCounts:
 async def has_records(session: AsyncSession, unit_id: int, year: int) -> bool:
     """Whether the unit has anything in the ledger for `year` (submissions, tasks, entries)."""
     for model in (Submission, Task, AdminEntry):
-        query = select(model.id).where(model.unit_id == unit_id, model.year == year).limit(1)  # type: ignore[attr-defined]
+        query = select(model.id).where(model.unit_id == unit_id, model.year == year).limit(1)
         if (await session.exec(query)).first() is not None:
             return True
     return False
