@@ -26,7 +26,7 @@ from storage.units import get_unit_by_name
 
 router = Router()
 
-RANK = {grade: n for n, grade in enumerate(reversed(GRADES))}  # 不合格 0 … 优秀 3
+RANK: dict[str, int] = {grade: n for n, grade in enumerate(reversed(GRADES))}  # 不合格 0 … 优秀 3
 
 NEED_REASON = "请写明定级理由，例如「定级 {unit} {grade} 工作量大、成效突出」。"
 RECORDED = "已确定{unit} {year} 年度等次为「{grade}」（理由：{reason}）。基本分 {base}，建议等次 {suggested}。"

@@ -141,4 +141,5 @@ def reading(default: Any, label: str, choices: dict[str, str]) -> Any:
     check` lists them all so the office decides knowingly (seed 000 第十三条)."""
     from pydantic import Field
 
-    return Field(default, description=label, json_schema_extra={"口径": label, "choices": choices})
+    extra: dict[str, Any] = {"口径": label, "choices": choices}
+    return Field(default, description=label, json_schema_extra=extra)
