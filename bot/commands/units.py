@@ -189,14 +189,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from storage.units import fill_names
 
     settings = get_settings()
-    if not (settings.wecom_corp_id and settings.wecom_secret and settings.wecom_agent_id):
+    secret = settings.secret("wecom_secret")
+    if not (settings.wecom_corp_id and secret and settings.wecom_agent_id):
         print("未配置企业微信（需要 WECOM_CORP_ID、WECOM_SECRET、WECOM_AGENT_ID），跳过同步。")
         return 0
 
     async def run() -> int:
         client = WeComClient(
             corp_id=settings.wecom_corp_id,
-            secret=settings.wecom_secret,
+            secret=secret,
             agent_id=settings.wecom_agent_id,
             api_base=settings.wecom_api_base,
         )
