@@ -110,6 +110,24 @@ class Settings(BaseSettings):
         }
         return [name for name, value in names.items() if value in (None, "")]
 
+    def _left_behind(self) -> list[Problem]:
+        """Files an earlier version wrote beside the process (./kaohe.db, ./media) while the data
+        directory has none: starting would silently begin with an empty database."""
+        found = []
+        for old, (attr, new, name) in OLD_DEFAULTS.items():
+            left = getattr(self, attr) is None and Path(old).exists()
+            if left and not (self.data_dir / new).exists():
+                found.append(
+                    Problem(
+                        "KAOHE_DATA_DIR",
+                        f"发现旧版本的 ./{old}，而数据目录 {self.data_dir} 中没有；"
+                        f"请把它移到 {self.data_dir / new}，或设置 {name} 指向它",
+                        f"./{old} from an earlier version exists but {self.data_dir} has none; "
+                        f"move it to {self.data_dir / new} or point {name} at it",
+                    )
+                )
+        return found
+
     def problems(self) -> list[Problem]:
         """Every setting that is set but cannot work (empty: all good)."""
         found: list[Problem] = []
@@ -136,6 +154,7 @@ class Settings(BaseSettings):
                         f"not a valid URL: {url!r} (expected like https://kaohe.example.gov.cn)",
                     )
                 )
+        found.extend(self._left_behind())
         handler_error = _import_error(self.handler)
         if handler_error:
             found.append(
@@ -146,6 +165,12 @@ class Settings(BaseSettings):
                 )
             )
         return found
+
+
+OLD_DEFAULTS = {  # where earlier versions kept their files by default (relative to the start dir)
+    "kaohe.db": ("database_url_raw", "kaohe.db", "KAOHE_DATABASE_URL"),
+    "media": ("media_dir_raw", "media", "KAOHE_MEDIA_DIR"),
+}
 
 
 def sqlite_url(path: Path) -> str:

@@ -147,3 +147,29 @@ def test_demo_reset_removes_the_demo_city(tmp_path: Path) -> None:
     assert reset_demo(settings) == tmp_path / "kaohe-demo.db"
     assert [p.name for p in tmp_path.iterdir()] == ["kaohe.db"]  # the real database is kept
     assert main(["serve", "--reset"]) == 2  # --reset alone would be a mistake
+
+
+def test_files_of_an_earlier_version_are_not_silently_left_behind(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Before KAOHE_DATA_DIR the SQLite file and attachments were ./kaohe.db and ./media: a
+    server started on the new default would begin with an empty database."""
+    Path("kaohe.db").write_bytes(b"the city's year")
+    line = serve_refuses(capsys, "KAOHE_DATA_DIR")
+    assert "kaohe.db" in line and "KAOHE_DATABASE_URL" in line
+    (tmp_path / "data").mkdir()
+    Path("kaohe.db").rename(tmp_path / "data" / "kaohe.db")  # moved as told
+    Path("media").mkdir()
+    assert main(["serve", "--port", "1"]) == 2
+    assert "设置错误 KAOHE_DATA_DIR：发现旧版本的 ./media" in capsys.readouterr().err
+    monkeypatch.setenv("KAOHE_MEDIA_DIR", "media")  # or pointed at
+    get_settings.cache_clear()
+    assert get_settings().problems() == []
+
+
+def test_the_demo_does_not_mind_old_files(tmp_path: Path) -> None:
+    from bot.commands.serve import load_settings
+
+    Path("kaohe.db").write_bytes(b"old")
+    _, problems = load_settings(None)
+    assert [p.name for p in problems] == ["KAOHE_DATA_DIR"]  # `serve --demo` drops exactly these
