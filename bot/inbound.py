@@ -101,13 +101,26 @@ class Accepted:
 
 @dataclass
 class _InFlight:
-    """One delivery being handled; decides at most once whether the reply goes in-line."""
+    """One message being handled; decides at most once whether the reply goes in-line. Its
+    first delivery waits for it, and so does a repeat delivery arriving meanwhile (WeCom gave up
+    on the first): the reply goes in-line while any of them still waits within its budget."""
 
-    deadline: float  # monotonic time until which the delivery still waits for its reply
+    deadline: float  # monotonic time until which the latest waiting delivery waits
     can_inline: Callable[[Reply], bool]
-    waiting: bool = True
+    waiting: int = 1  # deliveries still waiting for the reply
     done: asyncio.Event = field(default_factory=asyncio.Event)
     inline: Reply | None = None
+
+    async def wait(self, deadline: float) -> Reply | None:
+        """Wait until `deadline` for the reply; the in-line reply, or None (it goes actively)."""
+        self.deadline = max(self.deadline, deadline)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.done.wait(), max(deadline - time.monotonic(), 0))
+        if not self.done.is_set() and self.inline is None:
+            self.waiting -= 1  # too late for this delivery
+            return None
+        await self.done.wait()  # the in-line reply was chosen: it is being stored
+        return self.inline
 
 
 def stored_json(reply: Reply | None, mode: str) -> str:
@@ -257,16 +270,11 @@ class InboundPipeline:
         flight = _InFlight(deadline, can_inline)
         self._inflight[msg.key] = flight
         self._spawn(self._run(msg, channel, flight, turn))
-        remaining = deadline - time.monotonic()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(flight.done.wait(), max(remaining, 0))
-        if not flight.done.is_set() and flight.inline is None:
-            flight.waiting = False  # too late for in-line: the reply goes through the outbox
+        reply = await flight.wait(deadline)
+        if reply is None and not flight.done.is_set():
             self.stats["late"] += 1
             log.info("inbound: %s over the %.1fs budget, replying later", msg.key, budget)
-            return Accepted(False)
-        await flight.done.wait()  # the in-line reply was chosen: it is being stored
-        return Accepted(False, flight.inline)
+        return Accepted(False, reply)
 
     async def _record(
         self, msg: InboundMessage, raw: str, channel: str, received: datetime
@@ -284,20 +292,17 @@ class InboundPipeline:
         )
 
     async def _repeat_reply(self, key: str, stored: str | None, deadline: float) -> Reply | None:
-        """The in-line reply for a repeat delivery, waiting within the budget while the first
-        delivery is still being handled."""
+        """The in-line reply for a repeat delivery. While the message is still being handled
+        here, this delivery joins the wait (the reply may go in-line with it); handled by
+        another instance, the stored reply is polled for within the budget."""
         flight = self._inflight.get(key)
+        if stored is None and flight is not None and not flight.done.is_set():
+            flight.waiting += 1
+            return await flight.wait(deadline)
         while stored is None and time.monotonic() < deadline:
-            if flight is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(flight.done.wait(), deadline - time.monotonic())
-            else:
-                await asyncio.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+            await asyncio.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
             found = await stored_reply(self.db, key)
             stored = found.reply if found else None
-        if stored is None and flight is not None and flight.inline is not None:
-            await flight.done.wait()  # chosen for in-line and being stored: it comes with this one
-            return flight.inline
         return inline_of(stored)
 
     async def _run(
@@ -361,7 +366,7 @@ class InboundPipeline:
             return None
         if (
             flight is not None
-            and flight.waiting
+            and flight.waiting > 0
             and time.monotonic() < flight.deadline
             and flight.can_inline(reply)
         ):
