@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -239,6 +239,28 @@ async def not_ready_handler(msg: InboundMessage) -> Reply | None:
     return TextReply("考核机器人正在部署中，暂时无法处理消息，请稍后再试。")
 
 
+def run_periodically(
+    work: Callable[[], Awaitable[None]], seconds: float
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context running `work` every `seconds` while the app serves (the handler's
+    periodic part, e.g. announcing expired drafts); a failing run is logged, the next one runs."""
+
+    async def context(_app: web.Application) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await work()
+                except Exception:
+                    log.exception("periodic handler work failed")
+
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+
+    return context
+
+
 def build_app(
     settings: Settings,
     *,
@@ -311,6 +333,10 @@ def build_app(
         upgrade_on_start=upgrade_on_start,
     )
     add_dashboard(app, db, settings, channel)  # /dashboard: admins' session (bot/dashboard/)
+    periodic = getattr(handler, "periodic", None)
+    if periodic is not None and channel is not None:  # e.g. drafts that expire are announced
+        seconds = float(getattr(handler, "periodic_seconds", 60.0))
+        app.cleanup_ctx.append(run_periodically(periodic, seconds))
 
     if channel is not None:
         from reminders import scheduler as reminder_scheduler

@@ -16,7 +16,7 @@ from typing import Any
 from handlers import corrections_text as ct
 from handlers import pending, texts
 from handlers.context import Ctx, scheme_of
-from handlers.intents import Intent, parse_date, parse_month
+from handlers.intents import Intent, IntentName, parse_date, parse_month
 from handlers.lookup import info_quota, month_of, resolve_rule
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
@@ -36,6 +36,7 @@ from tally.links import dashboard_link_for
 from tally.service import load_tally, summary_text, write_files
 
 router = Router()
+N = IntentName
 
 # the same entry (unit, rule, value, reason) by the same admin within this window is asked about:
 # most likely the command was sent twice
@@ -60,7 +61,7 @@ async def _liaisons(ctx: Ctx, unit_id: int | None = None) -> list[str]:
     return [m.userid for m in members if m.role in ("liaison", "leader")]
 
 
-@router.intent("assign_task", roles=ADMIN)
+@router.intent(N.ASSIGN_TASK, roles=ADMIN)
 async def assign_task(ctx: Ctx, intent: Intent) -> str:
     """Assign a feedback task; a due date already past, or a title the unit already has this
     year, is asked about before anything is written."""
@@ -129,7 +130,7 @@ async def _assign(ctx: Ctx, args: dict[str, Any]) -> str:
     return texts.TASK_ASSIGNED.format(count=len(units), ids=code, title=title, due=fmt_date(due))
 
 
-@router.intent("missing", roles=ADMIN)
+@router.intent(N.MISSING, roles=ADMIN)
 async def missing(ctx: Ctx, intent: Intent) -> str:
     text = intent.args.get("period")
     period = parse_month(text, ctx.year) if text else month_of(ctx.today)
@@ -171,7 +172,7 @@ def _entry_value(verb: str, raw: str | None, rule_params: RuleKind) -> Decimal |
     return rule_params.entry_problem(value) or value
 
 
-@router.intent("admin_entry", roles=ADMIN)
+@router.intent(N.ADMIN_ENTRY, roles=ADMIN)
 async def admin_entry(ctx: Ctx, intent: Intent) -> str:
     verb, rule_ref = intent.args["verb"], intent.args["rule"]
     reason = intent.args.get("reason", "")
@@ -249,14 +250,14 @@ async def _record_entry(ctx: Ctx, args: dict[str, Any]) -> str:
         unit=unit.name,
         verb=verb,
         rule=args["rule"],
-        value=fmt_points(value) if kind != EntryKind.CONFIRMATION else "",
+        value=f" {fmt_points(value)}" if kind != EntryKind.CONFIRMATION else "",
         reason=args["reason"],
         base=fmt_points(card.base_total),
         bonus=fmt_points(card.bonus),
     )
 
 
-@router.intent("complete_task", roles=ADMIN)
+@router.intent(N.COMPLETE_TASK, roles=ADMIN)
 async def complete_task(ctx: Ctx, intent: Intent) -> str:
     unit = await _unit(ctx, intent.args["unit"])
     if isinstance(unit, str):
@@ -294,7 +295,7 @@ async def complete_task(ctx: Ctx, intent: Intent) -> str:
     )
 
 
-@router.intent("unit_score", roles=ADMIN)
+@router.intent(N.UNIT_SCORE, roles=ADMIN)
 async def unit_score(ctx: Ctx, intent: Intent) -> str:
     unit = await _unit(ctx, intent.args["unit"])
     if isinstance(unit, str):
@@ -304,7 +305,7 @@ async def unit_score(ctx: Ctx, intent: Intent) -> str:
     return score_text(card)
 
 
-@router.intent("tally", roles=ADMIN)
+@router.intent(N.TALLY, roles=ADMIN)
 async def tally(ctx: Ctx, intent: Intent) -> str:
     """The summary now; the workbook and the chart follow as files (writing them takes longer)."""
     year = int(intent.args.get("year") or ctx.year)
@@ -322,7 +323,7 @@ async def tally(ctx: Ctx, intent: Intent) -> str:
     return summary_text(result)
 
 
-@router.intent("dashboard", roles=ADMIN)
+@router.intent(N.DASHBOARD, roles=ADMIN)
 async def dashboard(ctx: Ctx, intent: Intent) -> str:
     if not ctx.deps.dashboard_secret:
         return texts.DASHBOARD_OFF
@@ -335,7 +336,7 @@ async def dashboard(ctx: Ctx, intent: Intent) -> str:
     return texts.DASHBOARD_LINK.format(link=link, minutes=30)
 
 
-@router.intent("broadcast", roles=ADMIN)
+@router.intent(N.BROADCAST, roles=ADMIN)
 async def broadcast(ctx: Ctx, intent: Intent) -> str:
     body = intent.args["body"]
     userids = await _liaisons(ctx)

@@ -15,8 +15,8 @@ from typing import Any
 
 from handlers import admin, conversation, liaison, office, review, texts
 from handlers.channel import Channel
-from handlers.context import ChatDeps, Ctx, Sender, system_clock
-from handlers.intents import MENU_KEYS, Intent, parse
+from handlers.context import ChatDeps, Ctx, Sender, sent_at, system_clock
+from handlers.intents import MENU_KEYS, Intent, IntentName, is_question, parse
 from handlers.router import ADMIN, LIAISON, MEMBERS, REPORTERS, Router
 from handlers.scoretext import fit
 from handlers.types import InboundMessage, Reply, TextReply
@@ -31,13 +31,30 @@ router.include(conversation.router)
 router.include(admin.router)
 router.include(office.router)
 router.include(review.router)
+N = IntentName
 
 
-@router.intent("help", roles=MEMBERS)
+@router.intent(N.HELP, roles=MEMBERS)
 async def help_(ctx: Ctx, intent: Intent) -> str:
     if ctx.sender.is_admin:
         return texts.HELP_ADMIN
     return texts.HELP_LIAISON
+
+
+@router.intent(N.THANKS, roles=MEMBERS)
+async def thanks(ctx: Ctx, intent: Intent) -> str:
+    return texts.THANKS_ADMIN if ctx.sender.is_admin else texts.THANKS
+
+
+@router.intent(N.YES, N.NO, roles=MEMBERS)
+async def ack(ctx: Ctx, intent: Intent) -> str:
+    """「好的」/「不用了」 with nothing waiting for an answer: a short acknowledgement."""
+    return texts.ACK if not ctx.sender.is_admin else texts.THANKS_ADMIN
+
+
+@router.intent(N.QUESTION, roles=MEMBERS)
+async def question(ctx: Ctx, intent: Intent) -> str:
+    return texts.UNKNOWN_ADMIN if ctx.sender.is_admin else texts.QUESTION
 
 
 async def resolve_sender(deps: ChatDeps, userid: str) -> Sender:
@@ -60,6 +77,10 @@ def sender_of(deps: ChatDeps, userid: str, member: MemberRow | None) -> Sender:
     )
 
 
+# In a draft, what the user types is content unless it clearly says something else.
+_DRAFT_CONTENT = frozenset({N.UNKNOWN, N.SUBMIT_INFO})
+
+
 def _intent_of(ctx: Ctx) -> Intent | str | None:
     """The intent of the message; a str is a direct reply; None means stay silent."""
     msg = ctx.msg
@@ -68,16 +89,22 @@ def _intent_of(ctx: Ctx) -> Intent | str | None:
             return Intent(MENU_KEYS[msg.event_key])
         return None  # enter_agent and the like: nothing to say
     if msg.msg_type in conversation.MEDIA_NAMES:
-        return Intent("_media")
+        return Intent(N.MEDIA)
     if msg.msg_type == "link" and msg.link is not None:
-        return Intent("_text", {"body": f"{msg.link.title}\n{msg.link.url}"})
+        return Intent(N.LINK)
     if msg.msg_type != "text":
         return texts.UNKNOWN
     intent = (
         office.parse_office(msg.content) or review.parse_review(msg.content) or parse(msg.content)
     )
-    if conversation.in_info_flow(ctx) and intent.name in ("unknown", "submit_info"):
-        return Intent("_text", {"body": intent.args.get("body", intent.text)})
+    if not conversation.in_info_flow(ctx):
+        return intent
+    if intent.name in _DRAFT_CONTENT:
+        return Intent(N.DRAFT_TEXT, {"body": intent.args.get("body", msg.content)})
+    if intent.name == N.QUESTION and not is_question(intent.text, weak=False):
+        return Intent(N.DRAFT_TEXT, {"body": msg.content})  # "几处问题已整改": content
+    if intent.keyword and not is_question(intent.text):
+        return Intent(N.DRAFT_TEXT, {"body": msg.content})  # "工程进度过半": content, not 进度
     return intent
 
 
@@ -91,18 +118,40 @@ def _refusal(sender: Sender, roles: frozenset[str]) -> str:
     return texts.NOT_ADMIN
 
 
+async def _in_draft(ctx: Ctx, intent: Intent) -> str | None:
+    """What a message means to an open draft, or None when it is not about the draft."""
+    if ctx.sender.role not in REPORTERS or not conversation.in_info_flow(ctx):
+        return None
+    if intent.name == N.DRAFT_TEXT:
+        return await conversation.add_text(ctx, intent.args["body"])
+    if intent.name == N.YES:
+        return await conversation.yes(ctx)
+    if intent.name == N.NO:
+        return await conversation.no(ctx)
+    return None
+
+
 async def _dispatch(ctx: Ctx, intent: Intent) -> str:
     if ctx.sender.is_admin:
         answer = await office.before_route(ctx, intent)
         if answer is not None:
             return answer
-    if intent.name == "_media":
+    if intent.name == N.MEDIA:
         if conversation.in_info_flow(ctx) and ctx.sender.role in REPORTERS:
             return await conversation.add_media(ctx)
         what = conversation.MEDIA_NAMES.get(ctx.msg.msg_type, "附件")
         return texts.MEDIA_OUTSIDE_CONVERSATION.format(what=what)
-    if intent.name == "_text":
-        return await conversation.add_text(ctx, intent.args["body"])
+    if intent.name == N.LINK:
+        if ctx.sender.role in REPORTERS and ctx.sender.unit_id is not None:
+            return await conversation.add_link(ctx)
+        if ctx.sender.is_admin:
+            return texts.UNKNOWN_ADMIN
+        return texts.LEADER_READ_ONLY if ctx.sender.role == "leader" else texts.NO_UNIT
+    answer = await _in_draft(ctx, intent)
+    if answer is not None:
+        return answer
+    if intent.name == N.UNKNOWN:
+        return texts.UNKNOWN_ADMIN if ctx.sender.is_admin else texts.UNKNOWN
     route = router.route(intent.name)
     if route is None:
         return texts.UNKNOWN
@@ -110,14 +159,23 @@ async def _dispatch(ctx: Ctx, intent: Intent) -> str:
         return _refusal(ctx.sender, route.roles)
     if route.roles <= LIAISON and ctx.sender.unit_id is None:
         return texts.NO_UNIT
-    return await route.func(ctx, intent)
+    reply = await route.func(ctx, intent)
+    if intent.name == N.QUESTION and conversation.in_info_flow(ctx):
+        reply = texts.QUESTION_IN_DRAFT + "\n" + reply
+    return reply
 
 
 class ChatHandler:
-    """Callable handler for the channels: `await handler(msg) -> Reply | None`."""
+    """Callable handler for the channels: `await handler(msg) -> Reply | None`; `periodic()` is
+    what the server runs every `periodic_seconds` beside it."""
+
+    periodic_seconds = 60.0
 
     def __init__(self, deps: ChatDeps) -> None:
         self.deps = deps
+
+    async def periodic(self) -> None:
+        await expire_drafts(self.deps)
 
     async def __call__(self, msg: InboundMessage) -> Reply | None:
         deps = self.deps
@@ -126,14 +184,20 @@ class ChatHandler:
         if sender.role in ("unknown", "inactive"):
             text = texts.UNREGISTERED if sender.role == "unknown" else texts.INACTIVE
             return None if msg.is_event else TextReply(text)
-        now: datetime = deps.clock()
-        ctx = Ctx(deps, sender, msg, now, state)
+        received: datetime = deps.clock()
+        ctx = Ctx(deps, sender, msg, sent_at(msg, received), state, received=received)
         await conversation.expire_if_quiet(ctx)
         intent = _intent_of(ctx)
         if intent is None:
             return None
         reply = intent if isinstance(intent, str) else await _dispatch(ctx, intent)
         return TextReply(fit("\n\n".join([*ctx.notices, reply])))
+
+
+async def expire_drafts(deps: ChatDeps, now: datetime | None = None) -> int:
+    """The periodic part of the chat: drafts left quiet past their time are dropped and their
+    authors told (the server runs it every minute)."""
+    return await conversation.expire_drafts(deps, now or deps.clock())
 
 
 def make_handler(

@@ -142,7 +142,7 @@ def fit_lines(
     *,
     limit: int = TEXT_LIMIT,
     most: int | None = None,
-    more: str = "……（其余 {n} 行略）",
+    more: str = "……（其余{n}行略）",
 ) -> str:
     """`head`, as many of `items` as fit (at most `most`), a `more` line saying how many were left
     out, and `tail`, joined by newlines within `limit` bytes. The one way long replies, digests and

@@ -1,6 +1,9 @@
 """What an intent function gets: the dependencies, who is asking, and when.
 
-`now` comes from the injectable clock (tests run a whole year in seconds); everything is in
+`now` is the moment the user sent the message (the channel's create time, never later than the
+injectable clock's time of handling): what a message logs is stamped with it, and its period and
+on-time status follow from it, however late it is handled (a message sent at 23:59:50 and handled
+after midnight counts in its own day). `received` is the clock's time of handling. Everything is in
 Asia/Shanghai for people and aware UTC in storage.
 """
 
@@ -68,9 +71,10 @@ class Ctx:
     deps: ChatDeps
     sender: Sender
     msg: InboundMessage
-    now: datetime  # aware
+    now: datetime  # aware: when the user sent the message (bounded by `received`)
     state: dict[str, Any] | None = None
     notices: list[str] = field(default_factory=list)  # said before the reply (e.g. expiry)
+    received: datetime | None = None  # aware: when the message was handled (the clock)
 
     @property
     def db(self) -> Database:
@@ -113,6 +117,17 @@ class Ctx:
             await self.deps.channel.send_text(userid, text)
         except Exception:
             log.exception("notice to %s failed", userid)
+
+
+def sent_at(msg: InboundMessage, received: datetime) -> datetime:
+    """When the user sent `msg`: its create time, but never later than its handling (a clock
+    ahead of ours must not date an item into the future). The channel bounds it from below."""
+    created = msg.created_at
+    if created is None:
+        return received
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return min(created, received)
 
 
 def scheme_of(scheme_id: str) -> Scheme:

@@ -1,8 +1,13 @@
-"""From a chat text to an intent: forgiving phrase matching, pure and table-driven.
+"""From a chat text to an intent: commands by pattern, everything else by the phrasing table.
 
-Users type on phones: full-width or half-width punctuation, with or without 冒号, common synonyms.
-`parse(text)` normalises once and tries each pattern in order; the first match wins. Anything
-unmatched is the `unknown` intent, which the router answers with a short help, never silence.
+Users type on phones: full-width or half-width punctuation, with or without 冒号, synonyms, typos.
+Recognition runs on a normalised copy of the text (NFKC, blanks collapsed), but every free-text
+argument (a body, a reason, a title) is cut from the text exactly as it was typed: normalisation
+is for recognising commands, never for what is stored or forwarded.
+
+Order: a command with arguments (`撤回 12`, `政务信息：标题…`); a message that would log something
+but asks a question is not a command; then the phrasing table (handlers/phrasings.py) for
+natural phrasing and typos; an unmatched question is `QUESTION`, anything else `UNKNOWN`.
 """
 
 from __future__ import annotations
@@ -11,134 +16,264 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 from scoring import kinds
 
 SEP = r"[\s:：,，、]*"  # what may stand between a keyword and its argument
 
 
+class IntentName(StrEnum):
+    """What a message asks for. Values are the menu keys and route names."""
+
+    HELP = "help"
+    CANCEL = "cancel"
+    CONFIRM = "confirm"  # an explicit 确认 / 提交
+    YES = "yes"  # 好 / 对 / 是: a confirmation only when something waits for one
+    NO = "no"  # 不 / 继续: the answer "no" to a question the bot asked
+    THANKS = "thanks"  # 谢谢 / 收到 / 辛苦了
+    MY_SCORE = "my_score"
+    PROGRESS = "progress"
+    RECORDS = "records"
+    INFO_HOWTO = "info_howto"  # how and how much 政务信息 to report
+    WITHDRAW = "withdraw"
+    WITHDRAW_LIST = "withdraw_list"  # 撤回 without a number
+    START_INFO = "start_info"
+    SUBMIT_INFO = "submit_info"
+    FEEDBACK = "feedback"
+    REPORT = "report"
+    EVIDENCE = "evidence"
+    QUESTION = "question"  # a question nothing else understood
+    UNKNOWN = "unknown"
+    # admin
+    ASSIGN_TASK = "assign_task"
+    MISSING = "missing"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    ADMIN_ENTRY = "admin_entry"
+    COMPLETE_TASK = "complete_task"
+    UNIT_SCORE = "unit_score"
+    TALLY = "tally"
+    DASHBOARD = "dashboard"
+    BROADCAST = "broadcast"
+    # not typed: what a non-text message or a message inside a draft becomes
+    MEDIA = "_media"
+    LINK = "_link"
+    DRAFT_TEXT = "_draft_text"
+
+
+N = IntentName
+
+# Intents that write something a unit is scored on: never taken from a question.
+LOGGING = frozenset({N.SUBMIT_INFO, N.FEEDBACK, N.REPORT, N.EVIDENCE})
+# Arguments that are what the user wrote (kept exactly as typed); the others are identifiers.
+FREE_TEXT = frozenset({"body", "reason", "title"})
+
+
 @dataclass(frozen=True)
 class Intent:
-    name: str
+    name: IntentName
     args: dict[str, str] = field(default_factory=dict)
-    text: str = ""  # the normalised message
+    text: str = ""  # the normalised message (for recognising, not for storing)
+    keyword: bool = False  # found by a keyword it contains, not by the whole message
+
+
+# --- normalising, with a map back to what was typed ----------------------------------------------
+
+_BLANK = frozenset(" \t\u3000\u00a0")
+
+
+def normalize_mapped(text: str) -> tuple[str, list[int]]:
+    """NFKC per character, blanks collapsed and trimmed per line, empty lines dropped; with, for
+    every character of the result, the index of the typed character it came from."""
+    out: list[str] = []
+    where: list[int] = []
+    line: list[tuple[str, int]] = []
+
+    def end_line() -> None:
+        while line and line[-1][0] == " ":
+            line.pop()
+        if line:
+            if out:
+                out.append("\n")
+                where.append(line[0][1])
+            for ch, i in line:
+                out.append(ch)
+                where.append(i)
+        line.clear()
+
+    for i, typed in enumerate(text or ""):
+        for ch in unicodedata.normalize("NFKC", typed):
+            if ch in "\r\n":
+                end_line()
+            elif ch in _BLANK or ch.isspace():
+                if line and line[-1][0] != " ":
+                    line.append((" ", i))
+            else:
+                line.append((ch, i))
+    end_line()
+    return "".join(out), where
 
 
 def normalize(text: str) -> str:
     """NFKC (full-width → half-width, so '：' becomes ':'), trimmed, inner blanks collapsed per line."""
-    text = unicodedata.normalize("NFKC", text or "")
-    lines = [re.sub(r"[ \t\u3000]+", " ", line).strip() for line in text.splitlines()]
-    return "\n".join(line for line in lines if line).strip()
+    return normalize_mapped(text)[0]
+
+
+def typed_span(text: str, where: list[int], start: int, end: int) -> str:
+    """The typed text behind normalised characters [start, end), without blanks at its edges."""
+    if start >= end:
+        return ""
+    return text[where[start] : where[end - 1] + 1].strip()
 
 
 def _words(*words: str) -> str:
     return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + ")"
 
 
-# (intent name, pattern). Patterns run on normalised text with re.S; named groups become args.
-_PATTERNS: list[tuple[str, str]] = [
-    ("help", r"(?:帮助|help|\?|菜单|使用说明|怎么用|你好|您好)[!!。.]?"),
-    ("cancel", r"(?:取消|算了|不报了|退出)[!!。.]?"),
-    ("confirm", r"(?:确认|确定|提交|好的?|是的?|对|ok|OK|yes)[!!。.]?"),
+# (intent, pattern): commands with arguments. Patterns run on normalised text with re.S (fullmatch);
+# named groups become args. Argument-less phrasings live in handlers/phrasings.py.
+_PATTERNS: list[tuple[IntentName, str]] = [
+    (N.MY_SCORE, rf"(?:我的?|本单位)?(?:得分|分数|成绩){SEP}(?P<year>\d{{4}})\s*(?:年度?)?"),
+    (N.WITHDRAW, rf"{_words('撤回', '撤销', '撤消')}{SEP}#?(?P<ref>[A-Za-z]?\d+)"),
     (
-        "my_score",
-        r"(?:(?:我的?|本单位)?(?:得分|分数|成绩|积分)(?:情况|查询)?|查分|查询得分|我的得分)"
-        rf"(?:{SEP}(?P<year>\d{{4}})\s*(?:年度?)?)?",
-    ),
-    ("progress", r"(?:本月|我的)?(?:进度|还差什么|还欠什么|待办|欠交)"),
-    ("records", r"(?:我的|最近)?(?:记录|报送记录|提交记录)"),
-    ("withdraw", rf"{_words('撤回', '撤销', '撤消')}{SEP}#?(?P<ref>[A-Za-z]*\d+)"),
-    (
-        "start_info",
-        rf"(?:我要)?{_words('报送政务信息', '报政务信息', '报送信息', '提交政务信息', '报信息')}",
+        N.SUBMIT_INFO,
+        rf"(?:我要)?(?:报送|提交|上报)?{_words('政务信息', '工作信息', '信息')}{SEP}(?P<body>.+)",
     ),
     (
-        "submit_info",
-        rf"(?:报送)?{_words('政务信息', '工作信息', '信息')}{SEP}(?P<body>.+)",
-    ),
-    (
-        "feedback",
+        N.FEEDBACK,
         rf"(?:任务)?{_words('反馈', '回复任务', '任务回复')}{SEP}#?(?P<task>[A-Za-z]*\d+)"
         rf"(?:{SEP}(?P<body>.+))?",
     ),
     (
-        "report",
+        N.REPORT,
         rf"(?P<report>{_words('月报', '季报', '年报', '自查报告', '年度总结', '年度工作总结', '工作总结')})"
         rf"(?:{SEP}(?P<body>.+))?",
     ),
     (
-        "evidence",
+        N.EVIDENCE,
         rf"{_words('佐证', '证明材料', '完成佐证', '完成情况', '目标完成')}{SEP}"
         rf"(?P<ref>[A-Za-z]+[\w.-]*)(?:{SEP}(?P<body>.+))?",
     ),
     # --- admin ---
     (
-        "assign_task",
+        N.ASSIGN_TASK,
         rf"{_words('布置任务', '下达任务', '派发任务', '新任务')}{SEP}(?P<units>\S+)\s+"
         r"(?P<due>\S+)\s+(?P<title>.+)",
     ),
-    ("missing", rf"{_words('未报', '谁没报', '谁没交', '未交', '缺报')}(?:{SEP}(?P<period>\S+))?"),
-    ("accept", rf"{_words('通过', '采纳', '审核通过')}{SEP}#?(?P<ref>[A-Za-z]*\d+)"),
+    (N.MISSING, rf"{_words('未报', '谁没报', '谁没交', '未交', '缺报')}(?:{SEP}(?P<period>\S+))?"),
+    (N.ACCEPT, rf"{_words('通过', '采纳', '审核通过')}{SEP}#?(?P<ref>[A-Za-z]?\d+)"),
     (
-        "reject",
-        rf"{_words('退回', '驳回', '不通过', '不予采纳')}{SEP}#?(?P<ref>[A-Za-z]*\d+)"
+        N.REJECT,
+        rf"{_words('退回', '驳回', '不通过', '不予采纳')}{SEP}#?(?P<ref>[A-Za-z]?\d+)"
         rf"(?:{SEP}(?P<reason>.+))?",
     ),
     (
-        "admin_entry",
+        N.ADMIN_ENTRY,
         rf"(?P<verb>{_words(*kinds.verbs())})"  # the rule kinds' admin verbs (scoring/kinds/)
         rf"{SEP}(?P<unit>\S+)\s+(?P<rule>[A-Za-z0-9.]+)"
         rf"(?:\s+(?P<value>-?\d+(?:\.\d+)?%?))?(?:{SEP}(?P<reason>.+))?",
     ),
     (
-        "complete_task",
+        N.COMPLETE_TASK,
         rf"{_words('任务完成', '完成任务', '指标完成')}{SEP}(?P<unit>\S+)\s+#?(?P<task>[A-Za-z]*\d+)"
         rf"(?:{SEP}(?P<reason>.+))?",
     ),
-    ("unit_score", rf"{_words('得分', '查分', '分数')}{SEP}(?P<unit>\S+)"),
-    ("tally", rf"{_words('汇总', '统计', '总表')}(?:{SEP}(?P<year>\d{{4}}))?"),
-    ("dashboard", rf"{_words('看板', '仪表盘', '考核看板', 'dashboard')}"),
-    ("broadcast", rf"{_words('通知', '广播', '群发')}{SEP}(?P<body>.+)"),
+    (N.UNIT_SCORE, rf"{_words('得分', '查分', '分数')}{SEP}(?P<unit>[^\s\d]\S*)"),
+    (N.TALLY, rf"{_words('汇总', '统计', '总表')}(?:{SEP}(?P<year>\d{{4}}))?"),
+    (N.DASHBOARD, rf"{_words('看板', '仪表盘', '考核看板', 'dashboard')}"),
+    (N.BROADCAST, rf"{_words('通知', '广播', '群发')}{SEP}(?P<body>.+)"),
 ]
 
-_COMPILED: list[tuple[str, re.Pattern[str]]] = [
+_COMPILED: list[tuple[IntentName, re.Pattern[str]]] = [
     (name, re.compile(pattern, re.S | re.I)) for name, pattern in _PATTERNS
 ]
 
+# --- questions ------------------------------------------------------------------------------------
+
+# Words that make any short message a question. "几" / "什么" / "哪" alone are weak: a report or
+# a feedback may say "几处问题已整改"; they only make a one-line 政务信息 a question.
+_STRONG_QUESTION = ("?", "吗", "怎么", "如何", "是否", "怎样", "多少", "啥", "什么时候", "哪天")
+_STRONG_QUESTION += ("几号", "几篇", "几分", "呢")
+_WEAK_QUESTION = ("几", "什么", "哪")
+
+
+def is_question(norm: str, *, weak: bool = True) -> bool:
+    """Does the (normalised) message ask something? Multi-line messages carry an item unless they
+    are short and end with a question mark."""
+    if "\n" in norm:
+        return len(norm) <= 40 and norm.rstrip().endswith("?")
+    words = _STRONG_QUESTION + (_WEAK_QUESTION if weak else ())
+    return any(word in norm for word in words)
+
+
+def _asks(name: IntentName, norm: str, args: dict[str, str]) -> bool:
+    """A logging command that is really a question ("政务信息报了几篇", "年报什么时候交")."""
+    if name not in LOGGING:
+        return False
+    if name == N.SUBMIT_INFO:
+        return is_question(norm, weak=True)
+    return is_question(norm, weak=False)
+
 
 def parse(text: str) -> Intent:
-    norm = normalize(text)
+    from handlers import phrasings  # the table imports IntentName from here
+
+    norm, where = normalize_mapped(text)
+    exact = phrasings.exact(norm)
+    if exact is not None:
+        return Intent(exact, {}, norm)
     for name, pattern in _COMPILED:
         match = pattern.fullmatch(norm)
-        if match:
-            args = {k: v.strip() for k, v in match.groupdict().items() if v}
-            return Intent(name, args, norm)
-    return Intent("unknown", {}, norm)
+        if not match:
+            continue
+        args: dict[str, str] = {}
+        for key, value in match.groupdict().items():
+            if value is None:
+                continue
+            if key in FREE_TEXT:
+                args[key] = typed_span(text, where, *match.span(key))
+            else:
+                args[key] = value.strip()
+        if _asks(name, norm, args):
+            break
+        if name == N.UNIT_SCORE and phrasings.exact(f"得分{args['unit']}") is not None:
+            break  # "得分明细", "分数情况": the sender's own score, not a unit named 明细
+        return Intent(name, args, norm)
+    found = phrasings.match(norm)
+    if found is not None:
+        return Intent(found[0], {}, norm, keyword=not found[1])
+    if is_question(norm):
+        return Intent(N.QUESTION, {}, norm)
+    return Intent(N.UNKNOWN, {}, norm)
 
 
 # App menu clicks (EventKey) map to the same intents as the words.
-MENU_KEYS: dict[str, str] = {
-    "my_score": "my_score",
-    "progress": "progress",
-    "records": "records",
-    "help": "help",
-    "start_info": "start_info",
-    "tally": "tally",
-    "dashboard": "dashboard",
+MENU_KEYS: dict[str, IntentName] = {
+    key: N(key)
+    for key in ("my_score", "progress", "records", "help", "start_info", "tally", "dashboard")
 }
+
+TITLE_MAX = 200  # a first line longer than this is a paragraph, not a title
+_SENTENCE_END = re.compile(r"[。！？!?]")
 
 
 def split_title(body: str) -> tuple[str, str]:
-    """'标题\\n正文' or '标题。正文…' → (title, body). The title is at most 60 characters."""
+    """'标题\\n正文' → (title, body), both exactly as typed. A one-line text is split after its
+    first sentence ('标题。正文…'); a text of one sentence is a title with no body ('', the
+    caller asks for the body). The title never reappears in the body."""
     body = body.strip()
-    first, _, rest = body.partition("\n")
-    if rest:
-        return first.strip()[:60], rest.strip()
-    for mark in ("。", "!", "?", "+", " "):
-        head, found, tail = body.partition(mark)
-        if found and head and tail:
-            return head.strip()[:60], body
-    return body[:60], body
+    first, newline, rest = body.partition("\n")
+    if newline and len(first.strip()) <= TITLE_MAX:
+        return first.strip(), rest.strip()
+    match = _SENTENCE_END.search(body)
+    if match and match.end() < len(body):
+        head, tail = body[: match.start()].strip(), body[match.end() :].strip()
+        if head and len(head) <= TITLE_MAX:
+            return head, tail
+    if len(body) <= TITLE_MAX:
+        return body, ""
+    return "", body
 
 
 _YEAR_MONTH = re.compile(r"(?:(?P<y>\d{4})\s*[-年./])?\s*(?P<m>\d{1,2})\s*月?")
@@ -150,7 +285,7 @@ _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
 
 def parse_month(text: str, default_year: int) -> str | None:
     """'11月', '2026-11', '2026年11月' → '2026-11'."""
-    m = _YEAR_MONTH.fullmatch(text.strip())
+    m = _YEAR_MONTH.fullmatch(normalize(text))
     if not m or not 1 <= int(m["m"]) <= 12:
         return None
     return f"{int(m['y'] or default_year):04d}-{int(m['m']):02d}"
@@ -158,7 +293,7 @@ def parse_month(text: str, default_year: int) -> str | None:
 
 def parse_quarter(text: str, default_year: int) -> str | None:
     """'Q3', '三季度', '2026-Q3', '第三季度' → '2026-Q3'."""
-    m = _QUARTER.fullmatch(text.strip())
+    m = _QUARTER.fullmatch(normalize(text))
     if not m:
         return None
     q = _CN_DIGITS.get(m["q"]) or int(m["q"])
@@ -170,7 +305,7 @@ _DATE = re.compile(r"(?:(?P<y>\d{4})\s*[-年./])?\s*(?P<m>\d{1,2})\s*[-月./]\s*
 
 def parse_date(text: str, today: date) -> date | None:
     """'2026-12-10', '12月10日', '12-10', '12.10' → a date (this year when no year is given)."""
-    m = _DATE.fullmatch(text.strip())
+    m = _DATE.fullmatch(normalize(text))
     if not m:
         return None
     try:

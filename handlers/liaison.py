@@ -7,12 +7,13 @@ the unit comes from the sender, never from the message), so no reply can show an
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from handlers import texts
 from handlers.context import Ctx
-from handlers.intents import Intent, parse_month, parse_quarter, split_title
+from handlers.intents import Intent, IntentName, normalize, parse_month, parse_quarter
 from handlers.lookup import (
     REPORT_PERIODS,
     info_quota,
@@ -39,6 +40,8 @@ from storage.ledger import (
 from storage.models import Task
 
 router = Router()
+N = IntentName
+COUNTING = frozenset({"submitted", "accepted"})  # statuses that count toward a quota
 
 
 def _unit_id(ctx: Ctx) -> int:
@@ -52,33 +55,81 @@ def _timing(ctx: Ctx, deadline: date) -> str:
     return texts.LATE.format(deadline=fmt_date(deadline))
 
 
-async def log_info(
-    ctx: Ctx,
-    title: str,
-    body: str,
-    attachments: list[dict[str, Any]] | None = None,
-    *,
-    source_key: str | None = None,
-) -> str:
-    """Log one 政务信息 item against this month's quota and say how many are still owed. The item
-    is logged once per `source_key` (default: the message's own key)."""
+@dataclass(frozen=True)
+class InfoItem:
+    """One 政务信息 item as the liaison sent it: every text exactly as typed. `sent_at` is when
+    its content was sent (it decides the month and whether it is on time); `source_key` is the
+    message (or conversation) it comes from: it is logged once per key."""
+
+    title: str
+    body: str
+    attachments: tuple[dict[str, Any], ...]
+    sent_at: datetime
+    source_key: str
+
+
+REPEAT_BODY_MIN = 20  # shorter bodies ("正文见附件") are alike without being repeats
+
+
+def _same(text: str) -> str:
+    """What two texts must share to be the same item: blanks and character widths aside."""
+    return re.sub(r"\s+", "", normalize(text))
+
+
+async def _logged(ctx: Ctx, source_key: str) -> bool:
+    async with ctx.db.session() as session:
+        return await ledger.submission_by_source(session, source_key) is not None
+
+
+async def find_repeat(ctx: Ctx, item: InfoItem) -> tuple[SubmissionView, str] | None:
+    """A counting 政务信息 of this unit in the item's month with the same title or the same body
+    (sent as another message), and which of the two is the same; None when the item is new."""
+    quota = info_quota(ctx.scheme)
+    if quota is None or await _logged(ctx, item.source_key):
+        return None
+    period = month_of(local_date(item.sent_at))
+    title, body = _same(item.title), _same(item.body)
+    async with ctx.db.session() as session:
+        views = await list_submissions(
+            session, _unit_id(ctx), int(period[:4]), target=quota.rule.target, period=period
+        )
+    for view in views:
+        sub = view.submission
+        if view.status.value not in COUNTING or sub.source_key == item.source_key:
+            continue
+        if title and _same(sub.title) == title:
+            return view, texts.REPEAT_SAME_TITLE
+        if len(body) >= REPEAT_BODY_MIN and _same(sub.text) == body:
+            return view, texts.REPEAT_SAME_BODY
+    return None
+
+
+def repeat_text(found: tuple[SubmissionView, str]) -> str:
+    view, same = found
+    return texts.INFO_REPEAT.format(ref=view.ref, title=view.submission.title, same=same)
+
+
+async def log_info(ctx: Ctx, item: InfoItem) -> str:
+    """Log one 政务信息 item against the quota of the month it was sent in, and say how many are
+    still owed. Logged once per `item.source_key`."""
     quota = info_quota(ctx.scheme)
     if quota is None:
         return texts.REPORT_NOT_IN_SCHEME.format(report="政务信息")
-    period = month_of(ctx.today)
+    day = local_date(item.sent_at)
+    period = month_of(day)
     async with ctx.db.session() as session:
         row = await ledger.add_submission(
             session,
             unit_id=_unit_id(ctx),
             target=quota.rule.target,
-            submitted_at=ctx.now,
+            submitted_at=item.sent_at,
             sender=ctx.sender.userid,
             period=period,
             kind="info",
-            title=title,
-            text=body,
-            attachments=attachments or [],
-            source_key=source_key or ctx.msg.key,
+            title=item.title,
+            text=item.body,
+            attachments=list(item.attachments),
+            source_key=item.source_key,
         )
         await session.commit()
         n = await count_submissions(
@@ -92,20 +143,33 @@ async def log_info(
     )
     assert row.id is not None
     return texts.INFO_LOGGED.format(
-        month=ctx.today.month,
+        month=day.month,
         n=n,
         ref=submission_ref(row.id),
         target=quota.rule.target,
-        title=title,
+        title=row.title,
         remaining=remaining,
         deadline=fmt_date(quota.deadline(period)),
     )
 
 
-@router.intent("submit_info", roles=REPORTERS)
-async def submit_info(ctx: Ctx, intent: Intent) -> str:
-    title, body = split_title(intent.args["body"])
-    return await log_info(ctx, title, body)
+@router.intent(N.INFO_HOWTO, roles=LIAISON)
+async def info_howto(ctx: Ctx, intent: Intent) -> str:
+    quota = info_quota(ctx.scheme)
+    if quota is None:
+        return texts.REPORT_NOT_IN_SCHEME.format(report="政务信息")
+    period = month_of(ctx.today)
+    async with ctx.db.session() as session:
+        n = await count_submissions(
+            session, _unit_id(ctx), ctx.year, target=quota.rule.target, period=period
+        )
+    return texts.INFO_HOWTO.format(
+        quota=quota.per_period,
+        target=quota.rule.target,
+        deadline=fmt_date(quota.deadline(period)),
+        month=ctx.today.month,
+        n=n,
+    )
 
 
 async def _find_task(ctx: Ctx, ref: str) -> ledger.TaskView | None:
@@ -120,7 +184,7 @@ async def _find_task(ctx: Ctx, ref: str) -> ledger.TaskView | None:
     return None
 
 
-@router.intent("feedback", roles=REPORTERS)
+@router.intent(N.FEEDBACK, roles=REPORTERS)
 async def feedback(ctx: Ctx, intent: Intent) -> str:
     body = intent.args.get("body", "")
     if not body:
@@ -158,7 +222,7 @@ _TARGET_TOKEN = re.compile(r"^(?P<target>[A-Za-z]+\d+[a-z]?)\b\s*")
 
 def _report_period(report: str, text: str, today: date) -> tuple[str, str]:
     """(period, rest of the text): a leading month / quarter / year, else the period just ended."""
-    first, _, rest = text.partition(" ")
+    first, rest = [*re.split(r"\s+", text, maxsplit=1), ""][:2]
     kind = REPORT_PERIODS.get(report, "yearly")
     if first:
         if kind == "monthly" and (period := parse_month(first, today.year)):
@@ -170,7 +234,11 @@ def _report_period(report: str, text: str, today: date) -> tuple[str, str]:
     return previous_period(kind, today), text
 
 
-@router.intent("report", roles=REPORTERS)
+def _example_period(report: str) -> str:
+    return {"月报": "10月 ", "季报": "三季度 "}.get(report, "")
+
+
+@router.intent(N.REPORT, roles=REPORTERS)
 async def report(ctx: Ctx, intent: Intent) -> str:
     name = intent.args["report"]
     text = intent.args.get("body", "")
@@ -184,6 +252,8 @@ async def report(ctx: Ctx, intent: Intent) -> str:
             rules, text = chosen, text[match.end() :]
     rule = rules[0]
     period, text = _report_period(name, text, ctx.today)
+    if not text.strip():  # "月报" or "月报 10月" alone: nothing to log yet
+        return texts.BODY_NEEDED.format(example=f"{name} {_example_period(name)}本期工作情况……")
     deadline = report_deadline(rule, period)
     async with ctx.db.session() as session:
         row = await ledger.add_submission(
@@ -209,7 +279,7 @@ async def report(ctx: Ctx, intent: Intent) -> str:
     )
 
 
-@router.intent("evidence", roles=REPORTERS)
+@router.intent(N.EVIDENCE, roles=REPORTERS)
 async def evidence(ctx: Ctx, intent: Intent) -> str:
     ref = intent.args["ref"]
     body = intent.args.get("body", "")
@@ -243,7 +313,7 @@ async def evidence(ctx: Ctx, intent: Intent) -> str:
     return texts.EVIDENCE_LOGGED.format(what=what, ref=submission_ref(row.id))
 
 
-@router.intent("my_score", roles=LIAISON)
+@router.intent(N.MY_SCORE, roles=LIAISON)
 async def my_score(ctx: Ctx, intent: Intent) -> str:
     year = int(intent.args.get("year", ctx.year))
     if year > ctx.year:
@@ -262,7 +332,7 @@ async def my_score(ctx: Ctx, intent: Intent) -> str:
     return text
 
 
-@router.intent("progress", roles=LIAISON)
+@router.intent(N.PROGRESS, roles=LIAISON)
 async def progress(ctx: Ctx, intent: Intent) -> str:
     unit = ctx.sender.unit_name or ""
     lines = [
@@ -327,7 +397,7 @@ def _record_line(view: SubmissionView) -> str:
     return f"· {view.ref} {when.month}/{when.day} {sub.target} {sub.title[:24]}（{status}）"
 
 
-@router.intent("records", roles=LIAISON)
+@router.intent(N.RECORDS, roles=LIAISON)
 async def records(ctx: Ctx, intent: Intent) -> str:
     unit = ctx.sender.unit_name or ""
     async with ctx.db.session() as session:
@@ -351,7 +421,7 @@ def parse_ref(ref: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-@router.intent("withdraw", roles=REPORTERS)
+@router.intent(N.WITHDRAW, roles=REPORTERS)
 async def withdraw(ctx: Ctx, intent: Intent) -> str:
     ref = intent.args["ref"]
     sub_id = parse_ref(ref)
@@ -378,3 +448,24 @@ async def withdraw(ctx: Ctx, intent: Intent) -> str:
         )
         await session.commit()
     return texts.WITHDRAWN.format(ref=view.ref, title=view.submission.title)
+
+
+@router.intent(N.WITHDRAW_LIST, roles=REPORTERS)
+async def withdraw_list(ctx: Ctx, intent: Intent) -> str:
+    """ "撤回" without a number: what this unit can still withdraw (counting, before its deadline)."""
+    async with ctx.db.session() as session:
+        views = await list_submissions(session, _unit_id(ctx), ctx.year)
+        dues = {v.task.id: v.task.due for v in await list_tasks(session, _unit_id(ctx), ctx.year)}
+    open_: list[SubmissionView] = []
+    for view in views:
+        if view.status.value not in COUNTING:
+            continue
+        deadline = _deadline_of(ctx, view, dues.get(view.submission.task_id))
+        if deadline is None or ctx.today <= deadline:
+            open_.append(view)
+    if not open_:
+        return texts.WITHDRAW_LIST_EMPTY
+    recent = list(reversed(open_))[:10]
+    lines = [texts.WITHDRAW_LIST_HEADER, *map(_record_line, recent)]
+    lines.append(texts.WITHDRAW_LIST_FOOTER.format(ref=recent[0].ref))
+    return fit("\n".join(lines))

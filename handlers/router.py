@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.intents import Intent
+from handlers.intents import Intent, IntentName
 
 LIAISON = frozenset({"liaison", "leader"})  # see their unit's score, progress, records
 REPORTERS = frozenset({"liaison"})  # also submit and withdraw in the unit's name (not leaders)
@@ -22,16 +22,18 @@ IntentFunc = Callable[[Any, Intent], Awaitable[Any]]
 
 @dataclass(frozen=True)
 class Route:
-    name: str
+    name: IntentName
     func: IntentFunc
     roles: frozenset[str]
 
 
 class Router:
     def __init__(self) -> None:
-        self._routes: dict[str, Route] = {}
+        self._routes: dict[IntentName, Route] = {}
 
-    def intent(self, *names: str, roles: frozenset[str]) -> Callable[[IntentFunc], IntentFunc]:
+    def intent(
+        self, *names: IntentName, roles: frozenset[str]
+    ) -> Callable[[IntentFunc], IntentFunc]:
         """Register `func` for the intents `names`, callable only by senders with one of `roles`."""
 
         def decorate(func: IntentFunc) -> IntentFunc:
@@ -49,9 +51,9 @@ class Router:
                 raise ValueError(f"intent {route.name!r} is routed twice")
             self._routes[route.name] = route
 
-    def route(self, name: str) -> Route | None:
+    def route(self, name: IntentName) -> Route | None:
         return self._routes.get(name)
 
     @property
-    def names(self) -> frozenset[str]:
+    def names(self) -> frozenset[IntentName]:
         return frozenset(self._routes)

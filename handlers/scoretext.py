@@ -47,15 +47,15 @@ async def past_unit_card(
 
 
 def _as_of(card: ScoreCard) -> str:
-    day = f"{card.as_of.month} 月 {card.as_of.day} 日"
-    return day if card.as_of.year == card.year else f"{card.as_of.year} 年 {day}"
+    day = f"{card.as_of.month}月{card.as_of.day}日"
+    return day if card.as_of.year == card.year else f"{card.as_of.year}年{day}"
 
 
 def score_text(card: ScoreCard) -> str:
     lines = [
-        f"{card.unit} {card.year} 年度得分（截至 {_as_of(card)}）",
-        f"基本分 {fmt(card.base_total)}/{fmt(card.base_max)}，加分 {fmt(card.bonus)}，"
-        f"合计 {fmt(card.total)}",
+        f"{card.unit}{card.year}年度得分（截至{_as_of(card)}）",
+        f"基本分{fmt(card.base_total)}/{fmt(card.base_max)}，加分{fmt(card.bonus)}，"
+        f"合计{fmt(card.total)}",
     ]
     if card.grade is not None:
         mark = "（暂定）" if card.grade.provisional else ""

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 
 HELP_LIAISON = """您好！我是创模考核助手，可以这样跟我说：
-1. 报送政务信息：「政务信息：标题」换行写正文；或先说「报送政务信息」，再发文字、文件、图片，最后回复「确认」
+1. 报送政务信息：发送「政务信息：标题」，换行写正文；或先说「报送政务信息」，再发文字、文件、图片或转发文章，最后回复「确认」
 2. 任务反馈：「反馈 K7 反馈内容」
 3. 报表报告：「月报 10月 内容」「季报 三季度 内容」「年报 内容」「自查报告 内容」「年度总结 内容」
 4. 目标佐证：「佐证 A1 完成情况说明」
-5. 查询：「我的得分」（往年如「我的得分 2025」）「进度」「记录」「我的任务」（本单位责任书）
-6. 撤回：「撤回 12」（截止前可撤回本单位的报送）"""
+5. 查询：「我的得分」（往年如「我的得分 2025」）「进度」「记录」「我的任务」（本单位责任书）「信息怎么报」
+6. 撤回：「撤回 S12」（截止前可撤回本单位的报送；只说「撤回」可查看能撤回哪些）"""
 
 HELP_ADMIN = """管理员命令：
-· 布置任务 单位1,单位2(或「全部」) 截止日期 标题 —— 如「布置任务 全部 12月10日 报送大气污染防治进展」
-· 未报 11月 —— 查看该月政务信息未报满的单位
-· 待审核 / 查看 S12 / 通过 S1 S2（或 S1-S9、本页）/ 退回 S12 原因 —— 审核报送
+· 布置任务 单位1,单位2（或「全部」） 截止日期 标题，如「布置任务 全部 12月10日 报送大气污染防治进展」
+· 未报 11月：查看该月政务信息未报满的单位
+· 待审核 / 查看 S12 / 通过 S1 S2（或 S1-S9、本页）/ 退回 S12 原因：审核报送
 · 打分 单位 指标 分值 理由 / 扣分 单位 规则 分值 理由 / 加分 单位 规则 数量 理由
 · 比率 单位 规则 0.85 理由 / 确认完成 单位 规则 理由 / 确认未完成 单位 规则 理由
 · 任务完成 单位 任务编号 理由
@@ -23,15 +23,24 @@ HELP_ADMIN = """管理员命令：
 · 更正：取消任务 K7 原因 / 改期 K7 12月20日 原因 / 撤销 E36 原因 / 作废 S12 原因
 · 人员：更换联络员 单位 旧账号 新账号 姓名 / 停用联络员 账号 原因
 · 定级 单位 等次 理由（超出第七条的须写「例外」）
-· 得分 单位 / 汇总 2026 / 通知 内容"""
+· 得分 单位 / 汇总 2026 / 看板 / 通知 内容"""
 
-SCORE_LAST_YEAR_HINT = "如需查询 {year} 年度得分，请发送「我的得分 {year}」。"
+SCORE_LAST_YEAR_HINT = "如需查询{year}年度得分，请发送「我的得分 {year}」。"
 SCORE_YEAR_NO_RECORDS = (
-    "{year} 年度没有本单位的考核记录，无法计算得分。查询本年度请发送「我的得分」。"
+    "{year}年度没有本单位的考核记录，无法计算得分。查询本年度请发送「我的得分」。"
 )
-SCORE_YEAR_NOT_STARTED = "{year} 年度的考核尚未开始，暂无得分。查询本年度请发送「我的得分」。"
+SCORE_YEAR_NOT_STARTED = "{year}年度的考核尚未开始，暂无得分。查询本年度请发送「我的得分」。"
 
 UNKNOWN = "抱歉，没有听懂您的意思。发送「帮助」可查看我能做的事，例如「我的得分」「进度」「报送政务信息」。"
+UNKNOWN_ADMIN = "抱歉，没有听懂您的意思。" + HELP_ADMIN
+QUESTION = (
+    "抱歉，这个问题我还答不上来，没有登记任何内容。您可以问「我的得分」「进度」「信息怎么报」"
+    "「截止是哪天」，或发送「帮助」查看全部用法；其他问题请联系市创模办。"
+)
+QUESTION_IN_DRAFT = "（这条消息像是提问，没有记入正在编辑的政务信息。）"
+THANKS = "不客气！有需要随时发消息给我。"
+THANKS_ADMIN = "不客气！发送「帮助」可查看管理员命令。"
+ACK = "好的。有需要随时发消息给我，发送「帮助」可查看我能做的事。"
 
 UNREGISTERED = (
     "您好！您还没有登记为创模考核联络员，暂时无法使用本助手。"
@@ -49,39 +58,75 @@ MEDIA_OUTSIDE_CONVERSATION = (
 )
 
 CONV_STARTED = (
-    "好的，开始报送政务信息。请发送标题和正文（第一行为标题），文件和图片也可直接发送。"
-    "全部发完后回复「确认」提交，回复「取消」放弃。"
+    "好的，开始报送政务信息。请发送标题和正文（第一行为标题，换行写正文），文件、图片和文章链接"
+    "也可直接发送。全部发完后回复「确认」提交，回复「取消」放弃。"
 )
-CONV_ADDED_TEXT = (
-    "已记下正文（标题：{title}）。还可以继续发送文件或图片；回复「确认」提交，「取消」放弃。"
+CONV_READY = "已记下。标题：{title}\n正文：{body}\n还可以继续发送文件或图片；回复「确认」提交，回复「取消」放弃。"
+CONV_NEED_BODY = (
+    "已记下标题：{title}\n请接着发送正文（也可以发送文件或图片）；如只报送标题，请回复「确认」按原样登记，"
+    "回复「取消」放弃。"
 )
-CONV_ADDED_MEDIA = "已收到{what}（共 {count} 个附件）。回复「确认」提交，「取消」放弃。"
+CONV_NEED_TITLE = "已记下正文。请再发送一行标题，然后回复「确认」提交。"
+CONV_ADDED_MEDIA = "已收到{what}（共{count}个附件）。回复「确认」提交，回复「取消」放弃。"
+CONV_LINK_STARTED = (
+    "已收到文章「{title}」，已存为一篇待提交的政务信息（标题和链接照原文保存）。"
+    "回复「确认」登记，回复「取消」放弃；也可以继续补充文字、文件或图片。"
+)
+CONV_LINK_ADDED = "已收到文章「{title}」（共{count}个附件）。回复「确认」提交，回复「取消」放弃。"
 CONV_NEED_TEXT = "请先发送政务信息的标题和正文，再回复「确认」。"
+CONV_YES_NEEDS_BODY = (
+    "这篇政务信息还没有正文（标题：{title}）。请发送正文；如只报送标题，请回复「确认」。"
+)
 CONV_CANCELLED = "已取消本次报送，没有登记任何内容。"
-CONV_EXPIRED = "您上次的政务信息报送超过 {minutes} 分钟未确认，已自动取消，没有登记。如需报送请重新发送「报送政务信息」。"
+CONV_EXPIRED = (
+    "您的政务信息草稿{what}超过{minutes}分钟未确认，已自动取消，没有登记。"
+    "如需报送，请重新发送「报送政务信息」。"
+)
+CONV_ASK_RESTART = (
+    "您有一篇尚未提交的政务信息{what}。要放弃它、重新开始吗？"
+    "回复「是」放弃并重新开始，回复「确认」先提交它，回复「继续」接着编辑。"
+)
+CONV_KEEP = "好的，继续编辑这篇政务信息{what}。发完后回复「确认」提交。"
 NOTHING_TO_CONFIRM = "当前没有待确认的报送。报送政务信息请发送「报送政务信息」。"
+NOTHING_TO_CANCEL = "当前没有正在进行的报送，无需取消。"
 
 INFO_LOGGED = (
-    "已登记 {month} 月第 {n} 篇政务信息（编号 {ref}，指标 {target}）：{title}\n"
-    "{remaining}，截止 {deadline}。"
+    "已登记{month}月第{n}篇政务信息（编号{ref}，指标{target}）：{title}\n"
+    "{remaining}，截止{deadline}。"
 )
-INFO_REMAINING = "本月还差 {left} 篇"
-INFO_DONE = "本月 {quota} 篇已报满"
+INFO_REMAINING = "本月还差{left}篇"
+INFO_DONE = "本月{quota}篇已报满"
+INFO_REPEAT = (
+    "这篇与本月已登记的{ref}「{title}」{same}相同，看起来是重复报送，这次没有登记。"
+    "如确需另登记一篇，请回复「确认」；不需要请回复「取消」。"
+)
+REPEAT_SAME_TITLE = "标题"
+REPEAT_SAME_BODY = "正文"
+INFO_HOWTO = (
+    "政务信息每月需报送{quota}篇（指标{target}），本月截止{deadline}；{month}月已报{n}篇。\n"
+    "报送方法：发送「政务信息：标题」，换行写正文；或先发送「报送政务信息」，再发送文字、文件、图片"
+    "或转发文章，最后回复「确认」。"
+)
 
-FEEDBACK_LOGGED = "已登记任务 {task}「{title}」的反馈（编号 {ref}），{timing}。"
-TASK_UNKNOWN = "没有找到本单位的任务 {task}。请发送「进度」查看本单位的任务编号。"
-REPORT_LOGGED = "已登记{report}（编号 {ref}，{period}，指标 {target}），{timing}。"
+FEEDBACK_LOGGED = "已登记任务{task}「{title}」的反馈（编号{ref}），{timing}。"
+TASK_UNKNOWN = "没有找到本单位的任务{task}。请发送「进度」查看本单位的任务编号。"
+REPORT_LOGGED = "已登记{report}（编号{ref}，{period}，指标{target}），{timing}。"
 REPORT_NOT_IN_SCHEME = "本单位的考核方案中没有「{report}」这一项，未登记。如有疑问请联系市创模办。"
-EVIDENCE_LOGGED = "已登记{what}的完成佐证（编号 {ref}），待市创模办确认。"
-EVIDENCE_UNKNOWN = "没有找到编号为 {ref} 的目标或任务。请核对编号，或发送「进度」查看。"
-ON_TIME = "按时报送（截止 {deadline}）"
-LATE = "已超过截止日期 {deadline}，记为迟报"
-BODY_NEEDED = "请在命令后写上内容，例如「{example}」。"
+EVIDENCE_LOGGED = "已登记{what}的完成佐证（编号{ref}），待市创模办确认。"
+EVIDENCE_UNKNOWN = "没有找到编号为{ref}的目标或任务。请核对编号，或发送「进度」查看。"
+ON_TIME = "按时报送（截止{deadline}）"
+LATE = "已超过截止日期{deadline}，记为迟报"
+BODY_NEEDED = "请在命令后写上内容，例如「{example}」。没有登记任何内容。"
 
-WITHDRAWN = "已撤回编号 {ref} 的报送（{title}）。撤回记录已存档。"
-WITHDRAW_UNKNOWN = "没有找到本单位编号为 {ref} 的报送。发送「记录」可查看最近的报送编号。"
-WITHDRAW_TOO_LATE = "编号 {ref} 的报送已过截止日期 {deadline}，不能撤回。如需更正请联系市创模办。"
-WITHDRAW_ALREADY = "编号 {ref} 的报送已经是「{status}」状态，无需撤回。"
+WITHDRAWN = "已撤回编号{ref}的报送（{title}）。撤回记录已存档。"
+WITHDRAW_UNKNOWN = "没有找到本单位编号为{ref}的报送。发送「记录」可查看最近的报送编号。"
+WITHDRAW_TOO_LATE = "编号{ref}的报送已过截止日期{deadline}，不能撤回。如需更正请联系市创模办。"
+WITHDRAW_ALREADY = "编号{ref}的报送已经是「{status}」状态，无需撤回。"
+WITHDRAW_LIST_HEADER = "以下报送可以撤回（截止前）："
+WITHDRAW_LIST_FOOTER = "撤回请发送「撤回 编号」，如「撤回 {ref}」。"
+WITHDRAW_LIST_EMPTY = (
+    "目前没有可以撤回的报送（已过截止日期、已退回或已撤回的不能撤回）。发送「记录」可查看全部报送。"
+)
 
 RECORDS_HEADER = "{unit}最近的报送："
 RECORDS_EMPTY = "{unit}还没有报送记录。"
@@ -92,9 +137,10 @@ STATUS_NAMES = {
     "withdrawn": "已撤回",
 }
 
-PROGRESS_HEADER = "{unit} {month} 月进度（截至 {today}）："
-PROGRESS_INFO = "· 政务信息：已报 {n}/{quota} 篇，截止 {deadline}"
-PROGRESS_TASK = "· 任务 {task}「{title}」：截止 {due}，{state}"
+PROGRESS_HEADER = "{unit}{month}月进度（截至{today}）："
+PROGRESS_INFO = "· 政务信息：已报{n}/{quota}篇，截止{deadline}"
+PROGRESS_TASK = "· 任务{task}「{title}」：截止{due}，{state}"
+PROGRESS_OVERDUE = "· 已逾期未反馈或未完成的任务：{refs}"
 PROGRESS_NOTHING = "· 本月暂无其他待办事项"
 
 SCORE_FOOTER = "（发送「记录」查看报送明细，对得分有疑问请联系市创模办）"
@@ -105,28 +151,38 @@ UNIT_UNKNOWN = "没有找到单位「{unit}」。请核对名称，已登记的�
 RULE_UNKNOWN = (
     "单位「{unit}」的考核方案中没有指标或规则「{rule}」。请发送「得分 {unit}」查看指标编号。"
 )
-VALUE_BAD = "分值「{value}」不正确：{why}"
+VALUE_BAD = "分值「{value}」不正确：{why}。"
 ENTRY_DONE = (
-    "已为{unit}记录：{verb} {rule} {value}（理由：{reason}）。当前基本分 {base}，加分 {bonus}。"
+    "已为{unit}记录：{verb} {rule}{value}（理由：{reason}）。当前基本分{base}，加分{bonus}。"
 )
 
-TASK_ASSIGNED = "已向 {count} 个单位布置任务 {ids}「{title}」，截止 {due}。"
-TASK_NOTICE = "市创模办布置了新任务 {task}「{title}」，请于 {due} 前反馈。反馈方式：「反馈 {task} 反馈内容」。"
+TASK_ASSIGNED = "已向{count}个单位布置任务{ids}「{title}」，截止{due}。"
+TASK_NOTICE = (
+    "市创模办布置了新任务{task}「{title}」，请于{due}前反馈。反馈方式：「反馈 {task} 反馈内容」。"
+)
 DATE_BAD = "截止日期「{text}」无法识别，请写成「12月10日」或「2026-12-10」。"
-TASK_COMPLETED = "已确认{unit}完成任务 {task}「{title}」（理由：{reason}）。"
+TASK_COMPLETED = "已确认{unit}完成任务{task}「{title}」（理由：{reason}）。"
 
-MISSING_HEADER = "{month} 月政务信息未报满的单位（每月 {quota} 篇）："
-MISSING_NONE = "{month} 月所有单位的政务信息均已报满。"
+MISSING_HEADER = "{month}月政务信息未报满的单位（每月{quota}篇）："
+MISSING_NONE = "{month}月所有单位的政务信息均已报满。"
 PERIOD_BAD = "月份「{text}」无法识别，请写成「11月」或「2026-11」。"
 
-BROADCAST_DONE = "通知已发送给 {count} 位联络员。"
+BROADCAST_DONE = "通知已发送给{count}位联络员。"
 BROADCAST_PREFIX = "【市创模办通知】"
 
-TALLY_HEADER = "{year} 年度考核汇总（截至 {today}）："
+TALLY_HEADER = "{year}年度考核汇总（截至{today}）："
+
+_SENTENCE_ENDS = "。！？!?…"
+
+
+def sentence(text: str) -> str:
+    """`text` as typed, ended with 。 unless it already ends a sentence (never '。。')."""
+    text = text.rstrip()
+    return text if text.endswith(tuple(_SENTENCE_ENDS)) else text + "。"
 
 
 def fmt_date(d: date | datetime) -> str:
-    return f"{d.month} 月 {d.day} 日"
+    return f"{d.month}月{d.day}日"
 
 
 def fmt_points(value: object) -> str:
@@ -139,5 +195,5 @@ ADMIN_USE_UNIT = (
     "您是管理员，未绑定单位。查询某单位请发送「得分 单位名」，发送「帮助」查看管理员命令。"
 )
 NO_UNIT = "您的账号尚未绑定单位，暂时无法报送或查询。请联系市创模办登记所在单位。"
-DASHBOARD_LINK = "考核看板（{minutes} 分钟内有效，请勿转发）：\n{link}"
+DASHBOARD_LINK = "考核看板（{minutes}分钟内有效，请勿转发）：\n{link}"
 DASHBOARD_OFF = "考核看板尚未启用（需设置 KAOHE_DASHBOARD_SECRET）。请联系系统运维人员。"

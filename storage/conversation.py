@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col
+from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import ConversationState
@@ -39,3 +40,24 @@ async def clear_state(db: Database, userid: str) -> None:
     async with db.session() as session:
         await session.exec(delete(ConversationState).where(col(ConversationState.userid) == userid))
         await session.commit()
+
+
+async def list_states(db: Database) -> list[tuple[str, dict[str, Any], datetime]]:
+    """Every user's state with the time it was last written (drafts are few: one per user)."""
+    async with db.session() as session:
+        rows = await session.exec(select(ConversationState))
+        return [(row.userid, dict(row.state), row.updated_at) for row in rows.all()]
+
+
+async def clear_state_if(db: Database, userid: str, updated_at: datetime) -> bool:
+    """Drop the user's state only if it was not written since `updated_at`; True if dropped (so
+    of several sweeps, or a sweep and the user's next message, exactly one acts on it)."""
+    async with db.session() as session:
+        result = await session.exec(
+            delete(ConversationState).where(
+                col(ConversationState.userid) == userid,
+                col(ConversationState.updated_at) == updated_at,
+            )
+        )
+        await session.commit()
+        return bool(result.rowcount)

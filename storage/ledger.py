@@ -103,9 +103,7 @@ async def add_submission(
     Idempotent per `source_key` (the inbound message): a message processed again returns the
     submission it already logged, so a replay after a crash never counts twice."""
     if source_key is not None:
-        logged = (
-            await session.exec(select(Submission).where(Submission.source_key == source_key))
-        ).first()
+        logged = await submission_by_source(session, source_key)
         if logged is not None:
             if logged.unit_id != unit_id:
                 raise LedgerError(f"message {source_key} was logged for unit {logged.unit_id}")
@@ -145,6 +143,13 @@ async def add_submission(
         },
     )
     return row
+
+
+async def submission_by_source(session: AsyncSession, source_key: str) -> Submission | None:
+    """The submission logged from the inbound message (or conversation) `source_key`, if any."""
+    return (
+        await session.exec(select(Submission).where(Submission.source_key == source_key))
+    ).first()
 
 
 async def _event(

@@ -112,5 +112,6 @@ async def bench(db: Database, tmp_path: Path) -> AsyncIterator[Bench]:
             now=clock,
         )
         async with TestClient(TestServer(app)) as client:
-            yield Bench(client, WeComPeer(), wecom, db, clock, app, [])
+            peer = WeComPeer(clock=lambda: clock.now.timestamp())  # messages sent "now"
+            yield Bench(client, peer, wecom, db, clock, app, [])
         await api.close()

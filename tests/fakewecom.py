@@ -28,6 +28,7 @@ import secrets
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -377,7 +378,10 @@ class WeComPeer:
         corp_id: str = CORP_ID,
         agent_id: int = AGENT_ID,
         path: str = "/wecom/callback",
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` gives the messages' CreateTime (epoch seconds): a test that moves time moves
+        the moment its messages are sent with it."""
         from wechatpy.enterprise.crypto import WeChatCrypto
 
         self.token = token
@@ -385,6 +389,7 @@ class WeComPeer:
         self.corp_id = corp_id
         self.agent_id = agent_id
         self.path = path
+        self.clock = clock
         self.crypto = WeChatCrypto(token, aes_key, corp_id)
 
     # --- building ------------------------------------------------------------------------------
@@ -396,7 +401,7 @@ class WeComPeer:
         parts = [
             f"<ToUserName>{_cdata(self.corp_id)}</ToUserName>",
             f"<FromUserName>{_cdata(user)}</FromUserName>",
-            f"<CreateTime>{create_time or int(time.time())}</CreateTime>",
+            f"<CreateTime>{create_time or int(self.clock())}</CreateTime>",
             f"<MsgType>{_cdata(msg_type)}</MsgType>",
         ]
         for name, value in fields.items():
@@ -455,10 +460,17 @@ class WeComPeer:
         return await self.post_raw(client, query, body)
 
     async def send_text(
-        self, client: TestClient, *, user: str, content: str, msg_id: str | None = None
+        self,
+        client: TestClient,
+        *,
+        user: str,
+        content: str,
+        msg_id: str | None = None,
+        create_time: int | None = None,
     ) -> PeerReply:
         msg_id = msg_id or secrets.token_hex(8)
-        xml = self.message_xml(user, "text", {"Content": content, "MsgId": msg_id})
+        fields = {"Content": content, "MsgId": msg_id}
+        xml = self.message_xml(user, "text", fields, create_time=create_time)
         return await self.post(client, xml)
 
     async def send_media(
@@ -469,11 +481,15 @@ class WeComPeer:
         msg_type: str,
         media_id: str,
         msg_id: str | None = None,
+        create_time: int | None = None,
         **extra: str,
     ) -> PeerReply:
-        """image / voice / video / file message carrying `media_id`."""
+        """image / voice / video / file / link message carrying `media_id` (or `extra` fields)."""
         fields = {"MediaId": media_id, **extra, "MsgId": msg_id or secrets.token_hex(8)}
-        return await self.post(client, self.message_xml(user, msg_type, fields))
+        if not media_id:
+            del fields["MediaId"]
+        xml = self.message_xml(user, msg_type, fields, create_time=create_time)
+        return await self.post(client, xml)
 
     async def send_event(
         self,

@@ -34,30 +34,32 @@ async def test_a_year_of_reporting_scores_as_the_engine_says(database, tmp_path:
         for month, n in PLAN.items():
             for i in range(n):
                 b.clock.set(2026, month, 3 + i)
-                reply = await b.say("zhangsan", f"政务信息：{month}月第{i + 1}条\n正文内容")
-                assert f"已登记 {month} 月第 {i + 1} 篇政务信息" in reply
+                reply = await b.say(
+                    "zhangsan", f"政务信息：{month}月第{i + 1}条\n{month}月第{i + 1}条的正文"
+                )
+                assert f"已登记{month}月第{i + 1}篇政务信息" in reply
                 left = 4 - (i + 1)
-                assert (f"本月还差 {left} 篇" if left else "本月 4 篇已报满") in reply
+                assert (f"本月还差{left}篇" if left else "本月4篇已报满") in reply
 
         # A withdrawal before the deadline is a ledger row; the month then owes one more.
         b.clock.set(2026, 11, 2)
-        first = await b.say("zhangsan", "政务信息：11月第1条")
-        ref = re.search(r"编号 (S\d+)", first)[1]  # type: ignore[index]
+        first = await b.say("zhangsan", "政务信息：11月第1条\n正文")
+        ref = re.search(r"编号(S\d+)", first)[1]  # type: ignore[index]
         assert "已撤回" in await b.say("zhangsan", f"撤回 {ref}")
         assert "不能撤回" in await b.say("zhangsan", "撤回 S1")  # January's deadline has passed
         b.clock.set(2026, 11, 3)
-        again = await b.say("zhangsan", "政务信息：11月重报")
-        assert "已登记 11 月第 1 篇政务信息" in again and "本月还差 3 篇" in again
+        again = await b.say("zhangsan", "政务信息：11月重报\n重报的正文")
+        assert "已登记11月第1篇政务信息" in again and "本月还差3篇" in again
 
         # Admin assigns two tasks; one answered on time, one late, one not at all.
         b.clock.set(2026, 3, 2)
-        assert "已向 3 个单位布置任务" in await b.say(
+        assert "已向3个单位布置任务" in await b.say(
             "admin1", "布置任务 全部 3月20日 报送大气污染防治进展"
         )
         assert "布置了新任务" in "\n".join(b.wecom.sent_texts("zhangsan"))
-        task1 = re.search(r"新任务 (K\d+)", b.wecom.sent_texts("zhangsan")[-1])[1]  # type: ignore[index]
+        task1 = re.search(r"新任务(K\d+)", b.wecom.sent_texts("zhangsan")[-1])[1]  # type: ignore[index]
         await b.say("admin1", "布置任务 椒江区 5月10日 报送水源地整治情况")
-        task2 = re.search(r"新任务 (K\d+)", b.wecom.sent_texts("zhangsan")[-1])[1]  # type: ignore[index]
+        task2 = re.search(r"新任务(K\d+)", b.wecom.sent_texts("zhangsan")[-1])[1]  # type: ignore[index]
         await b.say("admin1", "布置任务 椒江区 6月10日 报送餐饮油烟治理情况")
         b.clock.set(2026, 3, 18)
         assert "按时报送" in await b.say("zhangsan", f"反馈 {task1} 已完成排查")
@@ -84,17 +86,17 @@ async def test_a_year_of_reporting_scores_as_the_engine_says(database, tmp_path:
         b.clock.set(2026, 11, 23)
         reply = await b.say("zhangsan", "我的得分")
         card = await _ledger_card(b.db, date(2026, 11, 23))
-        assert f"基本分 {fmt(card.base_total)}/100" in reply
+        assert f"基本分{fmt(card.base_total)}/100" in reply
         # By hand: C1 10; C2 6.5; C3a 6 − 6 × 2/3 (task1 on time, task2 late, task3 missing) = 2;
         # C3b 6 − 0.5 × (1/4 Jan (S2 rejected) + 1/4 Mar + 2/4 Jun) = 5.5; C4 0; W1 0; W2 0.
         assert card.base_total == card.base_total.__class__("24.00")
-        assert "基本分 24/100" in reply
+        assert "基本分24/100" in reply
         assert "C3b 工作信息 −0.5" in reply
         assert "C3a 任务反馈 −4" in reply
 
         # Progress and records speak of this unit only.
         progress = await b.say("zhangsan", "进度")
-        assert "政务信息：已报 1/4 篇" in progress
+        assert "政务信息：已报1/4篇" in progress
         records = await b.say("zhangsan", "记录")
         assert "已撤回" in records and "11月重报" in records
 
@@ -112,18 +114,18 @@ async def test_my_score_of_last_year_in_january(database, tmp_path: Path) -> Non
     async with bench(database, tmp_path) as b:
         for i in range(3):
             b.clock.set(2026, 12, 3 + i)
-            assert "已登记 12 月" in await b.say("zhangsan", f"政务信息：12月第{i + 1}条\n正文")
+            assert "已登记12月" in await b.say("zhangsan", f"政务信息：12月第{i + 1}条\n正文")
         b.clock.set(2027, 1, 6)
         now = await b.say("zhangsan", "我的得分")
-        assert "2027 年度得分" in now and "「我的得分 2026」" in now
+        assert "2027年度得分" in now and "「我的得分 2026」" in now
         last = await b.say("zhangsan", "我的得分 2026")
         card = await _ledger_card(b.db, date(2027, 1, 6))
-        assert "2026 年度得分" in last and "「我的得分 2026」" not in last
-        assert f"基本分 {fmt(card.base_total)}/100" in last
-        assert "截至 2027 年 1 月 6 日" in last  # a past year's card is dated in full
+        assert "2026年度得分" in last and "「我的得分 2026」" not in last
+        assert f"基本分{fmt(card.base_total)}/100" in last
+        assert "截至2027年1月6日" in last  # a past year's card is dated in full
         assert "尚未开始" in await b.say("zhangsan", "我的得分 2028")
         for year in ("2019", "0000"):  # never assessed here: no card of zeros
-            assert f"{year} 年度没有本单位的考核记录" in await b.say("zhangsan", f"我的得分 {year}")
+            assert f"{year}年度没有本单位的考核记录" in await b.say("zhangsan", f"我的得分 {year}")
         b.clock.set(2027, 3, 6)
         assert "「我的得分 2026」" not in await b.say("zhangsan", "我的得分")
 
@@ -137,11 +139,11 @@ async def test_a_confirmed_conversation_logs_its_item_once(database, tmp_path: P
         await b.say("zhangsan", "椒江区开展河道清理\n共清理 12 公里")
         left_behind = await get_state(database, "zhangsan")
         first = await b.say("zhangsan", "确认")
-        assert "已登记 7 月第 1 篇政务信息" in first
+        assert "已登记7月第1篇政务信息" in first
         await set_state(database, "zhangsan", left_behind)  # as if the clear never happened
         again = await b.say("zhangsan", "确认")
         ref = re.search(r"S\d+", first)
-        assert ref and ref.group(0) in again and "已登记 7 月第 1 篇政务信息" in again
+        assert ref and ref.group(0) in again and "已登记7月第1篇政务信息" in again
         assert "当前没有待确认的报送" in await b.say("zhangsan", "确认")
         async with database.session() as s:
             unit = await get_unit_by_name(s, "椒江区")
@@ -149,7 +151,7 @@ async def test_a_confirmed_conversation_logs_its_item_once(database, tmp_path: P
         # a new conversation is a new item
         await b.say("zhangsan", "报送政务信息")
         await b.say("zhangsan", "第二条信息\n正文")
-        assert "已登记 7 月第 2 篇政务信息" in await b.say("zhangsan", "确认")
+        assert "已登记7月第2篇政务信息" in await b.say("zhangsan", "确认")
 
 
 async def test_conversation_with_attachment_survives_and_expires(database, tmp_path: Path) -> None:
@@ -160,10 +162,12 @@ async def test_conversation_with_attachment_survives_and_expires(database, tmp_p
         answer = await b.peer.send_media(
             b.client, user="zhangsan", msg_type="file", media_id=media, FileName="河道清理.pdf"
         )
-        assert "已收到文件（共 1 个附件）" in (answer.content or "")
-        assert "已记下正文" in await b.say("zhangsan", "椒江区开展河道清理\n共清理 12 公里")
+        assert "已收到文件（共1个附件）" in (answer.content or "")
+        assert "已记下。标题：椒江区开展河道清理" in await b.say(
+            "zhangsan", "椒江区开展河道清理\n共清理 12 公里"
+        )
         reply = await b.say("zhangsan", "确认")
-        assert "已登记 7 月第 1 篇政务信息" in reply and "椒江区开展河道清理" in reply
+        assert "已登记7月第1篇政务信息" in reply and "椒江区开展河道清理" in reply
         async with database.session() as s:
             unit = await get_unit_by_name(s, "椒江区")
             (view,) = await list_submissions(s, unit.id, 2026)
@@ -183,7 +187,7 @@ async def test_conversation_with_attachment_survives_and_expires(database, tmp_p
 async def test_menu_click_and_card_button_map_to_intents(database, tmp_path: Path) -> None:
     async with bench(database, tmp_path) as b:
         b.clock.set(2026, 4, 8)
-        await b.say("zhangsan", "政务信息：4月第1条")
+        await b.say("zhangsan", "政务信息：4月第1条\n正文")
         answer = await b.peer.send_event(
             b.client, user="zhangsan", event="click", EventKey="progress"
         )
@@ -193,11 +197,11 @@ async def test_menu_click_and_card_button_map_to_intents(database, tmp_path: Pat
             content = b.wecom.sent_texts("zhangsan")[-1]
         else:
             content = answer.content or ""
-        assert "政务信息：已报 1/4 篇" in content
+        assert "政务信息：已报1/4篇" in content
         # A reminder card's "报送" button starts the submission conversation.
         await b.peer.click(b.client, user="zhangsan", task_id="remind-1", key="start_info")
         await b.app[PIPELINE_KEY].drain()  # type: ignore[index]
-        assert "已记下正文" in await b.say("zhangsan", "按钮发起的信息")
+        assert "已记下标题：按钮发起的信息" in await b.say("zhangsan", "按钮发起的信息")
         # Opening the app says nothing; an unknown sender's click is ignored.
         assert (await b.peer.send_event(b.client, user="zhangsan", event="enter_agent")).empty
         assert (
@@ -214,7 +218,7 @@ async def test_half_finished_submission_survives_a_restart(database, tmp_path: P
     async with bench(database, tmp_path) as b:
         b.clock.set(2026, 9, 1, 9)
         assert "开始报送政务信息" in await b.say("zhangsan", "报送政务信息")
-        assert "已记下正文" in await b.say("zhangsan", "重启前写的标题\n正文")
+        assert "已记下。标题：重启前写的标题" in await b.say("zhangsan", "重启前写的标题\n正文")
     # A new process: a new handler on the same database picks the conversation up.
     now = datetime(2026, 9, 1, 1, 10, tzinfo=UTC)
     handler = make_handler(db=database, clock=lambda: now)
@@ -222,7 +226,7 @@ async def test_half_finished_submission_survives_a_restart(database, tmp_path: P
         key="msg:after-restart", sender="zhangsan", msg_type="text", created_at=now, content="确认"
     )
     reply = await handler(msg)
-    assert reply is not None and "已登记 9 月第 1 篇政务信息" in reply.text  # type: ignore[union-attr]
+    assert reply is not None and "已登记9月第1篇政务信息" in reply.text  # type: ignore[union-attr]
     assert "重启前写的标题" in reply.text  # type: ignore[union-attr]
 
 
@@ -259,7 +263,7 @@ async def test_admin_tally_sends_summary_then_files_and_dashboard_link(
     monkeypatch.chdir(tmp_path)
     async with bench(database, tmp_path) as b:
         b.clock.set(2026, 12, 1)
-        await b.say("zhangsan", "政务信息：汇总前的一条")
+        await b.say("zhangsan", "政务信息：汇总前的一条\n正文")
         reply = await b.say("admin1", "汇总 2026")
         assert "2026 年度考核汇总" in reply and "椒江区" in reply
         handler = b.app[PIPELINE_KEY].handler  # type: ignore[index]

@@ -12,11 +12,11 @@ async def test_local_chat_on_the_demo_city(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)  # exported files go to ./out
     url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
     out = io.StringIO()
-    stdin = io.StringIO("我的得分\n进度\n政务信息：本地测试信息\n得分 黄岩区\n\n")
+    stdin = io.StringIO("我的得分\n进度\n政务信息：本地测试信息\\\n正文\n得分 黄岩区\n\n")
     assert await run_chat("zhangsan", url, demo=True, stdin=stdin, stdout=out) == 0
     text = out.getvalue()
     assert "椒江区" in text and "年度得分" in text and "基本分" in text
-    assert "11 月进度" in text or "月进度" in text
+    assert "11月进度" in text or "月进度" in text
     assert "篇政务信息" in text
     assert "仅限市创模办管理员" in text  # a liaison cannot look at another unit
 

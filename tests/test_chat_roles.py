@@ -65,7 +65,7 @@ async def test_role_matrix(database, tmp_path: Path) -> None:
 
         # Another unit's submission or task is as good as not there.
         assert texts.WITHDRAW_UNKNOWN.format(ref="S1") == await b.say("wangwu", "撤回 S1")
-        assert "没有找到本单位的任务 K1" in await b.say("wangwu", "反馈 K1 越权反馈")
+        assert "没有找到本单位的任务K1" in await b.say("wangwu", "反馈 K1 越权反馈")
 
         # 路桥区's liaison never sees anything of 椒江区.
         for user, reply in b.replies:

@@ -40,20 +40,20 @@ async def test_unanswered_message_is_recovered_exactly_once(database, tmp_path: 
     async with bench(database, tmp_path) as b:
         b.clock.set(2026, 5, 6)
         # The dead process recorded it ten minutes ago and never stored a reply.
-        await _recorded(database, b.clock, "m-1", "政务信息：断电前发的")
+        await _recorded(database, b.clock, "m-1", "政务信息：断电前发的\n正文")
         # A fresh message (its handler's claim still running) is left alone.
-        await _recorded(database, b.clock, "m-2", "政务信息：断电前发的", minutes_ago=0)
+        await _recorded(database, b.clock, "m-2", "政务信息：断电前发的\n正文", minutes_ago=0)
         pipeline = b.app[PIPELINE_KEY]  # type: ignore[index]
         counts = await asyncio.gather(pipeline.recover(), pipeline.recover())
         assert sorted(counts) == [0, 1]
         assert await pipeline.recover() == 0
         sent = b.wecom.sent_texts("zhangsan")
-        assert len(sent) == 1 and "已登记 5 月第 1 篇政务信息" in sent[0]
+        assert len(sent) == 1 and "已登记5月第1篇政务信息" in sent[0]
         assert (await get_inbound(database, "msg:m-1")).reply  # the reply is stored now
         assert (await get_inbound(database, "msg:m-2")).reply is None
         # WeCom's retry of the recovered message is answered without handling it again.
         answer = await b.peer.send_text(
-            b.client, user="zhangsan", content="政务信息：断电前发的", msg_id="m-1"
+            b.client, user="zhangsan", content="政务信息：断电前发的\n正文", msg_id="m-1"
         )
         assert answer.status == 200
         async with database.session() as s:
@@ -66,7 +66,7 @@ async def test_crash_after_the_submission_was_logged_counts_it_once(database, tm
     sweep handles the message again, finds the submission it made, and answers with it."""
     async with bench(database, tmp_path) as b:
         b.clock.set(2026, 5, 6)
-        await _recorded(database, b.clock, "m-9", "政务信息：写入后断电")
+        await _recorded(database, b.clock, "m-9", "政务信息：写入后断电\n正文")
         async with database.session() as s:
             unit = await get_unit_by_name(s, "椒江区")
             logged = await add_submission(
@@ -82,7 +82,7 @@ async def test_crash_after_the_submission_was_logged_counts_it_once(database, tm
         pipeline = b.app[PIPELINE_KEY]  # type: ignore[index]
         assert await pipeline.recover() == 1
         sent = b.wecom.sent_texts("zhangsan")
-        assert len(sent) == 1 and "已登记 5 月第 1 篇政务信息" in sent[0]
+        assert len(sent) == 1 and "已登记5月第1篇政务信息" in sent[0]
         assert f"S{logged.id}" in sent[0]
         async with database.session() as s:
             assert len(await list_submissions(s, unit.id, 2026)) == 1

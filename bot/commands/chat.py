@@ -1,8 +1,10 @@
 """`kaohe chat --user USERID`: a local conversation in the terminal with the same handlers.
 
 Each line typed is one text message from USERID (`/file PATH` sends a file, such as a filled
-责任书 workbook); the reply is printed, and whatever the bot sends
-to others (notices, review results) is printed by the local channel. `--demo` uses the demo city.
+责任书 workbook); a line ending with a backslash continues the message on the next line (a title,
+then its body). With `--multiline` a message is every line up to a line holding only "." (for
+pasting whole articles). The reply is printed, and whatever the bot sends to others (notices,
+review results) is printed by the local channel. `--demo` uses the demo city.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import secrets
 import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 from bot.inbound import InboundPipeline, Port
 from bot.local_channel import LOCAL, LocalChannel, local_raw, parse_local, typed_message
@@ -25,13 +28,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "chat",
         help="在终端里以某个用户身份与机器人对话 (chat --user USERID [--demo])",
-        description="本地对话：每输入一行即以该用户身份发送一条文字消息（「/file 路径」发送文件，如责任书），回复打印在终端。输入空行或 Ctrl-D 结束。",
+        description=(
+            "本地对话：每输入一行即以该用户身份发送一条文字消息（「/file 路径」发送文件，如责任书），"
+            "回复打印在终端。行末输入 \\ 表示消息未完、下一行接着写（如先写「政务信息：标题\\」，"
+            "再写正文）。输入空行或 Ctrl-D 结束。"
+        ),
     )
     parser.add_argument("--user", required=True, help="企业微信用户 ID（如 zhangsan）")
     parser.add_argument(
         "--demo",
         action="store_true",
         help="使用示例城市数据库（KAOHE_DATA_DIR/kaohe-demo.db，与 serve --demo 相同）",
+    )
+    parser.add_argument(
+        "--multiline",
+        action="store_true",
+        help="多行模式：每条消息写完后单独输入一行「.」发送（便于粘贴整篇文章）",
     )
     parser.set_defaults(func=cmd_chat)
 
@@ -47,7 +59,33 @@ async def prepare_database(url: str, *, demo: bool):  # type: ignore[no-untyped-
     return db
 
 
-async def run_chat(user: str, url: str, *, demo: bool, stdin=sys.stdin, stdout=sys.stdout) -> int:  # type: ignore[no-untyped-def]
+def read_message(stdin: TextIO, *, multiline: bool = False) -> str | None:
+    """The next message typed, or None at the end (Ctrl-D; an empty line outside --multiline).
+    A line ending with a backslash continues on the next line; in --multiline mode a line
+    holding only "." ends the message."""
+    lines: list[str] = []
+    while True:
+        line = stdin.readline()
+        if not line:  # end of input
+            return "\n".join(lines) if lines and multiline else None
+        line = line.rstrip("\r\n")
+        if multiline:
+            if line.strip() == ".":
+                return "\n".join(lines)
+            lines.append(line)
+            continue
+        if not lines and not line.strip():
+            return None
+        if line.endswith("\\"):
+            lines.append(line[:-1])
+            continue
+        lines.append(line)
+        return "\n".join(lines)
+
+
+async def run_chat(  # type: ignore[no-untyped-def]
+    user: str, url: str, *, demo: bool, stdin=sys.stdin, stdout=sys.stdout, multiline: bool = False
+) -> int:
     from handlers.app import make_handler
 
     db = await prepare_database(url, demo=demo)
@@ -60,11 +98,13 @@ async def run_chat(user: str, url: str, *, demo: bool, stdin=sys.stdin, stdout=s
         while True:
             if interactive:
                 print(f"{user}> ", end="", file=stdout, flush=True)
-            line = stdin.readline()
-            if not line or not line.strip():
+            text = read_message(stdin, multiline=multiline)
+            if text is None:
                 break
+            if not text.strip():
+                continue
             key = f"local:{secrets.token_hex(8)}"
-            msg = typed_message(user, line.rstrip("\n"), key, datetime.now(UTC))
+            msg = typed_message(user, text, key, datetime.now(UTC))
             accepted = await pipeline.accept(msg, local_raw(msg), channel=LOCAL, budget=LOCAL_WAIT)
             reply = accepted.reply
             if isinstance(reply, TextReply):
@@ -84,4 +124,4 @@ def cmd_chat(args: argparse.Namespace) -> int:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.demo_database_url if args.demo else settings.database_url
-    return asyncio.run(run_chat(args.user, url, demo=args.demo))
+    return asyncio.run(run_chat(args.user, url, demo=args.demo, multiline=args.multiline))

@@ -1,0 +1,211 @@
+"""Every argument-less way of saying something, in one table, with typo and homophone tolerance.
+
+People write "我现在几分", "查粉" (分 mistyped as its homophone 粉), "进进度" (a doubled character) or
+"谢谢！" instead of the commands in the help. Matching, most certain first:
+
+1. exact: the message, without punctuation, blanks and polite fillers ("请", "一下", "吧"), is a
+   phrasing of the table (doubled characters folded);
+2. homophone: the same by pinyin (得/的, 度/渡, 分/粉), from pypinyin's character readings;
+3. fuzzy: a short message within a small edit distance of a phrasing (rapidfuzz), by pinyin;
+4. keywords: a short message containing a keyword of an intent ("还差" → 进度).
+
+Actions with consequences (confirm, cancel, yes, no) are matched exactly only: a typo never
+confirms or drops anything. Questions only read, so they may be matched loosely.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import cache
+from importlib.util import find_spec
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from handlers.intents import IntentName
+
+N = IntentName
+
+# fmt: off
+PHRASINGS: dict[IntentName, tuple[str, ...]] = {
+    N.HELP: (
+        "帮助", "help", "菜单", "使用说明", "说明", "怎么用", "如何使用", "你好", "您好", "在吗",
+        "在不在", "你能做什么", "能做什么", "有什么功能", "功能", "?", "hi", "hello", "有人吗",
+    ),
+    N.CANCEL: ("取消", "算了", "不报了", "退出", "放弃", "不要了", "取消报送", "作废", "重来"),
+    N.CONFIRM: (
+        "确认", "确定", "提交", "确认提交", "确定提交", "仍然登记", "照样登记", "确认登记",
+        "就这样", "就这样提交", "提交吧", "登记",
+    ),
+    N.YES: ("好", "好的", "好滴", "是", "是的", "对", "对的", "嗯", "嗯嗯", "可以", "行", "ok", "yes"),
+    N.NO: ("不", "不用", "不是", "否", "继续", "继续编辑", "不用了", "no"),
+    N.THANKS: (
+        "谢谢", "谢谢你", "多谢", "感谢", "收到", "收到了", "辛苦了", "辛苦", "知道了", "明白",
+        "明白了", "了解", "好的谢谢", "好的收到", "麻烦了", "thanks", "👍", "🙏",
+    ),
+    N.MY_SCORE: (
+        "我的得分", "得分", "查分", "分数", "成绩", "积分", "查询得分", "得分查询", "查成绩",
+        "我现在几分", "现在几分", "我几分", "多少分", "现在多少分", "我们单位多少分", "考核得分",
+        "我的分数", "得分明细", "得分情况", "分数情况", "看看得分", "本单位得分", "扣分是怎么回事",
+        "为什么扣分", "哪里扣分了", "扣了多少分", "失分", "我的考核分",
+    ),
+    N.PROGRESS: (
+        "进度", "本月进度", "我的进度", "还差什么", "还欠什么", "待办", "欠交", "本月还差多少",
+        "还差多少", "还差几篇", "还缺几篇", "本月还缺几篇", "政务信息报了几篇", "报了几篇",
+        "我的任务有哪些", "我的任务", "有什么任务", "任务有哪些", "截止是哪天", "什么时候截止",
+        "截止日期", "截止时间", "还有什么没交", "还有什么没报", "待办事项", "本月任务",
+    ),
+    N.RECORDS: (
+        "记录", "报送记录", "提交记录", "我的记录", "最近记录", "看一下我报过的", "我报过的",
+        "我交过的", "历史记录", "我提交了什么", "报过哪些", "我报了哪些", "报送情况",
+    ),
+    N.START_INFO: (
+        "报送政务信息", "报政务信息", "报送信息", "提交政务信息", "报信息", "我要报送政务信息",
+        "我想交一篇信息", "我要报信息", "交信息", "上报信息", "我要交信息", "交一篇信息",
+        "交一篇政务信息", "我想报一篇信息", "我要报一篇政务信息", "写一篇信息", "报一篇信息",
+    ),
+    N.INFO_HOWTO: (
+        "政务信息", "工作信息", "信息怎么报", "怎么报信息", "政务信息怎么报", "怎么报送",
+        "报送要求", "政务信息要求", "信息有什么要求", "一个月报几篇", "每月要报几篇",
+        "每个月报几篇", "信息要报几篇", "怎么报政务信息", "如何报送政务信息",
+    ),
+    N.WITHDRAW_LIST: ("撤回", "撤销", "我要撤回", "撤回报送", "撤回信息", "怎么撤回"),
+}
+
+# Contained in a short message: the intent it asks about. First match wins, so the narrower
+# questions come first.
+KEYWORDS: tuple[tuple[IntentName, tuple[str, ...]], ...] = (
+    (N.WITHDRAW_LIST, ("撤回", "撤销", "撤消")),
+    (N.INFO_HOWTO, ("怎么报", "如何报", "怎样报", "报送要求", "什么要求", "格式", "每月要报", "每个月报")),
+    (N.MY_SCORE, ("几分", "多少分", "得分", "分数", "扣分", "失分", "扣了", "成绩", "排名")),
+    (N.PROGRESS, ("还差", "还缺", "几篇", "多少篇", "进度", "截止", "哪天", "什么时候", "任务", "待办", "没交", "没报")),
+    (N.RECORDS, ("报过", "交过", "记录", "提交过", "发过", "报了哪些")),
+    (N.START_INFO, ("交一篇", "报一篇", "想交", "想报", "要报", "要交")),
+    (N.THANKS, ("谢谢", "辛苦", "感谢", "收到")),
+    (N.HELP, ("帮助", "怎么用", "能做什么")),
+)
+# fmt: on
+EXACT_ONLY = frozenset({N.CONFIRM, N.CANCEL, N.YES, N.NO})
+SHORT = 24  # keywords and fuzzy matching only for messages up to this many characters
+FUZZY_CUTOFF = 86.0
+
+_FILLERS_HEAD = ("请问", "请帮我", "帮我", "麻烦", "请", "我想", "想")
+_FILLERS_TAIL = (
+    "一下",
+    "一下子",
+    "吧",
+    "呢",
+    "啊",
+    "呀",
+    "哈",
+    "啦",
+    "哦",
+    "喔",
+    "嘛",
+    "了吗",
+    "吗",
+)
+_DROP = re.compile(r"[\s\W_]+", re.U)  # punctuation, blanks, symbols (not emoji: kept below)
+
+
+def canon(norm: str) -> str:
+    """The comparable core of a short message: lower case, no punctuation or blanks."""
+    text = unicodedata.normalize("NFKC", norm).lower().strip()
+    if text in ("?", "？"):
+        return "?"
+    emoji = "".join(ch for ch in text if unicodedata.category(ch) == "So")
+    core = _DROP.sub("", text)
+    return core or emoji
+
+
+def _trim(core: str) -> str:
+    """Without polite fillers at the ends ("请问我几分呢" → "我几分")."""
+    changed = True
+    while changed and core:
+        changed = False
+        for head in _FILLERS_HEAD:
+            if core.startswith(head) and len(core) > len(head) + 1:
+                core, changed = core[len(head) :], True
+        for tail in _FILLERS_TAIL:
+            if core.endswith(tail) and len(core) > len(tail) + 1:
+                core, changed = core[: -len(tail)], True
+    return core
+
+
+def undouble(text: str) -> str:
+    """Doubled characters folded: '进进度' → '进度', '得得分' → '得分' (not 'ok', 'hello')."""
+    return re.sub(r"([\u4e00-\u9fff])\1+", r"\1", text)
+
+
+@cache
+def _readings() -> dict[str, str]:
+    """CJK character → its first reading without tone, from pypinyin's character table. Read
+    directly: importing pypinyin loads its phrase dictionary too (~55 MB), which this does not need."""
+    spec = find_spec("pypinyin")
+    assert spec is not None and spec.origin is not None
+    raw = json.loads((Path(spec.origin).parent / "pinyin_dict.json").read_text("utf-8"))
+    table: dict[str, str] = {}
+    for code, readings in raw.items():
+        point = int(code)
+        if 0x4E00 <= point <= 0x9FFF:
+            first = readings.split(",", 1)[0]
+            plain = unicodedata.normalize("NFKD", first)
+            table[chr(point)] = "".join(c for c in plain if c.isascii() and c.isalpha())
+    return table
+
+
+def pinyin(text: str) -> str:
+    """'我的得分' → 'wo de de fen' (characters without a reading are kept)."""
+    table = _readings()
+    return " ".join(table.get(ch, ch) for ch in text)
+
+
+@cache
+def _index() -> tuple[dict[str, IntentName], dict[str, IntentName]]:
+    """(phrasing → intent, pinyin of phrasing → intent) over the whole table."""
+    by_text: dict[str, IntentName] = {}
+    by_sound: dict[str, IntentName] = {}
+    for intent, phrases in PHRASINGS.items():
+        for phrase in phrases:
+            key = canon(phrase)
+            for variant in (key, undouble(key)):
+                if by_text.setdefault(variant, intent) != intent:
+                    raise ValueError(f"phrasing {phrase!r} is listed for two intents")
+            if intent not in EXACT_ONLY and len(key) >= 2:
+                by_sound.setdefault(pinyin(undouble(key)), intent)
+    return by_text, by_sound
+
+
+def exact(norm: str) -> IntentName | None:
+    """The intent the message says in one of the table's phrasings (fillers and doubles aside)."""
+    by_text, _ = _index()
+    core = canon(norm)
+    for candidate in (core, undouble(core), _trim(core), undouble(_trim(core))):
+        if candidate in by_text:
+            return by_text[candidate]
+    return None
+
+
+def match(norm: str) -> tuple[IntentName, bool] | None:
+    """Loose matching for what `exact` missed (short messages): (intent, whole) where `whole` says
+    the message sounds like a whole phrasing (a homophone or a near miss), not only contains one
+    of its keywords ("工程进度过半" contains 进度 but is not asking for it)."""
+    if "\n" in norm or len(norm) > SHORT:
+        return None
+    core = undouble(_trim(canon(norm)))
+    if not core:
+        return None
+    _, by_sound = _index()
+    sound = pinyin(core)
+    if len(core) >= 2 and sound in by_sound:
+        return by_sound[sound], True
+    if len(core) >= 3:
+        found = process.extractOne(sound, by_sound.keys(), scorer=fuzz.ratio)
+        if found is not None and found[1] >= FUZZY_CUTOFF:
+            return by_sound[found[0]], True
+    for intent, words in KEYWORDS:
+        if any(word in core for word in words):
+            return intent, False
+    return None

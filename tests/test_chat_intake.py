@@ -1,0 +1,317 @@
+"""Intake through POST /wecom/callback: questions are answered and never logged, text is stored
+byte for byte, repeats are flagged, phrasings reach their intents, link cards are kept, drafts
+expire out loud, and an item counts at the moment it was sent."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import PIPELINE_KEY
+from handlers import texts
+from handlers.intents import IntentName
+from storage.conversation import get_state
+from storage.ledger import list_submissions
+from storage.units import get_unit_by_name
+from tests.chat_env import TZ, Bench, bench
+from tests.test_phrasings import PHRASINGS
+
+N = IntentName
+
+
+async def _submissions(b: Bench, unit: str = "椒江区", year: int = 2026):  # type: ignore[no-untyped-def]
+    async with b.db.session() as s:
+        found = await get_unit_by_name(s, unit)
+        return [v.submission for v in await list_submissions(s, found.id, year)]
+
+
+async def _send_link(b: Bench, user: str, *, title: str, description: str, url: str) -> str:
+    answer = await b.peer.send_media(
+        b.client,
+        user=user,
+        msg_type="link",
+        media_id="",
+        Title=title,
+        Description=description,
+        Url=url,
+        PicUrl="https://img.example.cn/1.png",
+    )
+    assert answer.status == 200
+    if answer.empty:
+        await b.app[PIPELINE_KEY].drain()  # type: ignore[index]
+        return b.wecom.sent_texts(user)[-1]
+    return answer.content or ""
+
+
+async def test_questions_and_empty_items_log_nothing(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        assert "已报0/4篇" in await b.say("zhangsan", "政务信息报了几篇")
+        howto = await b.say("zhangsan", "信息怎么报")
+        assert "每月需报送4篇" in howto and "报送方法" in howto
+        assert "已报0/4篇" in await b.say("zhangsan", "本月还缺几篇？")
+        assert "报送方法" in await b.say("zhangsan", "政务信息：")
+        assert "请在命令后写上内容" in await b.say("zhangsan", "自查报告")
+        assert "月进度" in await b.say("zhangsan", "年报什么时候交")
+        assert "年度得分" in await b.say("zhangsan", "我现在几分？")
+        assert await _submissions(b) == []
+
+        # A title without a body asks for the body, and logs nothing until it comes.
+        asked = await b.say("zhangsan", "政务信息：椒江区开展河道清理")
+        assert "已记下标题：椒江区开展河道清理" in asked and "请接着发送正文" in asked
+        assert await _submissions(b) == []
+        assert "还没有正文" in await b.say("zhangsan", "好的")  # 好 is not 确认 of a bare title
+        done = await b.say("zhangsan", "本周共清理河道12公里")
+        assert "标题：椒江区开展河道清理" in done and "正文：本周共清理河道12公里" in done
+        assert "已登记11月第1篇" in await b.say("zhangsan", "好")
+        (sub,) = await _submissions(b)
+        assert (sub.title, sub.text) == ("椒江区开展河道清理", "本周共清理河道12公里")
+
+        # An explicit 确认 logs a bare title as it is, with an empty body (never the title again).
+        await b.say("zhangsan", "政务信息：只有标题的一篇")
+        assert "已登记11月第2篇" in await b.say("zhangsan", "确认")
+        bare = (await _submissions(b))[-1]
+        assert (bare.title, bare.text) == ("只有标题的一篇", "")
+
+        # 好/对/是 outside a draft are acknowledged; thanks get thanks; nothing is logged.
+        assert await b.say("zhangsan", "好的") == texts.ACK
+        assert await b.say("zhangsan", "辛苦了") == texts.THANKS
+        assert len(await _submissions(b)) == 2
+
+
+async def test_stored_text_is_what_was_sent_byte_for_byte(database, tmp_path: Path) -> None:
+    title = "ＰＭ２．５浓度同比下降（第二次）😀"
+    body = "全市ＰＭ２．５平均浓度为２８μg/m³，同比下降１２％；“蓝天”天数３００天……\n　　第二段：Ａ级　Ｂ级！"
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        assert "已登记" in await b.say("zhangsan", f"政务信息：{title}\n{body}")
+        assert "布置任务" in await b.say(
+            "admin1", "布置任务 椒江区 12月10日 报送ＰＭ２．５（第二次）"
+        )
+        task = re.search(r"新任务(K\d+)", b.wecom.sent_texts("zhangsan")[-1])[1]  # type: ignore[index]
+        feedback = "已完成（第二次）整改，ＰＭ２．５达标！"
+        assert "已登记任务" in await b.say("zhangsan", f"反馈 {task} {feedback}")
+        report = "本单位创模自查：（一）组织领导；（二）ＰＭ２．５治理。"
+        assert "已登记自查报告" in await b.say("zhangsan", f"自查报告 {report}")
+        subs = await _submissions(b)
+        assert (subs[0].title, subs[0].text) == (title, body)
+        assert subs[1].text == feedback
+        assert subs[2].text == report
+
+        # What admins write goes out exactly as written, and the text around it is not doubled.
+        reason = "内容与创模无关（第二次退回）。"
+        await b.say("admin1", f"退回 {subs[0].id} {reason}")
+        notice = b.wecom.sent_texts("zhangsan")[-1]
+        assert f"原因：{reason}请修改后重新报送。" in notice and "。。" not in notice
+        assert f"「{title}」" in notice
+        await b.say("admin1", "通知 请于１２月１０日前报送（第二次）：ＰＭ２．５数据！")
+        assert b.wecom.sent_texts("zhangsan")[-1].endswith(
+            "请于１２月１０日前报送（第二次）：ＰＭ２．５数据！"
+        )
+        assert "第二次" in b.wecom.sent_texts("zhangsan")[-1]
+
+
+async def test_repeats_are_flagged_not_counted(database, tmp_path: Path) -> None:
+    long_body = "本周椒江区组织开展河道清理专项行动，共清理河道12公里，出动人员300人次。"
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        first = await b.say("zhangsan", f"政务信息：河道清理专项行动\n{long_body}")
+        ref = re.search(r"编号(S\d+)", first)[1]  # type: ignore[index]
+
+        # The same title again (a new message): flagged as a repeat of the first, not logged.
+        again = await b.say("zhangsan", "政务信息：河道清理专项行动\n另一段文字")
+        assert f"与本月已登记的{ref}「河道清理专项行动」标题相同" in again
+        assert "回复「确认」" in again
+        assert len(await _submissions(b)) == 1
+        assert "已取消" in await b.say("zhangsan", "取消")
+        assert len(await _submissions(b)) == 1
+
+        # The same body under another title (full-width blanks aside) is a repeat too.
+        again = await b.say("zhangsan", f"政务信息：新标题\n{long_body.replace('，', '，　')}")
+        assert f"{ref}" in again and "正文相同" in again
+        # ...and 确认 logs it anyway, once.
+        logged = await b.say("zhangsan", "确认")
+        assert "已登记11月第2篇" in logged
+        assert "当前没有待确认的报送" in await b.say("zhangsan", "确认")
+        assert len(await _submissions(b)) == 2
+
+        # Withdrawn items may be sent again; short bodies alike are not repeats.
+        await b.say("zhangsan", f"撤回 {ref}")
+        await b.say("zhangsan", "撤回 " + re.search(r"编号(S\d+)", logged)[1])  # type: ignore[index]
+        assert "已登记" in await b.say("zhangsan", f"政务信息：河道清理专项行动\n{long_body}")
+        assert "已登记" in await b.say("zhangsan", "政务信息：甲\n正文见附件")
+        assert "已登记" in await b.say("zhangsan", "政务信息：乙\n正文见附件")
+        # Another month is another quota.
+        b.clock.set(2026, 12, 2)
+        assert "已登记12月第1篇" in await b.say("zhangsan", "政务信息：乙\n正文见附件")
+
+
+async def test_phrasing_table_through_the_callback(database, tmp_path: Path) -> None:
+    """Every phrasing of the table, sent as WeCom would, gets the answer of its intent."""
+    markers = {
+        N.MY_SCORE: "年度得分",
+        N.PROGRESS: "月进度",
+        N.RECORDS: "还没有报送记录",
+        N.START_INFO: "开始报送政务信息",
+        N.INFO_HOWTO: "报送方法",
+        N.WITHDRAW_LIST: "目前没有可以撤回的报送",
+        N.YES: texts.ACK,
+        N.THANKS: texts.THANKS,
+        N.HELP: "可以这样跟我说",
+        N.CONFIRM: "当前没有待确认的报送",
+        N.CANCEL: "当前没有正在进行的报送",
+        N.UNKNOWN: "没有听懂",
+        N.QUESTION: "这个问题我还答不上来",
+    }
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        for text, intent in PHRASINGS:
+            reply = await b.say("zhangsan", text)
+            assert markers[intent] in reply, (text, intent, reply)
+            if intent == N.START_INFO:
+                await b.say("zhangsan", "取消")
+        assert await _submissions(b) == []
+
+
+async def test_a_shared_article_becomes_a_draft_and_is_kept(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        title = "椒江区：“河长制”见成效（图文）"
+        url = "https://mp.weixin.qq.com/s/AbC-123_x?from=timeline&isappinstalled=0"
+        reply = await _send_link(b, "zhangsan", title=title, description="摘要……", url=url)
+        assert f"已收到文章「{title}」" in reply and "回复「确认」登记" in reply
+        assert await _submissions(b) == []
+        assert "已登记11月第1篇" in await b.say("zhangsan", "确认")
+        (sub,) = await _submissions(b)
+        assert (sub.title, sub.text) == (title, url)
+        (card,) = sub.attachments
+        assert card["type"] == "link" and card["url"] == url and card["description"] == "摘要……"
+
+        # Inside a draft, an article joins it (and the title typed first stays the title).
+        await b.say("zhangsan", "报送政务信息")
+        await b.say("zhangsan", "我区召开创模推进会\n会议部署了下一阶段工作。")
+        assert "共1个附件" in await _send_link(
+            b, "zhangsan", title="推进会报道", description="", url=url
+        )
+        await b.say("zhangsan", "确认")
+        last = (await _submissions(b))[-1]
+        assert last.title == "我区召开创模推进会" and last.attachments[0]["title"] == "推进会报道"
+
+
+async def test_an_item_counts_when_it_was_sent_not_when_handled(database, tmp_path: Path) -> None:
+    """Sent at 23:59:50 on 30 November, handled at 00:00:10 on 1 December: November's."""
+    async with bench(database, tmp_path) as b:
+        sent = datetime(2026, 11, 30, 23, 59, 50, tzinfo=TZ)
+        b.clock.now = (sent + timedelta(seconds=20)).astimezone(UTC)
+        answer = await b.peer.send_text(
+            b.client,
+            user="zhangsan",
+            content="政务信息：月末最后一篇\n正文",
+            create_time=int(sent.timestamp()),
+        )
+        assert "已登记11月第1篇" in (answer.content or "")
+        (sub,) = await _submissions(b)
+        assert sub.period == "2026-11" and sub.submitted_at == sent.astimezone(UTC)
+
+        # A report sent at 23:59:50 on its due day is on time (seed 000: self-check by 15 Dec).
+        due = datetime(2026, 12, 15, 23, 59, 50, tzinfo=TZ)
+        b.clock.now = (due + timedelta(minutes=2)).astimezone(UTC)
+        answer = await b.peer.send_text(
+            b.client, user="zhangsan", content="自查报告 自查情况", create_time=int(due.timestamp())
+        )
+        assert "按时报送" in (answer.content or "")
+
+        # A draft written before midnight and confirmed after it counts when its content was sent.
+        b.clock.now = datetime(2027, 1, 31, 23, 58, tzinfo=TZ).astimezone(UTC)
+        await b.say("zhangsan", "报送政务信息")
+        await b.say("zhangsan", "一月的信息\n正文")
+        b.clock.now = datetime(2027, 2, 1, 0, 3, tzinfo=TZ).astimezone(UTC)
+        assert "已登记1月第1篇" in await b.say("zhangsan", "确认")
+
+        # A clock ahead of ours never dates an item into the future.
+        b.clock.now = datetime(2027, 2, 3, 10, tzinfo=TZ).astimezone(UTC)
+        future = int(datetime(2027, 3, 1, 10, tzinfo=TZ).timestamp())
+        answer = await b.peer.send_text(
+            b.client, user="zhangsan", content="政务信息：未来\n正文", create_time=future
+        )
+        assert "已登记2月第1篇" in (answer.content or "")
+
+
+async def test_drafts_restart_and_expire_out_loud(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10, 9)
+        await b.say("zhangsan", "报送政务信息")
+        await b.say("zhangsan", "第一篇草稿\n正文")
+        ask = await b.say("zhangsan", "报送政务信息")
+        assert "尚未提交的政务信息「第一篇草稿」" in ask and "要放弃它" in ask
+        assert "继续编辑" in await b.say("zhangsan", "继续")
+        assert (await get_state(database, "zhangsan"))["title"] == "第一篇草稿"  # type: ignore[index]
+        await b.say("zhangsan", "报送政务信息")
+        assert "开始报送政务信息" in await b.say("zhangsan", "是")
+        assert (await get_state(database, "zhangsan"))["title"] == ""  # type: ignore[index]
+        await b.say("zhangsan", "第二篇草稿")
+
+        # Quiet for longer than 30 minutes: the periodic sweep drops it and says so, once.
+        handler = b.app[PIPELINE_KEY].handler  # type: ignore[index]
+        b.clock.set(2026, 11, 10, 9, 20)
+        await handler.periodic()
+        assert await get_state(database, "zhangsan") is not None
+        b.clock.set(2026, 11, 10, 9, 45)
+        before = len(b.wecom.sent_texts("zhangsan"))
+        await handler.periodic()
+        await handler.periodic()
+        told = b.wecom.sent_texts("zhangsan")[before:]
+        assert len(told) == 1 and "「第二篇草稿」超过30分钟未确认，已自动取消" in told[0]
+        assert await get_state(database, "zhangsan") is None
+        assert await b.say("zhangsan", "确认") == texts.NOTHING_TO_CONFIRM
+        assert await _submissions(b) == []
+
+
+async def test_withdraw_without_a_number_lists_what_can_be(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 10, 10)
+        await b.say("zhangsan", "政务信息：十月的一篇\n正文")
+        b.clock.set(2026, 11, 10)
+        reply = await b.say("zhangsan", "政务信息：十一月的一篇\n正文")
+        ref = re.search(r"编号(S\d+)", reply)[1]  # type: ignore[index]
+        listing = await b.say("zhangsan", "撤回")
+        assert ref in listing and "十一月的一篇" in listing and "十月的一篇" not in listing
+        assert f"「撤回 {ref}」" in listing
+
+
+async def test_admin_phrasing_and_fallback_help(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        assert await b.say("admin1", "得分明细") == texts.ADMIN_USE_UNIT
+        fallback = await b.say("admin1", "帮我看看这个")
+        assert (
+            "管理员命令" in fallback and "布置任务" in fallback and "「我的得分」" not in fallback
+        )
+        assert "椒江区" in await b.say("admin1", "得分 椒江区")
+
+
+async def test_the_server_runs_the_handlers_periodic_work() -> None:
+    """`kaohe serve` runs the handler's periodic part (expired drafts) beside the callback."""
+    import asyncio
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.app import run_periodically
+
+    runs: list[int] = []
+
+    async def work() -> None:
+        runs.append(1)
+        if len(runs) == 1:
+            raise RuntimeError("a failing run is logged; the next one still runs")
+
+    app = web.Application()
+    app.cleanup_ctx.append(run_periodically(work, 0.01))
+    async with TestClient(TestServer(app)):
+        for _ in range(100):
+            if len(runs) >= 2:
+                break
+            await asyncio.sleep(0.01)
+    assert len(runs) >= 2
