@@ -150,7 +150,7 @@ async def missing(ctx: Ctx, intent: Intent) -> str:
             )
             n = sum(v.status.value in ("submitted", "accepted") for v in views)
             if n < quota.per_period:
-                lines.append(f"· {unit.name}：{n}/{quota.per_period} 篇")
+                lines.append(f"· {unit.name}：{n}/{quota.per_period}篇")
     if not lines:
         return texts.MISSING_NONE.format(month=month)
     return fit("\n".join([texts.MISSING_HEADER.format(month=month, quota=quota_n), *lines]))

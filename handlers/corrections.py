@@ -18,7 +18,7 @@ from handlers.office_intents import OfficeIntent
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
 from handlers.scoretext import unit_card
-from handlers.texts import REASON_NEEDED, STATUS_NAMES, fmt_date, fmt_points
+from handlers.texts import REASON_NEEDED, STATUS_NAMES, fmt_date, fmt_points, sentence
 from storage import ledger
 from storage.models import AdminEntry, Member, Task, TaskStatus, Unit
 from storage.tasks import current_task, revise_task, tasks_by_code
@@ -74,7 +74,7 @@ async def _find(ctx: Ctx, intent: Intent, verb: str) -> tuple[list[Task], dict[i
 
 def _units(tasks: list[Task], names: dict[int, str]) -> str:
     shown = [names.get(x.unit_id, "") for x in tasks]
-    return "、".join(shown[:5]) + (f"等 {len(shown)} 个单位" if len(shown) > 5 else "")
+    return "、".join(shown[:5]) + (f"等{len(shown)}个单位" if len(shown) > 5 else "")
 
 
 @router.intent(OfficeIntent.CANCEL_TASK, roles=ADMIN)
@@ -103,7 +103,7 @@ async def cancel_task(ctx: Ctx, intent: Intent) -> str:
         await session.commit()
     code, title = live[0].code or "", live[0].title
     for task in live:
-        notice = t.NOTICE_CANCELLED.format(task=code, title=task.title, reason=reason)
+        notice = t.NOTICE_CANCELLED.format(task=code, title=task.title, reason=sentence(reason))
         await _tell_unit(ctx, task.unit_id, notice)
     return t.TASK_CANCELLED.format(units=_units(live, names), task=code, title=title, reason=reason)
 
@@ -154,7 +154,7 @@ async def _redate(ctx: Ctx, args: dict[str, Any], names: dict[int, str] | None =
     code, title = done[0].code or "", done[0].title
     for task in done:
         notice = t.NOTICE_REDATED.format(
-            task=code, title=task.title, due=fmt_date(due), reason=reason
+            task=code, title=task.title, due=fmt_date(due), reason=sentence(reason)
         )
         await _tell_unit(ctx, task.unit_id, notice)
     return t.TASK_REDATED.format(
@@ -189,7 +189,7 @@ async def void(ctx: Ctx, intent: Intent) -> str:
         what = f"任务完成确认（{entry.reason}）"
     card = await unit_card(ctx.db, unit.id, unit.scheme_id, entry.year, ctx.today)
     base = fmt_points(card.base_total)
-    notice = t.NOTICE_ENTRY_VOIDED.format(ref=ref, what=what, reason=reason, base=base)
+    notice = t.NOTICE_ENTRY_VOIDED.format(ref=ref, what=what, reason=sentence(reason), base=base)
     await _tell_unit(ctx, unit.id, notice)
     return t.VOIDED_ENTRY.format(unit=unit.name, ref=ref, what=what, reason=reason, base=base)
 
@@ -207,7 +207,9 @@ async def _void_submission(ctx: Ctx, number: int, ref: str, reason: str) -> str:
         unit = await session.get(Unit, view.submission.unit_id)
         await session.commit()
     sub = view.submission
-    await ctx.tell(sub.sender, t.NOTICE_VOIDED.format(title=sub.title, ref=ref, reason=reason))
+    await ctx.tell(
+        sub.sender, t.NOTICE_VOIDED.format(title=sub.title, ref=ref, reason=sentence(reason))
+    )
     return t.VOIDED_SUBMISSION.format(
         unit=unit.name if unit else "", ref=ref, title=sub.title, reason=reason
     )

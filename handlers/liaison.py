@@ -188,9 +188,7 @@ async def _find_task(ctx: Ctx, ref: str) -> ledger.TaskView | None:
 async def feedback(ctx: Ctx, intent: Intent) -> str:
     body = intent.args.get("body", "")
     if not body:
-        return texts.BODY_NEEDED.format(
-            example=f"反馈 {intent.args['task']} 已完成排查，共整改 3 处"
-        )
+        return texts.BODY_NEEDED.format(example=f"反馈 {intent.args['task']} 已完成排查，共整改3处")
     view = await _find_task(ctx, intent.args["task"])
     if view is None:
         return texts.TASK_UNKNOWN.format(task=intent.args["task"])
@@ -288,10 +286,10 @@ async def evidence(ctx: Ctx, intent: Intent) -> str:
     if view is not None:
         task = view.task
         target = task.target or on_time_target(ctx.scheme, task.kind) or task.kind
-        task_id, what, year = task.id, f"任务 {view.ref}「{task.title}」", task.year
+        task_id, what, year = task.id, f"任务{view.ref}「{task.title}」", task.year
     elif ref.upper() in {t.upper() for t in ctx.scheme.targets_by_id}:
         target = next(t for t in ctx.scheme.targets_by_id if t.upper() == ref.upper())
-        what = f"指标 {target} {ctx.scheme.target(target).name}"
+        what = f"指标{target}（{ctx.scheme.target(target).name}）"
     if target is None:
         return texts.EVIDENCE_UNKNOWN.format(ref=ref)
     async with ctx.db.session() as session:
@@ -303,7 +301,7 @@ async def evidence(ctx: Ctx, intent: Intent) -> str:
             sender=ctx.sender.userid,
             year=year,
             kind="evidence",
-            title=f"{what} 完成佐证"[:500],
+            title=f"{what}完成佐证"[:500],
             text=body,
             task_id=task_id,
             source_key=ctx.msg.key,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from handlers.intents import SEP, Intent, normalize
+from handlers.intents import FREE_TEXT, SEP, Intent, normalize_mapped, typed_span
 
 
 class OfficeIntent(StrEnum):
@@ -61,10 +61,14 @@ _COMPILED = [(intent, re.compile(p, re.S | re.I)) for intent, p in _PATTERNS]
 
 def parse_office(text: str) -> Intent | None:
     """The office intent of `text`, or None to leave it to the general table."""
-    norm = normalize(text)
+    norm, where = normalize_mapped(text)
     for intent, pattern in _COMPILED:
         match = pattern.fullmatch(norm)
         if match:
-            args = {k: v.strip() for k, v in match.groupdict().items() if v}
-            return Intent(intent.value, args, norm)
+            args = {
+                k: typed_span(text, where, *match.span(k)) if k in FREE_TEXT else v.strip()
+                for k, v in match.groupdict().items()
+                if v
+            }
+            return Intent(intent.value, args, norm)  # type: ignore[arg-type]
     return None

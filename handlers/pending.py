@@ -33,7 +33,7 @@ _RUNNERS: dict[PendingAction, Runner] = {}
 CONFIRM_SUFFIX = "\n确认请回复「确认」，放弃请回复「取消」。"
 NOTHING = "当前没有待确认的操作。"
 DROPPED = "已取消，未作任何改动。"
-LAPSED = "您 {minutes} 分钟前的待确认操作已过期，未作任何改动；如仍需办理，请重新发送命令。"
+LAPSED = "您{minutes}分钟前的待确认操作已过期，未作任何改动；如仍需办理，请重新发送命令。"
 
 
 def runner(action: PendingAction) -> Callable[[R], R]:

@@ -94,7 +94,7 @@ async def _preview(ctx: Ctx, path: Path, name: str, year: int, head: str = "") -
     except CharterFileError as exc:
         errors = "\n".join(exc.errors[:15])
         if len(exc.errors) > 15:
-            errors += f"\n……另有 {len(exc.errors) - 15} 处"
+            errors += f"\n……另有{len(exc.errors) - 15}处"
         return fit(targets_text.FILE_BAD.format(name=name, count=len(exc.errors), errors=errors))
     lines = [head] if head else []
     lines.append(targets_text.FILE_RECEIVED.format(name=name, year=year))

@@ -26,19 +26,19 @@ STATUS_LABELS = {
     TaskStatus.CANCELLED: "已取消",
 }
 
-FILE_RECEIVED = "收到责任书文件「{name}」，按 {year} 年度核对如下："
-NOTHING_CHANGES = "与系统中已有的 {year} 年度责任书完全一致，无需导入，未作任何改动。"
+FILE_RECEIVED = "收到责任书文件「{name}」，按{year}年度核对如下："
+NOTHING_CHANGES = "与系统中已有的{year}年度责任书完全一致，无需导入，未作任何改动。"
 CONFIRM_HINT = (
     "核对无误请回复「确认」导入；回复「取消」放弃。（导入后每项改动都记入台账，可查可追溯）"
 )
-FILE_BAD = "责任书文件「{name}」有 {count} 处问题，未导入任何内容。请修改后重新发送：\n{errors}"
+FILE_BAD = "责任书文件「{name}」有{count}处问题，未导入任何内容。请修改后重新发送：\n{errors}"
 FILE_UNREAD = "没能读取这个文件（{why}）。请发送 .xlsx 或 .csv 格式的责任书；模板可由管理员运行 kaohe targets template 生成。"
 FILE_NOT_CHARTER = (
     "收到文件「{name}」。目前只接受责任书（.xlsx 或 .csv）；其他材料请说明用途后再发送。"
 )
-APPLIED = "已导入 {year} 年度责任书：新增 {added} 项，修改 {changed} 项，删除 {withdrawn} 项。各单位的年度工作指标（W1）和重点工程（W2）即按此计分。"
+APPLIED = "已导入{year}年度责任书：新增{added}项，修改{changed}项，删除{withdrawn}项。各单位的年度工作指标（W1）和重点工程（W2）即按此计分。"
 PLAN_MOVED = "在您确认之前，系统中的责任书已有变动（可能其他管理员刚导入过），以下是按最新情况重新核对的结果："
-NOTICE_LIAISON = "【责任书】创模办已下达（更新）本单位 {year} 年度责任书：年度工作指标 {targets} 项，重点工程 {projects} 项。回复「我的任务」查看明细和截止日期。"
+NOTICE_LIAISON = "【责任书】创模办已下达（更新）本单位{year}年度责任书：年度工作指标{targets}项，重点工程{projects}项。回复「我的任务」查看明细和截止日期。"
 KEPT_DONE_NOTE = "（已确认完成，导入不会删除；如确需取消，请发送「取消任务 {unit} {ref} 原因」）"
 
 
@@ -46,16 +46,14 @@ def preview_text(plan: CharterPlan, *, limit: int = 30) -> str:
     """Per unit how many targets and projects, then every difference (at most `limit` lines)."""
     lines: list[str] = []
     for u in plan.units:
-        extra = f"，不适用 {u.not_applicable} 项" if u.not_applicable else ""
-        switch = "（无重点工程：年度工作指标按 60 分计）" if u.projects == 0 else ""
+        extra = f"，不适用{u.not_applicable}项" if u.not_applicable else ""
+        switch = "（无重点工程：年度工作指标按60分计）" if u.projects == 0 else ""
         lines.append(
-            f"· {u.unit}：年度工作指标 {u.targets} 项，重点工程 {u.projects} 项{extra}{switch}"
+            f"· {u.unit}：年度工作指标{u.targets}项，重点工程{u.projects}项{extra}{switch}"
         )
     counts = plan.counts
     if plan.to_apply or counts[ChangeKind.KEPT_DONE]:
-        summary = "，".join(
-            f"{CHANGE_LABELS[k]} {counts[k]} 项" for k in CHANGE_LABELS if counts[k]
-        )
+        summary = "，".join(f"{CHANGE_LABELS[k]}{counts[k]}项" for k in CHANGE_LABELS if counts[k])
         lines.append(f"与系统中已有的对比：{summary}")
         for change in plan.changes[:limit]:
             label = CHANGE_LABELS[change.kind]
@@ -67,7 +65,7 @@ def preview_text(plan: CharterPlan, *, limit: int = 30) -> str:
             )
             lines.append(f"  {label} {change.unit} {change.ref} {change.title[:30]}{detail}{tail}")
         if len(plan.changes) > limit:
-            lines.append(f"  ……另有 {len(plan.changes) - limit} 项")
+            lines.append(f"  ……另有{len(plan.changes) - limit}项")
     return "\n".join(lines)
 
 
@@ -103,7 +101,7 @@ def task_line(view: TaskView, answered: bool = False) -> str:
     elif answered:
         state = "已反馈"
     else:
-        state = f"截止 {fmt_date(task.due)}"
+        state = f"截止{fmt_date(task.due)}"
     note = f"；{task.note}" if task.note else ""
     return f"· {view.ref} [{kind}] {task.title}（{state}{note}）"
 
@@ -112,14 +110,11 @@ def charter_text(unit: str, year: int, views: Sequence[TaskView]) -> str:
     """A unit's 责任书 for the year: targets first, then projects, with their state."""
     rows = [v for v in views if is_charter(v)]
     if not rows:
-        return f"{unit} {year} 年度尚无责任书任务。"
+        return f"{unit}{year}年度尚无责任书任务。"
     order = {CharterKind.ANNUAL_TARGET.value: 0, CharterKind.KEY_PROJECT.value: 1}
     rows.sort(key=lambda v: (order[v.task.kind], v.task.code or "", v.task.id or 0))
     targets = sum(v.task.kind == CharterKind.ANNUAL_TARGET and v.scored for v in rows)
     projects = sum(v.task.kind == CharterKind.KEY_PROJECT and v.scored for v in rows)
     done = sum(v.completed_at is not None and v.scored for v in rows)
-    head = (
-        f"{unit} {year} 年度责任书：年度工作指标 {targets} 项，重点工程 {projects} 项，"
-        f"已完成 {done} 项"
-    )
+    head = f"{unit}{year}年度责任书：年度工作指标{targets}项，重点工程{projects}项，已完成{done}项"
     return "\n".join([head, *map(task_line, rows)])
