@@ -29,13 +29,15 @@ router = Router()
 RANK: dict[str, int] = {grade: n for n, grade in enumerate(reversed(GRADES))}  # 不合格 0 … 优秀 3
 
 NEED_REASON = "请写明定级理由，例如「定级 {unit} {grade} 工作量大、成效突出」。"
-RECORDED = "已确定{unit} {year} 年度等次为「{grade}」（理由：{reason}）。基本分 {base}，建议等次 {suggested}。"
-RECORDED_EXCEPTION = "已按例外确定{unit} {year} 年度等次为「{grade}」（理由：{reason}）。按第七条建议等次为 {suggested}（{why}）；汇总表中将标注为例外。"
-REFUSED = "未记录：{why}。按《考核办法》第七条，{unit} {year} 年度最高可评「{suggested}」。"
+RECORDED = (
+    "已确定{unit}{year}年度等次为「{grade}」（理由：{reason}）。基本分{base}，建议等次{suggested}。"
+)
+RECORDED_EXCEPTION = "已按例外确定{unit}{year}年度等次为「{grade}」（理由：{reason}）。按第七条建议等次为{suggested}（{why}）；汇总表中将标注为例外。"
+REFUSED = "未记录：{why}。按《考核办法》第七条，{unit}{year}年度最高可评「{suggested}」。"
 RETRY_CHAT = "如确属经研究的例外，请发送「定级 {unit} {grade} 例外 理由」。"
 RETRY_DASHBOARD = "如确属经研究的例外，请勾选「按例外处理」并写明理由。"
 EXCEPTION_NOT_NEEDED = "（该等次符合第七条，无需按例外处理，已按正常定级记录。）"
-NO_GRADING = "{unit} 的考核方案没有等次规则，不能定级。"
+NO_GRADING = "{unit}的考核方案没有等次规则，不能定级。"
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,17 @@ def typed_span(text: str, where: list[int], start: int, end: int) -> str:
     return text[where[start] : where[end - 1] + 1].strip()
 
 
+def typed_args(match: re.Match[str], text: str, where: list[int]) -> dict[str, str]:
+    """The named groups of a match on `normalize_mapped(text)`: free text (FREE_TEXT) as typed,
+    identifiers normalised."""
+    args: dict[str, str] = {}
+    for key, value in match.groupdict().items():
+        if value is None:
+            continue
+        args[key] = typed_span(text, where, *match.span(key)) if key in FREE_TEXT else value.strip()
+    return args
+
+
 def _words(*words: str) -> str:
     return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + ")"
 
@@ -227,14 +238,7 @@ def parse(text: str) -> Intent:
         match = pattern.fullmatch(norm)
         if not match:
             continue
-        args: dict[str, str] = {}
-        for key, value in match.groupdict().items():
-            if value is None:
-                continue
-            if key in FREE_TEXT:
-                args[key] = typed_span(text, where, *match.span(key))
-            else:
-                args[key] = value.strip()
+        args = typed_args(match, text, where)
         if _asks(name, norm, args):
             break
         if name == N.UNIT_SCORE and phrasings.exact(f"得分{args['unit']}") is not None:

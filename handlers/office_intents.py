@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from handlers.intents import FREE_TEXT, SEP, Intent, normalize_mapped, typed_span
+from handlers.intents import SEP, Intent, normalize_mapped, typed_args
 
 
 class OfficeIntent(StrEnum):
@@ -65,10 +65,5 @@ def parse_office(text: str) -> Intent | None:
     for intent, pattern in _COMPILED:
         match = pattern.fullmatch(norm)
         if match:
-            args = {
-                k: typed_span(text, where, *match.span(k)) if k in FREE_TEXT else v.strip()
-                for k, v in match.groupdict().items()
-                if v
-            }
-            return Intent(intent.value, args, norm)  # type: ignore[arg-type]
+            return Intent(intent.value, typed_args(match, text, where), norm)  # type: ignore[arg-type]
     return None

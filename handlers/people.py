@@ -17,20 +17,18 @@ from storage.units import get_member, get_unit_by_name, upsert_member
 
 router = Router()
 
-REPLACED = "已更换{unit}的联络员：{old}（{old_name}）停用，{new}（{new_name}）启用。{old} 此前的报送记录保留不变。"
+REPLACED = "已更换{unit}的联络员：{old}（{old_name}）停用，{new}（{new_name}）启用。{old}此前的报送记录保留不变。"
 WELCOME = "您好，{name}！市创模办已将您登记为{unit}的创模考核联络员。发送「帮助」可查看报送和查询方法，发送「我的任务」查看本单位责任书。"
 NOT_MEMBER = (
-    "{userid} 不是{unit}的人员，请核对账号（可发送「责任书 {unit}」或运行 kaohe units list 查看）。"
+    "{userid}不是{unit}的人员，请核对账号（可发送「责任书 {unit}」或运行 kaohe units list 查看）。"
 )
 NEW_ELSEWHERE = (
-    "{userid} 已登记在{unit}，不能同时担任两个单位的联络员。如需调动，请先在其原单位停用。"
+    "{userid}已登记在{unit}，不能同时担任两个单位的联络员。如需调动，请先在其原单位停用。"
 )
 SAME = "旧账号和新账号相同，未作改动。"
-DEACTIVATED = (
-    "已停用 {userid}（{name}，{unit}）：不再接收提醒，也不能报送；此前的报送记录保留不变。"
-)
-ALREADY_INACTIVE = "{userid} 已经是停用状态，未重复记录。"
-UNKNOWN_USER = "没有找到账号 {userid}。"
+DEACTIVATED = "已停用{userid}（{name}，{unit}）：不再接收提醒，也不能报送；此前的报送记录保留不变。"
+ALREADY_INACTIVE = "{userid}已经是停用状态，未重复记录。"
+UNKNOWN_USER = "没有找到账号{userid}。"
 NEED_REASON = "请写明原因，例如「停用联络员 {userid} 工作调动」。"
 
 

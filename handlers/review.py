@@ -14,7 +14,7 @@ from pathlib import Path
 from handlers import review_texts as rt
 from handlers import reviewing
 from handlers.context import Ctx, scheme_of
-from handlers.intents import Intent, normalize
+from handlers.intents import Intent, normalize_mapped, typed_args
 from handlers.lookup import submission_deadline
 from handlers.router import ADMIN, LIAISON, Router
 from handlers.scoretext import fit
@@ -62,12 +62,11 @@ _COMPILED = [(intent, re.compile(p, re.S | re.I)) for intent, p in _PATTERNS]
 
 
 def parse_review(text: str) -> Intent | None:
-    norm = normalize(text)
+    norm, where = normalize_mapped(text)  # the reason as typed, the rest normalised
     for intent, pattern in _COMPILED:
         match = pattern.fullmatch(norm)
         if match:
-            args = {k: v.strip() for k, v in match.groupdict().items() if v}
-            return Intent(intent.value, args, norm)
+            return Intent(intent.value, typed_args(match, text, where), norm)  # type: ignore[arg-type]
     return None
 
 

@@ -10,7 +10,7 @@ KIND_NAMES = {
 }
 
 QUEUE_EMPTY = "目前没有待审核的报送{scope}。"
-QUEUE_HEADER = "待审核 {total} 项{scope}（第 {page}/{pages} 页，最早的在前）："
+QUEUE_HEADER = "待审核{total}项{scope}（第{page}/{pages}页，最早的在前）："
 QUEUE_LINE = "· {ref} {unit} {target} {kind} {when}「{title}」{late}"
 QUEUE_FOOTER = (
     "查看全文：「查看 {first}」；批量通过：「通过 本页」「通过 {span}」；"
@@ -18,56 +18,56 @@ QUEUE_FOOTER = (
 )
 QUEUE_MORE = "；下一页：「待审核{scope_cmd} 第{next}页」"
 QUEUE_SCOPE_UNIT = "（{unit}）"
-QUEUE_SCOPE_TARGET = "（指标 {target}）"
+QUEUE_SCOPE_TARGET = "（指标{target}）"
 QUEUE_FILTER_UNKNOWN = (
     "没有找到单位或指标「{text}」。可发送「待审核」查看全部，"
     "或「待审核 椒江区」「待审核 C3b」按单位、指标查看。"
 )
 
-SHOW_UNKNOWN = "没有找到编号为 {ref} 的报送。请发送「待审核」查看待审核的编号。"
+SHOW_UNKNOWN = "没有找到编号为{ref}的报送。请发送「待审核」查看待审核的编号。"
 SHOW_HEAD = "{ref}｜{unit}｜{target} {kind}"
 SHOW_TITLE = "标题：{title}"
 SHOW_SENDER = "报送人：{sender}，时间：{when}"
-SHOW_TIMING_ON = "按时（截止 {deadline}）"
-SHOW_TIMING_LATE = "迟报（截止 {deadline}）"
+SHOW_TIMING_ON = "按时（截止{deadline}）"
+SHOW_TIMING_LATE = "迟报（截止{deadline}）"
 SHOW_STATUS = "状态：{status}"
 SHOW_BODY = "正文：\n{body}"
 SHOW_NO_BODY = "正文：（无）"
-SHOW_ATTACHMENTS = "附件 {count} 个：{names}（随后以文件发送）"
+SHOW_ATTACHMENTS = "附件{count}个：{names}（随后以文件发送）"
 SHOW_ATTACHMENT_MISSING = "附件「{name}」未能保存，无法发送。"
 SHOW_HISTORY = "审核记录："
 SHOW_HISTORY_LINE = "· {when} {actor} {status}{reason}"
-SHOW_CORRECTS = "这是对 {ref} 的补正。"
+SHOW_CORRECTS = "这是对{ref}的补正。"
 SHOW_CORRECTED_BY = "已补正：{refs}"
-SHOW_TASK = "所属任务：{task}「{title}」，截止 {due}"
+SHOW_TASK = "所属任务：{task}「{title}」，截止{due}"
 SHOW_ACTIONS = "审核：「通过 {ref}」或「退回 {ref} 原因」"
 
 REFS_NONE = "请写明要审核的编号，例如「通过 S12」「通过 S1 S2 S3」「通过 S1-S9」或「通过 本页」。"
-REFS_TOO_MANY = "一次最多审核 {limit} 项，请分批发送。"
+REFS_TOO_MANY = "一次最多审核{limit}项，请分批发送。"
 PAGE_NONE = "请先发送「待审核」列出一页，再发送「通过 本页」。"
 REJECT_REASON = "退回请写明原因，例如「退回 {ref} 内容与创模工作无关」，联络员会看到原因。"
 
-DONE_ACCEPTED = "已通过 {count} 项：{refs}。"
+DONE_ACCEPTED = "已通过{count}项：{refs}。"
 DONE_REJECTED = (
-    "已退回 {ref}（{unit}「{title}」），原因：{reason}。联络员可发送「补正 {ref} 内容」重新报送。"
+    "已退回{ref}（{unit}「{title}」），原因：{reason}联络员可发送「补正 {ref} 内容」重新报送。"
 )
-DONE_ALREADY = "{refs} 此前已是「{status}」，未重复记录。"
+DONE_ALREADY = "{refs}此前已是「{status}」，未重复记录。"
 DONE_UNKNOWN = "没有找到：{refs}。"
-DONE_WITHDRAWN = "{refs} 已被联络员撤回，无需审核。"
-DONE_TASK = "佐证 {ref} 通过，已同时确认{unit}任务 {task}「{title}」完成。"
+DONE_WITHDRAWN = "{refs}已被联络员撤回，无需审核。"
+DONE_TASK = "佐证{ref}通过，已同时确认{unit}任务{task}「{title}」完成。"
 DONE_TOLD = "已通知相关单位联络员。"
 
 NOTICE_HEAD = "【审核结果】市创模办审核了本单位的报送："
 NOTICE_ACCEPTED = "· {ref} {title}：已通过"
 NOTICE_REJECTED = (
-    "· {ref}「{title}」：被退回，原因：{reason}。请发送「补正 {ref} 修改后的内容」重新报送"
+    "· {ref}「{title}」：被退回，原因：{reason}请发送「补正 {ref} 修改后的内容」重新报送。"
 )
-NOTICE_TASK = "· 任务 {task}「{title}」：已确认完成"
-SCORE_CHANGE = "当前基本分 {before} → {after}"
-SCORE_SAME = "当前基本分 {after}（不变）"
-BONUS_CHANGE = "，加分 {before} → {after}"
+NOTICE_TASK = "· 任务{task}「{title}」：已确认完成"
+SCORE_CHANGE = "当前基本分{before} → {after}"
+SCORE_SAME = "当前基本分{after}（不变）"
+BONUS_CHANGE = "，加分{before} → {after}"
 
-CORRECT_UNKNOWN = "没有找到本单位编号为 {ref} 的报送。发送「记录」可查看编号。"
-CORRECT_NOT_RETURNED = "{ref} 未被退回（当前状态：{status}），无需补正。"
+CORRECT_UNKNOWN = "没有找到本单位编号为{ref}的报送。发送「记录」可查看编号。"
+CORRECT_NOT_RETURNED = "{ref}未被退回（当前状态：{status}），无需补正。"
 CORRECT_BODY = "请在编号后写上补正内容，例如「补正 {ref} 已补充现场照片和整改说明」。"
-CORRECT_LOGGED = "已登记对 {old} 的补正（新编号 {ref}），待市创模办审核。"
+CORRECT_LOGGED = "已登记对{old}的补正（新编号{ref}），待市创模办审核。"

@@ -21,7 +21,7 @@ from enum import StrEnum
 from handlers import review_texts as rt
 from handlers.channel import Channel
 from handlers.notify import card_of, change_text, tell_unit
-from handlers.texts import STATUS_NAMES
+from handlers.texts import STATUS_NAMES, sentence
 from scoring.facts import Status
 from scoring.periods import TZ
 from storage import ledger
@@ -130,7 +130,9 @@ async def decide(
             if accepted:
                 lines.append(rt.NOTICE_ACCEPTED.format(ref=d.ref, title=d.title))
             else:
-                lines.append(rt.NOTICE_REJECTED.format(ref=d.ref, title=d.title, reason=reason))
+                lines.append(
+                    rt.NOTICE_REJECTED.format(ref=d.ref, title=d.title, reason=sentence(reason))
+                )
             if d.task:
                 lines.append(rt.NOTICE_TASK.format(task=d.task, title=d.task_title))
         change = change_text(before[(unit_id, year)], after)
@@ -149,7 +151,7 @@ async def _complete(
     view = next((v for v in views if v.task.id == sub.task_id), None)
     if view is None or view.completed_at is not None:
         return "", ""
-    why = f"佐证 {ledger.submission_ref(sub.id)} 审核通过" + (f"：{reason}" if reason else "")
+    why = f"佐证{ledger.submission_ref(sub.id)}审核通过" + (f"：{reason}" if reason else "")
     await ledger.complete_task(session, sub.task_id, actor=actor, reason=why, at=now)
     return view.ref, view.task.title
 
@@ -164,7 +166,7 @@ def summary(decision: Decision) -> str:
         if not decision.accepted:
             lines.append(
                 rt.DONE_REJECTED.format(
-                    ref=d.ref, unit=d.unit, title=d.title, reason=decision.reason
+                    ref=d.ref, unit=d.unit, title=d.title, reason=sentence(decision.reason)
                 )
             )
         if d.task:

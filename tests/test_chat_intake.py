@@ -103,7 +103,7 @@ async def test_stored_text_is_what_was_sent_byte_for_byte(database, tmp_path: Pa
         reason = "内容与创模无关（第二次退回）。"
         await b.say("admin1", f"退回 {subs[0].id} {reason}")
         notice = b.wecom.sent_texts("zhangsan")[-1]
-        assert f"原因：{reason}请修改后重新报送。" in notice and "。。" not in notice
+        assert f"原因：{reason}请发送「补正" in notice and "。。" not in notice
         assert f"「{title}」" in notice
         await b.say("admin1", "通知 请于１２月１０日前报送（第二次）：ＰＭ２．５数据！")
         assert b.wecom.sent_texts("zhangsan")[-1].endswith(

@@ -33,10 +33,10 @@ async def test_grades_are_checked_and_exceptions_marked(database, tmp_path: Path
         assert "请写明定级理由" in await b.say("admin1", "定级 椒江区 合格")
 
         reply = await b.say("admin1", "定级 椒江区 合格 例外 省里同意延期，经领导小组研究")
-        assert "已按例外确定椒江区 2026 年度等次为「合格」" in reply
+        assert "已按例外确定椒江区2026年度等次为「合格」" in reply
         # Below what the score allows is the group's judgement: recorded as a normal grade.
         reply = await b.say("admin1", "定级 路桥区 不合格 例外 暗访发现问题")
-        assert "已确定路桥区 2026 年度等次为「不合格」" in reply and "无需按例外处理" in reply
+        assert "已确定路桥区2026年度等次为「不合格」" in reply and "无需按例外处理" in reply
         # 良好 needs 80: 路桥区 has far less.
         assert "最高可评「合格」" in await b.say("admin1", "定级 路桥区 良好 表现不错")
 

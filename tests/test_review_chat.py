@@ -51,22 +51,22 @@ async def test_queue_show_batch_reject_and_correct(database, tmp_path: Path) -> 
         refs = []
         for n in range(12):
             reply = await b.say("zhangsan", f"政务信息：椒江第{n}篇\n正文{n}")
-            refs.append(reply.split("编号 ")[1].split("，")[0])
+            refs.append(reply.split("编号")[1].split("，")[0])
             b.clock.now = b.clock.now.replace(minute=n + 1)
         reply = await b.say("wangwu", "政务信息：路桥第一篇\n路桥正文")
-        luqiao = reply.split("编号 ")[1].split("，")[0]
+        luqiao = reply.split("编号")[1].split("，")[0]
 
         # the queue: oldest first, paged by 10, per unit and per indicator
         page1 = await b.say("admin1", "待审核")
-        assert "待审核 13 项" in page1 and "第 1/2 页" in page1
+        assert "待审核13项" in page1 and "第1/2页" in page1
         assert page1.index(refs[0]) < page1.index(refs[9]) and refs[10] not in page1
         assert "下一页" in page1
         page2 = await b.say("admin1", "下一页")
-        assert refs[10] in page2 and luqiao in page2 and "第 2/2 页" in page2
+        assert refs[10] in page2 and luqiao in page2 and "第2/2页" in page2
         only = await b.say("admin1", "待审核 路桥区")
-        assert "待审核 1 项（路桥区）" in only and luqiao in only and "椒江" not in only
+        assert "待审核1项（路桥区）" in only and luqiao in only and "椒江" not in only
         assert f"「通过 {luqiao}」" in only
-        assert "待审核 13 项（指标 C3b）" in await b.say("admin1", "待审核 C3b")
+        assert "待审核13项（指标C3b）" in await b.say("admin1", "待审核 C3b")
         assert "没有找到单位或指标" in await b.say("admin1", "待审核 火星区")
 
         # 查看: the whole item
@@ -77,11 +77,11 @@ async def test_queue_show_batch_reject_and_correct(database, tmp_path: Path) -> 
         # 通过 本页 approves exactly the page listed last
         assert refs[11] in await b.say("admin1", "待审核 第2页")
         reply = await b.say("admin1", "通过 本页")
-        assert "已通过 3 项" in reply and refs[10] in reply and luqiao in reply
+        assert "已通过3项" in reply and refs[10] in reply and luqiao in reply
         # a range
         first, ninth = refs[0], refs[8]
         reply = await b.say("admin1", f"通过 {first}-{ninth}")
-        assert "已通过 9 项" in reply
+        assert "已通过9项" in reply
         events = await _count(database, SubmissionEvent)
         assert events == 12
         # sent twice: recorded once, announced once
@@ -101,7 +101,7 @@ async def test_queue_show_batch_reject_and_correct(database, tmp_path: Path) -> 
         last = refs[9]
         assert "请写明原因" in await b.say("admin1", f"退回 {last}")
         reply = await b.say("admin1", f"退回 {last} 标题与内容不符")
-        assert f"已退回 {last}" in reply and "补正" in reply
+        assert f"已退回{last}" in reply and "补正" in reply
         assert "未重复记录" in await b.say("admin1", f"退回 {last} 标题与内容不符")
         told = await notices(database, "zhangsan")
         assert sum("被退回" in t for t in told) == 1 and "标题与内容不符" in told[-1]
@@ -110,13 +110,13 @@ async def test_queue_show_batch_reject_and_correct(database, tmp_path: Path) -> 
         assert "未被退回" in await b.say("zhangsan", f"补正 {refs[0]} 新内容")
         assert "没有找到本单位" in await b.say("wangwu", f"补正 {last} 新内容")
         reply = await b.say("zhangsan", f"补正 {last} 已改正标题，补充了数据")
-        assert f"已登记对 {last} 的补正" in reply
-        new_ref = reply.split("新编号 ")[1].split("）")[0]
+        assert f"已登记对{last}的补正" in reply
+        new_ref = reply.split("新编号")[1].split("）")[0]
         async with database.session() as s:
             new = await s.get(Submission, int(new_ref[1:]))
         assert new.corrects_id == int(last[1:]) and new.text == "已改正标题，补充了数据"
         shown = await b.say("admin1", f"查看 {new_ref}")
-        assert f"这是对 {last} 的补正" in shown
+        assert f"这是对{last}的补正" in shown
         shown = await b.say("admin1", f"查看 {last}")
         assert f"已补正：{new_ref}" in shown and "已退回" in shown and "标题与内容不符" in shown
 
@@ -134,10 +134,10 @@ async def test_show_sends_attachments_as_files(database, tmp_path: Path) -> None
         answer = await b.peer.send_media(b.client, user="zhangsan", msg_type="file", media_id=media)
         assert answer.status == 200
         reply = await b.say("zhangsan", "确认")
-        ref = reply.split("编号 ")[1].split("，")[0]
+        ref = reply.split("编号")[1].split("，")[0]
         uploads = len(b.wecom.uploads)
         shown = await b.say("admin1", f"查看 {ref}")
-        assert "附件 1 个：整治方案.pdf" in shown and "本周完成三处排口整治。" in shown
+        assert "附件1个：整治方案.pdf" in shown and "本周完成三处排口整治。" in shown
         assert len(b.wecom.uploads) == uploads + 1
         sent = [m for m in b.wecom.sent_to("admin1") if m.get("msgtype") == "file"]
         assert len(sent) == 1
@@ -163,9 +163,9 @@ async def test_approved_evidence_completes_its_task(database, tmp_path: Path) ->
             await s.commit()
         assert "不合格" in await b.say("admin1", "得分 椒江区")
         reply = await b.say("zhangsan", "佐证 A3 已全部消除，验收报告见附件")
-        ref = reply.split("编号 ")[1].split("）")[0]
+        ref = reply.split("编号")[1].split("）")[0]
         reply = await b.say("admin1", f"通过 {ref}")
-        assert "已同时确认椒江区任务 A3「建成区黑臭水体消除」完成" in reply
+        assert "已同时确认椒江区任务A3「建成区黑臭水体消除」完成" in reply
         async with database.session() as s:
             tasks = await ledger.list_tasks(s, unit.id, 2026)
             entries = (await s.exec(select(AdminEntry))).all()
@@ -173,7 +173,7 @@ async def test_approved_evidence_completes_its_task(database, tmp_path: Path) ->
         assert len(entries) == 1 and ref in entries[0].reason and entries[0].actor == "admin1"
         assert "不合格" not in await b.say("admin1", "得分 椒江区")
         told = await notices(database, "zhangsan")
-        assert len(told) == 1 and "任务 A3" in told[0] and "已确认完成" in told[0]
+        assert len(told) == 1 and "任务A3" in told[0] and "已确认完成" in told[0]
         assert "当前基本分" in told[0]  # W1 is scored at the year end: 不变 now
         # the same approval again: nothing new, the task is not completed twice
         assert "未重复记录" in await b.say("admin1", f"通过 {ref}")

@@ -169,7 +169,7 @@ async def test_review_buttons_write_the_same_rows_as_chat(dash: Dash) -> None:
     resp = await dash.client.post(
         "/dashboard/review", data={"csrf": csrf, "action": "accept", "ids": str(first)}
     )
-    assert resp.status == 200 and "已通过 1 项" in await resp.text()
+    assert resp.status == 200 and "已通过1项" in await resp.text()
     rows = await _events(dash.db)
     assert len(rows) == len(before) + 1
     assert (rows[-1].submission_id, rows[-1].status, rows[-1].actor) == (first, "accepted", ADMIN)
@@ -193,7 +193,7 @@ async def test_review_buttons_write_the_same_rows_as_chat(dash: Dash) -> None:
         "/dashboard/review",
         data={"csrf": csrf, "action": "reject", "ids": str(second), "reason": "缺少图片"},
     )
-    assert f"已退回 S{second}" in await resp.text()
+    assert f"已退回S{second}" in await resp.text()
     last = (await _events(dash.db))[-1]
     assert (last.status, last.reason, last.actor) == ("rejected", "缺少图片", ADMIN)
 
@@ -394,7 +394,7 @@ async def test_browser_approves_from_the_review_page(dash: Dash, browser) -> Non
     before = len(await _events(dash.db))
     await page.locator(".review-item").first.locator("button.approve").click()
     await page.wait_for_load_state("load")
-    assert "已通过 1 项" in await page.inner_text("main")
+    assert "已通过1项" in await page.inner_text("main")
     rows = await _events(dash.db)
     assert len(rows) == before + 1 and rows[-1].submission_id == int(first or 0)
     # 退回 with a reason typed on the phone
@@ -403,7 +403,7 @@ async def test_browser_approves_from_the_review_page(dash: Dash, browser) -> Non
     await item.locator("input[name=reason]").fill("请补充整改前后对比照片")
     await item.locator("button.return").click()
     await page.wait_for_load_state("load")
-    assert f"已退回 S{second}" in await page.inner_text("main")
+    assert f"已退回S{second}" in await page.inner_text("main")
     (SCREENS / "review-after-390.png").write_bytes(await page.screenshot(full_page=True))
     await context.close()
 
