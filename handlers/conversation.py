@@ -95,23 +95,20 @@ async def expire_if_quiet(ctx: Ctx) -> None:
 
 
 async def expire_drafts(deps: ChatDeps, now: datetime) -> int:
-    """Drop every draft untouched for longer than the TTL and tell its author through the
-    Channel; returns how many. Without a channel nothing is dropped (the user is told at their
-    next message instead). Safe on several instances: a draft is dropped, and its author told,
-    by the one sweep whose delete finds it unchanged."""
+    """Drop every draft untouched for longer than the TTL and tell its author; returns how many.
+    The notice is an outbox message written with the drop (the server's dispatcher sends it
+    within seconds, and again after a crash or an outage). Without a channel nothing is dropped
+    (the user is told at their next message instead). Safe on several instances: a draft is
+    dropped, and its author told, by the one sweep whose delete finds it unchanged."""
     if deps.channel is None:
         return 0
     told = 0
     for userid, state, updated_at in await list_states(deps.db):
         if state.get("flow") != FLOW_INFO or not _expired(state, now, deps):
             continue
-        if not await clear_state_if(deps.db, userid, updated_at):
-            continue  # the user wrote meanwhile, or another instance dropped it
-        try:
-            await deps.channel.send_text(userid, expired_text(state, deps))
-            told += 1
-        except Exception:
-            log.exception("telling %s that their draft expired failed", userid)
+        notice = {"type": "text", "text": expired_text(state, deps)}
+        if await clear_state_if(deps.db, userid, updated_at, notice=notice):
+            told += 1  # else the user wrote meanwhile, or another instance dropped it
     return told
 
 

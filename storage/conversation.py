@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import ConversationState
+from storage.outbox import enqueue
 from storage.types import utcnow
 
 
@@ -49,9 +50,13 @@ async def list_states(db: Database) -> list[tuple[str, dict[str, Any], datetime]
         return [(row.userid, dict(row.state), row.updated_at) for row in rows.all()]
 
 
-async def clear_state_if(db: Database, userid: str, updated_at: datetime) -> bool:
-    """Drop the user's state only if it was not written since `updated_at`; True if dropped (so
-    of several sweeps, or a sweep and the user's next message, exactly one acts on it)."""
+async def clear_state_if(
+    db: Database, userid: str, updated_at: datetime, *, notice: dict[str, Any] | None = None
+) -> bool:
+    """Drop the user's state only if it was not written since `updated_at`, and queue `notice`
+    (an outbox payload) for the user in the same transaction; True if dropped. Of several
+    sweeps, or a sweep and the user's next message, exactly one acts on it, and its notice
+    survives a crash or an outage like any outbox message."""
     async with db.session() as session:
         result = await session.exec(
             delete(ConversationState).where(
@@ -59,5 +64,10 @@ async def clear_state_if(db: Database, userid: str, updated_at: datetime) -> boo
                 col(ConversationState.updated_at) == updated_at,
             )
         )
+        if not result.rowcount:
+            await session.rollback()
+            return False
+        if notice is not None:
+            enqueue(session, userid, notice)
         await session.commit()
-        return bool(result.rowcount)
+        return True

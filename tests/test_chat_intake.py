@@ -261,6 +261,7 @@ async def test_drafts_restart_and_expire_out_loud(database, tmp_path: Path) -> N
         before = len(b.wecom.sent_texts("zhangsan"))
         await handler.periodic()
         await handler.periodic()
+        await b.app[PIPELINE_KEY].dispatcher.run_once()  # the server's outbox dispatcher  # type: ignore[index]
         told = b.wecom.sent_texts("zhangsan")[before:]
         assert len(told) == 1 and "「第二篇草稿」超过30分钟未确认，已自动取消" in told[0]
         assert await get_state(database, "zhangsan") is None
