@@ -72,7 +72,7 @@ FREE_TEXT = frozenset({"body", "reason", "title"})
 
 @dataclass(frozen=True)
 class Intent:
-    name: IntentName
+    name: StrEnum  # an IntentName, or a member of another command table (office, review)
     args: dict[str, str] = field(default_factory=dict)
     text: str = ""  # the normalised message (for recognising, not for storing)
     keyword: bool = False  # found by a keyword it contains, not by the whole message
@@ -204,7 +204,18 @@ _COMPILED: list[tuple[IntentName, re.Pattern[str]]] = [
 
 # Words that make any short message a question. "几" / "什么" / "哪" alone are weak: a report or
 # a feedback may say "几处问题已整改"; they only make a one-line 政务信息 a question.
-_STRONG_QUESTION = ("?", "吗", "怎么", "如何", "是否", "怎样", "多少", "啥", "什么时候", "哪天")
+_STRONG_QUESTION: tuple[str, ...] = (
+    "?",
+    "吗",
+    "怎么",
+    "如何",
+    "是否",
+    "怎样",
+    "多少",
+    "啥",
+    "什么时候",
+    "哪天",
+)
 _STRONG_QUESTION += ("几号", "几篇", "几分", "呢")
 _WEAK_QUESTION = ("几", "什么", "哪")
 

@@ -66,7 +66,7 @@ def parse_review(text: str) -> Intent | None:
     for intent, pattern in _COMPILED:
         match = pattern.fullmatch(norm)
         if match:
-            return Intent(intent.value, typed_args(match, text, where), norm)  # type: ignore[arg-type]
+            return Intent(intent, typed_args(match, text, where), norm)
     return None
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from handlers.intents import Intent, IntentName
+from handlers.intents import Intent
 
 LIAISON = frozenset({"liaison", "leader"})  # see their unit's score, progress, records
 REPORTERS = frozenset({"liaison"})  # also submit and withdraw in the unit's name (not leaders)
@@ -22,18 +23,16 @@ IntentFunc = Callable[[Any, Intent], Awaitable[Any]]
 
 @dataclass(frozen=True)
 class Route:
-    name: IntentName
+    name: StrEnum  # an IntentName, OfficeIntent or ReviewIntent member
     func: IntentFunc
     roles: frozenset[str]
 
 
 class Router:
     def __init__(self) -> None:
-        self._routes: dict[IntentName, Route] = {}
+        self._routes: dict[StrEnum, Route] = {}
 
-    def intent(
-        self, *names: IntentName, roles: frozenset[str]
-    ) -> Callable[[IntentFunc], IntentFunc]:
+    def intent(self, *names: StrEnum, roles: frozenset[str]) -> Callable[[IntentFunc], IntentFunc]:
         """Register `func` for the intents `names`, callable only by senders with one of `roles`."""
 
         def decorate(func: IntentFunc) -> IntentFunc:
@@ -51,9 +50,9 @@ class Router:
                 raise ValueError(f"intent {route.name!r} is routed twice")
             self._routes[route.name] = route
 
-    def route(self, name: IntentName) -> Route | None:
+    def route(self, name: StrEnum) -> Route | None:
         return self._routes.get(name)
 
     @property
-    def names(self) -> frozenset[IntentName]:
+    def names(self) -> frozenset[StrEnum]:
         return frozenset(self._routes)
