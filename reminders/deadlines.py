@@ -45,10 +45,17 @@ class Deadline:
 
 
 def deadlines_for(
-    scheme: Scheme, facts: Facts, calendar: WorkCalendar, now: datetime | None = None
+    scheme: Scheme,
+    facts: Facts,
+    calendar: WorkCalendar,
+    now: datetime | None = None,
+    *,
+    due_between: tuple[date, date] | None = None,
 ) -> list[Deadline]:
-    """Every deadline of the unit's year under `scheme`, with what came in by `now` (all of the
-    facts when None), sorted by due date."""
+    """Every deadline of the unit's year under `scheme` (only those due between the two days of
+    `due_between`, inclusive, when given), with what came in by `now` (all of the facts when
+    None), sorted by due date."""
+    lo, hi = due_between or (date.min, date.max)
     known = [s for s in facts.submissions if s.counts and (now is None or s.submitted_at <= now)]
     got = Delivered(
         by_period=Counter((s.target, s.period) for s in known if s.period is not None),
@@ -74,6 +81,7 @@ def deadlines_for(
         )
         for rule in scheme.rules()
         for owed in rule.params.owed(rule, scheme, facts.year, facts.tasks, got)
+        if lo <= owed.due <= hi
     ]
     out.sort(key=lambda d: (d.due, d.rule_id, d.period, d.key))
     return out

@@ -27,10 +27,12 @@ from reminders.clock import local
 from reminders.deadlines import Deadline, deadlines_for
 from reminders.stages import DEFAULT_POLICY, StagePolicy, current_stage, stage_label
 from scoring import SchemeError, load_scheme
+from scoring.facts import Facts
+from scoring.kinds import Delivery
 from scoring.model import Scheme
 from scoring.periods import day_label, period_label
 from storage.db import Database
-from storage.facts import build_all_facts, collector_paused
+from storage.facts import collector_paused, read_facts
 from storage.models import Role
 from storage.reminder_claims import claimed_digests, claimed_reminders
 from storage.reminder_digests import claim_digest, digest_sent
@@ -111,6 +113,38 @@ def _scheme(scheme_id: str, broken: dict[str, str]) -> Scheme | None:
         return None
 
 
+# the longest run of days without a working day (Spring Festival, National Day): how far before
+# its due date a deadline can be reminded on its "day of"
+REMIND_EARLY_MAX = timedelta(days=14)
+
+
+def tick_window(today: date, policy: StagePolicy) -> tuple[date, date]:
+    """The due dates a tick on `today` can act on: a stage of the deadline comes today (the
+    bounds of `current_stage`), it is in the daily digest of missed deadlines, or it is in last
+    month's summary. The tick reads only the submissions of these deadlines' periods."""
+    ahead = max((n for n in policy.before_workdays if n > 0), default=0)
+    back = max(policy.digest_window_days, 3 * policy.overdue_window + 14)
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    lo = min(last_month, today - timedelta(days=back))
+    hi = today + timedelta(days=3 * ahead + 14) + REMIND_EARLY_MAX
+    return lo, hi
+
+
+def _periods_due(
+    schemes: Iterable[Scheme | None], year: int, cal: WorkCalendar, lo: date, hi: date
+) -> set[str]:
+    """The periods of `year` with a deadline due between `lo` and `hi` under any of `schemes`
+    (the deadlines themselves come from the rule kinds, as for scoring: one source of truth)."""
+    periods: set[str] = set()
+    for scheme in schemes:
+        if scheme is None:
+            continue
+        for d in deadlines_for(scheme, Facts(unit="", year=year), cal, due_between=(lo, hi)):
+            if d.kind != Delivery.TASK:
+                periods.add(d.period)
+    return periods
+
+
 async def plan(
     db: Database,
     now: datetime,
@@ -137,14 +171,16 @@ async def plan(
 
     async with db.session() as session:
         units = await list_units(session, with_members=True)
-        years = [today.year - 1, today.year] if today.month <= 2 else [today.year]
-        facts_by_year = {
-            year: {
-                uf.unit.id: uf.facts for uf in await build_all_facts(session, year, known_at=now)
-            }
-            for year in years
-        }
         members = await list_members(session)
+    years = [today.year - 1, today.year] if today.month <= 2 else [today.year]
+    lo, hi = tick_window(today, policy)
+    facts_by_year: dict[int, dict[int, Facts]] = {}
+    for year in years:
+        periods = _periods_due(
+            [_scheme(sid, broken) for sid in {u.scheme_id for u in units}], year, cal, lo, hi
+        )
+        found = await read_facts(db, year, known_at=now, periods=periods)
+        facts_by_year[year] = {uf.unit.id: uf.facts for uf in found}
     admin_ids = sorted({m.userid for m in members if m.role == Role.ADMIN.value} | set(admins))
 
     missed: list[tuple[str, Deadline]] = []
@@ -164,7 +200,8 @@ async def plan(
                 facts = facts_by_year[year].get(unit.id)
                 if facts is None:
                     continue
-                for d in deadlines_for(scheme, facts, cal, now):
+                # only the deadlines it can act on today: their periods are the ones read
+                for d in deadlines_for(scheme, facts, cal, now, due_between=(lo, hi)):
                     if (d.due.year, d.due.month) == (last_month.year, last_month.month):
                         last_month_deadlines.append(d)
                     if d.done:

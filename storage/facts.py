@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,7 +25,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.engine import Connection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -104,7 +104,7 @@ _t, _r, _a = Task.__table__.c, TaskRevision.__table__.c, AdminEntry.__table__.c 
 _task_code = Task.__table__.alias("task_code")  # type: ignore[attr-defined]
 
 
-def _statements(which: str) -> tuple[Select[Any], ...]:
+def _statements(which: str, by_period: bool = False) -> tuple[Select[Any], ...]:
     """The four reads of a year's facts: units; submissions with their events (an outer join,
     one row per event) and their task's code; tasks with their revisions; admin entries.
     Column selects: scoring never reads the texts or attachments, and ORM objects cost ~5x more
@@ -177,10 +177,17 @@ def _statements(which: str) -> tuple[Select[Any], ...]:
     elif which == "some":
         units, subs = units.where(_u.id.in_(ids)), subs.where(_s.unit_id.in_(ids))
         tasks, entries = tasks.where(_t.unit_id.in_(ids)), entries.where(_a.unit_id.in_(ids))
+    if by_period:  # only the submissions of some periods, and every answer to a task
+        periods = bindparam("periods", expanding=True)
+        subs = subs.where(or_(_s.period.in_(periods), _s.task_id.is_not(None)))
     return units, subs, tasks, entries
 
 
-_STATEMENTS = {which: _statements(which) for which in ("all", "some", "one")}
+_STATEMENTS = {
+    (which, by_period): _statements(which, by_period)
+    for which in ("all", "some", "one")
+    for by_period in (False, True)
+}
 
 
 async def build_facts(
@@ -222,9 +229,11 @@ async def read_facts(
     *,
     unit_ids: list[int] | None = None,
     known_at: datetime | None = None,
+    periods: Collection[str] | None = None,
 ) -> list[UnitFacts]:
-    """`build_all_facts` in one unit of work of its own (one thread hop on SQLite)."""
-    return await db.run(facts_of, year, unit_ids=unit_ids, known_at=known_at)
+    """`build_all_facts` in one unit of work of its own (one thread hop on SQLite); `periods`
+    as in `facts_of`."""
+    return await db.run(facts_of, year, unit_ids=unit_ids, known_at=known_at, periods=periods)
 
 
 def facts_of(
@@ -233,9 +242,14 @@ def facts_of(
     *,
     unit_ids: list[int] | None = None,
     known_at: datetime | None = None,
+    periods: Collection[str] | None = None,
 ) -> list[UnitFacts]:
     """Facts of every unit (or of `unit_ids`) for one year, units by name: four statements,
-    whatever the number of units (cost linear in the ledger's rows)."""
+    whatever the number of units (cost linear in the ledger's rows).
+
+    With `periods`, the submissions are only those of these periods and the answers to tasks:
+    partial facts, for a reader that looks at those periods alone (the reminder tick, which
+    reminds of a few weeks around today); never for scoring a year."""
     params: dict[str, Any] = {"year": year}
     if unit_ids is None:
         which = "all"
@@ -243,7 +257,9 @@ def facts_of(
         which, params["unit_id"] = "one", unit_ids[0]
     else:
         which, params["unit_ids"] = "some", list(unit_ids)
-    units_q, subs_q, tasks_q, entries_q = _STATEMENTS[which]
+    if periods is not None:
+        params["periods"] = sorted(periods)
+    units_q, subs_q, tasks_q, entries_q = _STATEMENTS[which, periods is not None]
     units = conn.execute(units_q, params).all()
     subs = conn.execute(subs_q, params).all()
     task_rows = conn.execute(tasks_q, params).all()
