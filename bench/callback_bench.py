@@ -45,8 +45,9 @@ def free_port() -> int:
 
 
 def build_requests(count: int, senders: int, port: int, tag: str) -> list[bytes]:
-    """`count` complete HTTP requests, each a new text message "政务信息：…" with its own MsgId,
-    sender i % senders; encrypted and signed as WeCom does."""
+    """`count` complete HTTP requests, each a new text message "政务信息：…" with its own MsgId
+    (a random 63-bit number, as WeCom's are numbers), sender i % senders; encrypted and signed
+    as WeCom does."""
     crypto = WeComCrypto(TOKEN, AES_KEY, CORP_ID)
     now = int(time.time())
     out: list[bytes] = []
@@ -59,7 +60,7 @@ def build_requests(count: int, senders: int, port: int, tag: str) -> list[bytes]
             f"<xml><ToUserName>{_cdata(CORP_ID)}</ToUserName>"
             f"<FromUserName>{_cdata(user)}</FromUserName><CreateTime>{now}</CreateTime>"
             f"<MsgType>{_cdata('text')}</MsgType><Content>{_cdata(content)}</Content>"
-            f"<MsgId>{tag}{i:08d}{secrets.token_hex(2)}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>"
+            f"<MsgId>{secrets.randbits(63)}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>"
         )
         timestamp, nonce = str(now), str(secrets.randbelow(10**9))
         encrypt, signature = crypto.encrypt_envelope(plain, timestamp, nonce)
@@ -230,6 +231,56 @@ def _check_replies(sample: list[bytes]) -> bool:
     return True
 
 
+APPS = ("bare", "crypto", "limit", "peer", "real")  # "real" is kaohe
+STORING = frozenset({"limit", "peer", "real"})
+
+
+async def _phase(
+    app: str,
+    url: str,
+    *,
+    requests: int,
+    concurrency: int,
+    senders: int,
+    max_seconds: float,
+    warmup: int,
+    tag: str,
+    paced: bool,
+    profile: str = "",
+    pool_size: int = 0,
+) -> dict[str, Any]:
+    """One server: warm it up, then a saturated phase (throughput, latency, CPU per request of
+    the server process, all its threads) and, when `paced`, a phase at half that rate."""
+    real = app == "real"
+    out: dict[str, Any] = {}
+    async with Server(
+        app, url if app in STORING else "", profile if real else "", pool_size if real else 0
+    ) as server:
+        warm = build_requests(warmup, senders, server.port, f"w{tag}")
+        await load(server.port, warm, concurrency=concurrency, max_seconds=max_seconds)
+        # the fast servers get more requests, for a phase of a measurable length
+        count = requests if app in STORING else requests * 5
+        reqs = build_requests(count, senders, server.port, f"s{tag}")
+        cpu0 = cpu_seconds(server.pid)
+        sat = await load(server.port, reqs, concurrency=concurrency, max_seconds=max_seconds)
+        cpu = cpu_seconds(server.pid) - cpu0
+        out = sat.summary()
+        out["cpu_ms_per_request"] = round(cpu / sat.requests * 1000, 3) if sat.requests else 0.0
+        if app in STORING:
+            out["replies_ok"] = _check_replies(sat.sample)
+        if paced and sat.throughput > 0:
+            rate = sat.throughput / 2
+            n = max(concurrency, min(requests, int(rate * max_seconds / 2)))
+            reqs = build_requests(n, senders, server.port, f"p{tag}")
+            slow = await load(
+                server.port, reqs, concurrency=concurrency, max_seconds=max_seconds, rate=rate
+            )
+            out["paced"] = {"rate": round(rate, 1), **slow.summary()}
+        rss, hwm = rss_mb(server.pid)
+        out["rss_mb"], out["hwm_mb"] = round(rss, 1), round(hwm, 1)
+    return out
+
+
 async def measure(
     kind: str,
     *,
@@ -241,57 +292,70 @@ async def measure(
     paced: bool = True,
     profile: str = "",
     pool_size: int = 0,
+    rounds: int = 3,
+    apps: tuple[str, ...] = APPS,
 ) -> dict[str, Any]:
-    """Bare vs real on `kind` ("sqlite" | "postgres"): throughputs, ratio, latencies, RSS."""
+    """Every server of `apps` on `kind` ("sqlite" | "postgres"), in `rounds` interleaved rounds
+    (bare, crypto, limit, peer, kaohe, then again): each figure is the round of median CPU per
+    request, with the spread of the rounds; throughputs, ratios, latencies, RSS."""
+    from contextlib import AsyncExitStack
+
     from storage.db import Database
 
     result: dict[str, Any] = {"database": kind, "concurrency": concurrency, "senders": senders}
-    async with scratch_database(kind) as url:
-        db = Database(url)
-        try:
-            await db.upgrade()
-            await seed.register_units(db, 1, senders)
-        finally:
-            await db.dispose()
-        for app in ("bare", "crypto", "real"):
-            real = app == "real"
-            async with Server(
-                app, url if real else "", profile if real else "", pool_size if real else 0
-            ) as server:
-                warm = build_requests(warmup, senders, server.port, f"w{app}")
-                await load(server.port, warm, concurrency=concurrency, max_seconds=max_seconds)
-                # the fast servers get more requests, for a phase of a measurable length
-                count = requests if real else requests * 5
-                reqs = build_requests(count, senders, server.port, f"s{app}")
-                cpu0 = cpu_seconds(server.pid)
-                sat = await load(
-                    server.port, reqs, concurrency=concurrency, max_seconds=max_seconds
+    runs: dict[str, list[dict[str, Any]]] = {app: [] for app in apps}
+    async with AsyncExitStack() as stack:
+        urls: dict[str, str] = {}
+        for app in apps:  # each storing server its own database: the same rows, no interference
+            if app not in STORING:
+                continue
+            urls[app] = await stack.enter_async_context(scratch_database(kind))
+            db = Database(urls[app])
+            try:
+                await db.upgrade()
+                await seed.register_units(db, 1, senders)
+            finally:
+                await db.dispose()
+        for n in range(rounds):
+            for app in apps:
+                runs[app].append(
+                    await _phase(
+                        app,
+                        urls.get(app, ""),
+                        requests=requests,
+                        concurrency=concurrency,
+                        senders=senders,
+                        max_seconds=max_seconds,
+                        warmup=warmup,
+                        tag=f"{app[0]}{n}",
+                        paced=paced and app == "real" and n == rounds - 1,
+                        profile=profile if n == 0 else "",
+                        pool_size=pool_size,
+                    )
                 )
-                cpu = cpu_seconds(server.pid) - cpu0
-                result[app] = sat.summary()
-                result[app]["cpu_ms_per_request"] = (
-                    round(cpu / sat.requests * 1000, 3) if sat.requests else 0.0
-                )
-                if app == "real":
-                    result["replies_ok"] = _check_replies(sat.sample)
-                    if paced and sat.throughput > 0:
-                        rate = sat.throughput / 2
-                        n = max(concurrency, min(requests, int(rate * max_seconds / 2)))
-                        reqs = build_requests(n, senders, server.port, "p")
-                        slow = await load(
-                            server.port,
-                            reqs,
-                            concurrency=concurrency,
-                            max_seconds=max_seconds,
-                            rate=rate,
-                        )
-                        result["paced"] = {"rate": round(rate, 1), **slow.summary()}
-                rss, hwm = rss_mb(server.pid)
-                result[app]["rss_mb"] = round(rss, 1)
-                result[app]["hwm_mb"] = round(hwm, 1)
-    bare, real = result["bare"]["rps"], result["real"]["rps"]
-    result["ratio"] = round(real / bare, 4) if bare else 0.0
-    result["crypto_ratio"] = round(result["crypto"]["rps"] / bare, 3) if bare else 0.0
+    for app, found in runs.items():
+        cpus = sorted(r["cpu_ms_per_request"] for r in found)
+        median = sorted(found, key=lambda r: r["cpu_ms_per_request"])[len(found) // 2]
+        result[app] = {
+            **{k: v for k, v in median.items() if k != "paced"},
+            "cpu_ms_rounds": [r["cpu_ms_per_request"] for r in found],
+            "cpu_ms_spread": round(cpus[-1] - cpus[0], 3),
+        }
+        if app == "real":
+            result["replies_ok"] = all(r.get("replies_ok") for r in found)
+            paced_run = next((r["paced"] for r in found if "paced" in r), None)
+            if paced_run:
+                result["paced"] = paced_run
+    bare = result.get("bare", {}).get("rps", 0.0)
+    if "real" in result and bare:
+        result["ratio"] = round(result["real"]["rps"] / bare, 4)
+    if "crypto" in result and bare:
+        result["crypto_ratio"] = round(result["crypto"]["rps"] / bare, 3)
+    real_cpu = result.get("real", {}).get("cpu_ms_per_request", 0.0)
+    for ref in ("peer", "limit"):
+        ref_cpu = result.get(ref, {}).get("cpu_ms_per_request", 0.0)
+        if real_cpu and ref_cpu:
+            result[f"kaohe_over_{ref}"] = round(real_cpu / ref_cpu, 2)
     return result
 
 

@@ -4,7 +4,9 @@
   the real chat handler (`handlers.app.make_handler`), real storage at `--database`, the WeCom
   callback with our crypto; no active channel (every reply in the benchmark is passive).
 * `crypto`: verify, decrypt, parse and an encrypted reply with our crypto, storing nothing;
-* `bare`: an aiohttp app whose POST /wecom/callback reads the body and answers a fixed 200.
+* `bare`: an aiohttp app whose POST /wecom/callback reads the body and answers a fixed 200;
+* `peer` and `limit`: the same durable work as kaohe done the common way (wechatpy + SQLAlchemy
+  ORM, one commit per message) and the cheapest way (plain SQL, group commit): bench/peers.py.
 
 Both are started the same way (`web.run_app`, same host, same logging) so the ratio of their
 throughputs measures our pipeline, not the server plumbing.
@@ -24,7 +26,7 @@ AGENT_ID = 1000002
 BARE_BODY = b"<xml><ok>1</ok></xml>"
 
 
-async def _healthz(request: web.Request) -> web.Response:
+async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
@@ -34,7 +36,7 @@ def bare_app() -> web.Application:
         return web.Response(body=BARE_BODY, content_type="application/xml")
 
     app = web.Application()
-    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/healthz", healthz)
     app.router.add_post("/wecom/callback", callback)
     return app
 
@@ -67,7 +69,7 @@ def crypto_app() -> web.Application:
         )
 
     app = web.Application()
-    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/healthz", healthz)
     app.router.add_post("/wecom/callback", callback)
     return app
 
@@ -99,7 +101,7 @@ def real_app(database_url: str, pool_size: int = 0) -> web.Application:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.server")
-    parser.add_argument("--app", choices=["real", "crypto", "bare"], required=True)
+    parser.add_argument("--app", choices=["real", "crypto", "bare", "peer", "limit"], required=True)
     parser.add_argument("--database", default="", help="database URL (real app)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
@@ -110,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.WARNING))
     if args.app == "real":
         app = real_app(args.database, args.pool_size)
+    elif args.app in ("peer", "limit"):
+        from bench import peers
+
+        app = (peers.peer_app if args.app == "peer" else peers.limit_app)(args.database)
     else:
         app = crypto_app() if args.app == "crypto" else bare_app()
     if not args.profile:
