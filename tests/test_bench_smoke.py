@@ -36,7 +36,7 @@ def test_every_bench_produces_figures(tmp_path) -> None:  # type: ignore[no-unty
         "machine": {"nproc": "1", "cpu": "x", "python": "3", "platform": "x"},
         "seconds": 0.0,
         "callback_sqlite": callback_bench.run(
-            "sqlite", requests=20, concurrency=5, senders=5, warmup=5, max_seconds=5
+            "sqlite", requests=20, concurrency=5, senders=5, warmup=5, max_seconds=5, rounds=1
         ),
         "callback_postgres": {"skipped": "smoke"},
         "score": score_bench.run(units=3, calls=6, warmup=1),
@@ -46,6 +46,12 @@ def test_every_bench_produces_figures(tmp_path) -> None:  # type: ignore[no-unty
     cb = results["callback_sqlite"]
     assert cb["real"]["requests"] > 0 and cb["bare"]["rps"] > 0 and cb["replies_ok"]
     assert cb["real"]["rss_mb"] > 0
+    for ref in ("peer", "limit"):  # the references stored the rows and answered 已登记
+        assert (
+            cb[ref]["replies_ok"] and cb[ref]["errors"] == 0 and cb[ref]["cpu_ms_per_request"] > 0
+        )
+    assert cb["kaohe_over_peer"] > 0 and cb["kaohe_over_limit"] > 0
+    assert results["score"]["cpu_ms_per_call"] > 0
     assert results["score"]["reply_ok"] and results["score"]["p99_ms"] > 0
     assert [r["units"] for r in results["tally"]["sizes"]] == [3, 6]
     assert "tick_s" in results["reminders"] or not results["reminders"]["measured"]
