@@ -194,8 +194,15 @@ class InboundPipeline:
         return self._dispatcher
 
     async def start(self) -> None:
+        """Claim at once what dead processes left unanswered (before the first delivery is
+        taken), then handle it and sweep every `recover_every` seconds in the background."""
         self._stopping.clear()
-        self._recovery = asyncio.ensure_future(self._recovery_loop())
+        try:
+            claimed = await self._claim()
+        except Exception:
+            log.exception("inbound: startup sweep failed; the next sweep will retry")
+            claimed = []
+        self._recovery = asyncio.ensure_future(self._recovery_loop(claimed))
 
     async def stop(self) -> None:
         """Stop sweeping; let handlers in progress finish and store their replies (up to
@@ -403,10 +410,14 @@ class InboundPipeline:
 
     # --- recovery --------------------------------------------------------------------------
 
-    async def _recovery_loop(self) -> None:
+    async def _recovery_loop(self, claimed: list[Any]) -> None:
         while not self._stopping.is_set():
             try:
-                await self.recover()
+                if claimed:
+                    await self._recover(claimed)
+                    claimed = []
+                else:
+                    await self.recover()
                 dispatcher = self.dispatcher
                 if dispatcher is not None:
                     await dispatcher.run_once()
@@ -418,14 +429,19 @@ class InboundPipeline:
     async def recover(self) -> int:
         """Handle again every recorded message whose claim ran out without a reply (its process
         died), and answer it actively. Returns how many were handled."""
+        return await self._recover(await self._claim())
+
+    async def _claim(self) -> list[Any]:
         wall = self.wall()
-        rows = await claim_unanswered(
+        return await claim_unanswered(
             self.db,
             claimant=self.instance,
             now=wall,
             until=wall + timedelta(seconds=self.lease),
             newer_than=self.now() - timedelta(seconds=self.recover_window),
         )
+
+    async def _recover(self, rows: list[Any]) -> int:
         handled = 0
         for i, row in enumerate(rows):
             if self._stopping.is_set():  # give the rest back for the next start

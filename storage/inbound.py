@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, insert, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 
 from storage.db import Database
-from storage.models import InboundMessage
-from storage.outbox import enqueue
+from storage.models import InboundMessage, Outbox
 from storage.types import to_utc, utcnow
 
 
@@ -30,6 +31,37 @@ class InboundRecord:
     id: int
     new: bool
     reply: str | None
+
+
+_in = InboundMessage.__table__  # type: ignore[attr-defined]
+_out = Outbox.__table__  # type: ignore[attr-defined]
+_STORED = select(_in.c.id, _in.c.reply).where(_in.c.key == bindparam("key"))
+_STORE_REPLY = (
+    update(_in)
+    .where(_in.c.key == bindparam("k"))
+    .values(
+        reply=bindparam("reply"), replied_at=bindparam("at"), claimed_by=None, claimed_until=None
+    )
+)
+_ENQUEUE = insert(_out).returning(_out.c.id)
+
+
+def _record_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id: the unique key decides, in one
+    statement, which of two deliveries of a message is the first."""
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    return make(_in).on_conflict_do_nothing(index_elements=["key"]).returning(_in.c.id)
+
+
+_RECORD = {dialect: _record_statement(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+def _record(conn: Connection, values: dict[str, Any]) -> InboundRecord | None:
+    inserted = conn.execute(_RECORD[conn.dialect.name], values).scalar()
+    if inserted is not None:
+        return InboundRecord(id=inserted, new=True, reply=None)
+    found = conn.execute(_STORED, {"key": values["key"]}).first()
+    return InboundRecord(id=found.id, new=False, reply=found.reply) if found else None
 
 
 async def record_inbound(
@@ -44,45 +76,44 @@ async def record_inbound(
     claimed_by: str | None = None,
     claimed_until: datetime | None = None,
 ) -> InboundRecord:
-    """Record a delivered message durably (committed before returning), claimed by the caller."""
-    row = InboundMessage(
-        key=key,
-        sender=sender,
-        msg_type=msg_type,
-        received_at=to_utc(received_at),
-        content=content,
-        channel=channel,
-        claimed_by=claimed_by,
-        claimed_until=to_utc(claimed_until) if claimed_until else None,
-    )
-    async with db.session() as session:
-        session.add(row)
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-        else:
-            assert row.id is not None
-            return InboundRecord(id=row.id, new=True, reply=None)
-    found = await stored_reply(db, key)
-    if found is None:  # the IntegrityError was not about the key: let the caller see it
+    """Record a delivered message durably (committed before returning), claimed by the caller:
+    one statement built once (and, for a repeat, one read), one transaction, one hop."""
+    values = {
+        "key": key,
+        "sender": sender,
+        "msg_type": msg_type,
+        "received_at": to_utc(received_at),
+        "content": content,
+        "channel": channel,
+        "claimed_by": claimed_by,
+        "claimed_until": to_utc(claimed_until) if claimed_until else None,
+    }
+    found = await db.run_write(_record, values)
+    if found is None:  # neither inserted nor there: let the caller see it
         raise RuntimeError(f"inbound message {key!r} could not be recorded")
     return found
 
 
 async def stored_reply(db: Database, key: str) -> InboundRecord | None:
     """The record of `key` with the reply stored so far (None: no such message)."""
-    async with db.session() as session:
-        found = (
-            await session.exec(
-                select(InboundMessage.id, InboundMessage.reply).where(InboundMessage.key == key)
-            )
-        ).one_or_none()
-    if found is None:
+
+    def read(conn: Connection) -> InboundRecord | None:
+        found = conn.execute(_STORED, {"key": key}).first()
+        return InboundRecord(id=found.id, new=False, reply=found.reply) if found else None
+
+    return await db.run(read)
+
+
+def _store(
+    conn: Connection, key: str, reply: str, outbox: tuple[str, dict[str, Any]] | None
+) -> int | None:
+    now = utcnow()
+    conn.execute(_STORE_REPLY, {"k": key, "reply": reply, "at": now})
+    if outbox is None:
         return None
-    row_id, reply = found
-    assert row_id is not None
-    return InboundRecord(id=row_id, new=False, reply=reply)
+    row = Outbox(recipient=outbox[0], payload=outbox[1], next_attempt_at=now)  # its defaults
+    values = {c.name: getattr(row, c.name) for c in _out.c if c.name != "id"}
+    return int(conn.execute(_ENQUEUE, values).scalar_one())
 
 
 async def store_reply(
@@ -95,15 +126,7 @@ async def store_reply(
     """Store the reply given to the message `key` (what a retried delivery will get) and end its
     claim; with `outbox=(recipient, payload)` the reply's outbox row is written in the same
     transaction, so a reply stored for active sending is never lost. Returns the outbox row id."""
-    async with db.session() as session:
-        await session.exec(
-            update(InboundMessage)
-            .where(col(InboundMessage.key) == key)
-            .values(reply=reply, replied_at=utcnow(), claimed_by=None, claimed_until=None)
-        )
-        row = enqueue(session, outbox[0], outbox[1]) if outbox else None
-        await session.commit()
-    return row.id if row is not None else None
+    return await db.run_write(_store, key, reply, outbox)
 
 
 async def get_inbound(db: Database, key: str) -> InboundMessage | None:
