@@ -147,7 +147,7 @@ async def load(
                 phase.requests += 1
                 if status != 200:
                     phase.errors += 1
-                elif len(phase.sample) < 5:
+                elif len(phase.sample) < 5 and body:  # (a late reply goes out actively)
                     phase.sample.append(body)
                 phase.latencies_ms.append((t1 - (scheduled or t0)) * 1000)
         finally:
