@@ -410,12 +410,12 @@ class InboundPipeline:
 
     # --- recovery --------------------------------------------------------------------------
 
-    async def _recovery_loop(self, claimed: list[Any]) -> None:
+    async def _recovery_loop(self, claimed: list[Any] | None) -> None:
         while not self._stopping.is_set():
             try:
-                if claimed:
+                if claimed is not None:  # the start's sweep: its claims, and no second sweep
                     await self._recover(claimed)
-                    claimed = []
+                    claimed = None
                 else:
                     await self.recover()
                 dispatcher = self.dispatcher
