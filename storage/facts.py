@@ -178,7 +178,7 @@ def _statements(which: str, by_period: bool = False) -> tuple[Select[Any], ...]:
         units, subs = units.where(_u.id.in_(ids)), subs.where(_s.unit_id.in_(ids))
         tasks, entries = tasks.where(_t.unit_id.in_(ids)), entries.where(_a.unit_id.in_(ids))
     if by_period:  # only the submissions of some periods, and every answer to a task
-        periods = bindparam("periods", expanding=True)
+        periods: Any = bindparam("periods", expanding=True)
         subs = subs.where(or_(_s.period.in_(periods), _s.task_id.is_not(None)))
     return units, subs, tasks, entries
 
