@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "bot.commands.calendar",
     "bot.commands.outbox",
     "bot.commands.tally",
+    "bot.commands.report",
     "bot.commands.targets",
     "bot.commands.remind",
     "bot.commands.chat",

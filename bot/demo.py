@@ -29,6 +29,12 @@ UNITS = [
     ("市生态环境局", "department", [("zhaoliu", "赵六")]),
     ("市住房和城乡建设局", "department", [("sunqi", "孙七")]),
 ]
+# each district's 分管领导 (role leader): they rate the city departments in the 测评 (第八条)
+LEADERS = [
+    ("椒江区", "chenjun", "陈军"),
+    ("黄岩区", "linfang", "林芳"),
+    ("路桥区", "wuqiang", "吴强"),
+]
 ADMIN = ("admin", "创模办 周主任")
 ANNUAL_TARGETS = ["城市污水集中处理率达标", "空气质量优良天数比例达标", "建成区绿化覆盖率达40%"]
 KEY_PROJECTS = ["污水处理厂提标改造工程", "河道综合整治工程"]
@@ -56,6 +62,9 @@ async def seed_demo(db: Database, now: datetime, *, seed: int = 2026) -> None:
             units.append(unit)
             for userid, person in people:
                 await upsert_member(s, userid, person, "liaison", unit.id, actor="demo")
+            for unit_name, userid, person in LEADERS:
+                if unit_name == name:
+                    await upsert_member(s, userid, person, "leader", unit.id, actor="demo")
         for unit in units:
             await _history(s, unit, people_of(unit.name), year, today, rng)
         await s.commit()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from handlers import admin, conversation, liaison, office, review, texts
+from handlers import admin, conversation, liaison, method, office, review, texts
 from handlers.channel import Channel
 from handlers.context import ChatDeps, Ctx, Sender, sent_at, system_clock
 from handlers.intents import MENU_KEYS, Intent, IntentName, is_question, parse
@@ -31,6 +31,7 @@ router.include(conversation.router)
 router.include(admin.router)
 router.include(office.router)
 router.include(review.router)
+router.include(method.router)
 N = IntentName
 
 
@@ -87,7 +88,7 @@ def _intent_of(ctx: Ctx) -> Intent | str | None:
     if msg.is_event:
         if msg.event in ("click", "template_card_event") and msg.event_key in MENU_KEYS:
             return Intent(MENU_KEYS[msg.event_key])
-        return None  # enter_agent and the like: nothing to say
+        return method.event_intent(msg)  # enter_agent and the like: nothing to say
     if msg.msg_type in conversation.MEDIA_NAMES:
         return Intent(N.MEDIA)
     if msg.msg_type == "link" and msg.link is not None:
@@ -95,7 +96,10 @@ def _intent_of(ctx: Ctx) -> Intent | str | None:
     if msg.msg_type != "text":
         return texts.UNKNOWN
     intent = (
-        office.parse_office(msg.content) or review.parse_review(msg.content) or parse(msg.content)
+        method.parse_method(msg.content)
+        or office.parse_office(msg.content)
+        or review.parse_review(msg.content)
+        or parse(msg.content)
     )
     if not conversation.in_info_flow(ctx):
         return intent
@@ -132,6 +136,9 @@ async def _in_draft(ctx: Ctx, intent: Intent) -> str | None:
 
 
 async def _dispatch(ctx: Ctx, intent: Intent) -> str:
+    answer = await method.before_route(ctx, intent)
+    if answer is not None:
+        return answer
     if ctx.sender.is_admin:
         answer = await office.before_route(ctx, intent)
         if answer is not None:

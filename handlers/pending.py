@@ -24,6 +24,7 @@ class PendingAction(StrEnum):
     ADMIN_ENTRY = "admin_entry"  # the same entry again within minutes
     REDATE = "redate"  # 改期 to a date already past
     GRADE = "grade"  # 定级 outside seed 000 第七条, as a stated exception
+    RATING_CLOSE = "rating_close"  # 结束测评 while raters have not finished
 
 
 Runner = Callable[[Ctx, dict[str, Any]], Awaitable[str]]

@@ -148,3 +148,13 @@ def monthly_summary(
 
 
 NO_LIAISON = "单位“{unit}”没有登记联络员，提醒无法送达（请用 units import 登记联络员）"
+
+
+# ---- 测评 (seed 000 第八条): raters who have not finished ----------------------------------------
+
+RATING_TITLE = "测评提醒：还有 {count} 个部门待评"
+RATING_BODY = (
+    "{year} 年度“创模”测评 {ref} 截止 {due}，您还有 {count} 个部门待评：{names}。"
+    "请点开各部门的测评卡片作出评价，或回复「测评」查看。"
+)
+RATING_REASON = "测评 {ref} 未完成 {count} 个部门；{stage}"

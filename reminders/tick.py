@@ -25,6 +25,7 @@ from reminders import texts
 from reminders.calendar import WorkCalendar, holiday_data_gap
 from reminders.clock import local
 from reminders.deadlines import Deadline, deadlines_for
+from reminders.rating import rating_reminders
 from reminders.stages import DEFAULT_POLICY, StagePolicy, current_stage, stage_label
 from scoring import SchemeError, load_scheme
 from scoring.facts import Facts
@@ -223,6 +224,8 @@ async def plan(
                     )
             if first_workday and last_month_deadlines:
                 month_rows.append((unit.name, last_month_deadlines))
+
+    result.items += await rating_reminders(db, today, cal, policy)
 
     if policy.digest and missed and admin_ids:
         result.items += _digests(

@@ -33,6 +33,7 @@ class EntryKind(StrEnum):
     BONUS = "bonus"  # a quantity for a `per_unit` rule: an amount of money, a number of awards
     CONFIRMATION = "confirmation"  # done (value 1) / not done (value 0) for award, gate, checklist
     RATE = "rate"  # a measured rate 0..1 for `ratio`, `threshold`, `stepped_rate` (latest wins)
+    RATING = "rating"  # a closed 测评 round's satisfaction index 0..1 for `rating` (latest wins)
     VOID = "void"  # cancels the entry named in `voids` (a correction is a new row, never an edit)
 
 

@@ -83,6 +83,14 @@ def read_message(stdin: TextIO, *, multiline: bool = False) -> str | None:
         return "\n".join(lines)
 
 
+async def _send_queued(pipeline: InboundPipeline) -> None:
+    """What the turn queued for others (测评 cards, notices to a unit) goes out now, printed by
+    the local channel: the terminal has no outbox loop running beside it."""
+    dispatcher = pipeline.dispatcher
+    if dispatcher is not None:
+        await dispatcher.run_once()
+
+
 async def run_chat(  # type: ignore[no-untyped-def]
     user: str, url: str, *, demo: bool, stdin=sys.stdin, stdout=sys.stdout, multiline: bool = False
 ) -> int:
@@ -111,6 +119,7 @@ async def run_chat(  # type: ignore[no-untyped-def]
                 print(reply.text, file=stdout, flush=True)
             elif reply is not None:
                 print(reply, file=stdout, flush=True)
+            await _send_queued(pipeline)
         if handler.deps.background:  # files still being written (汇总): let them go out
             await asyncio.gather(*handler.deps.background)
         await pipeline.drain()

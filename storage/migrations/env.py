@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import async_engine_from_config
 
 # every module with tables, so that autogenerate and the models/schema test see them all
 import storage.grades  # final_grade
+import storage.inspection  # inspection, inspection_event
 import storage.models  # the core tables
+import storage.rating  # rating_round, rating_answer, rating_close
 import storage.reminder_digests  # digest_send
 import storage.workdays  # noqa: F401  (workday_override)
 from storage.models import metadata

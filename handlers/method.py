@@ -1,0 +1,29 @@
+"""The method's later steps, wired in one place: 测评 (handlers/rating.py), 检查考评
+(handlers/inspection.py) and the 通报 (handlers/report.py).
+
+`parse_method` is tried before the other phrase tables; `event_intent` reads a click on a 测评
+card; `before_route` gives a photo sent for an inspection finding (or an appeal) to it.
+"""
+
+from __future__ import annotations
+
+from handlers import conversation, inspection, rating, report
+from handlers.context import Ctx
+from handlers.intents import Intent
+from handlers.method_intents import event_intent, parse_method
+from handlers.router import Router
+
+router = Router()
+router.include(rating.router)
+router.include(inspection.router)
+router.include(report.router)
+
+
+async def before_route(ctx: Ctx, intent: Intent) -> str | None:
+    """A photo or file for an inspection finding the sender has just logged or answered."""
+    if intent.name == "_media" and not conversation.in_info_flow(ctx):
+        return await inspection.receive_media(ctx)
+    return None
+
+
+__all__ = ["before_route", "event_intent", "parse_method", "router"]
