@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from handlers import admin, conversation, liaison, method, office, review, texts
+from handlers import admin, conversation, liaison, method, method_texts, office, review, texts
 from handlers.channel import Channel
 from handlers.context import ChatDeps, Ctx, Sender, sent_at, system_clock
 from handlers.intents import MENU_KEYS, Intent, IntentName, is_question, parse
@@ -38,8 +38,8 @@ N = IntentName
 @router.intent(N.HELP, roles=MEMBERS)
 async def help_(ctx: Ctx, intent: Intent) -> str:
     if ctx.sender.is_admin:
-        return texts.HELP_ADMIN
-    return texts.HELP_LIAISON
+        return texts.HELP_ADMIN + method_texts.HELP_ADMIN_MORE
+    return texts.HELP_LIAISON + method_texts.HELP_MEMBER_MORE
 
 
 @router.intent(N.THANKS, roles=MEMBERS)
