@@ -46,7 +46,9 @@ class Rating(RuleKind):
     @model_validator(mode="after")
     def _weights_for_choices(self) -> Rating:
         if self.weights is not None and self.scale != Scale.CHOICE:
-            raise PydanticCustomError("kaohe", "只有 scale: choice（满意/基本满意/不满意）才有 weights")
+            raise PydanticCustomError(
+                "kaohe", "只有 scale: choice（满意/基本满意/不满意）才有 weights"
+            )
         return self
 
     def choice_weights(self) -> dict[str, Fraction]:
