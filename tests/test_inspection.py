@@ -56,7 +56,7 @@ async def test_a_finding_with_deduction_appeal_and_confirmation(database, tmp_pa
         finding = "夜间暗访，12369 值班室无人值守，电话无人接听（22:10—22:40）"
         reply = await b.say("admin1", f"检查记录 {UNIT} T20.7 {finding} 扣0.1分")
         assert "已记录检查 J1" in reply and "拟扣分：0.1 分（T20.7）" in reply
-        assert "申辩期至 9 月 19 日" in reply
+        assert "申辩期至 9月19日" in reply
         assert "已将照片附在检查 J1 上（共 1 件）" in await _photo(b, "admin1", "p-1")
         assert "共 1 件" in await _photo(b, "admin1", "p-1")  # the same photo delivered twice
         await flush_outbox(b)
@@ -65,7 +65,7 @@ async def test_a_finding_with_deduction_appeal_and_confirmation(database, tmp_pa
         assert "申辩 J1" in notice
 
         # the office cannot confirm while the window is open and the unit has not answered
-        assert "申辩期至 9 月 19 日" in await b.say("admin1", "确认检查 J1")
+        assert "申辩期至 9月19日" in await b.say("admin1", "确认检查 J1")
         assert await _deductions(database) == []
         assert "不是贵单位" in await b.say("zhangsan", "检查 J1")
 
