@@ -306,10 +306,12 @@ class InboundPipeline:
         if stored is None and flight is not None and not flight.done.is_set():
             flight.waiting += 1
             return await flight.wait(deadline)
-        while stored is None and time.monotonic() < deadline:
-            await asyncio.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+        while stored is None:  # read at least once: it may have been stored since recording
             found = await stored_reply(self.db, key)
             stored = found.reply if found else None
+            if stored is not None or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
         return inline_of(stored)
 
     async def _run(
