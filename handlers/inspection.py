@@ -16,6 +16,7 @@ from handlers import method_texts as mt
 from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent
 from handlers.lookup import resolve_rule
+from handlers.method_intents import MethodIntent
 from handlers.router import ADMIN, MEMBERS, Router
 from handlers.texts import fmt_date, fmt_points
 from scoring.model import Rule, Scheme
@@ -85,7 +86,7 @@ def _known_targets(scheme: Scheme) -> str:
     return "、".join(list(scheme.targets_by_id)[:40])
 
 
-@router.intent("inspect", roles=ADMIN)
+@router.intent(MethodIntent.INSPECT, roles=ADMIN)
 async def inspect(ctx: Ctx, intent: Intent) -> str:
     args = intent.args
     async with ctx.db.session() as session:
@@ -95,8 +96,8 @@ async def inspect(ctx: Ctx, intent: Intent) -> str:
             return f"没有名为“{args['unit']}”的单位。已登记的单位：{known}。"
     scheme = scheme_of(unit.scheme_id)
     target = args["target"]
-    known = target in scheme.rules_by_id or target.upper() in scheme.targets_by_id
-    if not known and target not in scheme.items_by_id:
+    is_known = target in scheme.rules_by_id or target.upper() in scheme.targets_by_id
+    if not is_known and target not in scheme.items_by_id:
         return mt.INSPECT_BAD_TARGET.format(
             unit=unit.name, target=target, known=_known_targets(scheme)
         )
@@ -232,7 +233,7 @@ def _target_name(scheme: Scheme, ref: str) -> str:
     return scheme.item(ref).name if ref in scheme.items_by_id else ref
 
 
-@router.intent("inspection_evidence", roles=MEMBERS)
+@router.intent(MethodIntent.INSPECTION_EVIDENCE, roles=MEMBERS)
 async def evidence(ctx: Ctx, intent: Intent) -> str:
     found = await _find(ctx, intent.args["ref"])
     if isinstance(found, str):
@@ -244,7 +245,7 @@ async def evidence(ctx: Ctx, intent: Intent) -> str:
     return mt.EVIDENCE_OPENED.format(ref=found.ref)
 
 
-@router.intent("appeal", roles=MEMBERS)
+@router.intent(MethodIntent.APPEAL, roles=MEMBERS)
 async def appeal(ctx: Ctx, intent: Intent) -> str:
     found = await _find(ctx, intent.args["ref"])
     if isinstance(found, str):
@@ -321,17 +322,17 @@ async def _decide(ctx: Ctx, intent: Intent, confirm: bool) -> str:
     return mt.DROPPED.format(ref=found.ref, reason=reason)
 
 
-@router.intent("inspection_confirm", roles=ADMIN)
+@router.intent(MethodIntent.INSPECTION_CONFIRM, roles=ADMIN)
 async def confirm(ctx: Ctx, intent: Intent) -> str:
     return await _decide(ctx, intent, True)
 
 
-@router.intent("inspection_drop", roles=ADMIN)
+@router.intent(MethodIntent.INSPECTION_DROP, roles=ADMIN)
 async def drop(ctx: Ctx, intent: Intent) -> str:
     return await _decide(ctx, intent, False)
 
 
-@router.intent("inspections", roles=MEMBERS)
+@router.intent(MethodIntent.INSPECTIONS, roles=MEMBERS)
 async def listing(ctx: Ctx, intent: Intent) -> str:
     async with ctx.db.session() as session:
         units = {u.id: u.name for u in await list_units(session)}
@@ -366,7 +367,7 @@ async def listing(ctx: Ctx, intent: Intent) -> str:
     return "\n".join(lines)
 
 
-@router.intent("inspection_show", roles=MEMBERS)
+@router.intent(MethodIntent.INSPECTION_SHOW, roles=MEMBERS)
 async def show(ctx: Ctx, intent: Intent) -> str:
     found = await _find(ctx, intent.args["ref"])
     if isinstance(found, str):

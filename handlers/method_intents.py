@@ -83,7 +83,7 @@ def parse_method(text: str) -> Intent | None:
             raw = _raw_tail(text, intent)
             if raw is not None:
                 args[raw[0]] = raw[1]
-            return Intent(intent.value, args, norm)
+            return Intent(intent, args, norm)
     return None
 
 
@@ -114,4 +114,4 @@ def event_intent(msg: InboundMessage) -> Intent | None:
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         return None
     args = {"round": parts[0], "unit_id": parts[1], "choice": parts[2]}
-    return Intent(MethodIntent.RATE_CLICK.value, args, msg.event_key)
+    return Intent(MethodIntent.RATE_CLICK, args, msg.event_key)

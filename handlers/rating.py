@@ -19,11 +19,12 @@ from handlers import pending
 from handlers.channel import reply_to_data
 from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent, parse_date
-from handlers.method_intents import RATE_KEY
+from handlers.method_intents import RATE_KEY, MethodIntent
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, MEMBERS, Router
 from handlers.texts import fmt_date
 from handlers.types import Button, Card, CardReply
+from scoring.kinds.rating import Rating
 from scoring.model import Rule, Scheme
 from scoring.satisfaction import CHOICES, Scale, answers_of, index_of, recorded, summary
 from storage import rating as store
@@ -40,6 +41,12 @@ TASK_ID_MAX = 128
 def rating_rule(scheme: Scheme) -> Rule | None:
     """The scheme's `rating` rule (the first, when a scheme has several)."""
     return next((r for r in scheme.rules() if r.kind == "rating"), None)
+
+
+def rating_params(rule: Rule) -> Rating:
+    """The parameters of a `rating` rule (as the rating kind's own model)."""
+    assert isinstance(rule.params, Rating)
+    return rule.params
 
 
 def _pct(index: Any) -> str:
@@ -77,7 +84,7 @@ def _card(view: store.RoundView, rater: str, department: Unit) -> Card:
     )
 
 
-@router.intent("rating_open", roles=ADMIN)
+@router.intent(MethodIntent.RATING_OPEN, roles=ADMIN)
 async def open_round(ctx: Ctx, intent: Intent) -> str:
     year = int(intent.args.get("year", ctx.year))
     due = ctx.today + timedelta(days=DEFAULT_DAYS)
@@ -98,7 +105,7 @@ async def open_round(ctx: Ctx, intent: Intent) -> str:
         rules = {u.id: rating_rule(scheme_of(u.scheme_id)) for u in all_departments}
         departments = [u for u in all_departments if rules[u.id] is not None]
         unrated = [u.name for u in all_departments if rules[u.id] is None]
-        scales = sorted({r.params.scale for r in rules.values() if r is not None})  # type: ignore[union-attr]
+        scales = sorted({rating_params(r).scale for r in rules.values() if r is not None})
         if not scales:
             return mt.RATING_NO_RULE
         if len(scales) > 1:
@@ -209,7 +216,7 @@ async def _department_names(session: AsyncSession, view: store.RoundView) -> dic
     return {i: units.get(i, f"单位{i}") for i in view.round.departments}
 
 
-@router.intent("rate", roles=MEMBERS)
+@router.intent(MethodIntent.RATE, roles=MEMBERS)
 async def rate(ctx: Ctx, intent: Intent) -> str:
     async with ctx.db.session() as session:
         view = await _my_round(session, ctx)
@@ -231,7 +238,7 @@ async def rate(ctx: Ctx, intent: Intent) -> str:
     return await _rate(ctx, view, unit_id, value, intent.args.get("comment", ""))
 
 
-@router.intent("rate_click", roles=MEMBERS)
+@router.intent(MethodIntent.RATE_CLICK, roles=MEMBERS)
 async def rate_click(ctx: Ctx, intent: Intent) -> str:
     async with ctx.db.session() as session:
         view = await store.get_round(session, int(intent.args["round"]))
@@ -245,7 +252,7 @@ async def rate_click(ctx: Ctx, intent: Intent) -> str:
     return await _rate(ctx, view, int(intent.args["unit_id"]), CHOICES[choice], "")
 
 
-@router.intent("my_rating", roles=MEMBERS)
+@router.intent(MethodIntent.MY_RATING, roles=MEMBERS)
 async def my_rating(ctx: Ctx, intent: Intent) -> str:
     async with ctx.db.session() as session:
         view = await _my_round(session, ctx)
@@ -276,10 +283,11 @@ async def my_rating(ctx: Ctx, intent: Intent) -> str:
 async def _latest_round(session: AsyncSession, year: int) -> store.RoundView | None:
     rounds = await store.list_rounds(session, year)
     open_ = [v for v in rounds if v.is_open]
-    return (open_ or rounds or [None])[-1]
+    found = open_ or rounds
+    return found[-1] if found else None
 
 
-@router.intent("rating_progress", roles=ADMIN)
+@router.intent(MethodIntent.RATING_PROGRESS, roles=ADMIN)
 async def progress(ctx: Ctx, intent: Intent) -> str:
     async with ctx.db.session() as session:
         view = await _latest_round(session, ctx.year) or await _latest_round(session, ctx.year - 1)
@@ -322,7 +330,7 @@ async def progress(ctx: Ctx, intent: Intent) -> str:
     return "\n".join(lines)
 
 
-@router.intent("rating_close", roles=ADMIN)
+@router.intent(MethodIntent.RATING_CLOSE, roles=ADMIN)
 async def close(ctx: Ctx, intent: Intent) -> str:
     async with ctx.db.session() as session:
         view = await store.current_round(session)
@@ -354,7 +362,7 @@ async def _close(ctx: Ctx, args: dict[str, Any]) -> str:
             text = summary(answers, scale)
             rule = rating_rule(scheme_of(unit.scheme_id))
             index = (
-                index_of(answers, scale, rule.params.choice_weights())  # type: ignore[union-attr]
+                index_of(answers, scale, rating_params(rule).choice_weights())
                 if rule is not None
                 else None
             )
@@ -382,7 +390,7 @@ async def _close(ctx: Ctx, args: dict[str, Any]) -> str:
     return "\n".join([head, *lines])
 
 
-@router.intent("rating_result", roles=MEMBERS)
+@router.intent(MethodIntent.RATING_RESULT, roles=MEMBERS)
 async def result(ctx: Ctx, intent: Intent) -> str:
     """A department's own aggregate result; never who rated what."""
     year = int(intent.args.get("year", ctx.year))
@@ -400,7 +408,7 @@ async def result(ctx: Ctx, intent: Intent) -> str:
     for view in rounds:
         answers = view.answers_for(unit_id)
         rule = rating_rule(scheme_of(units[unit_id].scheme_id))
-        weights = rule.params.choice_weights() if rule else None  # type: ignore[union-attr]
+        weights = rating_params(rule).choice_weights() if rule else None
         index = index_of(answers, view.round.scale, weights)
         lines.append(
             mt.RESULT_LINE.format(

@@ -12,6 +12,7 @@ from pathlib import Path
 from handlers import method_texts as mt
 from handlers.context import Ctx
 from handlers.intents import Intent
+from handlers.method_intents import MethodIntent
 from handlers.router import ADMIN, Router
 from tally.notice import NoticeError, notice_of, write_notice
 from tally.service import load_tally
@@ -25,7 +26,7 @@ def default_year(ctx: Ctx) -> int:
     return ctx.year - 1 if ctx.today.month <= 3 else ctx.year
 
 
-@router.intent("notice", roles=ADMIN)
+@router.intent(MethodIntent.NOTICE, roles=ADMIN)
 async def notice(ctx: Ctx, intent: Intent) -> str:
     year = int(intent.args.get("year") or default_year(ctx))
     tally = await load_tally(ctx.db, year, as_of=ctx.today)

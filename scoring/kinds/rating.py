@@ -53,7 +53,10 @@ class Rating(RuleKind):
 
     def choice_weights(self) -> dict[str, Fraction]:
         """The weight of each answer: the defaults, with the scheme's own over them."""
-        return {**DEFAULT_WEIGHTS, **(self.weights or {})}
+        weights: dict[str, Fraction] = dict(DEFAULT_WEIGHTS)
+        for answer, weight in (self.weights or {}).items():
+            weights[answer] = weight
+        return weights
 
     def max_points(self) -> Fraction:
         return self.points
