@@ -61,6 +61,18 @@ class Settings(BaseSettings):
     wecom_api_base: str = Field("https://qyapi.weixin.qq.com", alias="WECOM_API_BASE")
     wecom_webhook_key: SecretStr | None = Field(None, alias="WECOM_WEBHOOK_KEY")
 
+    # WeCom 智能机器人 over its long connection (no public IP needed)
+    wecom_bot_id: str | None = Field(None, alias="WECOM_BOT_ID")
+    wecom_bot_secret: SecretStr | None = Field(None, alias="WECOM_BOT_SECRET")
+    wecom_bot_ws_url: str = Field("wss://openws.work.weixin.qq.com", alias="WECOM_BOT_WS_URL")
+
+    # DingTalk (钉钉 / 浙政钉) robot over Stream mode (no public IP needed)
+    dingtalk_client_id: str | None = Field(None, alias="DINGTALK_CLIENT_ID")
+    dingtalk_client_secret: SecretStr | None = Field(None, alias="DINGTALK_CLIENT_SECRET")
+    dingtalk_robot_code: str | None = Field(None, alias="DINGTALK_ROBOT_CODE")
+    dingtalk_api_base: str = Field("https://api.dingtalk.com", alias="DINGTALK_API_BASE")
+    dingtalk_oapi_base: str = Field("https://oapi.dingtalk.com", alias="DINGTALK_OAPI_BASE")
+
     dashboard_secret: SecretStr | None = Field(None, alias="KAOHE_DASHBOARD_SECRET")
     public_url: str | None = Field(None, alias="KAOHE_PUBLIC_URL")
 
@@ -98,6 +110,16 @@ class Settings(BaseSettings):
         """The plain value of a secret setting (attribute name), for the code that uses it."""
         value = getattr(self, name)
         return value.get_secret_value() if value is not None else None
+
+    @property
+    def wecom_bot_enabled(self) -> bool:
+        """The long connection runs when both the bot id and its secret are set."""
+        return bool(self.wecom_bot_id and self.secret("wecom_bot_secret"))
+
+    @property
+    def dingtalk_enabled(self) -> bool:
+        """The Stream channel runs when the app's client id and secret are set."""
+        return bool(self.dingtalk_client_id and self.secret("dingtalk_client_secret"))
 
     def missing_wecom(self) -> list[str]:
         """Names of the WeCom settings that are not set (empty list: fully configured)."""
@@ -236,6 +258,17 @@ def load_factory(spec: str):  # type: ignore[no-untyped-def]
     """`module:attr` → the handler factory (checked by `problems` before serving)."""
     module_name, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module_name), attr or "make_handler")
+
+
+    @property
+    def wecom_bot_enabled(self) -> bool:
+        """The long connection runs when both the bot id and its secret are set."""
+        return bool(self.wecom_bot_id and self.wecom_bot_secret)
+
+    @property
+    def dingtalk_enabled(self) -> bool:
+        """The Stream channel runs when the app's client id and secret are set."""
+        return bool(self.dingtalk_client_id and self.dingtalk_client_secret)
 
 
 @lru_cache(maxsize=1)
