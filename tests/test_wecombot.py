@@ -19,13 +19,13 @@ from bot.wecombot.channel import WeComBotChannel
 from bot.wecombot.connection import SubscribeRefused, WeComBotConnection
 from bot.wecombot.media import MediaError, MediaFetcher, decrypt_media
 from bot.wecombot.service import WeComBotService
-from handlers.types import InboundMessage, Reply, TextReply, UpdateButtonReply
 from reminders.clock import SystemClock
 from reminders.dispatch import Dispatcher
 from storage.db import Database
 from storage.inbound import get_inbound
 from storage.outbox import count_by_status
 from tests.fakewecombot import BOT_ID, BOT_SECRET, FakeWeComBot
+from tests.longconn_kit import Echo
 
 # AES-256-CBC, key = bytes 0..31, IV = key[:16], 32 bytes of text padded with a whole 32-byte
 # block of 0x20 — made with `openssl enc -aes-256-cbc -nopad` (an independent implementation).
@@ -57,26 +57,6 @@ def test_backoff_grows_with_jitter_and_caps() -> None:
     assert [low.next() for _ in range(3)] == [0.5, 1, 2]
     b.reset()
     assert b.next() == 1
-
-
-class Echo:
-    """A handler that answers what it got, optionally slowly, and counts calls."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay
-        self.seen: list[InboundMessage] = []
-
-    async def __call__(self, msg: InboundMessage) -> Reply | None:
-        self.seen.append(msg)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if msg.event == "template_card_event":
-            return UpdateButtonReply("已处理")
-        if msg.is_event:
-            return None
-        if msg.attachment:
-            return TextReply(f"附件：{msg.attachment}")
-        return TextReply(f"收到：{msg.content}")
 
 
 @asynccontextmanager

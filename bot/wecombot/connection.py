@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.longconn.sockets import closed_on
 from bot.wecombot import frames
 from bot.wecombot.frames import Frame, FrameError
 
@@ -98,35 +99,32 @@ class WeComBotConnection:
             self.url, autoping=True, heartbeat=None, max_msg_size=frames.MAX_FRAME
         ) as ws:
             self._ws = ws
-            closer = asyncio.ensure_future(self._close_on(halt, ws))
-            reader = asyncio.ensure_future(self._read(ws))
             try:
-                await self._subscribe()
-                pinger = asyncio.ensure_future(self._ping(ws))
-                try:
-                    await reader
-                finally:
-                    pinger.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await pinger
+                async with closed_on(halt, ws):
+                    await self._serve(ws)
             finally:
                 self.subscribed.clear()
                 self._ws = None
-                for task in (closer, reader):
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
                 for future in self._pending.values():
                     if not future.done():
                         future.set_exception(NotConnected("connection closed"))
                 self._pending.clear()
-                if not ws.closed:
-                    await ws.close()
         log.info("wecom bot: connection closed (%s)", ws.close_code)
 
-    async def _close_on(self, halt: asyncio.Event, ws: aiohttp.ClientWebSocketResponse) -> None:
-        await halt.wait()
-        await ws.close()
+    async def _serve(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Read frames (answers included) while subscribing, then heartbeat until it ends."""
+        reader = asyncio.ensure_future(self._read(ws))
+        pinger: asyncio.Task[None] | None = None
+        try:
+            await self._subscribe()
+            pinger = asyncio.ensure_future(self._ping(ws))
+            await reader
+        finally:
+            for task in (pinger, reader):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
 
     async def _subscribe(self) -> None:
         answer = await self._request(
