@@ -18,8 +18,10 @@ from typing import Any
 from aiohttp import web
 
 from bot import logsetup, metrics
+from bot.channel_router import ChannelRouter
 from bot.dashboard import add_dashboard
 from bot.inbound import InboundPipeline, MediaFetcher, Port
+from bot.longconn.wiring import build_long_connections
 from bot.settings import Settings
 from bot.wecom.callback import CHANNEL, CallbackConfig, WeComCallback
 from bot.wecom.channel import WeComChannel
@@ -318,9 +320,22 @@ def build_app(
             "/wecom/callback answers 503"
         )
 
+    # the long connections (智能机器人, DingTalk); sends go to each user's platform
+    longconn = build_long_connections(
+        settings,
+        db,
+        media_dir=media_dir if media_dir is not None else settings.media_dir,
+        reply_budget=reply_budget if reply_budget is not None else settings.reply_budget,
+    )
+    routed: Channel | None = channel
+    if longconn.enabled:
+        routed = ChannelRouter(wecom=channel or longconn.wecom_bot, dingtalk=longconn.dingtalk)
+    if callback is None and not longconn.enabled:
+        log.warning("no channel receives messages: configure the callback or a long connection")
+
     handler: Handler = not_ready_handler
     if handler_factory is not None:
-        handler = handler_factory(db=db, channel=channel, settings=settings)
+        handler = handler_factory(db=db, channel=routed, settings=settings)
     else:
         log.warning("no message handler loaded: every message gets a 'not ready' answer")
 
@@ -332,19 +347,23 @@ def build_app(
         fetch_media=client.download_media if client is not None else None,
         upgrade_on_start=upgrade_on_start,
     )
-    add_dashboard(app, db, settings, channel)  # /dashboard: admins' session (bot/dashboard/)
+    add_dashboard(app, db, settings, routed)  # /dashboard: admins' session (bot/dashboard/)
     periodic = getattr(handler, "periodic", None)
-    if periodic is not None and channel is not None:  # e.g. drafts that expire are announced
+    if periodic is not None and routed is not None:  # e.g. drafts that expire are announced
         seconds = float(getattr(handler, "periodic_seconds", 60.0))
         app.cleanup_ctx.append(run_periodically(periodic, seconds))
+    if longconn.enabled:
+        longconn.attach(app[PIPELINE_KEY])
+        app.on_startup.append(lambda _app: longconn.start())
+        app.on_cleanup.insert(0, lambda _app: longconn.stop())  # stop receiving first
 
-    if channel is not None:
+    if routed is not None:
         from reminders import scheduler as reminder_scheduler
 
         async def start_reminders(_app: web.Application) -> None:
             reminder_scheduler.start(
                 db,
-                channel,
+                routed,
                 admins=settings.admins,
                 timezone=settings.timezone,
                 on_tick=metrics.count_tick,
