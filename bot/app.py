@@ -280,6 +280,14 @@ def build_app(
     if missing:
         log.warning("WeCom not fully configured, missing: %s", ", ".join(missing))
 
+    # the long connections (智能机器人, DingTalk); sends go to each user's platform
+    longconn = build_long_connections(
+        settings,
+        db,
+        media_dir=media_dir if media_dir is not None else settings.media_dir,
+        reply_budget=reply_budget if reply_budget is not None else settings.reply_budget,
+    )
+
     client: WeComClient | None = None
     webhook: WebhookClient | None = None
     channel: WeComChannel | None = None
@@ -297,6 +305,8 @@ def build_app(
             webhook = WebhookClient(webhook_key, api_base=settings.wecom_api_base)
         channel = WeComChannel(client, webhook)
         log.info("WeCom active sending: on (agent %s)", settings.wecom_agent_id)
+    elif longconn.enabled:
+        log.info("WeCom app sending: off; sends go through the long connection(s)")
     else:
         log.warning(
             "WeCom active sending: OFF (needs WECOM_CORP_ID, WECOM_SECRET, WECOM_AGENT_ID); "
@@ -320,13 +330,6 @@ def build_app(
             "/wecom/callback answers 503"
         )
 
-    # the long connections (智能机器人, DingTalk); sends go to each user's platform
-    longconn = build_long_connections(
-        settings,
-        db,
-        media_dir=media_dir if media_dir is not None else settings.media_dir,
-        reply_budget=reply_budget if reply_budget is not None else settings.reply_budget,
-    )
     routed: Channel | None = channel
     if longconn.enabled:
         routed = ChannelRouter(wecom=channel or longconn.wecom_bot, dingtalk=longconn.dingtalk)

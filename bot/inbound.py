@@ -254,16 +254,21 @@ class InboundPipeline:
         budget: float,
         can_inline: Callable[[Reply], bool] = lambda _reply: True,
         started: float | None = None,
+        on_recorded: Callable[[], Awaitable[None]] | None = None,
     ) -> Accepted:
         """Record, handle and answer one delivery. Raises when the message could not be
         recorded (then it must not be acknowledged). `budget` counts from `started` (monotonic;
-        default now): the time the channel may still wait for an in-line reply."""
+        default now): the time the channel may still wait for an in-line reply. `on_recorded`
+        runs once the message is recorded (new or repeat): where a channel acknowledges a frame
+        apart from answering it (DingTalk's ACK)."""
         started = time.monotonic() if started is None else started
         deadline = started + budget
         received = self.now()
         turn = self.turns.reserve(msg.sender)  # its place in the user's queue: arrival order
         try:
             record = await self._record(msg, raw, channel, received)
+            if on_recorded is not None:
+                await on_recorded()
         except BaseException:
             turn.release()
             raise
@@ -297,6 +302,13 @@ class InboundPipeline:
             claimed_by=self.instance,
             claimed_until=self.wall() + timedelta(seconds=self.lease),
         )
+
+    async def send_actively(self, msg: InboundMessage, channel: str, reply: Reply) -> None:
+        """An in-line reply the channel could not deliver after all (its connection dropped
+        between the answer and its sending): stored anew with its outbox row and sent actively."""
+        outbox_id = await self._store(msg, channel, reply, None)
+        if outbox_id is not None:
+            await self._send_now(outbox_id)
 
     async def _repeat_reply(self, key: str, stored: str | None, deadline: float) -> Reply | None:
         """The in-line reply for a repeat delivery. While the message is still being handled

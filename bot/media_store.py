@@ -7,11 +7,24 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 from bot.wecom.client import StoredMedia, safe_filename
+
+_FILENAME = re.compile(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", re.IGNORECASE)
+
+
+def download_name(headers: Mapping[str, str]) -> str:
+    """A downloaded file's name: from Content-Disposition, else by its content type."""
+    found = _FILENAME.search(headers.get("Content-Disposition", ""))
+    if found:
+        return unquote(found.group(1))
+    return "image.jpg" if headers.get("Content-Type", "").startswith("image/") else "file"
 
 
 def _write(folder: Path, data: bytes, filename: str) -> Path:

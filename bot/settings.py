@@ -259,7 +259,6 @@ def load_factory(spec: str):  # type: ignore[no-untyped-def]
     module_name, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module_name), attr or "make_handler")
 
-
     @property
     def wecom_bot_enabled(self) -> bool:
         """The long connection runs when both the bot id and its secret are set."""

@@ -1,5 +1,7 @@
 """The units-and-liaisons import file (DESIGN.md): CSV (UTF-8, with or without BOM) or XLSX with
-the header `unit,kind,scheme,userid,name,role`, one row per person.
+the header `unit,kind,scheme,userid,name,role`, one row per person, and optionally `status` and
+`channel`: `wecom` (企业微信, the default when empty or absent) or `dingtalk` (钉钉 / 浙政钉), the
+platform the person is on; a DingTalk staff id is kept as `dingtalk:<id>` (storage/platforms.py).
 
 `parse_units_file` checks the whole file and raises `UnitsFileError` listing every bad line (by its
 line number in the file) — then nothing is applied. `apply_units` upserts units and members in one
@@ -21,10 +23,12 @@ from scoring.periods import TZ
 from storage.audit import audit
 from storage.db import Database
 from storage.models import Role, UnitKind
+from storage.platforms import PLATFORM_NAMES, address
 from storage.units import UpsertCounts, get_unit_by_name, has_records, upsert_member, upsert_unit
 
 HEADER = ("unit", "kind", "scheme", "userid", "name", "role")
-OPTIONAL = ("status",)
+OPTIONAL = ("status", "channel")
+USERID_MAX = 64  # member.userid, a DingTalk id with its "dingtalk:" prefix included
 CHINESE_HEADER = {
     "单位": "unit",
     "类型": "kind",
@@ -33,6 +37,7 @@ CHINESE_HEADER = {
     "姓名": "name",
     "角色": "role",
     "状态": "status",
+    "平台": "channel",
 }
 STATUSES = {
     "": True,
@@ -133,7 +138,7 @@ def parse_rows(
     ):
         raise UnitsFileError(
             [
-                f"{source}:{header_line or 1}: 表头应为 {','.join(HEADER)}[,status]"
+                f"{source}:{header_line or 1}: 表头应为 {','.join(HEADER)}[,status][,channel]"
                 f"（或 {','.join(CHINESE_HEADER)}），实际为 {','.join(c.strip() for c in header)}"
             ]
         )
@@ -152,6 +157,11 @@ def parse_rows(
             problems.append(
                 f"status 应为空、在岗或停用（active/inactive），实际为 {values['status']!r}"
             )
+        platform = PLATFORM_NAMES.get(values.get("channel", "").lower() or "wecom")
+        if platform is None:
+            problems.append(
+                f"channel 应为 wecom/dingtalk（企业微信/钉钉），实际为 {values['channel']!r}"
+            )
         if extra:
             problems.append(f"多出的列：{','.join(extra)}")
         kind = KINDS.get(values["kind"].lower()) if values["kind"] else None
@@ -164,18 +174,15 @@ def parse_rows(
             problems.append(
                 f"未知的考核方案 {values['scheme']!r}（可用：{', '.join(sorted(schemes))}）"
             )
-        if problems or kind is None or role is None or active is None:
+        if problems or kind is None or role is None or active is None or platform is None:
             errors.append(f"{source}:{line}: {'；'.join(problems)}")
             continue
+        userid = address(platform, values["userid"])
+        if len(userid) > USERID_MAX:
+            errors.append(f"{source}:{line}: userid 过长（最多 {USERID_MAX} 个字符）：{userid!r}")
+            continue
         row = UnitRow(
-            line,
-            values["unit"],
-            kind,
-            values["scheme"],
-            values["userid"],
-            values["name"],
-            role,
-            active,
+            line, values["unit"], kind, values["scheme"], userid, values["name"], role, active
         )
         seen = by_user.get(row.userid)
         if seen is not None:

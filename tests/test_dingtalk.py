@@ -12,14 +12,13 @@ from typing import Any
 
 from bot.dingtalk.api import DingTalkApi
 from bot.dingtalk.channel import DingTalkChannel
-from bot.dingtalk.service import DingTalkMedia, DingTalkService
+from bot.dingtalk.service import DingTalkMedia, DingTalkService, parse_recorded
+from bot.inbound import InboundPipeline
 from bot.longconn.backoff import Backoff
-from bot.longconn.pipeline import InboundPipeline
 from handlers.types import Button, Card
-from reminders.clock import SystemClock
-from reminders.dispatch import Dispatcher
 from storage.db import Database
 from storage.inbound import get_inbound
+from storage.outbox import count_by_status
 from tests.fakedingtalk import CLIENT_ID, CLIENT_SECRET, ROBOT_CODE, FakeDingTalk
 from tests.longconn_kit import Echo
 
@@ -35,13 +34,13 @@ def make(
         api_base=fake.url,
         oapi_base=fake.url,
     )
-    pipeline = InboundPipeline(
-        db=db, handler=handler, prepare=DingTalkMedia(api, ROBOT_CODE, tmp_path / "media")
-    )
+    pipeline = InboundPipeline(db, handler)
     options.setdefault("budget", 2.0)
-    return DingTalkService(
+    svc = DingTalkService(
         pipeline=pipeline, api=api, db=db, poll=0.1, backoff=Backoff(0.05, 0.2), **options
     )
+    pipeline.add_port(svc.port(DingTalkMedia(api, ROBOT_CODE, tmp_path / "media")))
+    return svc
 
 
 @asynccontextmanager
@@ -57,6 +56,8 @@ async def running(
         finally:
             await svc.stop()
             await svc.api.close()
+            assert svc.pipeline is not None
+            await svc.pipeline.stop()
 
 
 async def say(fake: FakeDingTalk, staff: str, text: str, **kw: Any) -> tuple[str, dict[str, Any]]:
@@ -76,7 +77,13 @@ async def test_text_is_acked_once_recorded_and_answered_through_the_session_webh
         assert len(handler.seen) == 1 and handler.seen[0].sender == "dingtalk:dd001"
         assert fake.acks[mid] and fake.acks[mid][0]["code"] == 200
         row = await get_inbound(database, "dingtalk:msgA")
-        assert row is not None and '"我的得分"' in row.content
+        assert row is not None and row.channel == "dingtalk"
+        again = parse_recorded(row.content)  # what recovery reads after a crash
+        assert (again.key, again.sender, again.content) == (
+            "dingtalk:msgA",
+            "dingtalk:dd001",
+            "我的得分",
+        )
 
 
 async def test_a_frame_not_recorded_is_not_acked_and_comes_again(tmp_path: Path) -> None:
@@ -136,12 +143,9 @@ async def test_dropped_connection_mid_conversation_loses_nothing(
         mid, _data = await say(fake, "dd004", "政务信息：断线时报送")
         await fake.wait(lambda: bool(fake.acks[mid]))
         await fake.drop()
-        await svc.pipeline.drain()
+        await fake.wait(lambda: fake.sent_to("dd004") == ["收到：政务信息：断线时报送"], timeout=10)
         await svc.stream.drain()
-        channel = DingTalkChannel(svc.api, ROBOT_CODE)
-        result = await Dispatcher(database, channel, SystemClock(), policy=None).run_once()
-        assert result.sent == 1
-        assert fake.sent_to("dd004") == ["收到：政务信息：断线时报送"]
+        assert await count_by_status(database) == {"sent": 1}
         assert len(handler.seen) == 1
 
 
@@ -228,8 +232,10 @@ async def test_two_instances_hold_one_connection_and_take_over(
             assert fake.answered(data) == ["收到：我的得分"]
             assert [m.key for m in handler.seen] == ["dingtalk:lead1", "dingtalk:lead2"]
         finally:
-            await first.stop()
-            await second.stop()
+            for svc in (first, second):
+                await svc.stop()
+                assert svc.pipeline is not None
+                await svc.pipeline.stop()
             await first.api.close()
             await second.api.close()
 

@@ -1,5 +1,6 @@
 """`kaohe serve`: run the web app (WeCom callback, /, /healthz, /readyz, /metrics) on
-KAOHE_HOST:KAOHE_PORT.
+KAOHE_HOST:KAOHE_PORT, and the long connections that are configured (WeCom 智能机器人:
+WECOM_BOT_*; DingTalk: DINGTALK_*).
 
 Every setting is checked first: one that cannot work stops the start with a line naming it
 (exit code 2) instead of a server that looks ready and answers wrongly. Migrations are applied at
@@ -27,9 +28,13 @@ log = logging.getLogger("kaohe.serve")
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve",
-        help="运行企业微信回调服务 (serve [--host H] [--port P] [--demo [--reset]])",
-        description="运行 Web 服务：/wecom/callback、/healthz、/readyz、/metrics。"
-        "启动时先检查全部设置，再自动执行数据库迁移。",
+        help="运行机器人服务：企业微信回调和/或长连接 (serve [--host H] [--port P] [--demo [--reset]])",
+        description=(
+            "运行 Web 服务：/wecom/callback、/healthz、/readyz、/metrics；并按配置运行长连接"
+            "（企业微信智能机器人 WECOM_BOT_ID/WECOM_BOT_SECRET，钉钉 Stream "
+            "DINGTALK_CLIENT_ID/DINGTALK_CLIENT_SECRET），无需公网 IP。"
+            "启动时先检查全部设置，再自动执行数据库迁移。"
+        ),
     )
     parser.add_argument("--host", help="监听地址（默认 KAOHE_HOST）")
     parser.add_argument("--port", type=int, help="监听端口（默认 KAOHE_PORT）")

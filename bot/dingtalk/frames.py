@@ -2,8 +2,8 @@
 ...}, data: "<JSON text>"}` in, `{code, headers: {contentType, messageId}, message, data}` ACKs
 out; and the robot's message (topic `/v1.0/im/bot/messages/get`) as our `InboundMessage`.
 
-Users are DingTalk staff ids; inside kaohe they are `dingtalk:<staffId>` (`address`), so they
-never collide with WeCom user ids and every send can be routed to the right platform.
+Users are DingTalk staff ids; inside kaohe they are `dingtalk:<staffId>` (storage/platforms.py),
+so they never collide with WeCom user ids and every send can be routed to the right platform.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handlers.types import InboundMessage
+from storage.platforms import DINGTALK_PREFIX, Platform, platform_of
+from storage.platforms import address as platform_address
 
 CHANNEL = "dingtalk"
-PREFIX = "dingtalk:"
 KEY_PREFIX = "dingtalk:"
 TOPIC_ROBOT = "/v1.0/im/bot/messages/get"
 TOPIC_CARD = "/v1.0/card/instances/callback"
@@ -29,16 +30,16 @@ class FrameError(ValueError):
 
 def address(staff_id: str) -> str:
     """kaohe's user id of a DingTalk staff id."""
-    return PREFIX + staff_id
+    return platform_address(Platform.DINGTALK, staff_id)
 
 
 def staff_id(user: str) -> str:
     """The DingTalk staff id of one of our user ids (plain ids are taken as they are)."""
-    return user.removeprefix(PREFIX)
+    return user.removeprefix(DINGTALK_PREFIX)
 
 
 def is_dingtalk(user: str) -> bool:
-    return user.startswith(PREFIX)
+    return platform_of(user) is Platform.DINGTALK
 
 
 @dataclass(frozen=True)

@@ -6,23 +6,23 @@ session webhook, or later through the outbox (the robot's one-to-one send)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from bot.dingtalk import frames
 from bot.dingtalk.api import DingTalkApi, DingTalkError
-from bot.dingtalk.channel import title_of
+from bot.dingtalk.channel import DingTalkChannel, title_of
 from bot.dingtalk.frames import Frame, FrameError
 from bot.dingtalk.stream import Ack, DingTalkStream
+from bot.inbound import InboundPipeline, Port
 from bot.longconn.backoff import Backoff
-from bot.longconn.pipeline import InboundPipeline
 from bot.longconn.supervisor import Supervisor
-from bot.media_store import store_bytes
+from bot.media_store import download_name, store_bytes
 from bot.wecom.chunks import utf8_len
+from bot.wecom.client import StoredMedia
 from handlers.types import InboundMessage, MarkdownReply, Reply, TextReply
 from reminders import texts as reminder_texts
 from storage.db import Database
@@ -69,44 +69,52 @@ def can_inline(msg: InboundMessage, now: float) -> Any:
 
 
 class DingTalkMedia:
-    """Downloads a message's picture or file (by its downloadCode) into the media store."""
+    """`await media(downloadCode)` → the file, kept in the media store (a `Port`'s fetch_media)."""
 
     def __init__(self, api: DingTalkApi, robot_code: str, media_dir: str | Path) -> None:
         self.api, self.robot_code, self.media_dir = api, robot_code, Path(media_dir)
 
-    async def __call__(self, msg: InboundMessage) -> InboundMessage:
-        code = msg.raw.get("download_code")
-        if not code:
-            return msg
-        try:
-            url = await self.api.download_url(msg.raw.get("robot_code") or self.robot_code, code)
-            async with self.api.session().get(url) as resp:
-                if resp.status != 200:
-                    raise DingTalkError("download", resp.status, "")
-                data = await resp.content.read(MAX_MEDIA_BYTES + 1)
-            if len(data) > MAX_MEDIA_BYTES:
-                raise DingTalkError("download", 200, "file too large")
-            name = (
-                msg.file_name
-                or f"{msg.msg_id}.{'jpg' if msg.msg_type in ('image', 'text') else 'bin'}"
-            )
-            stored = await store_bytes(
-                self.media_dir, data, name, resp.headers.get("Content-Type", "")
-            )
-        except (DingTalkError, aiohttp.ClientError, TimeoutError, OSError) as exc:
-            log.warning("dingtalk: media of %s not kept: %s", msg.key, exc)
-            return dataclasses.replace(msg, attachment_error=str(exc)[:200])
-        return dataclasses.replace(
-            msg, attachment=stored.ref, file_name=msg.file_name or stored.filename
-        )
+    async def __call__(self, code: str) -> StoredMedia:
+        url = await self.api.download_url(self.robot_code, code)
+        async with self.api.session().get(url) as resp:
+            if resp.status != 200:
+                raise DingTalkError("download", resp.status, "")
+            data = bytearray()
+            async for chunk in resp.content.iter_chunked(64 * 1024):
+                data += chunk
+                if len(data) > MAX_MEDIA_BYTES:
+                    raise DingTalkError("download", 200, "file too large")
+            kind = resp.headers.get("Content-Type", "")
+            name = download_name(resp.headers)
+        return await store_bytes(self.media_dir, bytes(data), name, kind)
+
+
+def message_of(frame: Frame) -> InboundMessage:
+    """The message a CALLBACK frame carries (FrameError when it carries none we can read)."""
+    data = frame.json()
+    if frame.topic == frames.TOPIC_CARD:
+        return frames.parse_card_callback(frame, data)
+    return as_click(frames.parse_robot_message(data))
+
+
+def recorded(frame: Frame) -> str:
+    """The text kept with the recorded message: the frame itself, read again in recovery."""
+    return json.dumps(
+        {"type": frame.type, "headers": frame.headers, "data": frame.data}, ensure_ascii=False
+    )
+
+
+def parse_recorded(raw: str) -> InboundMessage:
+    return message_of(frames.decode(raw))
 
 
 class DingTalkService:
     def __init__(
         self,
         *,
-        pipeline: InboundPipeline,
+        pipeline: InboundPipeline | None,
         api: DingTalkApi,
+        robot_code: str = "",
         db: Database | None,
         budget: float = 3.0,
         poll: float = 2.0,
@@ -118,7 +126,12 @@ class DingTalkService:
         self.stream = DingTalkStream(api, self.on_callback, **stream_options)
         lease = Lease(db, f"dingtalk:{api.client_id}") if db is not None else None
         self.supervisor = Supervisor(self.stream, lease, backoff=backoff, poll=poll)
+        self.channel = DingTalkChannel(api, robot_code or api.client_id)
         self.answered = 0
+
+    def port(self, media: DingTalkMedia | None) -> Port:
+        """What the pipeline needs of this channel (recovery, late replies, media)."""
+        return Port(frames.CHANNEL, parse_recorded, self.channel, media)
 
     async def start(self) -> None:
         self.supervisor.start()
@@ -128,12 +141,9 @@ class DingTalkService:
         await self.stream.drain()
 
     async def on_callback(self, frame: Frame, ack: Ack) -> None:
+        assert self.pipeline is not None, "attach the pipeline before starting"
         try:
-            data = frame.json()
-            if frame.topic == frames.TOPIC_CARD:
-                msg = frames.parse_card_callback(frame, data)
-            else:
-                msg = as_click(frames.parse_robot_message(data))
+            msg = message_of(frame)
         except FrameError as exc:
             log.warning("dingtalk: frame %s refused: %s", frame.message_id, exc)
             await ack()  # never deliverable: do not have it sent again and again
@@ -141,7 +151,7 @@ class DingTalkService:
         try:
             accepted = await self.pipeline.accept(
                 msg,
-                frame.data,
+                recorded(frame),
                 channel=frames.CHANNEL,
                 budget=self.budget,
                 can_inline=can_inline(msg, self.clock()),
@@ -152,10 +162,10 @@ class DingTalkService:
                 "dingtalk: %s could not be recorded (not ACKed: DingTalk sends it again)", msg.key
             )
             return
-        if accepted.repeat:
+        if accepted.repeat:  # answered through the webhook, or through the outbox
             log.info("dingtalk: repeat delivery of %s (answered before)", msg.key)
             return
-        if not accepted.inline or accepted.reply is None:
+        if accepted.reply is None:
             return
         body = webhook_body(accepted.reply)
         try:
@@ -166,4 +176,4 @@ class DingTalkService:
             log.warning(
                 "dingtalk: in-line answer to %s failed (%s); sending it later", msg.key, exc
             )
-            await self.pipeline.send_later(msg, accepted.reply, channel=frames.CHANNEL)
+            await self.pipeline.send_actively(msg, frames.CHANNEL, accepted.reply)

@@ -103,12 +103,36 @@ def _media(part: Any) -> dict[str, str]:
     return {"url": url, "aeskey": aeskey} if url else {}
 
 
+def media_ref(media: dict[str, str]) -> str:
+    """What the pipeline hands the media fetcher for one picture or file: its URL and the key it
+    is sealed with (the URL lives 5 minutes, the key opens only this file)."""
+    return f"{media['url']}#{media['aeskey']}"
+
+
+def split_media_ref(ref: str) -> tuple[str, str]:
+    url, _, aeskey = ref.rpartition("#")
+    return url, aeskey
+
+
+def recorded(frame: Frame) -> str:
+    """The text kept with the recorded message (read again by `parse_recorded` in recovery)."""
+    return json.dumps(
+        {"cmd": frame.cmd, "headers": {"req_id": frame.req_id}, "body": frame.body},
+        ensure_ascii=False,
+    )
+
+
+def parse_recorded(raw: str) -> InboundMessage:
+    return parse_push(decode(raw))
+
+
 def parse_push(frame: Frame, *, received: datetime | None = None) -> InboundMessage:
     """A pushed message (`aibot_msg_callback`) or event (`aibot_event_callback`) → InboundMessage.
 
     Key `wecom_bot:<msgid>`. Text and voice (already text) become `text`; `mixed` becomes text
-    with its pictures as media; image and file carry their encrypted URL and key in `raw` (the
-    channel downloads and decrypts them before the handler runs)."""
+    (or, pictures only, an image); image and file carry their encrypted URL and key as the
+    `media_id` (`media_ref`): the pipeline has them downloaded and decrypted before the handler
+    runs."""
     received = received or datetime.now(UTC)
     body = frame.body
     msgid = str(body.get("msgid") or "")
@@ -160,16 +184,16 @@ def parse_push(frame: Frame, *, received: datetime | None = None) -> InboundMess
             if isinstance(i, dict) and i.get("msgtype") == "image"
         ]
         images = [m for m in images if m]
-        if images:
-            raw.update(url=images[0]["url"], aeskey=images[0]["aeskey"])
-        return InboundMessage(
-            **base, msg_type="text", content="\n".join(t for t in texts if t), raw=raw
-        )
+        content = "\n".join(t for t in texts if t)
+        if images and not content:  # pictures only: kept like a picture message (the first)
+            return InboundMessage(**base, msg_type="image", media_id=media_ref(images[0]), raw=raw)
+        return InboundMessage(**base, msg_type="text", content=content, raw=raw)
     if msgtype in ("image", "file", "video"):
         media = _media(body.get(msgtype))
         if not media:
             raise FrameError(f"{msgtype} without url")
-        raw.update(media)
         name = str((body.get(msgtype) or {}).get("filename") or "")
-        return InboundMessage(**base, msg_type=msgtype, media_id=msgid, file_name=name, raw=raw)
+        return InboundMessage(
+            **base, msg_type=msgtype, media_id=media_ref(media), file_name=name, raw=raw
+        )
     return InboundMessage(**base, msg_type=msgtype or "unknown", raw=raw)

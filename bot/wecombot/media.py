@@ -8,22 +8,19 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import re
-from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.media_store import store_bytes
+from bot.media_store import download_name, store_bytes
 from bot.wecom.client import StoredMedia
-from handlers.types import InboundMessage
+from bot.wecombot.frames import split_media_ref
 
 log = logging.getLogger(__name__)
 
 MAX_MEDIA_BYTES = 20 * 1024 * 1024  # WeCom's file limit
 PAD_BLOCK = 32
-EXTENSIONS = {"image": ".jpg", "video": ".mp4", "file": ""}
 
 
 class MediaError(ValueError):
@@ -52,24 +49,10 @@ def decrypt_media(data: bytes, aeskey: str) -> bytes:
     return plain[:-pad]
 
 
-_FILENAME = re.compile(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", re.IGNORECASE)
-
-
-def _name_of(resp: aiohttp.ClientResponse, msg: InboundMessage) -> str:
-    if msg.file_name:
-        return msg.file_name
-    disposition = resp.headers.get("Content-Disposition", "")
-    found = _FILENAME.search(disposition)
-    if found:
-        from urllib.parse import unquote
-
-        return unquote(found.group(1))
-    return f"{msg.msg_id or 'media'}{EXTENSIONS.get(msg.msg_type, '')}"
-
-
 class MediaFetcher:
-    """`await fetcher(msg)` → the message with `attachment` (a media-store ref) or, when the media
-    could not be kept, `attachment_error` — the handler then tells the user to send it again."""
+    """`await fetcher(media_ref)` → the decrypted file, kept in the media store (a `Port`'s
+    fetch_media: the pipeline turns a failure into the message's `attachment_error`, and the
+    handler then asks the user to send it again)."""
 
     def __init__(self, media_dir: str | Path, session: aiohttp.ClientSession | None = None) -> None:
         self.media_dir = Path(media_dir)
@@ -84,8 +67,8 @@ class MediaFetcher:
         if self._session is not None:
             await self._session.close()
 
-    async def fetch(self, msg: InboundMessage) -> StoredMedia:
-        url, aeskey = msg.raw.get("url", ""), msg.raw.get("aeskey", "")
+    async def __call__(self, ref: str) -> StoredMedia:
+        url, aeskey = split_media_ref(ref)
         if not url or not aeskey:
             raise MediaError("no media url or key")
         async with self.session().get(url) as resp:
@@ -96,20 +79,10 @@ class MediaFetcher:
                 data += chunk
                 if len(data) > MAX_MEDIA_BYTES + PAD_BLOCK:
                     raise MediaError("file too large")
-            name = _name_of(resp, msg)
+            name = download_name(resp.headers)
         plain = decrypt_media(bytes(data), aeskey)
         stored = await store_bytes(
             self.media_dir, plain, name, resp.headers.get("Content-Type", "")
         )
-        log.info("wecom bot: media of %s stored as %s (%d bytes)", msg.key, stored.ref, stored.size)
+        log.info("wecom bot: media stored as %s (%d bytes)", stored.ref, stored.size)
         return stored
-
-    async def __call__(self, msg: InboundMessage) -> InboundMessage:
-        if not msg.raw.get("url"):
-            return msg
-        try:
-            stored = await self.fetch(msg)
-        except (MediaError, aiohttp.ClientError, TimeoutError, OSError) as exc:
-            log.warning("wecom bot: media of %s not kept: %s", msg.key, exc)
-            return replace(msg, attachment_error=str(exc)[:200])
-        return replace(msg, attachment=stored.ref, file_name=msg.file_name or stored.filename)

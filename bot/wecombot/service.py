@@ -6,19 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
 import aiohttp
 
+from bot.inbound import InboundPipeline, Port
 from bot.longconn import texts
 from bot.longconn.backoff import Backoff
-from bot.longconn.pipeline import InboundPipeline
 from bot.longconn.supervisor import Supervisor
 from bot.wecombot import frames
+from bot.wecombot.channel import WeComBotChannel
 from bot.wecombot.connection import WeComBotConnection
 from bot.wecombot.frames import Frame, FrameError
+from bot.wecombot.media import MediaFetcher
 from bot.wecombot.responder import Stream, can_inline, respond
 from handlers.types import TextReply
 from storage.db import Database
@@ -34,7 +35,7 @@ class WeComBotService:
     def __init__(
         self,
         *,
-        pipeline: InboundPipeline,
+        pipeline: InboundPipeline | None,
         db: Database | None,
         url: str,
         bot_id: str,
@@ -58,7 +59,12 @@ class WeComBotService:
         )
         lease = Lease(db, f"wecom-bot:{bot_id}") if db is not None else None
         self.supervisor = Supervisor(self.conn, lease, backoff=backoff, poll=poll)
+        self.channel = WeComBotChannel(self.conn)
         self.answered = 0
+
+    def port(self, media: MediaFetcher | None) -> Port:
+        """What the pipeline needs of this channel (recovery, late replies, media)."""
+        return Port(frames.CHANNEL, frames.parse_recorded, self.channel, media)
 
     async def start(self) -> None:
         self.supervisor.start()
@@ -76,10 +82,8 @@ class WeComBotService:
         if msg.is_event and msg.event not in ANSWERED_EVENTS:
             log.info("wecom bot: event %s of %s not handled", msg.event, msg.sender)
             return
-        raw = json.dumps(
-            {"cmd": frame.cmd, "headers": {"req_id": frame.req_id}, "body": frame.body},
-            ensure_ascii=False,
-        )
+        assert self.pipeline is not None, "attach the pipeline before starting"
+        raw = frames.recorded(frame)
         stream = Stream(self.conn, frame.req_id)
         working = None if msg.is_event else asyncio.ensure_future(self._working(stream))
         try:
@@ -96,11 +100,11 @@ class WeComBotService:
         finally:
             if working is not None:
                 await self._settle(working, stream)
-        if accepted.repeat:
+        if accepted.repeat:  # its answer went out in-line (WeCom took it) or through the outbox
             log.info("wecom bot: repeat delivery of %s (answered before)", msg.key)
             await self._quietly(stream, texts.LATER)
             return
-        if accepted.inline and accepted.reply is not None:
+        if accepted.reply is not None:
             try:
                 await respond(self.conn, msg, accepted.reply, stream)
                 self.answered += 1
@@ -108,7 +112,7 @@ class WeComBotService:
                 log.warning(
                     "wecom bot: in-line answer to %s failed (%s); sending it later", msg.key, exc
                 )
-                await self.pipeline.send_later(msg, accepted.reply, channel=frames.CHANNEL)
+                await self.pipeline.send_actively(msg, frames.CHANNEL, accepted.reply)
             return
         if msg.event == "enter_chat" and accepted.reply is None:
             with contextlib.suppress(Exception):
