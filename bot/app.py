@@ -357,6 +357,8 @@ def build_app(
         app.cleanup_ctx.append(run_periodically(periodic, seconds))
     if longconn.enabled:
         longconn.attach(app[PIPELINE_KEY])
+        assert routed is not None
+        app[PIPELINE_KEY].route_others(routed)
         app.on_startup.append(lambda _app: longconn.start())
         app.on_cleanup.insert(0, lambda _app: longconn.stop())  # stop receiving first
 

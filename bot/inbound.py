@@ -171,6 +171,7 @@ class InboundPipeline:
         self.ports: dict[str, Port] = {}
         self.stats: Counter[str] = Counter()
         self._dispatcher = dispatcher
+        self.default_channel: Channel | None = None
         self._inflight: dict[str, _InFlight] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = asyncio.Event()
@@ -188,10 +189,15 @@ class InboundPipeline:
             channels = {n: p.channel for n, p in self.ports.items() if p.channel is not None}
             if not channels:
                 return None
-            self._dispatcher = Dispatcher(
-                self.db, next(iter(channels.values())), SystemClock(), channels=channels
-            )
+            default = self.default_channel or next(iter(channels.values()))
+            self._dispatcher = Dispatcher(self.db, default, SystemClock(), channels=channels)
         return self._dispatcher
+
+    def route_others(self, channel: Channel) -> None:
+        """Rows naming no port (reminders, notices) go through `channel` — with several
+        platforms, the router that picks each user's (bot/channel_router.py)."""
+        self.default_channel = channel
+        self._dispatcher = None
 
     async def start(self) -> None:
         """Claim at once what dead processes left unanswered (before the first delivery is

@@ -7,17 +7,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.dingtalk.api import DingTalkApi
 from bot.dingtalk.channel import DingTalkChannel
-from bot.dingtalk.service import DingTalkMedia, DingTalkService, parse_recorded
+from bot.dingtalk.frames import decode
+from bot.dingtalk.service import DingTalkMedia, DingTalkService, parse_recorded, recorded
 from bot.inbound import InboundPipeline
 from bot.longconn.backoff import Backoff
 from handlers.types import Button, Card
 from storage.db import Database
-from storage.inbound import get_inbound
+from storage.inbound import get_inbound, record_inbound
 from storage.outbox import count_by_status
 from tests.fakedingtalk import CLIENT_ID, CLIENT_SECRET, ROBOT_CODE, FakeDingTalk
 from tests.longconn_kit import Echo
@@ -253,3 +255,32 @@ async def test_wrong_secret_keeps_retrying_without_a_connection(
         finally:
             await svc.stop()
             await svc.api.close()
+
+
+async def test_message_of_a_dead_process_is_recovered_and_sent(
+    database: Database, tmp_path: Path
+) -> None:
+    """Recorded (and ACKed) by an instance that died before answering: the sweep reads the frame
+    again, handles it once, and the robot's one-to-one send carries the answer."""
+    handler = Echo()
+    async with running(database, tmp_path, handler) as (fake, svc):
+        data = fake.robot_message(
+            "dd008", "text", {"content": "政务信息：断电前发的"}, msg_id="dead1"
+        )
+        _, text = fake.frame("CALLBACK", TOPIC, data)
+        await record_inbound(
+            database,
+            key="dingtalk:dead1",
+            sender="dingtalk:dd008",
+            msg_type="text",
+            received_at=datetime.now(UTC) - timedelta(minutes=5),
+            content=recorded(decode(text)),
+            channel="dingtalk",
+            claimed_by="dead-process",
+            claimed_until=datetime.now(UTC) - timedelta(minutes=4),
+        )
+        assert svc.pipeline is not None
+        assert await svc.pipeline.recover() == 1
+        await fake.wait(lambda: fake.sent_to("dd008") == ["收到：政务信息：断电前发的"])
+        assert await svc.pipeline.recover() == 0
+        assert [m.key for m in handler.seen] == ["dingtalk:dead1"]

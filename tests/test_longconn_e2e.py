@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.app import build_app
+from bot.app import PIPELINE_KEY, build_app
 from bot.settings import Settings
 from handlers.app import make_handler
 from reminders.clock import FixedClock
-from reminders.dispatch import Dispatcher
 from reminders.tick import run_tick
 from storage.db import Database
 from storage.units import upsert_member, upsert_unit
@@ -93,8 +92,8 @@ async def test_both_platforms_report_score_remind_and_tally(
             clock = FixedClock(at("2026-11-25", "09:00"))
             tick = await run_tick(database, clock.now())
             assert tick.claimed >= 2
-            router = reminder_channel()
-            await Dispatcher(database, router, clock, policy=None).run_once()
+            # sent by the app's own dispatcher: each user's platform, though no row names one
+            await app[PIPELINE_KEY].dispatcher.run_once()
             cards = [
                 b for b in wx.sent if b["chatid"] == "zhangsan" and b["msgtype"] == "template_card"
             ]
@@ -125,15 +124,6 @@ async def test_both_platforms_report_score_remind_and_tally(
             files = dd_files("dd_admin")
             assert {b["msgParam"]["fileType"] for b in files} == {"xlsx", "png"}
             assert all(dd.uploads[b["msgParam"]["mediaId"]] for b in files)
-
-
-def reminder_channel():  # type: ignore[no-untyped-def]
-    """The channel `kaohe serve` hands to reminders (the router over both platforms)."""
-    from reminders import scheduler
-
-    running = scheduler._current
-    assert running is not None
-    return running.channel
 
 
 async def wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]

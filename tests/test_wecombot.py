@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +20,12 @@ from bot.inbound import InboundPipeline
 from bot.longconn.backoff import Backoff
 from bot.wecombot.channel import WeComBotChannel
 from bot.wecombot.connection import SubscribeRefused, WeComBotConnection
-from bot.wecombot.frames import parse_recorded
+from bot.wecombot.frames import decode, parse_recorded, recorded
 from bot.wecombot.media import MediaError, MediaFetcher, decrypt_media
 from bot.wecombot.service import WeComBotService
+from handlers.types import InboundMessage, Reply, TextReply
 from storage.db import Database
-from storage.inbound import get_inbound
+from storage.inbound import get_inbound, record_inbound
 from storage.outbox import count_by_status
 from tests.fakewecombot import BOT_ID, BOT_SECRET, FakeWeComBot
 from tests.longconn_kit import Echo
@@ -268,3 +272,49 @@ async def test_two_instances_hold_one_connection_and_take_over(
                 await svc.stop()
                 assert svc.pipeline is not None
                 await svc.pipeline.stop()
+
+
+async def test_long_answer_grows_in_snapshots_of_one_bubble(
+    database: Database, tmp_path: Path
+) -> None:
+    text = "\n".join(f"第{i}行：椒江区政务信息报送情况良好。" for i in range(300))  # ~13 KB
+
+    async def long_handler(msg: InboundMessage) -> Reply:
+        return TextReply(text)
+
+    async with running(database, tmp_path, long_handler) as (fake, _svc):
+        req = await fake.push_text("admin1", "记录")
+        assert await fake.reply_to(req) == text
+        streams = [f["body"]["stream"] for f in fake.answers(req)]
+        shown = [s["content"] for s in streams]
+        assert len(streams) > 3 and len({s["id"] for s in streams}) == 1
+        assert all(b.startswith(a) for a, b in itertools.pairwise(shown))  # growing
+        assert [s["finish"] for s in streams] == [False] * (len(streams) - 1) + [True]
+
+
+async def test_message_of_a_dead_process_is_recovered_and_sent(
+    database: Database, tmp_path: Path
+) -> None:
+    """Recorded by an instance that died before answering: the sweep reads the recorded frame
+    again, handles it once, and sends the answer with aibot_send_msg."""
+    handler = Echo()
+    async with running(database, tmp_path, handler) as (fake, svc):
+        frame = fake.message(
+            "zhangsan", "text", {"content": "政务信息：断电前发的"}, msgid="m-dead"
+        )
+        await record_inbound(
+            database,
+            key="wecom_bot:m-dead",
+            sender="zhangsan",
+            msg_type="text",
+            received_at=datetime.now(UTC) - timedelta(minutes=5),
+            content=recorded(decode(json.dumps(frame))),
+            channel="wecom_bot",
+            claimed_by="dead-process",
+            claimed_until=datetime.now(UTC) - timedelta(minutes=4),
+        )
+        assert svc.pipeline is not None
+        assert await svc.pipeline.recover() == 1
+        await fake.wait(lambda: fake.sent_to("zhangsan") == ["收到：政务信息：断电前发的"])
+        assert await svc.pipeline.recover() == 0
+        assert [m.key for m in handler.seen] == ["wecom_bot:m-dead"]
