@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from handlers.types import InboundMessage, Reply, TextReply, UpdateButtonReply
+from storage.db import Database
+from storage.inbound import record_inbound
 
 
 class Echo:
@@ -27,3 +30,21 @@ class Echo:
         if msg.attachment:
             return TextReply(f"附件：{msg.attachment}")
         return TextReply(f"收到：{msg.content}")
+
+
+async def recorded_by_dead_process(
+    db: Database, key: str, sender: str, channel: str, raw: str
+) -> None:
+    """A text recorded five minutes ago by an instance that died before answering (its claim
+    ran out four minutes ago)."""
+    await record_inbound(
+        db,
+        key=key,
+        sender=sender,
+        msg_type="text",
+        received_at=datetime.now(UTC) - timedelta(minutes=5),
+        content=raw,
+        channel=channel,
+        claimed_by="dead-process",
+        claimed_until=datetime.now(UTC) - timedelta(minutes=4),
+    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,10 @@ from bot.inbound import InboundPipeline
 from bot.longconn.backoff import Backoff
 from handlers.types import Button, Card
 from storage.db import Database
-from storage.inbound import get_inbound, record_inbound
+from storage.inbound import get_inbound
 from storage.outbox import count_by_status
 from tests.fakedingtalk import CLIENT_ID, CLIENT_SECRET, ROBOT_CODE, FakeDingTalk
-from tests.longconn_kit import Echo
+from tests.longconn_kit import Echo, recorded_by_dead_process
 
 TOPIC = "/v1.0/im/bot/messages/get"
 
@@ -268,16 +267,8 @@ async def test_message_of_a_dead_process_is_recovered_and_sent(
             "dd008", "text", {"content": "政务信息：断电前发的"}, msg_id="dead1"
         )
         _, text = fake.frame("CALLBACK", TOPIC, data)
-        await record_inbound(
-            database,
-            key="dingtalk:dead1",
-            sender="dingtalk:dd008",
-            msg_type="text",
-            received_at=datetime.now(UTC) - timedelta(minutes=5),
-            content=recorded(decode(text)),
-            channel="dingtalk",
-            claimed_by="dead-process",
-            claimed_until=datetime.now(UTC) - timedelta(minutes=4),
+        await recorded_by_dead_process(
+            database, "dingtalk:dead1", "dingtalk:dd008", "dingtalk", recorded(decode(text))
         )
         assert svc.pipeline is not None
         assert await svc.pipeline.recover() == 1

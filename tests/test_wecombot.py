@@ -10,7 +10,6 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,10 @@ from bot.wecombot.media import MediaError, MediaFetcher, decrypt_media
 from bot.wecombot.service import WeComBotService
 from handlers.types import InboundMessage, Reply, TextReply
 from storage.db import Database
-from storage.inbound import get_inbound, record_inbound
+from storage.inbound import get_inbound
 from storage.outbox import count_by_status
 from tests.fakewecombot import BOT_ID, BOT_SECRET, FakeWeComBot
-from tests.longconn_kit import Echo
+from tests.longconn_kit import Echo, recorded_by_dead_process
 
 # AES-256-CBC, key = bytes 0..31, IV = key[:16], 32 bytes of text padded with a whole 32-byte
 # block of 0x20 — made with `openssl enc -aes-256-cbc -nopad` (an independent implementation).
@@ -302,16 +301,12 @@ async def test_message_of_a_dead_process_is_recovered_and_sent(
         frame = fake.message(
             "zhangsan", "text", {"content": "政务信息：断电前发的"}, msgid="m-dead"
         )
-        await record_inbound(
+        await recorded_by_dead_process(
             database,
-            key="wecom_bot:m-dead",
-            sender="zhangsan",
-            msg_type="text",
-            received_at=datetime.now(UTC) - timedelta(minutes=5),
-            content=recorded(decode(json.dumps(frame))),
-            channel="wecom_bot",
-            claimed_by="dead-process",
-            claimed_until=datetime.now(UTC) - timedelta(minutes=4),
+            "wecom_bot:m-dead",
+            "zhangsan",
+            "wecom_bot",
+            recorded(decode(json.dumps(frame))),
         )
         assert svc.pipeline is not None
         assert await svc.pipeline.recover() == 1
