@@ -224,8 +224,8 @@ async def test_two_instances_hold_one_connection_and_take_over(
             _, data = await say(fake, "dd007", "我的得分", msg_id="lead1")
             await fake.wait(lambda: bool(fake.answered(data)))
             await leader.stop()
-            await asyncio.wait_for(other.supervisor.leading.wait(), 3.0)
-            await fake.wait(lambda: len(fake.live) == 1, timeout=3)
+            await asyncio.wait_for(other.supervisor.leading.wait(), 10.0)
+            await fake.wait(lambda: len(fake.live) == 1, timeout=10)
             await fake.push("CALLBACK", TOPIC, data)  # the same message again, to the new holder
             _, data2 = await say(fake, "dd007", "进度", msg_id="lead2")
             await fake.wait(lambda: bool(fake.answered(data2)))

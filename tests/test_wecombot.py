@@ -61,6 +61,13 @@ def test_backoff_grows_with_jitter_and_caps() -> None:
     assert b.next() == 1
 
 
+async def wait_until(predicate: Any, timeout: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
 @asynccontextmanager
 async def running(
     db: Database, tmp_path: Path, handler: Any, **options: Any
@@ -139,15 +146,17 @@ async def test_wrong_secret_is_refused_and_waits(database: Database, tmp_path: P
 async def test_silent_server_is_detected_by_heartbeat_and_reconnected(
     database: Database, tmp_path: Path
 ) -> None:
-    async with running(database, tmp_path, Echo(), heartbeat=0.1, request_timeout=0.1) as (
+    async with running(database, tmp_path, Echo(), heartbeat=0.2, request_timeout=0.2) as (
         fake,
         svc,
     ):
-        await fake.wait_live()
-        fake.mute_pings = True
-        await asyncio.sleep(0.8)  # two pings unanswered → the client closes
+        first = await fake.wait_live()
+        fake.mute_pings = True  # the socket stays open, but nothing answers the heartbeat
+        await wait_until(lambda: first.ws.closed, timeout=10)  # closed by the client
+        await wait_until(lambda: svc.conn.subscribes >= 2, timeout=10)  # and reconnected
+        assert [f["cmd"] for f in first.got].count("ping") >= 2
         fake.mute_pings = False
-        await fake.wait(lambda: svc.conn.subscribes >= 2, timeout=5)
+        svc.conn.heartbeat, svc.conn.request_timeout = 30.0, 5.0  # calm from here on
         req = await fake.push_text("zhangsan", "帮助")
         assert await fake.reply_to(req) == "收到：帮助"
 
@@ -258,8 +267,8 @@ async def test_two_instances_hold_one_connection_and_take_over(
             req = await fake.push_text("zhangsan", "我的得分", msgid="m-lead")
             assert await fake.reply_to(req) == "收到：我的得分"
             await leader.stop()  # the leader goes away
-            await asyncio.wait_for(other.supervisor.leading.wait(), 3.0)
-            await fake.wait(lambda: len(fake.live) == 1, timeout=3)
+            await asyncio.wait_for(other.supervisor.leading.wait(), 10.0)
+            await fake.wait(lambda: len(fake.live) == 1, timeout=10)
             again = await fake.push_text("zhangsan", "我的得分", msgid="m-lead")  # redelivered
             req2 = await fake.push_text("zhangsan", "进度", msgid="m-next")
             assert await fake.reply_to(req2) == "收到：进度"
