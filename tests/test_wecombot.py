@@ -118,14 +118,15 @@ def service(
 async def test_text_is_answered_in_line_once_even_when_delivered_twice(
     database: Database, tmp_path: Path
 ) -> None:
-    handler = Echo()
+    handler = Echo(delay=0.6)  # slow enough for the 正在处理 bubble
     async with running(database, tmp_path, handler) as (fake, svc):
         req = await fake.push_text("zhangsan", "我的得分", msgid="m-1", twice=True)
         assert await fake.reply_to(req) == "收到：我的得分"
         await svc.pipeline.drain()
-        await asyncio.sleep(0.1)
-        finished = [f for f in fake.answers(req) if f["body"]["stream"]["finish"]]
-        assert len(finished) == 1  # the duplicate frame is not answered again
+        await svc.conn.drain()
+        streams = [f["body"]["stream"] for f in fake.answers(req)]
+        assert len({s["id"] for s in streams}) == 1  # one bubble: the duplicate gets none
+        assert [s["finish"] for s in streams] == [False, True]
         assert len(handler.seen) == 1
         row = await get_inbound(database, "wecom_bot:m-1")
         assert row is not None and row.channel == "wecom_bot"

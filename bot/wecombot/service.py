@@ -60,6 +60,7 @@ class WeComBotService:
         lease = Lease(db, f"wecom-bot:{bot_id}") if db is not None else None
         self.supervisor = Supervisor(self.conn, lease, backoff=backoff, poll=poll)
         self.channel = WeComBotChannel(self.conn)
+        self._in_hand: set[str] = set()  # keys of pushes being accepted here
         self.answered = 0
 
     def port(self, media: MediaFetcher | None) -> Port:
@@ -85,7 +86,11 @@ class WeComBotService:
         assert self.pipeline is not None, "attach the pipeline before starting"
         raw = frames.recorded(frame)
         stream = Stream(self.conn, frame.req_id)
-        working = None if msg.is_event else asyncio.ensure_future(self._working(stream))
+        # a frame delivered again while its first is in hand gets no bubble of its own
+        again = msg.key in self._in_hand
+        self._in_hand.add(msg.key)
+        quiet = msg.is_event or again
+        working = None if quiet else asyncio.ensure_future(self._working(stream))
         try:
             accepted = await self.pipeline.accept(
                 msg,
@@ -98,6 +103,8 @@ class WeComBotService:
             log.exception("wecom bot: %s could not be recorded", msg.key)
             return
         finally:
+            if not again:
+                self._in_hand.discard(msg.key)
             if working is not None:
                 await self._settle(working, stream)
         if accepted.repeat:  # its answer went out in-line (WeCom took it) or through the outbox
