@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -61,8 +62,11 @@ class Stream:
         self.id = "kaohe-" + secrets.token_hex(8)
         self.started = False  # a frame of this bubble went out
         self.sending = False  # a frame is on its way (not to be cancelled half-sent)
+        self.finished = asyncio.Event()  # its last frame went out: nothing more to show
 
     async def show(self, content: str, *, finish: bool) -> None:
+        if self.finished.is_set():
+            return
         self.sending = True
         body = {
             "msgtype": "stream",
@@ -70,6 +74,8 @@ class Stream:
         }
         await self.conn.request(frames.RESPOND, body, req_id=self.req_id)
         self.started = True
+        if finish:
+            self.finished.set()
 
     async def answer(self, text: str) -> None:
         """The whole answer; a long one grows in snapshots before the final frame."""

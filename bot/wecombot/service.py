@@ -21,7 +21,7 @@ from bot.wecombot.connection import WeComBotConnection
 from bot.wecombot.frames import Frame, FrameError
 from bot.wecombot.media import MediaFetcher
 from bot.wecombot.responder import Stream, can_inline, respond
-from handlers.types import TextReply
+from handlers.types import InboundMessage, TextReply
 from storage.db import Database
 from storage.leases import Lease
 
@@ -60,7 +60,7 @@ class WeComBotService:
         lease = Lease(db, f"wecom-bot:{bot_id}") if db is not None else None
         self.supervisor = Supervisor(self.conn, lease, backoff=backoff, poll=poll)
         self.channel = WeComBotChannel(self.conn)
-        self._in_hand: set[str] = set()  # keys of pushes being accepted here
+        self._in_hand: dict[str, Stream] = {}  # the bubble of each message being answered here
         self.answered = 0
 
     def port(self, media: MediaFetcher | None) -> Port:
@@ -83,18 +83,31 @@ class WeComBotService:
         if msg.is_event and msg.event not in ANSWERED_EVENTS:
             log.info("wecom bot: event %s of %s not handled", msg.event, msg.sender)
             return
+        # A frame delivered again while its first is in hand here shares the first's bubble
+        # (same req_id): whichever of the two gets the answer shows it there, once.
+        first = self._in_hand.get(msg.key)
+        owner = first is None
+        if first is not None and first.req_id == frame.req_id:
+            stream = first
+        else:
+            stream = Stream(self.conn, frame.req_id)
+        if owner:
+            self._in_hand[msg.key] = stream
+        try:
+            await self._answer(msg, frame, stream, owner)
+        finally:
+            if owner:
+                self._in_hand.pop(msg.key, None)
+
+    async def _answer(self, msg: InboundMessage, frame: Frame, stream: Stream, owner: bool) -> None:
         assert self.pipeline is not None, "attach the pipeline before starting"
-        raw = frames.recorded(frame)
-        stream = Stream(self.conn, frame.req_id)
-        # a frame delivered again while its first is in hand gets no bubble of its own
-        again = msg.key in self._in_hand
-        self._in_hand.add(msg.key)
-        quiet = msg.is_event or again
-        working = None if quiet else asyncio.ensure_future(self._working(stream))
+        working = (
+            asyncio.ensure_future(self._working(stream)) if owner and not msg.is_event else None
+        )
         try:
             accepted = await self.pipeline.accept(
                 msg,
-                raw,
+                frames.recorded(frame),
                 channel=frames.CHANNEL,
                 budget=EVENT_BUDGET if msg.is_event else self.budget,
                 can_inline=can_inline(msg),
@@ -103,13 +116,14 @@ class WeComBotService:
             log.exception("wecom bot: %s could not be recorded", msg.key)
             return
         finally:
-            if not again:
-                self._in_hand.discard(msg.key)
             if working is not None:
                 await self._settle(working, stream)
         if accepted.repeat:  # its answer went out in-line (WeCom took it) or through the outbox
             log.info("wecom bot: repeat delivery of %s (answered before)", msg.key)
-            await self._quietly(stream, texts.LATER)
+            if owner and stream.started:  # the other delivery may still answer in this bubble
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stream.finished.wait(), self.budget)
+                await self._quietly(stream, texts.LATER)
             return
         if accepted.reply is not None:
             try:
@@ -140,6 +154,6 @@ class WeComBotService:
 
     async def _quietly(self, stream: Stream, text: str) -> None:
         """Close a started bubble that will not carry the answer."""
-        if stream.started:
+        if stream.started and not stream.finished.is_set():
             with contextlib.suppress(Exception):
                 await stream.show(text, finish=True)
