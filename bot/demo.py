@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from storage import ledger
 from storage.db import Database
-from storage.models import Unit
+from storage.models import Role, Unit
 from storage.units import upsert_member, upsert_unit
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -55,16 +55,16 @@ async def seed_demo(db: Database, now: datetime, *, seed: int = 2026) -> None:
     today = now.astimezone(TZ).date()
     year = today.year
     async with db.session() as s:
-        await upsert_member(s, ADMIN[0], ADMIN[1], "admin", None, actor="demo")
+        await upsert_member(s, ADMIN[0], ADMIN[1], Role.ADMIN, None, actor="demo")
         units: list[Unit] = []
         for name, kind, people in UNITS:
             unit, _ = await upsert_unit(s, name, kind, SCHEME, actor="demo")
             units.append(unit)
             for userid, person in people:
-                await upsert_member(s, userid, person, "liaison", unit.id, actor="demo")
+                await upsert_member(s, userid, person, Role.LIAISON, unit.id, actor="demo")
             for unit_name, userid, person in LEADERS:
                 if unit_name == name:
-                    await upsert_member(s, userid, person, "leader", unit.id, actor="demo")
+                    await upsert_member(s, userid, person, Role.LEADER, unit.id, actor="demo")
         for unit in units:
             await _history(s, unit, people_of(unit.name), year, today, rng)
         await s.commit()

@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
 from handlers.channel import Channel, reply_from_data, reply_to_data
@@ -59,13 +60,15 @@ STOP_GRACE = 10.0  # seconds handlers in progress may take to finish at shutdown
 SEND_LEASE = timedelta(seconds=30)
 
 
-class ReplyMode:
-    """How a stored reply went out (the `mode` of the stored JSON)."""
+class ReplyMode(StrEnum):
+    """How a stored reply went out (the `mode` of the stored JSON). The recovery claim is not a
+    mode: it lives in its own columns (`claimed_by`, `claimed_until`; migration 0005)."""
 
     INLINE = "inline"  # returned in the delivery's response; a repeat delivery gets it again
     ACTIVE = "active"  # through the outbox (message/send or the channel's equivalent)
     NONE = "none"  # nothing to say
     UNREADABLE = "unreadable"  # a recorded message that no longer parses
+    PASSIVE = "passive"  # INLINE as written before 0005: {"mode": "passive", "type": ..., ...}
 
 
 class _Stored(Protocol):
@@ -123,7 +126,7 @@ class _InFlight:
         return self.inline
 
 
-def stored_json(reply: Reply | None, mode: str) -> str:
+def stored_json(reply: Reply | None, mode: ReplyMode) -> str:
     data: dict[str, Any] = {"mode": mode}
     if reply is not None:
         data["reply"] = reply_to_data(reply)
@@ -136,9 +139,8 @@ def inline_of(stored: str | None) -> Reply | None:
         return None
     try:
         data = json.loads(stored)
-        if data.get("mode") not in (ReplyMode.INLINE, "passive"):
+        if data.get("mode") not in (ReplyMode.INLINE, ReplyMode.PASSIVE):
             return None
-        # stored before 0005 as {"mode": "passive", "type": ..., ...}
         return reply_from_data(data.get("reply", data))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -23,13 +23,13 @@ from handlers.router import ADMIN, Router
 from handlers.scoretext import fit, score_text, unit_card
 from handlers.texts import fmt_date, fmt_points
 from scoring import kinds
-from scoring.facts import EntryKind
+from scoring.facts import COUNTING, EntryKind
 from scoring.kinds import RuleKind
 from scoring.periods import TZ
 from storage import ledger
 from storage.audit import audit
 from storage.ledger import list_submissions, list_tasks
-from storage.models import Unit
+from storage.models import Role, Unit
 from storage.tasks import next_task_code
 from storage.units import get_unit_by_name, list_members, list_units
 from tally.links import dashboard_link_for
@@ -58,7 +58,7 @@ async def _unit(ctx: Ctx, name: str) -> Unit | str:
 async def _liaisons(ctx: Ctx, unit_id: int | None = None) -> list[str]:
     async with ctx.db.session() as session:
         members = await list_members(session, unit_id)
-    return [m.userid for m in members if m.role in ("liaison", "leader")]
+    return [m.userid for m in members if m.role in (Role.LIAISON, Role.LEADER)]
 
 
 @router.intent(N.ASSIGN_TASK, roles=ADMIN)
@@ -148,7 +148,7 @@ async def missing(ctx: Ctx, intent: Intent) -> str:
             views = await list_submissions(
                 session, unit.id, int(period[:4]), target=quota.rule.target, period=period
             )
-            n = sum(v.status.value in ("submitted", "accepted") for v in views)
+            n = sum(v.status in COUNTING for v in views)
             if n < quota.per_period:
                 lines.append(f"· {unit.name}：{n}/{quota.per_period}篇")
     if not lines:

@@ -15,12 +15,13 @@ from typing import Any
 
 from handlers import admin, conversation, liaison, method, method_texts, office, review, texts
 from handlers.channel import Channel
-from handlers.context import ChatDeps, Ctx, Sender, sent_at, system_clock
+from handlers.context import ChatDeps, Ctx, Sender, Unregistered, sent_at, system_clock
 from handlers.intents import MENU_KEYS, Intent, IntentName, is_question, parse
 from handlers.router import ADMIN, LIAISON, MEMBERS, REPORTERS, Router
 from handlers.scoretext import fit
 from handlers.types import InboundMessage, Reply, TextReply
 from storage.db import Database
+from storage.models import Role
 from storage.sender import MemberRow, member_and_state
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,12 @@ async def resolve_sender(deps: ChatDeps, userid: str) -> Sender:
 
 def sender_of(deps: ChatDeps, userid: str, member: MemberRow | None) -> Sender:
     if member is None or not member.active:  # a deactivated member is let in no more
-        role = "admin" if userid in deps.admins else "unknown" if member is None else "inactive"
-        return Sender(userid, userid, role)
-    role = "admin" if userid in deps.admins else member.role
+        if userid in deps.admins:
+            return Sender(userid, userid, Role.ADMIN)
+        return Sender(
+            userid, userid, Unregistered.UNKNOWN if member is None else Unregistered.INACTIVE
+        )
+    role = Role.ADMIN if userid in deps.admins else Role(member.role)
     return Sender(
         userid,
         member.name,
@@ -112,12 +116,12 @@ def _intent_of(ctx: Ctx) -> Intent | str | None:
     return intent
 
 
-def _refusal(sender: Sender, roles: frozenset[str]) -> str:
+def _refusal(sender: Sender, roles: frozenset[Role]) -> str:
     if roles <= ADMIN:
         return texts.NOT_ADMIN
     if sender.is_admin and roles <= LIAISON:
         return texts.ADMIN_USE_UNIT
-    if sender.role == "leader" and roles <= LIAISON:
+    if sender.role == Role.LEADER and roles <= LIAISON:
         return texts.LEADER_READ_ONLY
     return texts.NOT_ADMIN
 
@@ -153,7 +157,7 @@ async def _dispatch(ctx: Ctx, intent: Intent) -> str:
             return await conversation.add_link(ctx)
         if ctx.sender.is_admin:
             return texts.UNKNOWN_ADMIN
-        return texts.LEADER_READ_ONLY if ctx.sender.role == "leader" else texts.NO_UNIT
+        return texts.LEADER_READ_ONLY if ctx.sender.role == Role.LEADER else texts.NO_UNIT
     answer = await _in_draft(ctx, intent)
     if answer is not None:
         return answer
@@ -188,8 +192,8 @@ class ChatHandler:
         deps = self.deps
         member, state = await member_and_state(deps.db, msg.sender)  # one unit of work
         sender = sender_of(deps, msg.sender, member)
-        if sender.role in ("unknown", "inactive"):
-            text = texts.UNREGISTERED if sender.role == "unknown" else texts.INACTIVE
+        if isinstance(sender.role, Unregistered):
+            text = texts.UNREGISTERED if sender.role == Unregistered.UNKNOWN else texts.INACTIVE
             return None if msg.is_event else TextReply(text)
         received: datetime = deps.clock()
         ctx = Ctx(deps, sender, msg, sent_at(msg, received), state, received=received)

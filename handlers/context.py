@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from scoring import load_scheme
 from scoring.model import Scheme
 from scoring.periods import TZ
 from storage.db import Database
+from storage.models import Role
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +54,25 @@ class ChatDeps:
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
+class Unregistered(StrEnum):
+    """Who writes without being an active member (an admin by KAOHE_ADMINS is let in anyway)."""
+
+    UNKNOWN = "unknown"  # no member with this user id
+    INACTIVE = "inactive"  # a deactivated member
+
+
 @dataclass(frozen=True)
 class Sender:
     userid: str
     name: str
-    role: str  # liaison | leader | admin | unknown
+    role: Role | Unregistered
     unit_id: int | None = None
     unit_name: str | None = None
     scheme_id: str | None = None
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
 
 @dataclass

@@ -19,8 +19,9 @@ from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
 from handlers.scoretext import unit_card
 from handlers.texts import REASON_NEEDED, STATUS_NAMES, fmt_date, fmt_points, sentence
+from scoring.facts import COUNTING
 from storage import ledger
-from storage.models import AdminEntry, Member, Task, TaskStatus, Unit
+from storage.models import AdminEntry, Member, Role, Task, TaskStatus, Unit
 from storage.tasks import current_task, revise_task, tasks_by_code
 from storage.units import get_unit_by_name, list_members
 
@@ -38,7 +39,7 @@ KIND_WORDS = {
 async def _liaisons(ctx: Ctx, unit_id: int) -> list[Member]:
     async with ctx.db.session() as session:
         members = await list_members(session, unit_id)
-    return [m for m in members if m.role == "liaison" and m.active]
+    return [m for m in members if m.role == Role.LIAISON and m.active]
 
 
 async def _tell_unit(ctx: Ctx, unit_id: int, text: str) -> None:
@@ -199,8 +200,8 @@ async def _void_submission(ctx: Ctx, number: int, ref: str, reason: str) -> str:
         view = await ledger.get_submission(session, number)
         if view is None:
             return t.VOID_UNKNOWN.format(ref=ref)
-        if view.status.value in ("withdrawn", "rejected"):
-            return t.SUBMISSION_ALREADY.format(ref=ref, status=STATUS_NAMES[view.status.value])
+        if view.status not in COUNTING:
+            return t.SUBMISSION_ALREADY.format(ref=ref, status=STATUS_NAMES[view.status])
         await ledger.withdraw_submission(
             session, number, actor=ctx.sender.userid, reason=reason, at=ctx.now
         )

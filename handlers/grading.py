@@ -18,15 +18,13 @@ from handlers.office_intents import OfficeIntent
 from handlers.router import ADMIN, Router
 from handlers.scoretext import unit_card
 from handlers.texts import fmt_points
-from scoring.scorecard import ScoreCard
+from scoring.scorecard import Level, ScoreCard
 from storage.db import Database
-from storage.grades import GRADES, set_final_grade
+from storage.grades import set_final_grade
 from storage.models import Unit
 from storage.units import get_unit_by_name
 
 router = Router()
-
-RANK: dict[str, int] = {grade: n for n, grade in enumerate(reversed(GRADES))}  # 不合格 0 … 优秀 3
 
 NEED_REASON = "请写明定级理由，例如「定级 {unit} {grade} 工作量大、成效突出」。"
 RECORDED = (
@@ -61,7 +59,9 @@ async def check_grade(db: Database, unit: Unit, year: int, grade: str, today: da
     if card.grade is None:
         return GradeCheck(card, "", False, "")
     suggested = card.grade.level
-    return GradeCheck(card, suggested, RANK[grade] <= RANK[suggested], card.grade.reason)
+    return GradeCheck(
+        card, suggested, Level(grade).rank <= Level(suggested).rank, card.grade.reason
+    )
 
 
 @dataclass(frozen=True)

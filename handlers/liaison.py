@@ -27,6 +27,7 @@ from handlers.lookup import (
 from handlers.router import LIAISON, REPORTERS, Router
 from handlers.scoretext import fit, past_unit_card, score_text, unit_card
 from handlers.texts import fmt_date
+from scoring.facts import COUNTING
 from scoring.kinds import Delivery
 from scoring.periods import local_date, period_label
 from storage import ledger
@@ -41,7 +42,6 @@ from storage.models import Task
 
 router = Router()
 N = IntentName
-COUNTING = frozenset({"submitted", "accepted"})  # statuses that count toward a quota
 
 
 def _unit_id(ctx: Ctx) -> int:
@@ -95,7 +95,7 @@ async def find_repeat(ctx: Ctx, item: InfoItem) -> tuple[SubmissionView, str] | 
         )
     for view in views:
         sub = view.submission
-        if view.status.value not in COUNTING or sub.source_key == item.source_key:
+        if view.status not in COUNTING or sub.source_key == item.source_key:
             continue
         if title and _same(sub.title) == title:
             return view, texts.REPEAT_SAME_TITLE
@@ -343,7 +343,7 @@ async def progress(ctx: Ctx, intent: Intent) -> str:
             views = await list_submissions(
                 session, _unit_id(ctx), ctx.year, target=quota.rule.target, period=period
             )
-            n = sum(v.status.value in ("submitted", "accepted") for v in views)
+            n = sum(v.status in COUNTING for v in views)
             lines.append(
                 texts.PROGRESS_INFO.format(
                     n=n, quota=quota.per_period, deadline=fmt_date(quota.deadline(period))
@@ -353,7 +353,7 @@ async def progress(ctx: Ctx, intent: Intent) -> str:
         sent = {
             v.submission.task_id
             for v in await list_submissions(session, _unit_id(ctx), ctx.year)
-            if v.submission.task_id is not None and v.status.value in ("submitted", "accepted")
+            if v.submission.task_id is not None and v.status in COUNTING
         }
     owed = 0
     for view in tasks:
@@ -391,7 +391,7 @@ async def progress(ctx: Ctx, intent: Intent) -> str:
 def _record_line(view: SubmissionView) -> str:
     sub = view.submission
     when = local_date(sub.submitted_at)
-    status = texts.STATUS_NAMES.get(view.status.value, view.status.value)
+    status = texts.STATUS_NAMES.get(view.status, view.status)
     return f"· {view.ref} {when.month}/{when.day} {sub.target} {sub.title[:24]}（{status}）"
 
 
@@ -427,8 +427,8 @@ async def withdraw(ctx: Ctx, intent: Intent) -> str:
         view = await ledger.get_submission(session, sub_id) if sub_id is not None else None
         if view is None or view.submission.unit_id != _unit_id(ctx):
             return texts.WITHDRAW_UNKNOWN.format(ref=ref)
-        if view.status.value in ("withdrawn", "rejected"):
-            status = texts.STATUS_NAMES[view.status.value]
+        if view.status not in COUNTING:
+            status = texts.STATUS_NAMES[view.status]
             return texts.WITHDRAW_ALREADY.format(ref=view.ref, status=status)
         task_due = None
         if view.submission.task_id is not None:
@@ -456,7 +456,7 @@ async def withdraw_list(ctx: Ctx, intent: Intent) -> str:
         dues = {v.task.id: v.task.due for v in await list_tasks(session, _unit_id(ctx), ctx.year)}
     open_: list[SubmissionView] = []
     for view in views:
-        if view.status.value not in COUNTING:
+        if view.status not in COUNTING:
             continue
         deadline = _deadline_of(ctx, view, dues.get(view.submission.task_id))
         if deadline is None or ctx.today <= deadline:

@@ -42,7 +42,4 @@ async def notice(ctx: Ctx, intent: Intent) -> str:
         await ctx.send_file(userid, path)
 
     ctx.later(send())
-    counts = "，".join(
-        f"{g} {len(content.by_grade(g))} 个" for g in ("优秀", "良好", "合格", "不合格")
-    )
-    return mt.NOTICE_DONE.format(title=content.title, counts=counts)
+    return mt.NOTICE_DONE.format(title=content.title, counts=content.grade_counts())

@@ -199,7 +199,7 @@ async def show(ctx: Ctx, intent: Intent) -> str:
         lines.append(rt.SHOW_CORRECTS.format(ref=f"S{sub.corrects_id}"))
     if later:
         lines.append(rt.SHOW_CORRECTED_BY.format(refs="、".join(f"S{s.id}" for s in later)))
-    lines.append(rt.SHOW_STATUS.format(status=STATUS_NAMES.get(view.status.value, "")))
+    lines.append(rt.SHOW_STATUS.format(status=STATUS_NAMES.get(view.status, "")))
     files = [a for a in sub.attachments if a.get("file")]
     if sub.attachments:
         names = "、".join(queue.attachment_name(a) for a in sub.attachments)
@@ -308,7 +308,7 @@ async def correct(ctx: Ctx, intent: Intent) -> str:
         if view is None or view.submission.unit_id != ctx.sender.unit_id:
             return rt.CORRECT_UNKNOWN.format(ref=ref)
         if view.status != Status.REJECTED:
-            status = STATUS_NAMES.get(view.status.value, view.status.value)
+            status = STATUS_NAMES.get(view.status, view.status)
             return rt.CORRECT_NOT_RETURNED.format(ref=view.ref, status=status)
         if not body:
             return rt.CORRECT_BODY.format(ref=view.ref)

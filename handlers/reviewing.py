@@ -175,7 +175,7 @@ def summary(decision: Decision) -> str:
             )
     already = decision.of(Outcome.ALREADY)
     if already:
-        status = STATUS_NAMES["accepted" if decision.accepted else "rejected"]
+        status = STATUS_NAMES[Status.ACCEPTED if decision.accepted else Status.REJECTED]
         lines.append(rt.DONE_ALREADY.format(refs="、".join(d.ref for d in already), status=status))
     withdrawn = decision.of(Outcome.WITHDRAWN)
     if withdrawn:

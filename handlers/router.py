@@ -12,10 +12,11 @@ from enum import StrEnum
 from typing import Any
 
 from handlers.intents import Intent
+from storage.models import Role
 
-LIAISON = frozenset({"liaison", "leader"})  # see their unit's score, progress, records
-REPORTERS = frozenset({"liaison"})  # also submit and withdraw in the unit's name (not leaders)
-ADMIN = frozenset({"admin"})
+LIAISON = frozenset({Role.LIAISON, Role.LEADER})  # see their unit's score, progress, records
+REPORTERS = frozenset({Role.LIAISON})  # also submit and withdraw in the unit's name (not leaders)
+ADMIN = frozenset({Role.ADMIN})
 MEMBERS = LIAISON | ADMIN
 
 IntentFunc = Callable[[Any, Intent], Awaitable[Any]]
@@ -25,14 +26,14 @@ IntentFunc = Callable[[Any, Intent], Awaitable[Any]]
 class Route:
     name: StrEnum  # an IntentName, OfficeIntent or ReviewIntent member
     func: IntentFunc
-    roles: frozenset[str]
+    roles: frozenset[Role]
 
 
 class Router:
     def __init__(self) -> None:
         self._routes: dict[StrEnum, Route] = {}
 
-    def intent(self, *names: StrEnum, roles: frozenset[str]) -> Callable[[IntentFunc], IntentFunc]:
+    def intent(self, *names: StrEnum, roles: frozenset[Role]) -> Callable[[IntentFunc], IntentFunc]:
         """Register `func` for the intents `names`, callable only by senders with one of `roles`."""
 
         def decorate(func: IntentFunc) -> IntentFunc:

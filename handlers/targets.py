@@ -21,16 +21,16 @@ from handlers.pending import PendingAction
 from handlers.router import LIAISON, MEMBERS, Router
 from handlers.scoretext import fit
 from handlers.texts import NO_UNIT
-from scoring.facts import Status
+from scoring.facts import COUNTING
 from storage.charter import Applied, CharterPlan, apply_charter, plan_charter
 from storage.charter_file import CharterFileError, guess_year, read_charter
 from storage.db import Database
 from storage.ledger import list_submissions, list_tasks
+from storage.models import Role
 from storage.units import get_unit_by_name, list_members
 
 router = Router()
 
-COUNTING = frozenset({Status.SUBMITTED, Status.ACCEPTED})
 
 CHARTER_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 
@@ -143,7 +143,7 @@ async def _tell_units(ctx: Ctx, plan: CharterPlan) -> None:
                 year=plan.year, targets=u.targets, projects=u.projects
             )
             for member in await list_members(session, unit.id):
-                if member.role == "liaison" and getattr(member, "active", True):
+                if member.role == Role.LIAISON and getattr(member, "active", True):
                     await ctx.tell(member.userid, text)
 
 

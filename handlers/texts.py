@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from scoring.facts import Status
+
 HELP_LIAISON = """您好！我是创模考核助手，可以这样跟我说：
 1. 报送政务信息：发送「政务信息：标题」，换行写正文；或先说「报送政务信息」，再发文字、文件、图片或转发文章，最后回复「确认」
 2. 任务反馈：「反馈 K7 反馈内容」
@@ -130,11 +132,11 @@ WITHDRAW_LIST_EMPTY = (
 
 RECORDS_HEADER = "{unit}最近的报送："
 RECORDS_EMPTY = "{unit}还没有报送记录。"
-STATUS_NAMES = {
-    "submitted": "待审核",
-    "accepted": "已采纳",
-    "rejected": "已退回",
-    "withdrawn": "已撤回",
+STATUS_NAMES: dict[str, str] = {  # by Status (a StrEnum: its members are the strings)
+    Status.SUBMITTED: "待审核",
+    Status.ACCEPTED: "已采纳",
+    Status.REJECTED: "已退回",
+    Status.WITHDRAWN: "已撤回",
 }
 
 PROGRESS_HEADER = "{unit}{month}月进度（截至{today}）："

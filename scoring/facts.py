@@ -25,6 +25,9 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"  # does not count
 
 
+COUNTING = frozenset({Status.SUBMITTED, Status.ACCEPTED})  # the statuses that count
+
+
 class EntryKind(StrEnum):
     """Kinds of admin score entries."""
 
@@ -52,7 +55,7 @@ class Submission:
 
     @property
     def counts(self) -> bool:
-        return self.status in (Status.SUBMITTED, Status.ACCEPTED)
+        return self.status in COUNTING
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,14 @@ class Level(StrEnum):
     PASS = "合格"
     FAIL = "不合格"
 
+    @property
+    def rank(self) -> int:
+        """How good the grade is: 不合格 0 … 优秀 3 (a higher rank is a better grade)."""
+        return len(GRADES) - 1 - GRADES.index(self)
+
+
+GRADES: tuple[Level, ...] = tuple(Level)  # best first, as the 通报 and the tally list them
+
 
 @dataclass(frozen=True)
 class RuleLine:

@@ -14,16 +14,20 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from scoring.scorecard import Level
+from scoring.scorecard import GRADES
 from storage.audit import audit
 from storage.models import Unit
 from storage.types import UTCDateTime, to_utc, utcnow
 
-GRADES = tuple(Level)
-
 
 class GradeError(ValueError):
     """A grade that cannot be recorded (unknown grade, no reason, no such unit)."""
+
+
+def check_level(grade: str) -> None:
+    """Refuse a grade that is not one of seed 000 第七条's four."""
+    if grade not in GRADES:
+        raise GradeError(f"等次应为 {'、'.join(GRADES)} 之一，实际为 {grade!r}")
 
 
 class FinalGrade(SQLModel, table=True):
@@ -77,8 +81,7 @@ async def set_final_grade(
     grade is one seed 000 第七条 does not allow, recorded as the office's stated exception
     (handlers/grading.py checks; the tally marks it)."""
     grade = grade.strip()
-    if grade not in GRADES:
-        raise GradeError(f"等次应为 {'、'.join(GRADES)} 之一，实际为 {grade!r}")
+    check_level(grade)
     if not reason.strip():
         raise GradeError("确认或调整等次须写明理由")
     if not actor.strip():

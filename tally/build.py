@@ -18,9 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from scoring import Facts, Scheme, ScoreCard, Status, score
 from scoring.kinds import kind_class
 from scoring.periods import TZ
-from scoring.scorecard import Grade, Level, RuleLine
-
-GRADE_ORDER = tuple(Level)
+from scoring.scorecard import GRADES, Grade, RuleLine
 
 
 @dataclass(frozen=True)
@@ -125,7 +123,7 @@ class SchemeTally:
 
     def grade_counts(self) -> dict[str, int]:
         counts = Counter(row.grade for row in self.rows if row.grade is not None)
-        return {level: counts[level] for level in GRADE_ORDER if counts[level]}
+        return {level: counts[level] for level in GRADES if counts[level]}
 
     @property
     def thresholds(self) -> tuple[Decimal, Decimal]:

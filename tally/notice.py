@@ -18,8 +18,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from scoring.scorecard import GRADES, Level
 from storage.db import Database
-from tally.build import GRADE_ORDER, Tally
+from tally.build import Tally
 
 KIND_LABELS = {"district": "各区", "department": "市级有关部门"}
 NUMERALS = "一二三四五六七八九十"
@@ -62,6 +63,10 @@ class Notice:
 
     def by_grade(self, grade: str) -> list[str]:
         return [u.unit for g in self.groups for u in g.units if u.grade == grade]
+
+    def grade_counts(self) -> str:
+        """How many units got each grade: "优秀 2 个，良好 3 个，合格 0 个，不合格 0 个"."""
+        return "，".join(f"{g} {len(self.by_grade(g))} 个" for g in GRADES)
 
 
 def default_issuer(basis: tuple[str, ...]) -> str:
@@ -136,14 +141,14 @@ def paragraphs(notice: Notice) -> list[tuple[str, str]]:
         ("heading1", "一、考核结果"),
     ]
     n = 0
-    for grade in GRADE_ORDER:
+    for grade in GRADES:
         units = notice.by_grade(grade)
         if not units:
             continue
         out.append(("body", f"（{NUMERALS[n]}）{grade}（{len(units)}个）：{'、'.join(units)}。"))
         n += 1
     out.append(("body", "各单位得分及排名见附件。"))
-    excellent, failed = notice.by_grade("优秀"), notice.by_grade("不合格")
+    excellent, failed = notice.by_grade(Level.EXCELLENT), notice.by_grade(Level.FAIL)
     out.append(("heading1", "二、表彰和批评"))
     if excellent:
         out.append(

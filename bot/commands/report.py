@@ -72,8 +72,5 @@ def cmd_report(args: argparse.Namespace) -> int:
     except NoticeError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
-    counts = "，".join(
-        f"{g} {len(notice.by_grade(g))} 个" for g in ("优秀", "良好", "合格", "不合格")
-    )
-    print(f"已写入 {path}：{notice.title}（{counts}）")
+    print(f"已写入 {path}：{notice.title}（{notice.grade_counts()}）")
     return 0

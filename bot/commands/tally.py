@@ -141,7 +141,7 @@ async def _grade(
     (the same check as 定级 in chat, handlers/grading.py)."""
     from handlers.grading import check_grade
     from storage.db import Database
-    from storage.grades import GRADES, GradeError, set_final_grade
+    from storage.grades import GradeError, check_level, set_final_grade
     from storage.units import get_unit_by_name
 
     db = Database(url)
@@ -150,8 +150,7 @@ async def _grade(
             unit = await get_unit_by_name(s, unit_name)
         if unit is None or unit.id is None:
             raise LookupError(unit_name)
-        if grade.strip() not in GRADES:
-            raise GradeError(f"等次应为 {'、'.join(GRADES)} 之一，实际为 {grade!r}")
+        check_level(grade.strip())
         check = await check_grade(db, unit, year, grade.strip(), datetime.now(TZ).date())
         if check.suggested and not check.allowed and not exception:
             raise GradeError(

@@ -45,10 +45,10 @@ from reminders.board import light_of, owed
 from reminders.tick import load_calendar
 from scoring import SchemeError
 from scoring.periods import end_of_day
+from scoring.scorecard import GRADES
 from storage import review as queue
-from storage.grades import GRADES
 from storage.ledger import get_submission, list_submissions, list_tasks
-from storage.models import Submission, Unit
+from storage.models import Role, Submission, Unit
 from storage.units import list_units
 from tally.links import DASHBOARD_PATH, LinkError, verify_dashboard_query
 from tally.service import load_tally
@@ -143,7 +143,7 @@ def add_dashboard(
 
         async with db.session() as session:
             member = await get_member(session, userid)
-        return member is not None and member.role == "admin" and member.active
+        return member is not None and member.role == Role.ADMIN and member.active
 
     secret = settings.secret("dashboard_secret")
     if not secret:

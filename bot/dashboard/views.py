@@ -16,6 +16,7 @@ from handlers.texts import STATUS_NAMES
 from reminders.board import UnitLight, workdays_late
 from reminders.calendar import WorkCalendar
 from reminders.deadlines import Deadline
+from scoring.facts import Status
 from scoring.kinds import Delivery
 from scoring.model import Scheme
 from scoring.numbers import fmt
@@ -283,7 +284,12 @@ class SubmissionCard:
     corrects: str = ""
 
 
-STATUS_CSS = {"submitted": "todo", "accepted": "ok", "rejected": "bad", "withdrawn": "muted"}
+STATUS_CSS = {
+    Status.SUBMITTED: "todo",
+    Status.ACCEPTED: "ok",
+    Status.REJECTED: "bad",
+    Status.WITHDRAWN: "muted",
+}
 
 
 def submission_card(
@@ -310,8 +316,8 @@ def submission_card(
         text=sub.text,
         sender=sub.sender,
         sent=when(sub.submitted_at),
-        status=STATUS_NAMES.get(view.status.value, ""),
-        status_css=STATUS_CSS.get(view.status.value, ""),
+        status=STATUS_NAMES.get(view.status, ""),
+        status_css=STATUS_CSS.get(view.status, ""),
         attachments=[
             Attachment(attachment_name(a), n, bool(a.get("file")))
             for n, a in enumerate(sub.attachments)
