@@ -41,6 +41,7 @@ async def _remember(ctx: Ctx, inspection_id: int, kind: store.EventKind) -> None
     """Photos sent in the next minutes attach to this finding (as evidence or with the appeal)."""
     state = {"inspection": inspection_id, "kind": kind.value, "at": ctx.now.isoformat()}
     await set_state(ctx.db, _state_key(ctx.sender.userid), state)
+    await clear_state(ctx.db, f"sc:{ctx.sender.userid}"[:64])  # files now go to this finding
 
 
 def _people(members: list[Member], unit_id: int) -> list[str]:

@@ -7,7 +7,7 @@ card; `before_route` gives a photo sent for an inspection finding (or an appeal)
 
 from __future__ import annotations
 
-from handlers import conversation, inspection, rating, report
+from handlers import conversation, inspection, rating, report, selfcheck
 from handlers.context import Ctx
 from handlers.intents import Intent
 from handlers.method_intents import event_intent, parse_method
@@ -17,12 +17,14 @@ router = Router()
 router.include(rating.router)
 router.include(inspection.router)
 router.include(report.router)
+router.include(selfcheck.router)
 
 
 async def before_route(ctx: Ctx, intent: Intent) -> str | None:
-    """A photo or file for an inspection finding the sender has just logged or answered."""
+    """A photo or file for a 自查 line the sender has just marked, or for an inspection finding
+    they have just logged or answered."""
     if intent.name == "_media" and not conversation.in_info_flow(ctx):
-        return await inspection.receive_media(ctx)
+        return await selfcheck.receive_media(ctx) or await inspection.receive_media(ctx)
     return None
 
 

@@ -31,11 +31,16 @@ class MethodIntent(StrEnum):
     INSPECTION_CONFIRM = "inspection_confirm"  # 确认检查 J3 [意见]
     INSPECTION_DROP = "inspection_drop"  # 撤销检查 J3 理由
     NOTICE = "notice"  # 生成通报 [年度]
+    SELFCHECK_LIST = "selfcheck_list"  # 自查清单
+    SELFCHECK_MARK = "selfcheck_mark"  # 自查 K1 完成 [说明]
+    SELFCHECK_CLICK = "selfcheck_click"  # a click on a 自查 card
+    SELFCHECK_VIEW = "selfcheck_view"  # 自查情况 [单位]
 
 
 _REF = r"#?(?P<ref>[Jj]\d+)"
 _YEAR = r"(?P<year>\d{4})\s*年?度?"
 _AMOUNT = r"(?:\s*[,，]?\s*(?:拟)?扣(?:分)?\s*(?P<amount>\d+(?:\.\d+)?)\s*分?)"
+_MARKS = "部分完成|基本完成|未完成|没有完成|没完成|已完成|全部完成|完成|部分"
 _PATTERNS: list[tuple[MethodIntent, str]] = [
     (
         MethodIntent.RATING_OPEN,
@@ -65,11 +70,19 @@ _PATTERNS: list[tuple[MethodIntent, str]] = [
     (MethodIntent.APPEAL, rf"申辩{SEP}{_REF}(?:{SEP}(?P<text>.+))?"),
     (MethodIntent.INSPECTION_CONFIRM, rf"确认检查{SEP}{_REF}(?:\s+(?P<reason>.+))?"),
     (MethodIntent.INSPECTION_DROP, rf"(?:撤销|撤回|撤消)检查{SEP}{_REF}(?:\s+(?P<reason>.+))?"),
+    (MethodIntent.SELFCHECK_LIST, r"(?:填写|我的)?自查(?:清单|表|卡片)"),
+    (MethodIntent.SELFCHECK_VIEW, rf"自查(?:情况|进度|结果)(?:{SEP}(?P<unit>\S+))?"),
+    (
+        MethodIntent.SELFCHECK_MARK,
+        rf"自查{SEP}(?P<line>[A-Za-z]*\d+[A-Za-z]?)\s*(?P<mark>{_MARKS})"
+        r"(?:[\s,，:：]+(?P<evidence>.+))?",
+    ),
     (MethodIntent.NOTICE, rf"(?:生成|起草|导出)?(?:考核结果)?通报(?:{SEP}{_YEAR})?"),
 ]
 _COMPILED = [(intent, re.compile(p, re.S | re.I)) for intent, p in _PATTERNS]
 
 RATE_KEY = "rate:"
+SELFCHECK_KEY = "sc:"
 
 
 def parse_method(text: str) -> Intent | None:
@@ -99,6 +112,10 @@ def _raw_tail(text: str, intent: MethodIntent) -> tuple[str, str] | None:
                 r"\s*[,，]?\s*(?:拟)?扣(?:分)?\s*[\d.０-９．]+\s*分?\s*$", "", match.group(1)
             )
             return "finding", tail.strip()
+    if intent == MethodIntent.SELFCHECK_MARK:
+        match = re.match(rf"\s*自查[\s:：,，、]*\S+?\s*(?:{_MARKS})[\s,，:：]+(.+)", text, re.S)
+        if match:
+            return "evidence", match.group(1).strip()
     if intent == MethodIntent.APPEAL:
         match = re.match(r"\s*申辩[\s:：,，、]*#?[JjＪｊ][\d０-９]+[\s:：,，、]*(.+)", text, re.S)
         if match:
@@ -107,8 +124,19 @@ def _raw_tail(text: str, intent: MethodIntent) -> tuple[str, str] | None:
 
 
 def event_intent(msg: InboundMessage) -> Intent | None:
-    """A click on a 测评 card: key `rate:<round>:<department unit id>:<answer index>`."""
-    if msg.event not in ("click", "template_card_event") or not msg.event_key.startswith(RATE_KEY):
+    """A click on a 测评 card: key `rate:<round>:<department unit id>:<answer index>`; on a 自查
+    card: `sc:<year>:<line>:<mark index>`."""
+    if msg.event not in ("click", "template_card_event"):
+        return None
+    if msg.event_key.startswith(SELFCHECK_KEY):
+        found = re.fullmatch(
+            r"(\d{4}):([A-Za-z]*\d+[A-Za-z]?):(\d)", msg.event_key[len(SELFCHECK_KEY) :]
+        )
+        if found is None:
+            return None
+        args = {"year": found[1], "line": found[2], "choice": found[3]}
+        return Intent(MethodIntent.SELFCHECK_CLICK, args, msg.event_key)
+    if not msg.event_key.startswith(RATE_KEY):
         return None
     parts = msg.event_key[len(RATE_KEY) :].split(":")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):

@@ -22,6 +22,7 @@ import storage.inspection  # inspection, inspection_event
 import storage.models  # the core tables
 import storage.rating  # rating_round, rating_answer, rating_close
 import storage.reminder_digests  # digest_send
+import storage.selfcheck  # selfcheck_entry
 import storage.workdays  # noqa: F401  (workday_override)
 from storage.models import metadata
 from storage.types import DecimalText, UTCDateTime

@@ -1,0 +1,31 @@
+"""What the bot says about the 自查 checklist (seed 000 第十一条)."""
+
+from __future__ import annotations
+
+HEAD = "{unit}{year}年度自查清单（{deadline}前可填写和修改）：{counts}"
+OFFICE_HEAD = "{unit}{year}年度自查情况（截止{deadline}）：{counts}{score}"
+COUNTS = "已填{filled}/{total}项（完成{done}，部分完成{partly}，未完成{not_}）"
+SCORE = "；当前得分{total}（基本分{base}）"
+LINE = "{n}. {key} {title}：{label}{evidence}{files}"
+FILES = "（附件{count}件）"
+CARDS_SENT = "未填的{count}项已发卡片，点按钮即可填写。"
+TAIL = (
+    "也可回复「自查 {example} 完成 说明」，完成情况写 完成 / 部分完成 / 未完成，"
+    "说明写完成的依据；填写后30分钟内发送的照片、文件附在该项上。"
+)
+CLOSED = "自查已于{deadline}截止，清单不能再修改。如需更正，请联系“创模”办。"
+UNKNOWN_LINE = "自查清单中没有“{key}”。可填写的项目：{known}。发送「自查清单」查看。"
+MARKED = "已记录自查：{key} {label}{evidence}。"
+CHANGED = "已更改自查：{key} 由“{before}”改为“{label}”{evidence}。"
+EVIDENCE_HINT = "请补充完成依据：回复「自查 {key} 完成 说明」，或在30分钟内直接发送照片、文件。"
+FILES_HINT = "照片、文件可在30分钟内直接发送，附在该项上。"
+LEFT = "还有{count}项未填：{keys}。"
+ALL_DONE = "自查清单已全部填写，截止前仍可修改。"
+FILE_ADDED = "已将{what}附在自查 {key} 上（共{count}件）。"
+CARD_TITLE = "自查：{key} {title}"
+CARD_TEXT = "{source}。请按本单位完成情况选择；如需说明依据，回复「自查 {key} 完成 说明」。"
+NO_UNIT = "您未登记所属单位，没有自查清单。"
+NO_SUCH_UNIT = "没有名为“{name}”的单位。已登记的单位：{known}。"
+OVERVIEW_HEAD = "{year}年度各单位自查情况："
+OVERVIEW_LINE = "· {unit}：{counts}{score}"
+OVERVIEW_TAIL = "查看某单位的清单和依据请发「自查情况 单位名称」；看板的单位页也有。"
