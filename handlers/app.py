@@ -17,7 +17,7 @@ from handlers import admin, conversation, liaison, method, method_texts, office,
 from handlers.channel import Channel
 from handlers.context import ChatDeps, Ctx, Sender, Unregistered, sent_at, system_clock
 from handlers.intents import MENU_KEYS, Intent, IntentName, is_question, parse
-from handlers.router import ADMIN, LIAISON, MEMBERS, REPORTERS, Router
+from handlers.router import ADMIN, EVERYONE, LIAISON, REPORTERS, Router
 from handlers.scoretext import fit
 from handlers.types import InboundMessage, Reply, TextReply
 from storage.db import Database
@@ -36,25 +36,27 @@ router.include(method.router)
 N = IntentName
 
 
-@router.intent(N.HELP, roles=MEMBERS)
+@router.intent(N.HELP, roles=EVERYONE)
 async def help_(ctx: Ctx, intent: Intent) -> str:
+    if ctx.sender.is_inspector:
+        return method_texts.HELP_INSPECTOR
     if ctx.sender.is_admin:
         return texts.HELP_ADMIN + method_texts.HELP_ADMIN_MORE
     return texts.HELP_LIAISON + method_texts.HELP_MEMBER_MORE
 
 
-@router.intent(N.THANKS, roles=MEMBERS)
+@router.intent(N.THANKS, roles=EVERYONE)
 async def thanks(ctx: Ctx, intent: Intent) -> str:
     return texts.THANKS_ADMIN if ctx.sender.is_admin else texts.THANKS
 
 
-@router.intent(N.YES, N.NO, roles=MEMBERS)
+@router.intent(N.YES, N.NO, roles=EVERYONE)
 async def ack(ctx: Ctx, intent: Intent) -> str:
     """「好的」/「不用了」 with nothing waiting for an answer: a short acknowledgement."""
     return texts.ACK if not ctx.sender.is_admin else texts.THANKS_ADMIN
 
 
-@router.intent(N.QUESTION, roles=MEMBERS)
+@router.intent(N.QUESTION, roles=EVERYONE)
 async def question(ctx: Ctx, intent: Intent) -> str:
     return texts.UNKNOWN_ADMIN if ctx.sender.is_admin else texts.QUESTION
 
@@ -117,6 +119,8 @@ def _intent_of(ctx: Ctx) -> Intent | str | None:
 
 
 def _refusal(sender: Sender, roles: frozenset[Role]) -> str:
+    if sender.is_inspector:
+        return method_texts.INSPECTOR_ONLY
     if roles <= ADMIN:
         return texts.NOT_ADMIN
     if sender.is_admin and roles <= LIAISON:

@@ -74,6 +74,10 @@ class Sender:
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    @property
+    def is_inspector(self) -> bool:
+        return self.role == Role.INSPECTOR
+
 
 @dataclass
 class Ctx:

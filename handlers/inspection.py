@@ -17,7 +17,7 @@ from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent
 from handlers.lookup import resolve_rule
 from handlers.method_intents import MethodIntent
-from handlers.router import ADMIN, MEMBERS, Router
+from handlers.router import ADMIN, EVERYONE, INSPECTOR, MEMBERS, Router
 from handlers.texts import fmt_date, fmt_points
 from scoring.model import Rule, Scheme
 from scoring.periods import TZ
@@ -31,6 +31,11 @@ router = Router()
 
 APPEAL_DAYS = 5  # calendar days the unit has to answer (申辩)
 MEDIA_NAMES = {"image": "照片", "video": "视频", "file": "文件", "voice": "语音"}
+
+
+def _office_side(ctx: Ctx) -> bool:
+    """The office and its inspectors see every finding and add the office's evidence."""
+    return ctx.sender.is_admin or ctx.sender.is_inspector
 
 
 def _state_key(userid: str) -> str:
@@ -64,13 +69,20 @@ def _deduction_rule(scheme: Scheme, ref: str) -> Rule | str:
     rule = resolve_rule(scheme, ref, ("deduction",))
     if rule is not None:
         return rule
-    key = ref.upper() if ref.upper() in scheme.targets_by_id else ref
+    key = _target_key(scheme, ref)
     if key in scheme.targets_by_id:
         several = [r for r in scheme.target(key).rules if r.kind == "deduction"]
         if len(several) > 1:
             lines = "；".join(f"{r.id} {r.text}" for r in several)
             return f"指标 {key} 有多条扣分细则，请写明细则编号：{lines}"
     return mt.INSPECT_NO_RULE.format(target=ref)
+
+
+def _target_key(scheme: Scheme, ref: str) -> str:
+    """A target id as the scheme spells it: `t20` → `T20`; `C1a` stays `C1a`."""
+    if ref in scheme.targets_by_id:
+        return ref
+    return next((t for t in scheme.targets_by_id if t.upper() == ref.upper()), ref)
 
 
 def _amount_problem(rule: Rule, amount: Decimal) -> str | None:
@@ -87,7 +99,7 @@ def _known_targets(scheme: Scheme) -> str:
     return "、".join(list(scheme.targets_by_id)[:40])
 
 
-@router.intent(MethodIntent.INSPECT, roles=ADMIN)
+@router.intent(MethodIntent.INSPECT, roles=ADMIN | INSPECTOR)
 async def inspect(ctx: Ctx, intent: Intent) -> str:
     args = intent.args
     async with ctx.db.session() as session:
@@ -97,7 +109,7 @@ async def inspect(ctx: Ctx, intent: Intent) -> str:
             return f"没有名为“{args['unit']}”的单位。已登记的单位：{known}。"
     scheme = scheme_of(unit.scheme_id)
     target = args["target"]
-    is_known = target in scheme.rules_by_id or target.upper() in scheme.targets_by_id
+    is_known = target in scheme.rules_by_id or _target_key(scheme, target) in scheme.targets_by_id
     if not is_known and target not in scheme.items_by_id:
         return mt.INSPECT_BAD_TARGET.format(
             unit=unit.name, target=target, known=_known_targets(scheme)
@@ -177,7 +189,7 @@ async def _find(ctx: Ctx, ref: str) -> store.InspectionView | str:
         view = await store.get_inspection(session, int(ref[1:]))
     if view is None:
         return mt.INSPECTION_UNKNOWN.format(ref=ref.upper())
-    if not ctx.sender.is_admin and view.row.unit_id != ctx.sender.unit_id:
+    if not _office_side(ctx) and view.row.unit_id != ctx.sender.unit_id:
         return mt.INSPECTION_NOT_YOURS.format(ref=ref.upper())
     return view
 
@@ -229,19 +241,19 @@ def _at(text: str) -> datetime:
 def _target_name(scheme: Scheme, ref: str) -> str:
     if ref in scheme.rules_by_id:
         return scheme.rule(ref).text
-    if ref.upper() in scheme.targets_by_id:
-        return scheme.target(ref.upper()).name
+    if _target_key(scheme, ref) in scheme.targets_by_id:
+        return scheme.target(_target_key(scheme, ref)).name
     return scheme.item(ref).name if ref in scheme.items_by_id else ref
 
 
-@router.intent(MethodIntent.INSPECTION_EVIDENCE, roles=MEMBERS)
+@router.intent(MethodIntent.INSPECTION_EVIDENCE, roles=EVERYONE)
 async def evidence(ctx: Ctx, intent: Intent) -> str:
     found = await _find(ctx, intent.args["ref"])
     if isinstance(found, str):
         return found
     if found.state != store.State.OPEN:
         return mt.APPEAL_CLOSED.format(ref=found.ref, state=found.state.value)
-    kind = store.EventKind.EVIDENCE if ctx.sender.is_admin else store.EventKind.APPEAL
+    kind = store.EventKind.EVIDENCE if _office_side(ctx) else store.EventKind.APPEAL
     await _remember(ctx, found.id, kind)
     return mt.EVIDENCE_OPENED.format(ref=found.ref)
 
@@ -333,12 +345,12 @@ async def drop(ctx: Ctx, intent: Intent) -> str:
     return await _decide(ctx, intent, False)
 
 
-@router.intent(MethodIntent.INSPECTIONS, roles=MEMBERS)
+@router.intent(MethodIntent.INSPECTIONS, roles=EVERYONE)
 async def listing(ctx: Ctx, intent: Intent) -> str:
     async with ctx.db.session() as session:
         units = {u.id: u.name for u in await list_units(session)}
         unit_id = ctx.sender.unit_id
-        if ctx.sender.is_admin:
+        if _office_side(ctx):
             unit_id = None
             if "unit" in intent.args:
                 unit = await get_unit_by_name(session, intent.args["unit"])
@@ -368,7 +380,7 @@ async def listing(ctx: Ctx, intent: Intent) -> str:
     return "\n".join(lines)
 
 
-@router.intent(MethodIntent.INSPECTION_SHOW, roles=MEMBERS)
+@router.intent(MethodIntent.INSPECTION_SHOW, roles=EVERYONE)
 async def show(ctx: Ctx, intent: Intent) -> str:
     found = await _find(ctx, intent.args["ref"])
     if isinstance(found, str):

@@ -16,7 +16,7 @@ from handlers.types import InboundMessage
 
 
 class MethodIntent(StrEnum):
-    RATING_OPEN = "rating_open"  # 发起测评 [年度] [截止 日期]
+    RATING_OPEN = "rating_open"  # 发起测评 [年度] [截止 日期] [评价人 张三 李四]
     RATING_PROGRESS = "rating_progress"  # 测评进度
     RATING_CLOSE = "rating_close"  # 结束测评
     RATING_RESULT = "rating_result"  # 测评结果 (a department: its own result)
@@ -42,6 +42,12 @@ _YEAR = r"(?P<year>\d{4})\s*年?度?"
 _AMOUNT = r"(?:\s*[,，]?\s*(?:拟)?扣(?:分)?\s*(?P<amount>\d+(?:\.\d+)?)\s*分?)"
 _MARKS = "部分完成|基本完成|未完成|没有完成|没完成|已完成|全部完成|完成|部分"
 _PATTERNS: list[tuple[MethodIntent, str]] = [
+    (  # raters named for the round (default: each district's leaders)
+        MethodIntent.RATING_OPEN,
+        rf"(?:发起|开始|启动)测评(?:{SEP}{_YEAR})?(?:{SEP}(?:截止|截至|至){SEP}(?P<due>\S+?))?"
+        rf"{SEP}(?:评价人|测评人)(?:为|是)?{SEP}(?P<raters>.+?)"
+        rf"(?:{SEP}(?:截止|截至|至){SEP}(?P<due2>\S+?))?",
+    ),
     (
         MethodIntent.RATING_OPEN,
         rf"(?:发起|开始|启动)测评(?:{SEP}{_YEAR})?(?:{SEP}(?:截止|截至|至)?{SEP}(?P<due>\S+?))?",

@@ -88,10 +88,11 @@ def _card(view: store.RoundView, rater: str, department: Unit) -> Card:
 async def open_round(ctx: Ctx, intent: Intent) -> str:
     year = int(intent.args.get("year", ctx.year))
     due = ctx.today + timedelta(days=DEFAULT_DAYS)
-    if "due" in intent.args:
-        parsed = parse_date(intent.args["due"], ctx.today)
+    due_text = intent.args.get("due") or intent.args.get("due2")
+    if due_text:
+        parsed = parse_date(due_text, ctx.today)
         if parsed is None or parsed < ctx.today:
-            return mt.RATING_DUE_BAD.format(text=intent.args["due"])
+            return mt.RATING_DUE_BAD.format(text=due_text)
         due = parsed
     async with ctx.db.session() as session:
         units = await list_units(session)
@@ -110,14 +111,20 @@ async def open_round(ctx: Ctx, intent: Intent) -> str:
             return mt.RATING_NO_RULE
         if len(scales) > 1:
             return mt.RATING_SCALES_DIFFER.format(scales="、".join(_how(s) for s in scales))
-        raters: list[tuple[str, int]] = []
+        raters: list[tuple[str, int | None]] = []
         skipped = []
-        for unit in (u for u in units if u.kind == UnitKind.DISTRICT):
-            assert unit.id is not None
-            leaders = _people(members, unit.id, (Role.LEADER.value,))
-            raters += [(userid, unit.id) for userid in leaders]
-            if not leaders:
-                skipped.append(unit.name)
+        if "raters" in intent.args:
+            named = _named_raters(intent.args["raters"], members)
+            if isinstance(named, str):
+                return named
+            raters = named
+        else:
+            for unit in (u for u in units if u.kind == UnitKind.DISTRICT):
+                assert unit.id is not None
+                leaders = _people(members, unit.id, (Role.LEADER.value,))
+                raters += [(userid, unit.id) for userid in leaders]
+                if not leaders:
+                    skipped.append(unit.name)
         if not raters:
             return mt.RATING_NO_RATERS
         row = await store.open_round(
@@ -161,6 +168,30 @@ async def open_round(ctx: Ctx, intent: Intent) -> str:
     if unrated:
         answer += mt.RATING_OPENED_UNRATED.format(units="、".join(unrated))
     return answer
+
+
+def _named_raters(text: str, members: list[Member]) -> list[tuple[str, int | None]] | str:
+    """The raters named for a round, by name or user id ("张三 李四", "张三、lisi"); the reply
+    when a name is unknown or names two people."""
+    raters: list[tuple[str, int | None]] = []
+    unknown, twice, unitless = [], [], []
+    for word in (w for w in re.split(r"[\s,，、;；]+", text) if w):
+        found = [m for m in members if m.active and word in (m.name, m.userid)]
+        if not found:
+            unknown.append(word)
+        elif len({m.userid for m in found}) > 1:
+            twice.append(f"{word}（{'、'.join(m.userid for m in found)}）")
+        elif found[0].unit_id is None:
+            unitless.append(word)  # a rater speaks for a unit (and is reminded as one)
+        elif found[0].userid not in (r for r, _ in raters):
+            raters.append((found[0].userid, found[0].unit_id))
+    if unknown:
+        return mt.RATERS_UNKNOWN.format(names="、".join(unknown))
+    if twice:
+        return mt.RATERS_AMBIGUOUS.format(names="；".join(twice))
+    if unitless:
+        return mt.RATERS_UNITLESS.format(names="、".join(unitless))
+    return raters
 
 
 async def _my_round(session: AsyncSession, ctx: Ctx) -> store.RoundView | None:

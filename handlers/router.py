@@ -18,6 +18,8 @@ LIAISON = frozenset({Role.LIAISON, Role.LEADER})  # see their unit's score, prog
 REPORTERS = frozenset({Role.LIAISON})  # also submit and withdraw in the unit's name (not leaders)
 ADMIN = frozenset({Role.ADMIN})
 MEMBERS = LIAISON | ADMIN
+INSPECTOR = frozenset({Role.INSPECTOR})  # logs and reads 检查考评 findings; never scores
+EVERYONE = MEMBERS | INSPECTOR
 
 IntentFunc = Callable[[Any, Intent], Awaitable[Any]]
 

@@ -39,6 +39,7 @@ class Role(StrEnum):
     LIAISON = "liaison"
     LEADER = "leader"
     ADMIN = "admin"
+    INSPECTOR = "inspector"  # logs 检查考评 findings (第九条); never scores
 
 
 class ReviewStatus(StrEnum):

@@ -123,7 +123,7 @@ async def open_round(
     year: int,
     scale: Scale,
     due: date,
-    raters: list[tuple[str, int]],
+    raters: list[tuple[str, int | None]],
     departments: list[int],
     actor: str,
     reason: str = "",

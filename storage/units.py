@@ -25,7 +25,7 @@ def _check(kind: str | None = None, role: str | None = None) -> None:
     if kind is not None and kind not in {k.value for k in UnitKind}:
         raise RegistryError(f"unknown unit kind {kind!r} (district, department)")
     if role is not None and role not in {r.value for r in Role}:
-        raise RegistryError(f"unknown role {role!r} (liaison, leader, admin)")
+        raise RegistryError(f"unknown role {role!r} (liaison, leader, admin, inspector)")
 
 
 async def get_unit(session: AsyncSession, unit_id: int) -> Unit | None:

@@ -63,6 +63,8 @@ ROLES = {
     "领导": Role.LEADER,
     "admin": Role.ADMIN,
     "管理员": Role.ADMIN,
+    "inspector": Role.INSPECTOR,
+    "检查员": Role.INSPECTOR,
 }
 
 
@@ -169,7 +171,7 @@ def parse_rows(
             problems.append(f"kind 应为 district/department（区/部门），实际为 {values['kind']!r}")
         role = ROLES.get(values["role"].lower()) if values["role"] else None
         if values["role"] and role is None:
-            problems.append(f"role 应为 liaison/leader/admin，实际为 {values['role']!r}")
+            problems.append(f"role 应为 liaison/leader/admin/inspector，实际为 {values['role']!r}")
         if values["scheme"] and values["scheme"] not in schemes:
             problems.append(
                 f"未知的考核方案 {values['scheme']!r}（可用：{', '.join(sorted(schemes))}）"

@@ -109,3 +109,40 @@ async def test_a_finding_with_deduction_appeal_and_confirmation(database, tmp_pa
         assert "J1" in listing and "已确认" in listing and "J2" in listing and "已撤销" in listing
         assert "J1" in await b.say("qianba", "检查清单")
         assert "暂无检查记录" in await b.say("zhangsan", "检查清单")
+
+
+async def test_an_inspector_logs_findings_but_never_scores(database, tmp_path: Path) -> None:
+    """The inspector role (检查员): logs a finding with photos, reads every finding; confirming,
+    dropping, scoring and the dashboard link stay the office's."""
+    from storage.units import upsert_member
+
+    async with bench(database, tmp_path) as b:
+        async with database.session() as s:
+            await upsert_member(s, "jcy1", "孙检查", "inspector", None, actor="test")
+            await s.commit()
+        b.clock.set(2026, 9, 14, 22)
+        assert "您是检查员" in await b.say("jcy1", "帮助")
+        reply = await b.say("jcy1", f"检查记录 {UNIT} T20.7 值班人员不在位 扣0.1分")
+        assert "已记录检查 J1" in reply
+        assert "已将照片附在检查 J1 上（共 1 件）" in await _photo(b, "jcy1", "p-9")
+        assert "J1" in await b.say("jcy1", "检查清单")
+        assert "待处理" in await b.say("jcy1", "检查 J1")
+        b.clock.set(2026, 9, 22, 10)  # the window is over
+        for text in (
+            "确认检查 J1",
+            "撤销检查 J1 重复记录",
+            f"扣分 {UNIT} T20.7 0.1 值班人员不在位",
+            "评分 椒江区 C1a 4",
+            "看板",
+            "汇总",
+            "我的得分",
+            "发起测评",
+        ):
+            assert "检查员账号只能记录和查看检查考评" in await b.say("jcy1", text), text
+        assert await _deductions(database) == []
+        # the office confirms what the inspector found; the unit is told, the inspector too
+        await b.say("qianba", "申辩 J1 当晚值班人员外出处置突发环境事件")
+        await flush_outbox(b)
+        assert any("【申辩】" in t for t in b.wecom.sent_texts("jcy1"))
+        assert "已确认检查 J1" in await b.say("admin1", "确认检查 J1")
+        assert len(await _deductions(database)) == 1

@@ -138,3 +138,24 @@ async def test_a_rating_round_from_cards_to_points(database, tmp_path: Path) -> 
         score_reply = await b.say("dept2", "我的得分")
         for text in (told, mine, score_reply):
             assert "李四" not in text and "lisi" not in text and "椒江区" not in text
+
+
+async def test_raters_named_for_the_round(database, tmp_path: Path) -> None:
+    """「发起测评 2026 评价人 张三 赵七」: those people rate, not the default district leaders."""
+    async with bench(database, tmp_path) as b:
+        await add_city(b)
+        b.clock.set(2026, 12, 1)
+        assert "未登记（或已停用）的人员：无名氏" in await b.say(
+            "admin1", "发起测评 2026 评价人 张三 无名氏"
+        )
+        assert "未登记所属单位：admin1" in await b.say("admin1", "发起测评 2026 评价人 admin1")
+        reply = await b.say("admin1", "发起测评 2026 评价人 张三、赵七 截止12月10日")
+        assert "2 位测评人 × 2 个部门" in reply and "12月10日" in reply
+        assert "张三、赵七" in reply
+        await flush_outbox(b)
+        assert len(cards_to(b, "zhangsan")) == 2 and len(cards_to(b, "zhaoqi")) == 2
+        assert cards_to(b, "lisi") == []  # 椒江区's leader is not named this time
+        assert "已记录：市住建局 满意" in await b.say("zhangsan", "测评 市住建局 满意")
+        assert "不是当前测评的测评人" in await b.say("lisi", "测评 市住建局 满意")
+        progress = await b.say("admin1", "测评进度")
+        assert "椒江区 张三：1/2" in progress and "路桥区 赵七：0/2" in progress

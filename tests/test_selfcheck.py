@@ -136,3 +136,61 @@ async def test_without_a_charter_the_lines_are_the_scheme_targets(database, tmp_
         assert "自查报告" not in (await _rows(b))[0].line
         # 自查报告 is still the report, not the checklist
         assert "已登记自查报告" in await b.say("zhangsan", "自查报告 本单位创模自查情况")
+
+
+async def test_the_unit_page_shows_the_checklist_and_the_inspections(
+    database, tmp_path: Path
+) -> None:
+    """The dashboard's unit page: the 自查 lines with their evidence and files, and every
+    inspection finding with its state, 申辩, decision and evidence, files downloadable."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.dashboard import add_dashboard_routes
+    from tally.links import dashboard_link_for
+
+    async with bench(database, tmp_path) as b:
+        await _charter(b)
+        b.clock.set(2026, 12, 1)
+        await b.say("zhangsan", "自查 K1 完成 绿化覆盖率41.2%")
+        await _photo(b, "zhangsan", "p-1")
+        await b.say("zhangsan", "自查 K2 未完成 差2个百分点")
+        await b.say("admin1", "检查记录 椒江区 C1a 领导小组年内未召开会议")
+        await _photo(b, "admin1", "p-2")
+        await b.say("zhangsan", "申辩 J1 10月12日召开过，见会议纪要")
+        await b.say("admin1", "撤销检查 J1 会议纪要属实")
+
+        app = web.Application()
+        add_dashboard_routes(
+            app,
+            database,
+            secret="s3cret",
+            is_admin=lambda u: _async(u == "admin1"),
+            media_dir=tmp_path / "media",
+            clock=lambda: b.clock.now.timestamp(),
+        )
+        async with TestClient(TestServer(app)) as c:
+            async with database.session() as s:
+                unit = await get_unit_by_name(s, "椒江区")
+            assert unit is not None
+            now = b.clock.now.timestamp()
+            refused = await c.get(dashboard_link_for("s3cret", "zhangsan", now=now))
+            assert refused.status == 403  # a liaison has no dashboard
+            signed = dashboard_link_for("s3cret", "admin1", now=now)
+            first = await c.get(signed.replace("/dashboard?", f"/dashboard/unit/{unit.id}?"))
+            assert first.status == 200
+            page = await first.text()
+            assert "自查清单（已填 2/3 项：完成 1，部分完成 0，未完成 1）" in page
+            assert "绿化覆盖率41.2%" in page and "差2个百分点" in page and "未填" in page
+            assert "检查考评（1 条）" in page and "领导小组年内未召开会议" in page
+            assert "已撤销" in page and "会议纪要属实" in page and "10月12日召开过" in page
+            links = [p for p in page.split('"') if p.startswith("/dashboard/evidence/")]
+            assert len(links) == 2
+            for path in links:
+                got = await c.get(path.replace("&amp;", "&"))
+                assert got.status == 200 and await got.read() == b"\xff\xd8jpeg"
+            assert (await c.get("/dashboard/evidence/selfcheck/999")).status == 404
+
+
+async def _async(value: bool) -> bool:
+    return value

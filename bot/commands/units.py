@@ -122,7 +122,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     from storage.models import Role
     from storage.units import list_members, list_units
 
-    role_label = {Role.LIAISON: "联络员", Role.LEADER: "领导", Role.ADMIN: "管理员"}
+    role_label = {
+        Role.LIAISON: "联络员",
+        Role.LEADER: "领导",
+        Role.ADMIN: "管理员",
+        Role.INSPECTOR: "检查员",
+    }
 
     async def run() -> list[dict[str, Any]] | None:
         db = Database(get_settings().database_url)

@@ -5,14 +5,17 @@ signed session, and pages that read on a phone (WeCom's in-app browser, 390 px w
                                     cookie, redirects to the same page without the signature
     GET  /dashboard                 the tally (headers show the maximum; 待评 where nothing is
                                     assessed yet) and the chart
-    GET  /dashboard/unit/{id}       score card with reasons, 责任书, submissions (bodies,
-                                    attachments), open items; POST …/grade confirms the final
+    GET  /dashboard/unit/{id}       score card with reasons, 责任书, the 自查 checklist,
+                                    inspections (findings, 申辩, decisions, evidence),
+                                    submissions (bodies, attachments), open items; POST …/grade confirms the final
                                     grade (CSRF token; checked like 定级 in chat)
     GET  /dashboard/review          the review queue; POST approves / returns (CSRF token),
                                     the same ledger rows and notices as chat (handlers.reviewing)
     GET  /dashboard/board           未报 and 红/黄/绿 of every unit
     GET  /dashboard/open            every open item
     GET  /dashboard/file/{sid}/{n}  an attachment of a submission
+    GET  /dashboard/evidence/selfcheck/{id}, /dashboard/evidence/inspection/{id}
+                                    a file of a 自查 line, of an inspection (office or 申辩)
     GET  /dashboard/static/...      the CSS
 
 Every page but the static files needs a valid, unexpired session of an admin; otherwise 403 with
@@ -41,12 +44,15 @@ from bot.dashboard.session import COOKIE, Clock, Session, SessionRefused, Sessio
 from handlers import grading, reviewing
 from handlers.channel import Channel
 from handlers.context import scheme_of
+from handlers.selfcheck import deadline_of
 from reminders.board import light_of, owed
 from reminders.tick import load_calendar
 from scoring import SchemeError
 from scoring.periods import end_of_day
 from scoring.scorecard import GRADES
+from storage import inspection as inspections
 from storage import review as queue
+from storage import selfcheck
 from storage.ledger import get_submission, list_submissions, list_tasks
 from storage.models import Role, Submission, Unit
 from storage.units import list_units
@@ -127,6 +133,8 @@ def add_dashboard_routes(
     app.router.add_get(f"{DASHBOARD_PATH}/board", board_page)
     app.router.add_get(f"{DASHBOARD_PATH}/open", open_page)
     app.router.add_get(f"{DASHBOARD_PATH}/file/{{sid}}/{{n}}", file_download)
+    app.router.add_get(f"{DASHBOARD_PATH}/evidence/selfcheck/{{id}}", selfcheck_file)
+    app.router.add_get(f"{DASHBOARD_PATH}/evidence/inspection/{{id}}", inspection_file)
     app.router.add_static(f"{DASHBOARD_PATH}/static", HERE / "static", name="dashboard_static")
 
 
@@ -325,6 +333,8 @@ async def _unit(request: web.Request, view: View, message: str = "") -> web.Resp
         tasks = await list_tasks(
             session, unit_id, view.year, known_at=known_at, include_inactive=True
         )
+        sheet = await selfcheck.checklist(session, unit_id, view.year, scheme)
+        found = await inspections.list_inspections(session, year=view.year, unit_id=unit_id)
     cards = [
         views.submission_card(sv, scheme)
         for sv in reversed(subs)
@@ -347,6 +357,16 @@ async def _unit(request: web.Request, view: View, message: str = "") -> web.Resp
             blocks=views.card_blocks(row.card),
             tasks=views.task_lines([t for t in tasks], view.as_of),
             submissions=cards,
+            checklist=views.check_lines(sheet),
+            checklist_counts=(
+                sheet.filled,
+                len(sheet.lines),
+                sheet.count(selfcheck.Mark.DONE),
+                sheet.count(selfcheck.Mark.PARTLY),
+                sheet.count(selfcheck.Mark.NOT),
+            ),
+            checklist_deadline=deadline_of(scheme, view.year).isoformat(),
+            inspections=views.inspection_cards(found, scheme),
             opens=opens,
             final_at=views.when(row.final.at) if row.final else "",
             grades=GRADES,
@@ -506,7 +526,29 @@ async def file_download(request: web.Request, view: View) -> web.StreamResponse:
         sub = await session.get(Submission, sid)
     if sub is None or not 0 <= n < len(sub.attachments):
         raise web.HTTPNotFound(text="没有这个附件")
-    attachment = sub.attachments[n]
+    return _attachment(config, sub.attachments[n])
+
+
+@guarded
+async def selfcheck_file(request: web.Request, view: View) -> web.StreamResponse:
+    async with _config(request).db.session() as session:
+        row = await session.get(selfcheck.SelfCheckEntry, _int(request.match_info["id"]))
+    if row is None or row.kind != "file":
+        raise web.HTTPNotFound(text="没有这个附件")
+    return _attachment(_config(request), row.attachment)
+
+
+@guarded
+async def inspection_file(request: web.Request, view: View) -> web.StreamResponse:
+    async with _config(request).db.session() as session:
+        row = await session.get(inspections.InspectionEvent, _int(request.match_info["id"]))
+    if row is None or row.kind != inspections.EventKind.EVIDENCE.value:
+        raise web.HTTPNotFound(text="没有这个附件")
+    return _attachment(_config(request), row.attachment)
+
+
+def _attachment(config: DashboardConfig, attachment: dict[str, Any]) -> web.StreamResponse:
+    """A stored file as a download, never from outside the media directory."""
     root = config.media_dir.resolve()
     path = (root / str(attachment.get("file") or "")).resolve()
     if not attachment.get("file") or not path.is_file() or not path.is_relative_to(root):

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from handlers.review_texts import KIND_NAMES
 from handlers.texts import STATUS_NAMES
@@ -22,9 +23,11 @@ from scoring.model import Scheme
 from scoring.numbers import fmt
 from scoring.periods import TZ, period_label
 from scoring.scorecard import ItemLine, ScoreCard
+from storage.inspection import InspectionView
 from storage.ledger import SubmissionView, TaskView
 from storage.models import SubmissionEvent, TaskStatus
 from storage.review import attachment_name
+from storage.selfcheck import Checklist
 from tally.build import OpenItem, SchemeTally, TallyRow
 
 TASK_KINDS = {
@@ -399,3 +402,113 @@ def board_lines(lights: list[UnitLight], today: date, calendar: WorkCalendar) ->
 
 def row_of(rows: list[TallyRow], unit_id: int) -> TallyRow | None:
     return next((r for r in rows if r.unit_id == unit_id), None)
+
+
+# --- 自查 and 检查考评 on the unit page ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A file of a 自查 line or an inspection: `path` is its download link under /dashboard."""
+
+    name: str
+    path: str
+    stored: bool
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    key: str
+    title: str
+    source: str
+    label: str
+    css: str
+    evidence: str
+    who: str
+    files: list[Evidence]
+
+
+MARK_CSS = {"完成": "ok", "部分完成": "todo", "未完成": "bad", "未填": "muted"}
+
+
+def _evidence(rows: list[Any], prefix: str) -> list[Evidence]:
+    return [
+        Evidence(attachment_name(r.attachment), f"{prefix}/{r.id}", bool(r.attachment.get("file")))
+        for r in rows
+    ]
+
+
+def check_lines(sheet: Checklist) -> list[CheckLine]:
+    out = []
+    for state in sheet.lines:
+        mark = state.mark
+        out.append(
+            CheckLine(
+                key=state.line.key,
+                title=state.line.title,
+                source=state.line.source,
+                label=state.label,
+                css=MARK_CSS.get(state.label, ""),
+                evidence=mark.evidence if mark else "",
+                who=f"{mark.actor} {when(mark.at)}" if mark else "",
+                files=_evidence(state.files, "/evidence/selfcheck"),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class InspectionCard:
+    ref: str
+    target: str
+    state: str
+    css: str
+    found_on: str
+    finding: str
+    deduction: str
+    respond_by: str
+    actor: str
+    office_files: list[Evidence]
+    appeals: list[str]
+    unit_files: list[Evidence]
+    decision: str
+
+
+INSPECTION_CSS = {"待处理": "todo", "已确认": "bad", "已撤销": "muted"}
+
+
+def inspection_cards(found: list[InspectionView], scheme: Scheme | None) -> list[InspectionCard]:
+    out = []
+    for view in found:
+        row = view.row
+        decision = view.decision
+        files = view.evidence
+        amount = f"拟扣{fmt(row.amount)}分（{row.rule}）" if row.amount is not None else "不扣分"
+        out.append(
+            InspectionCard(
+                ref=view.ref,
+                target=label(scheme, row.target),
+                state=view.state.value,
+                css=INSPECTION_CSS.get(view.state.value, ""),
+                found_on=row.found_on.isoformat(),
+                finding=row.finding,
+                deduction=amount,
+                respond_by=row.respond_by.isoformat(),
+                actor=row.actor,
+                office_files=_evidence(
+                    [e for e in files if e.text != "appeal"], "/evidence/inspection"
+                ),
+                appeals=[f"{when(e.at)} {e.actor}：{e.text}" for e in view.appeals],
+                unit_files=_evidence(
+                    [e for e in files if e.text == "appeal"], "/evidence/inspection"
+                ),
+                decision=(
+                    f"{when(decision.at)} {decision.actor} {view.state.value}"
+                    + (f"：{decision.text}" if decision.text else "")
+                    + (f"（记录 E{decision.entry_id}）" if decision.entry_id else "")
+                )
+                if decision
+                else "",
+            )
+        )
+    return out
