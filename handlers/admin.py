@@ -15,12 +15,13 @@ from typing import Any
 
 from handlers import corrections_text as ct
 from handlers import pending, texts
+from handlers.channel import fit_text
 from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent, IntentName, parse_date, parse_month
 from handlers.lookup import info_quota, month_of, resolve_rule
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
-from handlers.scoretext import fit, score_text, unit_card
+from handlers.scoretext import score_text, unit_card
 from handlers.texts import fmt_date, fmt_points
 from scoring import kinds
 from scoring.facts import COUNTING, EntryKind
@@ -153,7 +154,7 @@ async def missing(ctx: Ctx, intent: Intent) -> str:
                 lines.append(f"· {unit.name}：{n}/{quota.per_period}篇")
     if not lines:
         return texts.MISSING_NONE.format(month=month)
-    return fit("\n".join([texts.MISSING_HEADER.format(month=month, quota=quota_n), *lines]))
+    return fit_text("\n".join([texts.MISSING_HEADER.format(month=month, quota=quota_n), *lines]))
 
 
 def _entry_value(verb: str, raw: str | None, rule_params: RuleKind) -> Decimal | str:

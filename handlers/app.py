@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from handlers import admin, conversation, liaison, method, method_texts, office, review, texts
-from handlers.channel import Channel
+from handlers.channel import Channel, fit_text
 from handlers.context import ChatDeps, Ctx, Sender, Unregistered, sent_at, system_clock
 from handlers.intents import MENU_KEYS, Intent, IntentName, is_question, parse
+from handlers.lookup import has_evidence, info_quota, on_time_target, report_words, rule_ref
 from handlers.router import ADMIN, EVERYONE, LIAISON, REPORTERS, Router
-from handlers.scoretext import fit
 from handlers.types import InboundMessage, Reply, TextReply
+from scoring.model import Scheme
 from storage.db import Database
 from storage.models import Role
 from storage.sender import MemberRow, member_and_state
@@ -42,7 +43,33 @@ async def help_(ctx: Ctx, intent: Intent) -> str:
         return method_texts.HELP_INSPECTOR
     if ctx.sender.is_admin:
         return texts.HELP_ADMIN + method_texts.HELP_ADMIN_MORE
-    return texts.HELP_LIAISON + method_texts.HELP_MEMBER_MORE
+    return liaison_help(ctx.scheme if ctx.sender.scheme_id else None)
+
+
+def liaison_help(scheme: Scheme | None) -> str:
+    """The liaison's help, offering only what the unit's scheme has (no 月报 in chuangmo)."""
+    lines = []
+    if scheme is None or info_quota(scheme) is not None:
+        lines.append(texts.HELP_INFO)
+    if scheme is None or on_time_target(scheme, "feedback") is not None:
+        lines.append(texts.HELP_FEEDBACK)
+    words = report_words(scheme) if scheme is not None else list(texts.HELP_REPORT_EXAMPLES)
+    if words:
+        examples = "".join(texts.HELP_REPORT_EXAMPLES[w] for w in words)
+        lines.append(texts.HELP_REPORTS.format(examples=examples))
+    if scheme is None or has_evidence(scheme):
+        lines.append(texts.HELP_EVIDENCE)
+    quota = info_quota(scheme) if scheme is not None else None
+    example = rule_ref(scheme, quota.rule.id) if scheme is not None and quota else "C3b"
+    queries = texts.HELP_QUERIES.format(example=example)
+    lines.append(queries + (texts.HELP_QUERY_INFO if scheme is None or quota else ""))
+    lines.append(texts.HELP_WITHDRAW)
+    lines.append(method_texts.HELP_INSPECTION)
+    if scheme is None or any(rule.kind == "rating" for rule in scheme.rules()):
+        lines.append(method_texts.HELP_RATING)
+    lines.append(method_texts.HELP_SELF_CHECK)
+    numbered = [f"{n}. {line}" for n, line in enumerate(lines, start=1)]
+    return "\n".join([texts.HELP_LIAISON_HEAD, *numbered])
 
 
 @router.intent(N.THANKS, roles=EVERYONE)
@@ -165,6 +192,8 @@ async def _dispatch(ctx: Ctx, intent: Intent) -> str:
     answer = await _in_draft(ctx, intent)
     if answer is not None:
         return answer
+    if ctx.sender.role in LIAISON and (intent.name in (N.UNKNOWN, N.QUESTION) or intent.keyword):
+        intent = liaison.named_indicator(ctx, intent) or intent  # "工作信息", "档案资料扣分原因"
     if intent.name == N.UNKNOWN:
         return texts.UNKNOWN_ADMIN if ctx.sender.is_admin else texts.UNKNOWN
     route = router.route(intent.name)
@@ -206,7 +235,7 @@ class ChatHandler:
         if intent is None:
             return None
         reply = intent if isinstance(intent, str) else await _dispatch(ctx, intent)
-        return TextReply(fit("\n\n".join([*ctx.notices, reply])))
+        return TextReply(fit_text("\n\n".join([*ctx.notices, reply])))
 
 
 async def expire_drafts(deps: ChatDeps, now: datetime | None = None) -> int:

@@ -7,6 +7,7 @@ and `reminders/` never import `bot/` (see DESIGN.md, dependency rule).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -135,6 +136,56 @@ def utf8_len(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
+@dataclass(frozen=True)
+class Section:
+    """Lines of a reply that may be shortened: `items` most important first; when some are left
+    out, `more` (with {n}) says how many. `title` is shown while any item is."""
+
+    items: Sequence[str]
+    title: str | None = None
+    more: str = "……（其余{n}行略）"
+    most: int | None = None
+
+
+def fit_sections(
+    head: Sequence[str],
+    sections: Sequence[Section],
+    tail: Sequence[str] = (),
+    *,
+    limit: int = TEXT_LIMIT,
+) -> str:
+    """`head`, the sections and `tail` joined by newlines within `limit` bytes. The one way long
+    replies (score cards, digests, summaries) are shortened: head and tail are kept whole; items
+    are dropped from the end of the last section first, then of the one before, and each
+    section says how many of its items were left out. Only a text whose fixed lines alone are
+    too long is cut, after its last whole sentence that fits."""
+    kept = [len(s.items) if s.most is None else min(s.most, len(s.items)) for s in sections]
+    sizes = [[utf8_len(i) + 1 for i in s.items] for s in sections]
+
+    def note(s: Section, k: int) -> int:
+        return utf8_len(s.more.format(n=len(s.items) - k)) + 1 if k < len(s.items) else 0
+
+    total = sum(utf8_len(line) + 1 for line in [*head, *tail]) - 1
+    for s, k, sz in zip(sections, kept, sizes, strict=True):
+        total += sum(sz[:k]) + note(s, k)
+        total += utf8_len(s.title) + 1 if s.title is not None and s.items else 0
+    for i in reversed(range(len(sections))):
+        s = sections[i]
+        while total > limit and kept[i] > 0:
+            k = kept[i]
+            total += note(s, k - 1) - note(s, k) - sizes[i][k - 1]
+            kept[i] = k - 1
+    lines = list(head)
+    for s, k in zip(sections, kept, strict=True):
+        if s.title is not None and s.items:
+            lines.append(s.title)
+        lines.extend(s.items[:k])
+        if k < len(s.items):
+            lines.append(s.more.format(n=len(s.items) - k))
+    text = "\n".join([*lines, *tail])
+    return cut_sentences(text, limit)
+
+
 def fit_lines(
     head: Sequence[str],
     items: Sequence[str],
@@ -144,26 +195,24 @@ def fit_lines(
     most: int | None = None,
     more: str = "……（其余{n}行略）",
 ) -> str:
-    """`head`, as many of `items` as fit (at most `most`), a `more` line saying how many were left
-    out, and `tail`, joined by newlines within `limit` bytes. The one way long replies, digests and
-    summaries are shortened: whole lines are kept, and the reader is told what was left out."""
-    whole = "\n".join([*head, *items, *tail])
-    if utf8_len(whole) <= limit and (most is None or len(items) <= most):
-        return whole
-    fixed = sum(utf8_len(line) + 1 for line in [*head, *tail])
-    kept: list[str] = []
-    for n, item in enumerate(items):
-        note = more.format(n=len(items) - n)
-        room = limit - fixed - utf8_len(note) - 1
-        if (most is not None and n >= most) or sum(utf8_len(k) + 1 for k in kept) + utf8_len(
-            item
-        ) + 1 > room:
-            text = "\n".join([*head, *kept, note, *tail])
-            break
-        kept.append(item)
-    else:  # no items, and head and tail alone are too long
-        text = "\n".join([*head, *kept, *tail])
-    data = text.encode("utf-8")
-    if len(data) > limit:  # a single line longer than the limit: cut on a character boundary
-        text = data[: limit - 3].decode("utf-8", errors="ignore") + "…"
-    return text
+    """`fit_sections` with one section: `head`, as many of `items` as fit (at most `most`), a
+    `more` line saying how many were left out, and `tail`."""
+    return fit_sections(head, [Section(items, more=more, most=most)], tail, limit=limit)
+
+
+_SENTENCE_END = "。；！？!?\n"
+
+
+def cut_sentences(text: str, limit: int = TEXT_LIMIT) -> str:
+    """`text` cut after its last whole sentence (or line) within `limit` bytes, with "……" when
+    something was left out; on a character boundary only when no sentence ends in time."""
+    if utf8_len(text) <= limit:
+        return text
+    room = text.encode("utf-8")[: limit - utf8_len("……")].decode("utf-8", errors="ignore")
+    end = max(room.rfind(ch) for ch in _SENTENCE_END)
+    return (room[: end + 1] if end > 0 else room).rstrip("\n") + "……"
+
+
+def fit_text(text: str, limit: int = TEXT_LIMIT) -> str:
+    """A reply of several lines within `limit` bytes: whole lines, the last ones dropped first."""
+    return fit_lines((), text.split("\n"), limit=limit)

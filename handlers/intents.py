@@ -33,6 +33,9 @@ class IntentName(StrEnum):
     NO = "no"  # 不 / 继续: the answer "no" to a question the bot asked
     THANKS = "thanks"  # 谢谢 / 收到 / 辛苦了
     MY_SCORE = "my_score"
+    SCORE_LOSSES = "score_losses"  # 扣分原因, 为什么扣分
+    SCORE_DETAIL = "score_detail"  # 得分明细
+    INDICATOR = "indicator"  # one indicator by its code ("C3b") or, in the unit's scheme, name
     PROGRESS = "progress"
     RECORDS = "records"
     INFO_HOWTO = "info_howto"  # how and how much 政务信息 to report
@@ -142,10 +145,33 @@ def _words(*words: str) -> str:
     return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + ")"
 
 
+# what may stand before or after an indicator's code: "为什么扣分 C3b", "C3b扣分原因"
+_INDICATOR_ASK = _words(
+    "为什么扣分",
+    "为何扣分",
+    "扣分原因",
+    "失分原因",
+    "怎么扣的分",
+    "怎么扣分",
+    "得分",
+    "扣分",
+    "情况",
+    "明细",
+    "指标",
+    "查看",
+    "查询",
+    "看看",
+)
+
 # (intent, pattern): commands with arguments. Patterns run on normalised text with re.S (fullmatch);
 # named groups become args. Argument-less phrasings live in handlers/phrasings.py.
 _PATTERNS: list[tuple[IntentName, str]] = [
     (N.MY_SCORE, rf"(?:我的?|本单位)?(?:得分|分数|成绩){SEP}(?P<year>\d{{4}})\s*(?:年度?)?"),
+    (
+        N.INDICATOR,
+        rf"(?:{_INDICATOR_ASK}{SEP})?(?P<ref>[A-Za-z]+\d+[A-Za-z]?(?:\.\d+)?)"
+        rf"(?:{SEP}{_INDICATOR_ASK})?[?？]?",
+    ),
     (N.WITHDRAW, rf"{_words('撤回', '撤销', '撤消')}{SEP}#?(?P<ref>[A-Za-z]?\d+)"),
     (
         N.SUBMIT_INFO,
@@ -218,6 +244,18 @@ _STRONG_QUESTION: tuple[str, ...] = (
 )
 _STRONG_QUESTION += ("几号", "几篇", "几分", "呢")
 _WEAK_QUESTION = ("几", "什么", "哪")
+
+
+_ASKING = re.compile(
+    rf"^(?:{_INDICATOR_ASK}{SEP})?(?P<core>.+?)(?:{SEP}{_INDICATOR_ASK})?{SEP}[?？吗呢]*$"
+)
+
+
+def indicator_words(norm: str) -> str:
+    """What names an indicator in a (normalised) question about it: "为什么扣分 工作信息" and
+    "工作信息扣分原因？" → "工作信息"."""
+    match = _ASKING.match(norm.strip())
+    return match["core"].strip() if match else norm.strip()
 
 
 def is_question(norm: str, *, weak: bool = True) -> bool:

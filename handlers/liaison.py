@@ -11,25 +11,43 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from handlers import texts
+from handlers import score_texts, texts
+from handlers.channel import fit_text
 from handlers.context import Ctx
-from handlers.intents import Intent, IntentName, normalize, parse_month, parse_quarter
+from handlers.intents import (
+    Intent,
+    IntentName,
+    indicator_words,
+    normalize,
+    parse_month,
+    parse_quarter,
+)
 from handlers.lookup import (
     REPORT_PERIODS,
+    find_indicator,
     info_quota,
     month_of,
     on_time_target,
     previous_period,
     report_deadline,
     report_rules,
+    report_words,
     submission_deadline,
 )
 from handlers.router import LIAISON, REPORTERS, Router
-from handlers.scoretext import fit, past_unit_card, score_text, unit_card
+from handlers.scoretext import (
+    detail_text,
+    indicator_text,
+    losses_text,
+    past_unit_card,
+    score_text,
+    unit_card,
+)
 from handlers.texts import fmt_date
 from scoring.facts import COUNTING
 from scoring.kinds import Delivery
 from scoring.periods import local_date, period_label
+from scoring.scorecard import ScoreCard
 from storage import ledger
 from storage.ledger import (
     SubmissionView,
@@ -114,7 +132,7 @@ async def log_info(ctx: Ctx, item: InfoItem) -> str:
     still owed. Logged once per `item.source_key`."""
     quota = info_quota(ctx.scheme)
     if quota is None:
-        return texts.REPORT_NOT_IN_SCHEME.format(report="政务信息")
+        return _not_in_scheme(ctx, "政务信息")
     day = local_date(item.sent_at)
     period = month_of(day)
     async with ctx.db.session() as session:
@@ -157,7 +175,7 @@ async def log_info(ctx: Ctx, item: InfoItem) -> str:
 async def info_howto(ctx: Ctx, intent: Intent) -> str:
     quota = info_quota(ctx.scheme)
     if quota is None:
-        return texts.REPORT_NOT_IN_SCHEME.format(report="政务信息")
+        return _not_in_scheme(ctx, "政务信息")
     period = month_of(ctx.today)
     async with ctx.db.session() as session:
         n = await count_submissions(
@@ -232,6 +250,13 @@ def _report_period(report: str, text: str, today: date) -> tuple[str, str]:
     return previous_period(kind, today), text
 
 
+def _not_in_scheme(ctx: Ctx, what: str) -> str:
+    """What the unit's scheme does not have, and the reports it does have."""
+    words = report_words(ctx.scheme)
+    have = texts.REPORTS_WE_HAVE.format(reports="、".join(words)) if words else texts.REPORTS_NONE
+    return texts.REPORT_NOT_IN_SCHEME.format(report=what, have=have)
+
+
 def _example_period(report: str) -> str:
     return {"月报": "10月 ", "季报": "三季度 "}.get(report, "")
 
@@ -242,7 +267,7 @@ async def report(ctx: Ctx, intent: Intent) -> str:
     text = intent.args.get("body", "")
     rules = report_rules(ctx.scheme, name)
     if not rules:
-        return texts.REPORT_NOT_IN_SCHEME.format(report=name)
+        return _not_in_scheme(ctx, name)
     match = _TARGET_TOKEN.match(text)
     if match and len(rules) > 1:
         chosen = [r for r in rules if r.target.upper() == match["target"].upper()]
@@ -330,6 +355,43 @@ async def my_score(ctx: Ctx, intent: Intent) -> str:
     return text
 
 
+async def _this_year(ctx: Ctx) -> ScoreCard:
+    return await unit_card(ctx.db, _unit_id(ctx), ctx.sender.scheme_id or "", ctx.year, ctx.today)
+
+
+@router.intent(N.SCORE_LOSSES, roles=LIAISON)
+async def score_losses(ctx: Ctx, intent: Intent) -> str:
+    """ "扣分原因": every loss with its rule, counts, what is open and what the unit can do."""
+    return losses_text(await _this_year(ctx))
+
+
+@router.intent(N.SCORE_DETAIL, roles=LIAISON)
+async def score_detail(ctx: Ctx, intent: Intent) -> str:
+    """ "得分明细": every indicator with its points."""
+    return detail_text(await _this_year(ctx))
+
+
+@router.intent(N.INDICATOR, roles=LIAISON)
+async def indicator(ctx: Ctx, intent: Intent) -> str:
+    """One indicator by code ("C3b") or name ("工作信息"), explained."""
+    ref = intent.args["ref"]
+    rules = find_indicator(ctx.scheme, ref)
+    if not rules:
+        return score_texts.IND_UNKNOWN.format(ref=ref)
+    return indicator_text(await _this_year(ctx), rules)
+
+
+def named_indicator(ctx: Ctx, intent: Intent) -> Intent | None:
+    """A message naming an indicator of the sender's scheme ("工作信息", "档案资料扣分原因"),
+    as the INDICATOR intent; None when it names none."""
+    if ctx.sender.scheme_id is None or ctx.sender.unit_id is None:
+        return None
+    words = indicator_words(intent.text)
+    if words and find_indicator(ctx.scheme, words):
+        return Intent(N.INDICATOR, {"ref": words}, intent.text)
+    return None
+
+
 @router.intent(N.PROGRESS, roles=LIAISON)
 async def progress(ctx: Ctx, intent: Intent) -> str:
     unit = ctx.sender.unit_name or ""
@@ -385,7 +447,7 @@ async def progress(ctx: Ctx, intent: Intent) -> str:
     lines.extend(f"· {line}" for line in reports_open[:6])
     if not owed and not overdue and not reports_open:
         lines.append(texts.PROGRESS_NOTHING)
-    return fit("\n".join(lines))
+    return fit_text("\n".join(lines))
 
 
 def _record_line(view: SubmissionView) -> str:
@@ -405,7 +467,7 @@ async def records(ctx: Ctx, intent: Intent) -> str:
     if not views:
         return texts.RECORDS_EMPTY.format(unit=unit)
     recent = list(reversed(views))[:10]
-    return fit("\n".join([texts.RECORDS_HEADER.format(unit=unit), *map(_record_line, recent)]))
+    return fit_text("\n".join([texts.RECORDS_HEADER.format(unit=unit), *map(_record_line, recent)]))
 
 
 def _deadline_of(ctx: Ctx, view: SubmissionView, task_due: date | None) -> date | None:
@@ -466,4 +528,4 @@ async def withdraw_list(ctx: Ctx, intent: Intent) -> str:
     recent = list(reversed(open_))[:10]
     lines = [texts.WITHDRAW_LIST_HEADER, *map(_record_line, recent)]
     lines.append(texts.WITHDRAW_LIST_FOOTER.format(ref=recent[0].ref))
-    return fit("\n".join(lines))
+    return fit_text("\n".join(lines))

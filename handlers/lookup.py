@@ -129,3 +129,59 @@ def submission_deadline(
             if rule.target == target and rule.params.delivery == Delivery.REPORT:
                 return report_deadline(rule, period)
     return None
+
+
+# ---- one numbering: what users see is what admins type back ------------------------------------
+
+
+def rule_ref(scheme: Scheme, rule_id: str) -> str:
+    """The id people see and type for a rule: its target's id when the target has this one rule
+    (C4a for C4.1, C3b for C3b.1), else the rule's own id (T20.5). `resolve_rule` reads both."""
+    rule = scheme.rule(rule_id)
+    target = scheme.target(rule.target)
+    return target.id if len(target.rules) == 1 else rule.id
+
+
+def rule_label(scheme: Scheme, rule_id: str) -> str:
+    """A rule as people read it, name first: "工作信息（C3b）"."""
+    return f"{scheme.target(scheme.rule(rule_id).target).name}（{rule_ref(scheme, rule_id)}）"
+
+
+def _folded(text: str) -> str:
+    return "".join(text.split()).upper()
+
+
+def find_indicator(scheme: Scheme, text: str) -> tuple[str, ...]:
+    """The rules an indicator named by code or name stands for, in scheme order: "C3b" or
+    "工作信息" (a target), "T20.5" (a rule), "C3" or "任务反馈和信息报送" (an item: all its
+    rules); () when the scheme has none of that code or name. Codes are matched without case."""
+    key = _folded(text)
+    if not key:
+        return ()
+    for rule in scheme.rules():
+        if _folded(rule.id) == key:
+            return (rule.id,)
+    for by_code in (True, False):
+        for target in scheme.targets_by_id.values():
+            if _folded(target.id if by_code else target.name) == key:
+                return tuple(r.id for r in target.rules)
+        for item in scheme.items:
+            if _folded(item.id if by_code else item.name) == key and (
+                not by_code or not item.id.isdigit()
+            ):
+                return tuple(r.id for t in item.targets for r in t.rules)
+    return ()
+
+
+REPORT_WORDS = ("月报", "季报", "年报", "自查报告", "年度总结")
+
+
+def report_words(scheme: Scheme) -> list[str]:
+    """The reports a unit of `scheme` sends, in the words liaisons use (none for a scheme
+    without `reports` rules; only 自查报告 and 年度总结 in chuangmo-taizhou)."""
+    return [word for word in REPORT_WORDS if report_rules(scheme, word)]
+
+
+def has_evidence(scheme: Scheme) -> bool:
+    """Does the scheme score tasks confirmed complete (annual targets, key projects)?"""
+    return any(rule.params.completed_task_kinds() for rule in scheme.rules())

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from handlers import review_texts as rt
 from handlers import reviewing
+from handlers.channel import fit_text
 from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent, normalize_mapped, typed_args
 from handlers.lookup import submission_deadline
 from handlers.router import ADMIN, LIAISON, Router
-from handlers.scoretext import fit
 from handlers.texts import STATUS_NAMES, fmt_date
 from scoring.facts import Status
 from scoring.periods import TZ
@@ -137,7 +137,7 @@ async def review_queue(ctx: Ctx, intent: Intent) -> str:
     first, last = page.items[0].ref, page.items[-1].ref
     span = first if first == last else f"{first}-{last}"
     lines.append(rt.QUEUE_FOOTER.format(first=first, span=span, more=more))
-    return fit("\n".join(lines))
+    return fit_text("\n".join(lines))
 
 
 def _queue_line(item: queue.QueueItem) -> str:
@@ -234,7 +234,7 @@ async def show(ctx: Ctx, intent: Intent) -> str:
             missing.append(
                 rt.SHOW_ATTACHMENT_MISSING.format(name=queue.attachment_name(attachment))
             )
-    return fit("\n".join([*lines, *missing]))
+    return fit_text("\n".join([*lines, *missing]))
 
 
 # --- 通过 / 退回 ---------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ async def accept(ctx: Ctx, intent: Intent) -> str:
         now=ctx.now,
         channel=ctx.deps.channel,
     )
-    return fit(reviewing.summary(decision))
+    return fit_text(reviewing.summary(decision))
 
 
 @router.intent(ReviewIntent.REJECT, roles=ADMIN)
@@ -283,7 +283,7 @@ async def reject(ctx: Ctx, intent: Intent) -> str:
         now=ctx.now,
         channel=ctx.deps.channel,
     )
-    return fit(reviewing.summary(decision))
+    return fit_text(reviewing.summary(decision))
 
 
 # --- 补正 (liaison) ------------------------------------------------------------------------------

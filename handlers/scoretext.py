@@ -1,30 +1,34 @@
-"""Score cards for chat: one message within WeCom's 2048-byte limit, losses first.
+"""Score cards for chat, each one message within WeCom's 2,048-byte limit.
 
-The full card is in `kaohe score` and the dashboard; chat shows what a liaison acts on: the totals,
-the suggested grade, every indicator that lost points with the reason, and what is still open.
+`score_text` ("我的得分") says what is assessed and what is not, the suggested grade with what it
+rests on and what would change it, the losses (largest first) and what is still to be assessed;
+`losses_text` ("扣分原因") explains every loss; `detail_text` ("得分明细") lists every indicator;
+`indicator_text` ("C3b", "工作信息") explains one. Indicators are named first, their code in
+brackets, and the code is the one admins type back (handlers/lookup.py, `rule_ref`). Long texts
+are shortened by `fit_sections`, dropping the least important lines, never cutting a sentence.
+The full card is in `kaohe score` and the dashboard.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from handlers.channel import TEXT_LIMIT, fit_lines
+from handlers import score_texts as st
+from handlers.channel import Section, fit_sections
 from handlers.context import scheme_of
+from handlers.lookup import NAMED_REPORTS, REPORT_PERIODS, info_quota, rule_label, rule_ref
 from handlers.texts import SCORE_FOOTER
 from scoring import score
+from scoring.kinds import Delivery, Family, OpenCategory
+from scoring.model import Grading, Rule, Scheme
 from scoring.numbers import fmt
-from scoring.scorecard import ScoreCard
+from scoring.scorecard import Level, RuleLine, ScoreCard
 from storage.db import Database
 from storage.facts import unit_year_facts
 
-
-def fit(text: str, limit: int = TEXT_LIMIT) -> str:
-    """Keep whole lines while they fit one message; say how many were left out."""
-    return fit_lines((), text.split("\n"), limit=limit)
-
-
-def _short(text: str, n: int = 60) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+ZERO = Decimal("0.00")
 
 
 async def unit_card(
@@ -46,51 +50,321 @@ async def past_unit_card(
     return score(scheme_of(scheme_id), facts, as_of)
 
 
-def _as_of(card: ScoreCard) -> str:
+# ---- the card as people read it ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One rule of the card: its label, and what it lost, what is still open, what is credited."""
+
+    rule: Rule
+    line: RuleLine
+    label: str  # "工作信息（C3b）"
+    ref: str  # "C3b"
+    lost: Decimal  # points lost for good
+    open: Decimal  # points still to be given (not in the score)
+    credited: Decimal  # points in the score for periods not yet due
+
+
+def rows_of(card: ScoreCard, scheme: Scheme) -> list[Row]:
+    rows = []
+    for item in card.items:
+        if item.bonus:
+            continue
+        for target in item.targets:
+            for line in target.rules:
+                rule = scheme.rule(line.id)
+                earn = line.family == Family.EARN
+                lost = line.value if not earn else ZERO
+                if earn and line.max is not None:  # what it can no longer give
+                    lost = max(ZERO, line.max - line.value - line.stake)
+                rows.append(
+                    Row(
+                        rule=rule,
+                        line=line,
+                        label=rule_label(scheme, line.id),
+                        ref=rule_ref(scheme, line.id),
+                        lost=lost,
+                        open=line.stake if earn else ZERO,
+                        credited=ZERO if earn else line.stake,
+                    )
+                )
+    return rows
+
+
+def _day(card: ScoreCard) -> str:
     day = f"{card.as_of.month}月{card.as_of.day}日"
     return day if card.as_of.year == card.year else f"{card.as_of.year}年{day}"
 
 
-def score_text(card: ScoreCard) -> str:
-    lines = [
-        f"{card.unit}{card.year}年度得分（截至{_as_of(card)}）",
-        f"基本分{fmt(card.base_total)}/{fmt(card.base_max)}，加分{fmt(card.bonus)}，"
-        f"合计{fmt(card.total)}",
+def _sentence(text: str) -> str:
+    return text if text.endswith(("。", "！", "？")) else text + "。"
+
+
+def _who(card: ScoreCard, rows: list[Row]) -> str:
+    categories = {r.rule.params.open_category for r in rows if r.open > 0}
+    words = [
+        word
+        for category, word in (
+            (OpenCategory.SCORE, st.WHO_SCORE),
+            (OpenCategory.COMPLETE, st.WHO_COMPLETE),
+            (OpenCategory.SUBMIT, st.WHO_SUBMIT),
+        )
+        if category in categories
     ]
-    if card.grade is not None:
-        mark = "（暂定）" if card.grade.provisional else ""
-        lines.append(f"建议等次：{card.grade.level}{mark}")
-        if card.grade.level == "不合格":
-            lines.append(f"原因：{_short(card.grade.reason, 80)}")
-    lost: list[str] = []
-    waiting: list[str] = []
-    for item in card.items:
-        for target in item.targets:
-            for rule in target.rules:
-                label = f"{target.id} {target.name}"
-                if rule.family == "lose" and rule.value > 0:
-                    lost.append(f"· {label} −{fmt(rule.value)}：{_short(rule.explanation)}")
-                elif (
-                    rule.family == "earn"
-                    and not rule.pending
-                    and rule.max is not None
-                    and rule.value < rule.max
-                ):
-                    gap = rule.max - rule.value
-                    lost.append(f"· {label} −{fmt(gap)}：{_short(rule.explanation)}")
-                elif (
-                    rule.family == "earn"
-                    and rule.pending
-                    and rule.value < (rule.max or 0)
-                    and label not in waiting
-                ):
-                    waiting.append(label)
-    if lost:
-        lines.append("失分指标：")
-        lines.extend(lost)
+    when = st.WHO_BEFORE_YEAR_END if card.as_of <= date(card.year, 12, 31) else ""
+    return when + "或".join(words or [st.WHO_SCORE])
+
+
+def _assessed(card: ScoreCard, rows: list[Row]) -> list[str]:
+    lines = []
+    if card.open_points > 0:
+        lines.append(
+            st.CARD_ASSESSED.format(
+                base=fmt(card.base_total),
+                assessed_max=fmt(card.assessed_max),
+                open=fmt(card.open_points),
+                who=_who(card, rows),
+            )
+        )
+    elif not card.pending:
+        lines.append(st.CARD_ALL_ASSESSED)
+    if card.credited > 0:
+        lines.append(st.CARD_CREDITED.format(credited=fmt(card.credited)))
+    return ["；".join(lines) + "。"] if lines else []
+
+
+def level_of(grading: Grading, base: Decimal) -> Level:
+    """The grade a base score reaches by the lines alone (seed 000 第七条)."""
+    above = grading.lines == "above"
+
+    def reached(line: object) -> bool:
+        return base > line if above else base >= line  # type: ignore[operator]
+
+    if reached(grading.excellent):
+        return Level.EXCELLENT
+    return Level.GOOD if reached(grading.good) else Level.PASS
+
+
+def grade_text(card: ScoreCard, scheme: Scheme, rows: list[Row]) -> str | None:
+    """The suggested grade, what it rests on and what would change it."""
+    grading, grade = scheme.grading, card.grade
+    if grading is None or grade is None:
+        return None
+    numbers = {
+        "base": fmt(card.base_total),
+        "good": fmt(grading.good),
+        "excellent": fmt(grading.excellent),
+    }
+    basis = {
+        Level.EXCELLENT: st.BASIS_EXCELLENT.format(**numbers),
+        Level.GOOD: st.BASIS_GOOD.format(**numbers),
+        Level.PASS: st.BASIS_PASS.format(**numbers),
+        Level.FAIL: st.BASIS_FAIL.format(reason=grade.reason.split("；")[0]),
+    }[grade.level]
+    changes = []
+    if grade.level == Level.FAIL:
+        changes.append(st.CHANGE_FAIL)
     else:
-        lines.append("目前没有失分指标。")
-    if waiting:
-        lines.append("待评定或待完成：" + "、".join(waiting))
-    lines.append(SCORE_FOOTER)
-    return fit("\n".join(lines))
+        if card.open_points > 0:
+            best = card.base_total + card.open_points
+            best_level = level_of(grading, best)
+            template = st.CHANGE_OPEN if best_level != grade.level else st.CHANGE_OPEN_SAME
+            changes.append(
+                template.format(open=fmt(card.open_points), best=fmt(best), best_level=best_level)
+            )
+        required = set(grading.required_task_kinds)
+        names = [
+            scheme.target(r.rule.target).name
+            for r in rows
+            if r.line.pending and required & set(r.rule.params.completed_task_kinds())
+        ]
+        if names:
+            changes.append(st.CHANGE_REQUIRED.format(names="、".join(dict.fromkeys(names))))
+    mark = st.GRADE_PROVISIONAL if grade.provisional else st.GRADE_FINAL
+    text = st.GRADE_LINE.format(level=grade.level, mark=mark, basis=basis)
+    return "；".join([text, *changes]) + "。"
+
+
+def _why(line: RuleLine) -> str:
+    return line.explanation
+
+
+def _example(scheme: Scheme, rows: list[Row]) -> str:
+    lost = [r for r in rows if r.lost > 0]
+    if lost:
+        return max(lost, key=lambda r: r.lost).ref
+    quota = info_quota(scheme)
+    return rule_ref(scheme, quota.rule.id) if quota else rows[0].ref if rows else ""
+
+
+def score_text(card: ScoreCard) -> str:
+    """ "我的得分": totals, assessed and pending, the grade, losses, what is still open."""
+    scheme = scheme_of(card.scheme_id)
+    rows = rows_of(card, scheme)
+    totals = st.CARD_TOTALS.format(base=fmt(card.base_total), base_max=fmt(card.base_max))
+    if any(item.bonus for item in card.items):
+        totals += st.CARD_BONUS.format(bonus=fmt(card.bonus), total=fmt(card.total))
+    head = [st.CARD_HEAD.format(unit=card.unit, year=card.year, as_of=_day(card)), totals]
+    head += _assessed(card, rows)
+    grade = grade_text(card, scheme, rows)
+    if grade:
+        head.append(grade)
+    lost = sorted((r for r in rows if r.lost > 0), key=lambda r: -r.lost)
+    losses = [st.LOST_LINE.format(label=r.label, value=fmt(r.lost), why=_why(r.line)) for r in lost]
+    if not lost:
+        head.append(st.LOST_NONE)
+    waiting = sorted((r for r in rows if r.open > 0), key=lambda r: -r.open)
+    opens = [
+        st.OPEN_LINE.format(label=r.label, value=fmt(r.open), why=_why(r.line)) for r in waiting
+    ]
+    opens += [
+        st.CREDITED_LINE.format(label=r.label, value=fmt(r.credited))
+        for r in rows
+        if r.credited > 0
+    ]
+    total_lost = sum((r.lost for r in lost), ZERO)
+    sections = [
+        Section(losses, st.LOST_TITLE.format(total=fmt(total_lost)), st.LOST_MORE),
+        Section(opens, st.OPEN_TITLE, st.OPEN_MORE),
+    ]
+    tail = [st.CARD_FOOTER.format(example=_example(scheme, rows)), SCORE_FOOTER]
+    return fit_sections(head, sections, tail)
+
+
+# ---- 扣分原因, 得分明细, one indicator ---------------------------------------------------------------
+
+
+def _report_word(scheme: Scheme, rule: Rule) -> str:
+    name = scheme.target(rule.target).name
+    for word, parts in NAMED_REPORTS.items():
+        if any(p in name for p in parts):
+            return word
+    kinds = rule.params.period_kinds(rule)
+    return next((w for w, k in REPORT_PERIODS.items() if k in kinds), "年报")
+
+
+def can_do(scheme: Scheme, row: Row) -> str:
+    """What the unit can still do about a rule (or who decides it)."""
+    params, pending = row.rule.params, row.line.pending
+    if params.delivery == Delivery.QUOTA:
+        n = params.per_period  # type: ignore[attr-defined]
+        return (st.DO_QUOTA_OPEN if pending else st.DO_QUOTA_CLOSED).format(n=n)
+    if params.delivery == Delivery.REPORT:
+        word = _report_word(scheme, row.rule)
+        return (st.DO_REPORT_OPEN if pending else st.DO_REPORT_CLOSED).format(word=word)
+    if params.delivery == Delivery.TASK:
+        return st.DO_TASK
+    if params.completed_task_kinds():
+        return st.DO_COMPLETE
+    if params.family == Family.LOSE:
+        return st.DO_DEDUCTION
+    return (st.DO_SCORE_OPEN if pending else st.DO_SCORE_DONE).format(ref=row.ref)
+
+
+def _state(card: ScoreCard, row: Row) -> str:
+    line, target = row.line, card.target(row.rule.target)
+    if target.score is not None and len(target.rules) == 1:
+        return st.IND_STATE_BUDGET.format(score=fmt(target.score), points=fmt(target.points))
+    if line.family == Family.EARN and line.max is not None:
+        return st.IND_STATE_EARN.format(value=fmt(line.value), max=fmt(line.max))
+    if line.value > 0:
+        return st.IND_STATE_LOSE.format(value=fmt(line.value))
+    return st.IND_STATE_NOT_LOST
+
+
+def _explained(scheme: Scheme, row: Row, *, head: str, lost: bool = True) -> list[str]:
+    """Lines explaining one rule: the rule as the scheme words it, the counts, what was lost,
+    what is still open and what the unit can do."""
+    rule, line = row.rule, row.line
+    text = rule.text or scheme.target(rule.target).text or scheme.target(rule.target).name
+    lines = [
+        head,
+        st.IND_RULE.format(text=text),
+        st.IND_NOW.format(text=_sentence(line.explanation)),
+    ]
+    if row.lost > 0 and lost:
+        lines.append(st.IND_LOST.format(value=fmt(row.lost)))
+    if row.open > 0:
+        lines.append(st.IND_STAKE_EARN.format(value=fmt(row.open)))
+    if row.credited > 0:
+        lines.append(st.IND_STAKE_LOSE.format(value=fmt(row.credited)))
+    if line.open:
+        lines.append(st.IND_OPEN.format(items="；".join(line.open)))
+    lines.append(st.IND_DO.format(text=can_do(scheme, row)))
+    return lines
+
+
+def losses_text(card: ScoreCard) -> str:
+    """ "扣分原因": every loss, largest first, each with its rule, counts and remedies."""
+    scheme = scheme_of(card.scheme_id)
+    rows = rows_of(card, scheme)
+    lost = sorted((r for r in rows if r.lost > 0), key=lambda r: -r.lost)
+    names = {"unit": card.unit, "year": card.year, "as_of": _day(card)}
+    if not lost:
+        head = [st.LOSSES_NONE.format(**names)]
+    else:
+        total = fmt(sum((r.lost for r in lost), ZERO))
+        head = [st.LOSSES_HEAD.format(total=total, **names)]
+    blocks = [
+        "\n".join(_explained(scheme, r, head=f"【{r.label}−{fmt(r.lost)}】", lost=False))
+        for r in lost
+    ]
+    tail = [st.LOSSES_OPEN.format(open=fmt(card.open_points))] if card.open_points > 0 else []
+    return fit_sections(head, [Section(blocks, more=st.LOSSES_MORE)], tail)
+
+
+def detail_text(card: ScoreCard) -> str:
+    """ "得分明细": every item and indicator with its points, in scheme order."""
+    scheme = scheme_of(card.scheme_id)
+    rows = {r.line.id: r for r in rows_of(card, scheme)}
+    lines = []
+    for item in card.items:
+        title = f"{item.name}（{item.id}）"
+        if item.score is not None:
+            title += f" {fmt(item.score)}/{fmt(item.max)}"
+        if item.pending:
+            title += st.DETAIL_PENDING
+        lines.append(title)
+        for target in item.targets:
+            for line in target.rules:
+                row = rows.get(line.id)
+                if row is None:  # a bonus item's rule
+                    lines.append(f"· {rule_label(scheme, line.id)} +{fmt(line.value)}")
+                    continue
+                if target.score is not None and len(target.rules) == 1:
+                    state = f"{fmt(target.score)}/{fmt(target.points)}"
+                elif line.family == Family.EARN:
+                    state = f"{fmt(line.value)}/{fmt(line.max)}"
+                else:
+                    lost = line.value > 0
+                    state = (
+                        st.DETAIL_LOST.format(value=fmt(line.value)) if lost else st.DETAIL_NOT_LOST
+                    )
+                mark = st.DETAIL_PENDING if line.pending else ""
+                lines.append(f"· {row.label} {state}{mark}")
+    head = [
+        st.DETAIL_HEAD.format(
+            unit=card.unit,
+            year=card.year,
+            as_of=_day(card),
+            base=fmt(card.base_total),
+            base_max=fmt(card.base_max),
+        )
+    ]
+    head += _assessed(card, list(rows.values()))
+    return fit_sections(head, [Section(lines, more=st.DETAIL_MORE)], [SCORE_FOOTER])
+
+
+def indicator_text(card: ScoreCard, rule_ids: tuple[str, ...]) -> str:
+    """One indicator (a target, a rule, or an item's rules): each rule explained."""
+    scheme = scheme_of(card.scheme_id)
+    rows = {r.line.id: r for r in rows_of(card, scheme)}
+    blocks = []
+    for rule_id in rule_ids:
+        row = rows.get(rule_id)
+        if row is None:
+            continue
+        head = st.IND_HEAD.format(label=row.label, as_of=_day(card), state=_state(card, row))
+        blocks.append("\n".join(_explained(scheme, row, head=head)))
+    return fit_sections([], [Section(blocks, more=st.IND_MORE)], [SCORE_FOOTER])

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from handlers import pending, targets_text
+from handlers.channel import fit_text
 from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent
 from handlers.office_intents import OfficeIntent
 from handlers.pending import PendingAction
 from handlers.router import LIAISON, MEMBERS, Router
-from handlers.scoretext import fit
 from handlers.texts import NO_UNIT
 from scoring.facts import COUNTING
 from storage.charter import Applied, CharterPlan, apply_charter, plan_charter
@@ -95,15 +95,17 @@ async def _preview(ctx: Ctx, path: Path, name: str, year: int, head: str = "") -
         errors = "\n".join(exc.errors[:15])
         if len(exc.errors) > 15:
             errors += f"\n……另有{len(exc.errors) - 15}处"
-        return fit(targets_text.FILE_BAD.format(name=name, count=len(exc.errors), errors=errors))
+        return fit_text(
+            targets_text.FILE_BAD.format(name=name, count=len(exc.errors), errors=errors)
+        )
     lines = [head] if head else []
     lines.append(targets_text.FILE_RECEIVED.format(name=name, year=year))
     lines.append(targets_text.preview_text(plan, limit=20))
     if not plan.to_apply:
         lines.append(targets_text.NOTHING_CHANGES.format(year=year))
-        return fit("\n".join(lines))
+        return fit_text("\n".join(lines))
     args = {"file": str(path), "name": name, "year": year, "digest": plan.digest}
-    return fit(await pending.ask(ctx, PendingAction.CHARTER, args, "\n".join(lines)))
+    return fit_text(await pending.ask(ctx, PendingAction.CHARTER, args, "\n".join(lines)))
 
 
 @pending.runner(PendingAction.CHARTER)
@@ -169,7 +171,7 @@ async def charter(ctx: Ctx, intent: Intent) -> str:
                 return NO_UNIT
         assert unit.id is not None
         views = await list_tasks(session, unit.id, year, include_inactive=True)
-    return fit(targets_text.charter_text(unit.name, year, views))
+    return fit_text(targets_text.charter_text(unit.name, year, views))
 
 
 @router.intent(OfficeIntent.MY_TASKS, roles=LIAISON)
@@ -190,4 +192,4 @@ async def my_tasks(ctx: Ctx, intent: Intent) -> str:
     if others:
         lines.append("布置的任务：")
         lines.extend(targets_text.task_line(v, v.task.id in answered) for v in others)
-    return fit("\n".join(lines))
+    return fit_text("\n".join(lines))

@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
 
 from scoring.facts import Status
+from scoring.numbers import fmt
 
-HELP_LIAISON = """您好！我是创模考核助手，可以这样跟我说：
-1. 报送政务信息：发送「政务信息：标题」，换行写正文；或先说「报送政务信息」，再发文字、文件、图片或转发文章，最后回复「确认」
-2. 任务反馈：「反馈 K7 反馈内容」
-3. 报表报告：「月报 10月 内容」「季报 三季度 内容」「年报 内容」「自查报告 内容」「年度总结 内容」
-4. 目标佐证：「佐证 A1 完成情况说明」
-5. 查询：「我的得分」（往年如「我的得分 2025」）「进度」「记录」「我的任务」（本单位责任书）「信息怎么报」
-6. 撤回：「撤回 S12」（截止前可撤回本单位的报送；只说「撤回」可查看能撤回哪些）"""
+# the liaison's help: one numbered line per thing the unit's scheme has (handlers/app.py)
+HELP_LIAISON_HEAD = "您好！我是创模考核助手，可以这样跟我说："
+HELP_INFO = (
+    "报送政务信息：发送「政务信息：标题」，换行写正文；或先说「报送政务信息」，"
+    "再发文字、文件、图片或转发文章，最后回复「确认」"
+)
+HELP_FEEDBACK = "任务反馈：「反馈 K7 反馈内容」"
+HELP_REPORTS = "报表报告：{examples}"
+HELP_REPORT_EXAMPLES = {
+    "月报": "「月报 10月 内容」",
+    "季报": "「季报 三季度 内容」",
+    "年报": "「年报 内容」",
+    "自查报告": "「自查报告 内容」",
+    "年度总结": "「年度总结 内容」",
+}
+HELP_EVIDENCE = "目标佐证：「佐证 A1 完成情况说明」"
+HELP_QUERIES = (
+    "查询：「我的得分」（往年如「我的得分 2025」）「扣分原因」「得分明细」，指标名称或编号"
+    "（如「{example}」）「进度」「记录」「我的任务」（本单位责任书）"
+)
+HELP_QUERY_INFO = "「信息怎么报」"
+HELP_WITHDRAW = "撤回：「撤回 S12」（截止前可撤回本单位的报送；只说「撤回」可查看能撤回哪些）"
 
 HELP_ADMIN = """管理员命令：
 · 布置任务 单位1,单位2（或「全部」） 截止日期 标题，如「布置任务 全部 12月10日 报送大气污染防治进展」
@@ -113,7 +131,11 @@ INFO_HOWTO = (
 FEEDBACK_LOGGED = "已登记任务{task}「{title}」的反馈（编号{ref}），{timing}。"
 TASK_UNKNOWN = "没有找到本单位的任务{task}。请发送「进度」查看本单位的任务编号。"
 REPORT_LOGGED = "已登记{report}（编号{ref}，{period}，指标{target}），{timing}。"
-REPORT_NOT_IN_SCHEME = "本单位的考核方案中没有「{report}」这一项，未登记。如有疑问请联系市创模办。"
+REPORT_NOT_IN_SCHEME = (
+    "本单位的考核方案中没有「{report}」这一项，未登记。{have}如有疑问请联系市创模办。"
+)
+REPORTS_WE_HAVE = "本单位需报送的是：{reports}。"
+REPORTS_NONE = "本单位的考核方案不需要报送报表报告。"
 EVIDENCE_LOGGED = "已登记{what}的完成佐证（编号{ref}），待市创模办确认。"
 EVIDENCE_UNKNOWN = "没有找到编号为{ref}的目标或任务。请核对编号，或发送「进度」查看。"
 ON_TIME = "按时报送（截止{deadline}）"
@@ -187,10 +209,9 @@ def fmt_date(d: date | datetime) -> str:
     return f"{d.month}月{d.day}日"
 
 
-def fmt_points(value: object) -> str:
-    """Points with at most two decimals, no trailing zeros: 6, 6.5, 3.92."""
-    text = f"{float(str(value)):.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+def fmt_points(value: Decimal | Fraction | int | float | str | None) -> str:
+    """Points as people read them everywhere (scoring.numbers.fmt): 6, 6.5, 3.92."""
+    return fmt(Decimal(value) if isinstance(value, str) else value)
 
 
 ADMIN_USE_UNIT = (

@@ -65,6 +65,30 @@ def _score_budget(
     return points, combine(points, results), results
 
 
+def stake(result: RuleResult) -> Fraction:
+    """What a pending rule can still move (`RuleResult.at_stake`, earn's default `max − value`)."""
+    if not result.pending:
+        return ZERO
+    if result.at_stake is not None:
+        return max(ZERO, result.at_stake)
+    if result.family == Family.EARN and result.max is not None:
+        return max(ZERO, result.max - result.value)
+    return ZERO
+
+
+def _open_and_credited(
+    points: Fraction | None, value: Fraction, results: list[RuleResult]
+) -> tuple[Fraction, Fraction]:
+    """Of a budget: the points not yet assessed (still to be given), and those counted in its
+    score for periods not yet due."""
+    if points is None:
+        return ZERO, ZERO
+    earn = sum((stake(r) for r in results if r.family == Family.EARN), ZERO)
+    lose = sum((stake(r) for r in results if r.family == Family.LOSE), ZERO)
+    open_ = min(earn, max(ZERO, points - value))
+    return open_, min(lose, value)
+
+
 def _dec(value: Fraction | None) -> Decimal | None:
     return None if value is None else round2(value)
 
@@ -77,6 +101,7 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
     for budget in scheme_budgets(scheme):
         points, value, rule_results = _score_budget(budget, ctx)
         results.update((r.rule_id, r) for r in rule_results)
+        open_, credited = _open_and_credited(points, value, rule_results)
         if points is None:
             maxima = [r.max for r in rule_results if r.family == Family.EARN]
             known = [m for m in maxima if m is not None]
@@ -91,6 +116,8 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
                 score=round2(value),
                 rules=tuple(r.id for r in budget.rules),
                 bonus=budget.bonus,
+                open=round2(open_),
+                credited=round2(credited),
             )
         )
     own = {b.id: b for b in budget_lines}
@@ -109,6 +136,7 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
                     explanation=results[rule.id].explanation,
                     pending=results[rule.id].pending,
                     open=results[rule.id].open,
+                    stake=round2(stake(results[rule.id])),
                 )
                 for rule in target.rules
             )
@@ -167,4 +195,6 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
         pending=pending,
         open=opens,
         notes=tuple(ctx.notes),
+        open_points=sum((b.open for b in base), Decimal("0.00")),
+        credited=sum((b.credited for b in base), Decimal("0.00")),
     )

@@ -2,6 +2,8 @@
 
 Scores are computed with `Fraction` so 4/12 per month never drifts; what users see is rounded once,
 half up, to two decimals, so the breakdown they read always adds up to the total they read.
+`shown()` is that one rounding rule: chat, the workbook, the chart and the dashboard all use it
+(through `fmt()` for text), so a score reads the same everywhere (71.59 in chat and in Excel).
 """
 
 from __future__ import annotations
@@ -28,13 +30,18 @@ def round2(value: Fraction) -> Decimal:
     )
 
 
-def fmt(value: Fraction | Decimal | int | None) -> str:
-    """Short human form: 4, 6.5, 0.33 (two decimals at most, no trailing zeros)."""
-    if value is None:
-        return "—"
+def shown(value: Fraction | Decimal | int | float | str) -> Decimal:
+    """THE rounding rule for every number people read: two decimals, half up (−0 is 0)."""
     dec = value if isinstance(value, Decimal) else round2(to_fraction(value))
     dec = dec.quantize(CENT, rounding=ROUND_HALF_UP)
-    text = f"{dec:f}"
+    return dec if dec else Decimal("0.00")
+
+
+def fmt(value: Fraction | Decimal | int | float | None) -> str:
+    """Short human form of `shown(value)`: 4, 6.5, 0.33 (no trailing zeros, never "-0")."""
+    if value is None:
+        return "—"
+    text = f"{shown(value):f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text

@@ -40,6 +40,9 @@ class RuleLine:
     explanation: str  # one line with the inputs: "11 月：3/4 篇", "迟报 2 次 × 0.1 分"
     pending: bool
     open: tuple[str, ...]
+    # points it can still move (see `RuleResult.at_stake`): earn, still to be given; lose, held
+    # now but not yet due
+    stake: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class BudgetLine:
     score: Decimal
     rules: tuple[str, ...]
     bonus: bool
+    open: Decimal = Decimal("0.00")  # points not yet assessed: still to be given, not in `score`
+    credited: Decimal = Decimal("0.00")  # points in `score` for periods not yet due
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,15 @@ class ScoreCard:
     pending: bool  # some rule can still change (a period or task not yet due, an entry not made)
     open: tuple[str, ...]  # everything still open, in scheme order
     notes: tuple[str, ...]  # facts that could not be used (e.g. an entry naming no rule)
+    # of the base: points not yet assessed (base_total + open_points is the most it can reach),
+    # and points counted in base_total for periods not yet due (it may still lose them)
+    open_points: Decimal = Decimal("0.00")
+    credited: Decimal = Decimal("0.00")
+
+    @property
+    def assessed_max(self) -> Decimal:
+        """The maximum of the part of the base already assessed."""
+        return self.base_max - self.open_points
 
     def item(self, item_id: str) -> ItemLine:
         return next(i for i in self.items if i.id == item_id)

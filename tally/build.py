@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from scoring import Facts, Scheme, ScoreCard, Status, score
 from scoring.kinds import kind_class
@@ -204,12 +204,6 @@ def _dec(value: object) -> Decimal:
     if isinstance(value, Fraction):
         return Decimal(value.numerator) / Decimal(value.denominator)
     return Decimal(str(value))
-
-
-def one_decimal(value: Decimal) -> str:
-    """One decimal, half up, from the exact two-decimal value (what Excel's '0.0' shows): 1.15 →
-    "1.2", where formatting the float 1.15 would give "1.1"."""
-    return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):f}"
 
 
 def rank_of(totals: list[Decimal]) -> list[int]:

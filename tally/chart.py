@@ -18,8 +18,9 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from scoring.numbers import fmt
 from scoring.scorecard import Level
-from tally.build import SchemeTally, Tally, one_decimal
+from tally.build import SchemeTally, Tally
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> 
         ax.text(
             x,
             float(row.total) + top * 0.01,
-            one_decimal(row.total),
+            fmt(row.total),
             ha="center",
             va="bottom",
             fontsize=8,

@@ -21,10 +21,12 @@ from typing import Any
 from xlsxwriter import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from scoring.numbers import fmt
+from scoring.numbers import fmt, shown
 from tally.build import SchemeTally, Tally, TallyRow
 
-NUMBER_FORMAT = "0.0"
+# Excel's General shows the value as written: the numbers are `shown()` (two decimals at most),
+# so a cell reads as the chat and the dashboard do (71.59, 71.6, 72)
+NUMBER_FORMAT = "General"
 KIND_NAMES = {"district": "区", "department": "部门"}
 OPEN_SHEET = "待办事项"
 CHART_SHEET = "图表"
@@ -61,7 +63,7 @@ def display_width(text: str) -> int:
 
 
 def _num(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+    return None if value is None else float(shown(value))
 
 
 def sheet_title(prefix: str, scheme_id: str, used: set[str]) -> str:

@@ -91,8 +91,8 @@ async def test_a_year_of_reporting_scores_as_the_engine_says(database, tmp_path:
         # C3b 6 − 0.5 × (1/4 Jan (S2 rejected) + 1/4 Mar + 2/4 Jun) = 5.5; C4 0; W1 0; W2 0.
         assert card.base_total == card.base_total.__class__("24.00")
         assert "基本分24/100" in reply
-        assert "C3b 工作信息 −0.5" in reply
-        assert "C3a 任务反馈 −4" in reply
+        assert "工作信息（C3b）−0.5" in reply
+        assert "任务反馈（C3a）−4" in reply
 
         # Progress and records speak of this unit only.
         progress = await b.say("zhangsan", "进度")

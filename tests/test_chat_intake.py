@@ -151,6 +151,9 @@ async def test_phrasing_table_through_the_callback(database, tmp_path: Path) -> 
     """Every phrasing of the table, sent as WeCom would, gets the answer of its intent."""
     markers = {
         N.MY_SCORE: "年度得分",
+        N.SCORE_LOSSES: "失分",
+        N.SCORE_DETAIL: "得分明细",
+        N.INDICATOR: "规则：",
         N.PROGRESS: "月进度",
         N.RECORDS: "还没有报送记录",
         N.START_INFO: "开始报送政务信息",

@@ -17,10 +17,18 @@ PHRASINGS: list[tuple[str, IntentName]] = [
     ("我现在几分", N.MY_SCORE),
     ("我现在几分？", N.MY_SCORE),
     ("现在多少分了", N.MY_SCORE),
-    ("扣分是怎么回事", N.MY_SCORE),
-    ("为什么扣分", N.MY_SCORE),
+    ("扣分是怎么回事", N.SCORE_LOSSES),
+    ("为什么扣分", N.SCORE_LOSSES),
+    ("扣分原因", N.SCORE_LOSSES),
+    ("为什么扣分？", N.SCORE_LOSSES),
+    ("哪里扣分了", N.SCORE_LOSSES),
     ("我们单位考核得分多少", N.MY_SCORE),
-    ("得分明细", N.MY_SCORE),
+    ("得分明细", N.SCORE_DETAIL),
+    ("明细", N.SCORE_DETAIL),
+    ("C3b", N.INDICATOR),
+    ("c3b", N.INDICATOR),
+    ("为什么扣分 C3b", N.INDICATOR),
+    ("C3b扣分原因？", N.INDICATOR),
     ("我得得分", N.MY_SCORE),  # 的 → 得
     ("我滴得分", N.MY_SCORE),  # 的 → 滴
     ("我的的得分", N.MY_SCORE),  # doubled

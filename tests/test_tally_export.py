@@ -152,16 +152,17 @@ async def test_ranks_ties_and_final_grades(db: Database) -> None:
     assert (await load_tally(db, YEAR, as_of=date(2027, 1, 15))).row("临海市").final is None
 
 
-def test_one_decimal_rounds_half_up_from_the_exact_value() -> None:
-    from tally.build import one_decimal
+def test_one_rounding_rule_for_chat_workbook_and_chart() -> None:
+    """`shown()` rounds once, half up, to two decimals; `fmt()` (chat, chart labels, dashboard)
+    and the workbook's numbers (General format) both come from it: 71.59 everywhere."""
+    from scoring.numbers import fmt, shown
+    from tally.excel import NUMBER_FORMAT, _num
 
-    assert [one_decimal(Decimal(v)) for v in ("1.15", "2.45", "0.05", "86.38", "6")] == [
-        "1.2",
-        "2.5",
-        "0.1",
-        "86.4",
-        "6.0",
-    ]
+    values = [Decimal(v) for v in ("71.59", "71.6", "1.155", "-0.001", "6")]
+    assert [fmt(v) for v in values] == ["71.59", "71.6", "1.16", "0", "6"]
+    assert [_num(v) for v in values] == [71.59, 71.6, 1.16, 0.0, 6.0]
+    assert [_num(v) for v in values] == [float(shown(v)) for v in values]
+    assert NUMBER_FORMAT == "General"  # shows 71.59 as 71.59, 6 as 6
 
 
 def test_rank_of_shares_ranks() -> None:
@@ -225,7 +226,7 @@ def test_sheets_headers_frozen_panes_formats_and_print_setup(exported) -> None: 
         for col in numeric:
             cell = summary.cell(r, col)
             assert isinstance(cell.value, int | float), (r, col)
-            assert cell.number_format == NUMBER_FORMAT == "0.0"
+            assert cell.number_format == NUMBER_FORMAT == "General"
     assert summary.column_dimensions["B"].width >= 8  # unit names fit
     rows = _summary_rows(summary)
     assert rows["临海市"]["最终等次"] == "良好"
@@ -254,7 +255,7 @@ def test_detail_sheet_explains_every_rule(exported) -> None:  # type: ignore[no-
         ]
         got = [(r[0], r[5], r[10], abs(r[8])) for r in body]
         assert got == expected
-        assert ws.cell(FIRST_ROW, 9).number_format == "0.0"
+        assert ws.cell(FIRST_ROW, 9).number_format == "General"
 
 
 def test_open_items_sheet(exported) -> None:  # type: ignore[no-untyped-def]

@@ -78,6 +78,9 @@ class RuleResult:
     open: tuple[str, ...] = ()
     forfeit: bool = False  # a `gate` that takes the whole budget
     switched_max: Fraction | None = None  # task_list `points_if_none` applied: the budget's points
+    # points the rule can still move before the year is settled: earn, what it can still give
+    # (None: `max − value`); lose, what it holds now but can still take (periods not yet due)
+    at_stake: Fraction | None = None
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ class Quota(RuleKind):
         for sub in ctx.subs_by_target.get(rule.target, []):
             if sub.period is not None:
                 counts[sub.period] = counts.get(sub.period, 0) + 1
-        lost, short, due_n, opens, pending = ZERO, [], 0, [], False
+        lost, short, due_n, opens, pending, later = ZERO, [], 0, [], False, 0
         name = ctx.target_name(rule)
         for period in periods:
             n = counts.get(period, 0)
@@ -77,7 +77,7 @@ class Quota(RuleKind):
                     lost += worth * (need - n) / need
                     short.append(f"{period_label(period)}：{n}/{need} 篇")
                 continue
-            pending = True
+            pending, later = True, later + 1
             if period_bounds(period)[0] <= ctx.as_of and n < need:
                 opens.append(
                     f"{period_label(period)}{name}：还差 {need - n} 篇，{due_label(ctx, due)}"
@@ -89,7 +89,15 @@ class Quota(RuleKind):
             text = f"到期 {due_n} 期，未完成：{shown}；每期 {fmt(worth)} 分按比例扣"
         else:
             text = f"到期 {due_n} 期均已完成（每期 {need} 篇）"
-        return self.result(rule, lost, self.points, text, pending=pending, open=tuple(opens))
+        return self.result(
+            rule,
+            lost,
+            self.points,
+            text,
+            pending=pending,
+            open=tuple(opens),
+            at_stake=worth * later,
+        )
 
     def owed(
         self, rule: Rule, scheme: Scheme, year: int, tasks: tuple, got: Delivered

@@ -73,7 +73,7 @@ class Reports(RuleKind):
             if sub.period is not None:
                 day = local_date(sub.submitted_at)
                 first[sub.period] = min(day, first.get(sub.period, day))
-        late, missing, opens, pending, due_n = [], [], [], False, 0
+        late, missing, opens, pending, due_n, later = [], [], [], False, 0, 0
         for kind in self.periods:
             for period in periods_of(ctx.year, kind):
                 due = due_date(period, rule.deadline)
@@ -90,7 +90,7 @@ class Reports(RuleKind):
                     elif got > due:
                         late.append(label)
                 else:
-                    pending = True
+                    pending, later = True, later + (got is None)
                     if got is None and period_bounds(period)[0] <= ctx.as_of:
                         what = " ".join(part for part in (ctx.target_name(rule), label) if part)
                         opens.append(f"{what}：{due_label(ctx, due)}")
@@ -109,7 +109,10 @@ class Reports(RuleKind):
             text = f"{'、'.join(parts)} × {fmt(self.amount)} 分"
         else:
             text = f"{'、'.join(parts)}，扣分以扣分记录为准"
-        return self.result(rule, lost, None, text, pending=pending, open=tuple(opens))
+        stake = self.amount * later if self.amount is not None else ZERO
+        return self.result(
+            rule, lost, None, text, pending=pending, open=tuple(opens), at_stake=stake
+        )
 
     def owed(
         self, rule: Rule, scheme: Scheme, year: int, tasks: tuple, got: Delivered

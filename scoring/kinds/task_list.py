@@ -83,7 +83,14 @@ class TaskList(RuleKind):
             opens: tuple[str, ...] = (f"{ctx.target_name(rule)}：任务尚未下达",)
             text = f"尚未下达任务{note}"
             return self.result(
-                rule, ZERO, ZERO, text, pending=True, open=opens, switched_max=switched
+                rule,
+                ZERO,
+                ZERO,
+                text,
+                pending=True,
+                open=opens,
+                switched_max=switched,
+                at_stake=points,
             )
         weight = points / len(tasks)
         done = [t for t in tasks if ctx.done_by(t, t.due)]
@@ -101,6 +108,7 @@ class TaskList(RuleKind):
             pending=bool(waiting),
             open=opens,
             switched_max=switched,
+            at_stake=weight * len(waiting),
         )
 
     def owed(
