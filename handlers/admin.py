@@ -15,17 +15,19 @@ from typing import Any
 
 from handlers import corrections_text as ct
 from handlers import pending, texts
+from handlers import score_texts as st
 from handlers.channel import fit_text
 from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent, IntentName, parse_date, parse_month
-from handlers.lookup import info_quota, month_of, resolve_rule
+from handlers.lookup import find_indicator, info_quota, month_of, resolve_rule, rule_label, rule_ref
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
-from handlers.scoretext import score_text, unit_card
-from handlers.texts import fmt_date, fmt_points
+from handlers.scoretext import past_unit_card, score_change, score_text, unit_card
+from handlers.texts import fmt_date, fmt_points, sentence
 from scoring import kinds
 from scoring.facts import COUNTING, EntryKind
 from scoring.kinds import RuleKind
+from scoring.model import Scheme
 from scoring.periods import TZ
 from storage import ledger
 from storage.audit import audit
@@ -186,7 +188,7 @@ async def admin_entry(ctx: Ctx, intent: Intent) -> str:
     scheme = scheme_of(unit.scheme_id)
     rule = resolve_rule(scheme, rule_ref, accepts)
     if rule is None:
-        return texts.RULE_UNKNOWN.format(unit=unit.name, rule=rule_ref)
+        return _entry_misfit(scheme, unit.name, verb, rule_ref, accepts)
     value = _entry_value(verb, intent.args.get("value"), rule.params)
     if isinstance(value, str):
         return texts.VALUE_BAD.format(value=intent.args.get("value", ""), why=value)
@@ -217,7 +219,7 @@ async def admin_entry(ctx: Ctx, intent: Intent) -> str:
             unit=unit.name,
             ref=ledger.entry_ref(same.id or 0),
             verb=verb,
-            rule=rule.id,
+            rule=rule_label(scheme, rule.id),
             value=fmt_points(value),
             reason=reason,
         )
@@ -227,6 +229,36 @@ async def admin_entry(ctx: Ctx, intent: Intent) -> str:
     return await _record_entry(ctx, args)
 
 
+def _entry_misfit(scheme: Scheme, unit: str, verb: str, ref: str, accepts: tuple[str, ...]) -> str:
+    """Why `verb` cannot be recorded for the indicator `ref`, and which entry it takes instead
+    (or that the scheme has no such indicator)."""
+    rule_ids = find_indicator(scheme, ref)
+    if not rule_ids:
+        return texts.RULE_UNKNOWN.format(unit=unit, rule=ref)
+    label = rule_label(scheme, rule_ids[0])
+    fitting = [r for r in rule_ids if scheme.rule(r).kind in accepts]
+    if len(fitting) > 1:
+        rules = "、".join(
+            f"{r}（{scheme.rule(r).text or scheme.rule(r).params.describe(scheme.rule(r))}）"
+            for r in fitting
+        )
+        return st.ENTRY_AMBIGUOUS.format(label=label, n=len(fitting), verb=verb, rules=rules)
+    rule = scheme.rule(rule_ids[0])
+    params = rule.params
+    title = f"是「{params.title}」"
+    if params.verbs:
+        words = "」或「".join(v.word for v in params.verbs)
+        first = params.verbs[0]
+        value = "" if first.value is not None else " 分值"
+        example = f"{first.word} {unit} {rule_ref(scheme, rule.id)}{value} 理由"
+        how = st.ENTRY_TAKES_VERBS.format(title=title, verbs=words, example=example)
+    elif params.completed_task_kinds():
+        how = st.ENTRY_TAKES_TASKS.format(title=title, unit=unit)
+    else:
+        how = st.ENTRY_TAKES_NOTHING.format(title=title)
+    return st.ENTRY_WRONG_KIND.format(label=label, verb=verb, how=how)
+
+
 @pending.runner(PendingAction.ADMIN_ENTRY)
 async def _record_entry(ctx: Ctx, args: dict[str, Any]) -> str:
     verb, value = args["verb"], Decimal(args["value"])
@@ -234,7 +266,9 @@ async def _record_entry(ctx: Ctx, args: dict[str, Any]) -> str:
     async with ctx.db.session() as session:
         unit = await session.get(Unit, args["unit"])
         assert unit is not None and unit.id is not None
-        await ledger.add_entry(
+    before = await unit_card(ctx.db, unit.id, unit.scheme_id, args["year"], ctx.today)
+    async with ctx.db.session() as session:
+        entry = await ledger.add_entry(
             session,
             unit_id=unit.id,
             year=args["year"],
@@ -246,15 +280,16 @@ async def _record_entry(ctx: Ctx, args: dict[str, Any]) -> str:
             at=ctx.now,
         )
         await session.commit()
-    card = await unit_card(ctx.db, unit.id, unit.scheme_id, args["year"], ctx.today)
-    return texts.ENTRY_DONE.format(
+    after = await unit_card(ctx.db, unit.id, unit.scheme_id, args["year"], ctx.today)
+    scheme = scheme_of(unit.scheme_id)
+    return st.ENTRY_DONE.format(
         unit=unit.name,
+        ref=ledger.entry_ref(entry.id or 0),
         verb=verb,
-        rule=args["rule"],
-        value=f" {fmt_points(value)}" if kind != EntryKind.CONFIRMATION else "",
-        reason=args["reason"],
-        base=fmt_points(card.base_total),
-        bonus=fmt_points(card.bonus),
+        label=rule_label(scheme, args["rule"]),
+        value=fmt_points(value) if kind != EntryKind.CONFIRMATION else "",
+        reason=sentence(args["reason"]).rstrip("。"),
+        change=score_change(before, after, args["rule"]),
     )
 
 
@@ -287,13 +322,29 @@ async def complete_task(ctx: Ctx, intent: Intent) -> str:
                 title=found.task.title,
                 when=fmt_date(found.completed_at.astimezone(TZ)),
             )
+    before = await unit_card(ctx.db, unit.id, unit.scheme_id, found.task.year, ctx.today)
+    async with ctx.db.session() as session:
         await ledger.complete_task(
             session, found.task.id or 0, actor=ctx.sender.userid, reason=reason, at=ctx.now
         )
         await session.commit()
-    return texts.TASK_COMPLETED.format(
+    after = await unit_card(ctx.db, unit.id, unit.scheme_id, found.task.year, ctx.today)
+    done = texts.TASK_COMPLETED.format(
         unit=unit.name, task=found.ref, title=found.task.title, reason=reason
     )
+    scheme = scheme_of(unit.scheme_id)
+    rule = next(
+        (
+            r
+            for r in scheme.rules()
+            if found.task.kind in r.params.completed_task_kinds()
+            or getattr(r.params, "task_kind", None) == found.task.kind
+        ),
+        None,
+    )
+    if rule is None:  # a task kind no rule scores: its completion changes no points
+        return done
+    return done + score_change(before, after, rule.id) + "。"
 
 
 @router.intent(N.UNIT_SCORE, roles=ADMIN)
@@ -302,7 +353,9 @@ async def unit_score(ctx: Ctx, intent: Intent) -> str:
     if isinstance(unit, str):
         return unit
     assert unit.id is not None
-    card = await unit_card(ctx.db, unit.id, unit.scheme_id, ctx.year, ctx.today)
+    card = await past_unit_card(ctx.db, unit.id, unit.scheme_id, ctx.year, ctx.today)
+    if card is None:  # nothing recorded yet: 待评, not a card of zeros
+        return st.NOT_SCORED_YET.format(unit=unit.name, year=ctx.year)
     return score_text(card)
 
 

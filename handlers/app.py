@@ -17,9 +17,11 @@ from handlers import admin, conversation, liaison, method, method_texts, office,
 from handlers.channel import Channel, fit_text
 from handlers.context import ChatDeps, Ctx, Sender, Unregistered, sent_at, system_clock
 from handlers.intents import MENU_KEYS, Intent, IntentName, is_question, parse
-from handlers.lookup import has_evidence, info_quota, on_time_target, report_words, rule_ref
+from handlers.lookup import evidence_example, info_quota, report_words
 from handlers.router import ADMIN, EVERYONE, LIAISON, REPORTERS, Router
+from handlers.scoretext import example
 from handlers.types import InboundMessage, Reply, TextReply
+from scoring.kinds import Delivery
 from scoring.model import Scheme
 from storage.db import Database
 from storage.models import Role
@@ -51,17 +53,17 @@ def liaison_help(scheme: Scheme | None) -> str:
     lines = []
     if scheme is None or info_quota(scheme) is not None:
         lines.append(texts.HELP_INFO)
-    if scheme is None or on_time_target(scheme, "feedback") is not None:
+    if scheme is None or any(r.params.delivery == Delivery.TASK for r in scheme.rules()):
         lines.append(texts.HELP_FEEDBACK)
     words = report_words(scheme) if scheme is not None else list(texts.HELP_REPORT_EXAMPLES)
     if words:
         examples = "".join(texts.HELP_REPORT_EXAMPLES[w] for w in words)
         lines.append(texts.HELP_REPORTS.format(examples=examples))
-    if scheme is None or has_evidence(scheme):
-        lines.append(texts.HELP_EVIDENCE)
+    lines.append(texts.HELP_EVIDENCE.format(ref=evidence_example(scheme)))
     quota = info_quota(scheme) if scheme is not None else None
-    example = rule_ref(scheme, quota.rule.id) if scheme is not None and quota else "C3b"
-    queries = texts.HELP_QUERIES.format(example=example)
+    queries = texts.HELP_QUERIES.format(
+        example=example(scheme) if scheme else "「工作信息」「C3b」"
+    )
     lines.append(queries + (texts.HELP_QUERY_INFO if scheme is None or quota else ""))
     lines.append(texts.HELP_WITHDRAW)
     lines.append(method_texts.HELP_INSPECTION)

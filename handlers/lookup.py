@@ -182,6 +182,10 @@ def report_words(scheme: Scheme) -> list[str]:
     return [word for word in REPORT_WORDS if report_rules(scheme, word)]
 
 
-def has_evidence(scheme: Scheme) -> bool:
-    """Does the scheme score tasks confirmed complete (annual targets, key projects)?"""
-    return any(rule.params.completed_task_kinds() for rule in scheme.rules())
+def evidence_example(scheme: Scheme | None) -> str:
+    """What a 佐证 names in the unit's scheme: a 责任书 task (A1) where the scheme scores tasks
+    confirmed complete, else the first target confirmed by the office (T1)."""
+    if scheme is None or any(rule.params.completed_task_kinds() for rule in scheme.rules()):
+        return "A1"
+    confirmed = (r for r in scheme.rules() if r.params.family == "earn" and r.params.accepts)
+    return next((r.target for r in confirmed), "A1")

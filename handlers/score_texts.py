@@ -37,7 +37,7 @@ CREDITED_LINE = "· {label}{value}分尚未到期，暂按满分计"
 OPEN_MORE = "……另有{n}项待评定，发送「得分明细」查看"
 CARD_FOOTER = (
     "发送「扣分原因」查看每项失分的规则和补救办法，「得分明细」查看全部指标，"
-    "或发送指标名称或编号（如「{example}」）单独查看。"
+    "或发送指标名称或编号（如{example}）单独查看。"
 )
 
 # 扣分原因
@@ -83,3 +83,20 @@ DO_COMPLETE = (
 DO_SCORE_OPEN = "由市创模办评定；可发送「佐证 {ref} 情况说明」提供材料。"
 DO_SCORE_DONE = "已由市创模办评定；如有异议请联系市创模办。"
 DO_DEDUCTION = "扣分由市创模办按扣分记录录入；如有异议请联系市创模办。"
+
+# admin replies: what changed and the unit's new score
+ENTRY_DONE = "已为{unit}记录（{ref}）：{verb} {label}{value}，理由：{reason}。{change}。"
+CHANGE_BASE = "{unit}基本分{before}→{after}（{label}{was}→{now}）"
+CHANGE_BONUS = "{unit}加分{before}→{after}（{label}）"
+CHANGE_NONE = "{unit}基本分不变，仍为{base}（{label}：{why}）"
+CHANGE_TASK = "{unit}基本分{before}→{after}（{label}{was}→{now}）"
+NOT_SCORED_YET = "{unit}{year}年度尚无考核记录，待评（没有报送、任务和评分）。"
+
+# an admin entry that does not fit the indicator named
+ENTRY_WRONG_KIND = "{label}不能「{verb}」：{how}"
+ENTRY_TAKES_VERBS = "该指标{title}，请用「{verbs}」，如「{example}」。"
+ENTRY_TAKES_TASKS = "该指标{title}，按任务完成情况计分：请用「任务完成 {unit} 任务编号 理由」。"
+ENTRY_TAKES_NOTHING = (
+    "该指标{title}，按本单位的报送自动计分，不能录入；有异议的报送可「作废 S编号 原因」。"
+)
+ENTRY_AMBIGUOUS = "{label}有{n}条可「{verb}」的规则，请写明规则编号：{rules}。"

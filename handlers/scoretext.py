@@ -11,6 +11,7 @@ The full card is in `kaohe score` and the dashboard.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -42,8 +43,8 @@ async def unit_card(
 async def past_unit_card(
     db: Database, unit_id: int, scheme_id: str, year: int, as_of: date
 ) -> ScoreCard | None:
-    """`unit_card` of a past year, or None when the unit has no record that year (it was not
-    assessed here then: a card of zeros would be made up)."""
+    """`unit_card`, or None when the unit has no record that year (not assessed, 待评: a card of
+    zeros would be made up)."""
     facts = await unit_year_facts(db, unit_id, year)
     if not (facts.submissions or facts.tasks or facts.entries):
         return None
@@ -186,16 +187,31 @@ def grade_text(card: ScoreCard, scheme: Scheme, rows: list[Row]) -> str | None:
     return "；".join([text, *changes]) + "。"
 
 
+_ENTRY_REF = re.compile(r"（E\d+）")
+
+
 def _why(line: RuleLine) -> str:
-    return line.explanation
+    """The rule's explanation for a liaison: whole, without the office's entry numbers."""
+    return _ENTRY_REF.sub("", line.explanation)
 
 
-def _example(scheme: Scheme, rows: list[Row]) -> str:
-    lost = [r for r in rows if r.lost > 0]
+def example(scheme: Scheme, rows: list[Row] | None = None) -> str:
+    """An indicator to show how to ask about one: "「工作信息」「C3b」" (the largest loss, else
+    the 政务信息 quota, else the first rule)."""
+    lost = [r for r in rows or [] if r.lost > 0]
     if lost:
-        return max(lost, key=lambda r: r.lost).ref
-    quota = info_quota(scheme)
-    return rule_ref(scheme, quota.rule.id) if quota else rows[0].ref if rows else ""
+        rule_id = max(lost, key=lambda r: r.lost).rule.id
+    else:
+        quota = info_quota(scheme)
+        rule_id = quota.rule.id if quota else scheme.rules()[0].id
+    name = scheme.target(scheme.rule(rule_id).target).name
+    return f"「{name}」「{rule_ref(scheme, rule_id)}」"
+
+
+def lost_total(card: ScoreCard) -> Decimal:
+    """Points lost for good, from the budgets (a rule's loss beyond its budget, 扣完为止, is not
+    lost twice): the assessed maximum less the base score."""
+    return max(ZERO, card.assessed_max - card.base_total)
 
 
 def score_text(card: ScoreCard) -> str:
@@ -223,12 +239,11 @@ def score_text(card: ScoreCard) -> str:
         for r in rows
         if r.credited > 0
     ]
-    total_lost = sum((r.lost for r in lost), ZERO)
     sections = [
-        Section(losses, st.LOST_TITLE.format(total=fmt(total_lost)), st.LOST_MORE),
+        Section(losses, st.LOST_TITLE.format(total=fmt(lost_total(card))), st.LOST_MORE),
         Section(opens, st.OPEN_TITLE, st.OPEN_MORE),
     ]
-    tail = [st.CARD_FOOTER.format(example=_example(scheme, rows)), SCORE_FOOTER]
+    tail = [st.CARD_FOOTER.format(example=example(scheme, rows)), SCORE_FOOTER]
     return fit_sections(head, sections, tail)
 
 
@@ -304,8 +319,7 @@ def losses_text(card: ScoreCard) -> str:
     if not lost:
         head = [st.LOSSES_NONE.format(**names)]
     else:
-        total = fmt(sum((r.lost for r in lost), ZERO))
-        head = [st.LOSSES_HEAD.format(total=total, **names)]
+        head = [st.LOSSES_HEAD.format(total=fmt(lost_total(card)), **names)]
     blocks = [
         "\n".join(_explained(scheme, r, head=f"【{r.label}−{fmt(r.lost)}】", lost=False))
         for r in lost
@@ -368,3 +382,41 @@ def indicator_text(card: ScoreCard, rule_ids: tuple[str, ...]) -> str:
         head = st.IND_HEAD.format(label=row.label, as_of=_day(card), state=_state(card, row))
         blocks.append("\n".join(_explained(scheme, row, head=head)))
     return fit_sections([], [Section(blocks, more=st.IND_MORE)], [SCORE_FOOTER])
+
+
+# ---- admin replies ---------------------------------------------------------------------------------
+
+
+def _indicator_state(card: ScoreCard, scheme: Scheme, rule_id: str) -> Decimal:
+    """An indicator's points as the card shows them: its target's budget, else its rule's value."""
+    rule = scheme.rule(rule_id)
+    target = card.target(rule.target)
+    if target.score is not None:
+        return target.score
+    return card.rule(rule_id).value
+
+
+def score_change(before: ScoreCard, after: ScoreCard, rule_id: str) -> str:
+    """What an admin's change did to the unit's score: "椒江区基本分39.06→47.06（档案资料（C4a）0→8）",
+    or that it did not change and why (a later entry wins, a cap, a budget spent)."""
+    scheme = scheme_of(after.scheme_id)
+    label = rule_label(scheme, rule_id)
+    rule = scheme.rule(rule_id)
+    names = {"unit": after.unit, "label": label}
+    if scheme.item(rule.item).bonus:
+        if before.bonus == after.bonus:
+            why = after.rule(rule_id).explanation
+            return st.CHANGE_NONE.format(base=fmt(after.base_total), why=why, **names)
+        return st.CHANGE_BONUS.format(before=fmt(before.bonus), after=fmt(after.bonus), **names)
+    was = _indicator_state(before, scheme, rule_id)
+    now = _indicator_state(after, scheme, rule_id)
+    if before.base_total == after.base_total and was == now:
+        why = _sentence(after.rule(rule_id).explanation).rstrip("。")
+        return st.CHANGE_NONE.format(base=fmt(after.base_total), why=why, **names)
+    return st.CHANGE_BASE.format(
+        before=fmt(before.base_total),
+        after=fmt(after.base_total),
+        was=fmt(was),
+        now=fmt(now),
+        **names,
+    )

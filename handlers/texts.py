@@ -24,10 +24,10 @@ HELP_REPORT_EXAMPLES = {
     "自查报告": "「自查报告 内容」",
     "年度总结": "「年度总结 内容」",
 }
-HELP_EVIDENCE = "目标佐证：「佐证 A1 完成情况说明」"
+HELP_EVIDENCE = "目标佐证：「佐证 {ref} 完成情况说明」"
 HELP_QUERIES = (
     "查询：「我的得分」（往年如「我的得分 2025」）「扣分原因」「得分明细」，指标名称或编号"
-    "（如「{example}」）「进度」「记录」「我的任务」（本单位责任书）"
+    "（如{example}）「进度」「记录」「我的任务」（本单位责任书）"
 )
 HELP_QUERY_INFO = "「信息怎么报」"
 HELP_WITHDRAW = "撤回：「撤回 S12」（截止前可撤回本单位的报送；只说「撤回」可查看能撤回哪些）"
@@ -176,9 +176,6 @@ RULE_UNKNOWN = (
     "单位「{unit}」的考核方案中没有指标或规则「{rule}」。请发送「得分 {unit}」查看指标编号。"
 )
 VALUE_BAD = "分值「{value}」不正确：{why}。"
-ENTRY_DONE = (
-    "已为{unit}记录：{verb} {rule}{value}（理由：{reason}）。当前基本分{base}，加分{bonus}。"
-)
 
 TASK_ASSIGNED = "已向{count}个单位布置任务{ids}「{title}」，截止{due}。"
 TASK_NOTICE = (

@@ -67,6 +67,7 @@ class TallyRow:
     items: tuple[Decimal | None, ...]  # aligned with SchemeTally.columns
     rank: int
     final: FinalGradeInfo | None
+    recorded: bool = True  # the unit has a record this year; False: not yet assessed (待评)
 
     @property
     def base_total(self) -> Decimal:
@@ -310,6 +311,7 @@ def build_tally(
                     items,
                     rank,
                     final_grades.get(unit.name),
+                    recorded=bool(unit.facts.submissions or unit.facts.tasks or unit.facts.entries),
                 )
             )
             open_items.extend(open_items_of(card, unit.facts, as_of))

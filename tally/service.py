@@ -19,7 +19,7 @@ from scoring.periods import end_of_day
 from storage.db import Database
 from storage.facts import build_all_facts, collector_paused
 from storage.grades import final_grades
-from tally.build import FinalGradeInfo, Tally, TallyUnit, build_tally
+from tally.build import FinalGradeInfo, Tally, TallyRow, TallyUnit, build_tally
 
 NOTHING_TO_TALLY = (
     "{year} 年度没有任何考核记录（报送、任务、评分、等次均无），没有可汇总的内容，"
@@ -65,8 +65,20 @@ class TallyResult:
     png_path: Path
 
 
+ALL_UNITS_UP_TO = 10  # a scheme with this many units or fewer lists every one of them
+
+
+def _row_line(row: TallyRow) -> str:
+    if not row.recorded:  # nothing recorded this year: not assessed yet, no rank
+        return f"  {row.unit} 待评（尚无考核记录）"
+    grade = row.grade or "—"
+    mark = "" if row.confirmed or row.grade is None else "（建议）"
+    return f"  {row.rank}. {row.unit} {fmt(row.total)} 分 {grade}{mark}"
+
+
 def summary_text(tally: Tally, *, top: int = 3, limit: int = TEXT_LIMIT) -> str:
-    """A short Chinese summary for chat: per scheme the units, grades and the leaders; open items."""
+    """A short Chinese summary for chat: per scheme the units (all of them when there are at most
+    `ALL_UNITS_UP_TO`, else the leaders and the last), grades, and the open items."""
     if tally.empty:
         return NOTHING_TO_TALLY.format(year=tally.year)
     state = "（部分指标待定，为阶段得分）" if tally.pending else ""
@@ -78,13 +90,14 @@ def summary_text(tally: Tally, *, top: int = 3, limit: int = TEXT_LIMIT) -> str:
         confirmed = sum(1 for row in st.rows if row.confirmed)
         grades = "、".join(f"{level} {n}" for level, n in counts.items()) or "无等次"
         lines.append(f"【{st.name}】{len(st.rows)} 个单位：{grades}；已确认等次 {confirmed} 个")
-        for row in st.rows[:top]:
-            grade = row.grade or "—"
-            mark = "" if row.confirmed or row.grade is None else "（建议）"
-            lines.append(f"  {row.rank}. {row.unit} {fmt(row.total)} 分 {grade}{mark}")
-        if len(st.rows) > top:
-            last = st.rows[-1]
-            lines.append(f"  …… 末位 {last.rank}. {last.unit} {fmt(last.total)} 分")
+        if len(st.rows) <= ALL_UNITS_UP_TO:
+            ranked = sorted(st.rows, key=lambda row: not row.recorded)  # 待评 last
+            lines.extend(_row_line(row) for row in ranked)
+            continue
+        lines.extend(_row_line(row) for row in st.rows[:top])
+        hidden = len(st.rows) - top - 1
+        lines.append(f"  ……（第{top + 1}至{len(st.rows) - 1}名共{hidden}个单位见附件 Excel）")
+        lines.append(_row_line(st.rows[-1]))
     by_category: dict[str, int] = {}
     for item in tally.open_items:
         by_category[item.category] = by_category.get(item.category, 0) + 1
