@@ -12,12 +12,13 @@ from typing import Any
 
 from handlers import corrections_text as t
 from handlers import pending
-from handlers.context import Ctx
+from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent, parse_date
+from handlers.lookup import find_indicator, rule_label
 from handlers.office_intents import OfficeIntent
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
-from handlers.scoretext import unit_card
+from handlers.scoretext import score_change, unit_card
 from handlers.texts import REASON_NEEDED, STATUS_NAMES, fmt_date, fmt_points, sentence
 from scoring.facts import COUNTING
 from storage import ledger
@@ -181,18 +182,31 @@ async def void(ctx: Ctx, intent: Intent) -> str:
         entries = await ledger.list_entries(session, entry.unit_id, entry.year)
         if number in ledger._cancelled(entries):
             return t.VOID_ALREADY.format(ref=ref)
+        unit = await session.get(Unit, entry.unit_id)
+    assert unit is not None and unit.id is not None
+    before = await unit_card(ctx.db, unit.id, unit.scheme_id, entry.year, ctx.today)
+    async with ctx.db.session() as session:
         await ledger.void_entry(session, number, actor=ctx.sender.userid, reason=reason, at=ctx.now)
         unit = await session.get(Unit, entry.unit_id)
         await session.commit()
     assert unit is not None and unit.id is not None
-    what = f"{KIND_WORDS.get(entry.kind, entry.kind)} {entry.rule or ''} {fmt_points(entry.value)}"
+    scheme = scheme_of(unit.scheme_id)
+    rules = find_indicator(scheme, entry.rule or "")
+    rule_id = rules[0] if len(rules) == 1 else None
+    label = rule_label(scheme, rule_id) if rule_id else entry.rule or ""
+    what = f"{KIND_WORDS.get(entry.kind, entry.kind)} {label}{fmt_points(entry.value)}"
     if entry.task_id is not None:
         what = f"任务完成确认（{entry.reason}）"
     card = await unit_card(ctx.db, unit.id, unit.scheme_id, entry.year, ctx.today)
     base = fmt_points(card.base_total)
     notice = t.NOTICE_ENTRY_VOIDED.format(ref=ref, what=what, reason=sentence(reason), base=base)
     await _tell_unit(ctx, unit.id, notice)
-    return t.VOIDED_ENTRY.format(unit=unit.name, ref=ref, what=what, reason=reason, base=base)
+    change = (
+        score_change(before, card, rule_id)
+        if rule_id
+        else t.BASE_CHANGE.format(before=fmt_points(before.base_total), after=base)
+    )
+    return t.VOIDED_ENTRY.format(unit=unit.name, ref=ref, what=what, reason=reason, change=change)
 
 
 async def _void_submission(ctx: Ctx, number: int, ref: str, reason: str) -> str:

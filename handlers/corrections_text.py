@@ -28,7 +28,10 @@ VOID_UNKNOWN = "没有找到编号为{ref}的记录。"
 VOID_NOT_YOURS = "记录{ref}是{actor}录入的，只能由录入人本人撤销；如确需更正，请联系{actor}。"
 VOID_ALREADY = "记录{ref}已经撤销，未重复记录。"
 VOID_TASK_ENTRY = "记录{ref}是任务完成确认，已一并撤销；任务{task}恢复为未完成。"
-VOIDED_ENTRY = "已撤销{unit}的记录{ref}（{what}；理由：{reason}）。撤销记录已存档，得分即按此重新计算，当前基本分{base}。"
+VOIDED_ENTRY = (
+    "已撤销{unit}的记录{ref}（{what}；理由：{reason}）。撤销记录已存档，得分已重新计算：{change}。"
+)
+BASE_CHANGE = "基本分{before}→{after}"
 VOIDED_SUBMISSION = (
     "已作废{unit}的报送{ref}「{title}」（理由：{reason}），该报送不再计分。作废记录已存档。"
 )

@@ -4,6 +4,7 @@ twice is recorded once; a past due date or a second assignment is asked about; n
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date
 from pathlib import Path
 
@@ -106,7 +107,10 @@ async def test_same_command_twice_and_voids(database, tmp_path: Path) -> None:
         # 撤销 E2: a VOID row, the score goes back; twice is once; not someone else's entry.
         assert "请写明理由" in await b.say("admin1", "撤销 E2")
         reply = await b.say("admin1", "撤销 E2 误打")
-        assert "已撤销椒江区的记录E2（评分 C2.1 6" in reply
+        assert "已撤销椒江区的记录E2（评分 工作网络建设（C2a）6；" in reply
+        assert re.search(
+            r"得分已重新计算：椒江区基本分[\d.]+→[\d.]+（工作网络建设（C2a）6→0）", reply
+        )
         assert any("【评分更正】" in m and "E2" in m for m in b.wecom.sent_texts("zhangsan"))
         assert "已经撤销，未重复记录" in await b.say("admin1", "撤销 E2 误打")
         async with database.session() as s:

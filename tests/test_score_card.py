@@ -370,3 +370,20 @@ def test_tally_summary_hides_the_middle_only_when_there_are_many() -> None:
     assert all(f"单位{n} " in few for n in range(10)) and "见附件" in few
     many = summary_text(build_tally(units, {scheme.id: scheme}, date(YEAR, 11, 30), year=YEAR))
     assert "……（第4至11名共8个单位见附件 Excel）" in many
+
+
+async def test_the_card_in_docs_is_the_demos(database) -> None:  # type: ignore[no-untyped-def]
+    """docs/chat.md shows the demo city's card of 30 November as the bot writes it."""
+    from bot.demo import seed_demo
+    from handlers.scoretext import unit_card
+    from storage.units import get_unit_by_name
+
+    await seed_demo(database, datetime(YEAR, 11, 30, 14, tzinfo=UTC))
+    async with database.session() as s:
+        unit = await get_unit_by_name(s, "椒江区")
+    assert unit is not None and unit.id is not None
+    card = await unit_card(database, unit.id, unit.scheme_id, YEAR, date(YEAR, 11, 30))
+    docs = (Path(__file__).parent.parent / "docs" / "chat.md").read_text(encoding="utf-8")
+    assert f"```\n{score_text(card)}\n```" in docs
+    quota = find_indicator(load_builtin("chuangmo-taizhou"), "工作信息")
+    assert f"```\n{indicator_text(card, quota)}\n```" in docs
