@@ -299,7 +299,7 @@ async def test_help_and_hints_follow_the_units_scheme(database, tmp_path: Path) 
         epb = await b.say("qianba", "帮助")
         assert "「月报 10月 内容」「季报 三季度 内容」「年报 内容」" in epb
         assert "「每月完成政务信息4篇」「T16」" in epb and "测评" not in epb
-        assert [line[:2] for line in epb.split("\n")[1:]] == [f"{n}." for n in range(1, 8)]
+        assert [line[:2] for line in epb.split("\n")[1:]] == [f"{n}." for n in range(1, 9)]
         no = await b.say("zhangsan", "月报 10月 本月工作情况")
         assert "本单位的考核方案中没有「月报」这一项，未登记" in no
         assert "本单位需报送的是：自查报告、年度总结。" in no
