@@ -24,6 +24,7 @@ from handlers.types import InboundMessage
 from scoring import load_scheme
 from scoring.model import Scheme
 from scoring.periods import TZ
+from storage.conversation import ChatState
 from storage.db import Database
 from storage.models import Role
 
@@ -85,7 +86,7 @@ class Ctx:
     sender: Sender
     msg: InboundMessage
     now: datetime  # aware: when the user sent the message (bounded by `received`)
-    state: dict[str, Any] | None = None
+    state: ChatState | None = None  # the user's 政务信息 draft, if one is open
     notices: list[str] = field(default_factory=list)  # said before the reply (e.g. expiry)
     received: datetime | None = None  # aware: when the message was handled (the clock)
 

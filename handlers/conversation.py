@@ -25,15 +25,19 @@ from handlers.context import ChatDeps, Ctx
 from handlers.intents import TITLE_MAX, Intent, IntentName, split_title
 from handlers.liaison import InfoItem, find_repeat, log_info, repeat_text
 from handlers.router import REPORTERS, Router
-from storage.conversation import clear_state, clear_state_if, list_states, set_state
+from storage.conversation import (
+    Ask,
+    InfoDraft,
+    clear_state,
+    clear_state_if,
+    list_states,
+    set_state,
+)
 
 log = logging.getLogger(__name__)
 router = Router()
 N = IntentName
 
-FLOW_INFO = "info"
-ASK_RESTART = "restart"  # 「报送政务信息」 arrived while a draft was open
-ASK_REPEAT = "repeat"  # the item looks like one already logged: 「确认」 logs it anyway
 MEDIA_NAMES = {"image": "图片", "file": "文件", "voice": "语音", "video": "视频"}
 
 
@@ -41,22 +45,20 @@ MEDIA_NAMES = {"image": "图片", "file": "文件", "voice": "语音", "video": 
 
 
 def in_info_flow(ctx: Ctx) -> bool:
-    return bool(ctx.state) and ctx.state.get("flow") == FLOW_INFO  # type: ignore[union-attr]
+    return isinstance(ctx.state, InfoDraft)
 
 
-def _new_state(ctx: Ctx, source: str) -> dict[str, Any]:
-    return {
-        "flow": FLOW_INFO,
-        "title": "",
-        "body": "",
-        "attachments": [],
-        "source": source,
-        "sent_at": ctx.now.isoformat(),
-    }
+def _draft(ctx: Ctx) -> InfoDraft:
+    """The open draft (an empty one when there is none)."""
+    return ctx.state if isinstance(ctx.state, InfoDraft) else InfoDraft()
 
 
-async def _save(ctx: Ctx, state: dict[str, Any]) -> None:
-    state["touched"] = ctx.now.isoformat()
+def _new_state(ctx: Ctx, source: str) -> InfoDraft:
+    return InfoDraft(source=source, sent_at=ctx.now)
+
+
+async def _save(ctx: Ctx, state: InfoDraft) -> None:
+    state = state.model_copy(update={"touched": ctx.now})
     ctx.state = state
     await set_state(ctx.db, ctx.sender.userid, state)
 
@@ -66,20 +68,18 @@ async def _drop(ctx: Ctx) -> None:
     ctx.state = None
 
 
-def _what(state: dict[str, Any]) -> str:
+def _what(state: InfoDraft) -> str:
     """「标题」 of a draft, for the texts that name it ('' when it has no title yet)."""
-    title = state.get("title") or ""
-    return f"「{title}」" if title else ""
+    return f"「{state.title}」" if state.title else ""
 
 
-def _expired(state: dict[str, Any], now: datetime, deps: ChatDeps) -> bool:
-    touched = state.get("touched")
-    if not touched:
+def _expired(state: InfoDraft, now: datetime, deps: ChatDeps) -> bool:
+    if state.touched is None:
         return False
-    return now - datetime.fromisoformat(touched) > deps.conversation_ttl
+    return now - state.touched > deps.conversation_ttl
 
 
-def expired_text(state: dict[str, Any], deps: ChatDeps) -> str:
+def expired_text(state: InfoDraft, deps: ChatDeps) -> str:
     minutes = int(deps.conversation_ttl.total_seconds() // 60)
     return texts.CONV_EXPIRED.format(what=_what(state), minutes=minutes)
 
@@ -89,7 +89,7 @@ async def expire_if_quiet(ctx: Ctx) -> None:
     before the reply."""
     state = ctx.state
     received = ctx.received or ctx.now
-    if state and _expired(state, received, ctx.deps):
+    if isinstance(state, InfoDraft) and _expired(state, received, ctx.deps):
         await _drop(ctx)
         ctx.notices.append(expired_text(state, ctx.deps))
 
@@ -104,7 +104,7 @@ async def expire_drafts(deps: ChatDeps, now: datetime) -> int:
         return 0
     told = 0
     for userid, state, updated_at in await list_states(deps.db):
-        if state.get("flow") != FLOW_INFO or not _expired(state, now, deps):
+        if not isinstance(state, InfoDraft) or not _expired(state, now, deps):
             continue
         notice = {"type": "text", "text": expired_text(state, deps)}
         if await clear_state_if(deps.db, userid, updated_at, notice=notice):
@@ -115,18 +115,17 @@ async def expire_drafts(deps: ChatDeps, now: datetime) -> int:
 # --- items ---------------------------------------------------------------------------------------
 
 
-def _item(ctx: Ctx, state: dict[str, Any]) -> InfoItem:
-    title = state.get("title") or _fallback_title(state.get("attachments", []))
+def _item(ctx: Ctx, state: InfoDraft) -> InfoItem:
     return InfoItem(
-        title=title,
-        body=state.get("body", ""),
-        attachments=tuple(state.get("attachments", [])),
-        sent_at=datetime.fromisoformat(state.get("sent_at") or ctx.now.isoformat()),
-        source_key=state.get("source") or f"conv:{ctx.msg.key}",
+        title=state.title or _fallback_title(state.attachments),
+        body=state.body,
+        attachments=state.attachments,
+        sent_at=state.sent_at or ctx.now,
+        source_key=state.source or f"conv:{ctx.msg.key}",
     )
 
 
-def _fallback_title(attachments: list[dict[str, Any]]) -> str:
+def _fallback_title(attachments: tuple[dict[str, Any], ...]) -> str:
     """A draft of attachments only is titled by its first article or file, as it was named."""
     for att in attachments:
         name = att.get("title") or att.get("name")
@@ -135,15 +134,15 @@ def _fallback_title(attachments: list[dict[str, Any]]) -> str:
     return ""
 
 
-async def _log_or_hold(ctx: Ctx, state: dict[str, Any], *, force: bool) -> str:
+async def _log_or_hold(ctx: Ctx, state: InfoDraft, *, force: bool) -> str:
     """Log the draft's item, unless it looks like a repeat (then it waits for 「确认」)."""
     item = _item(ctx, state)
     if not force:
         found = await find_repeat(ctx, item)
         if found is not None:
-            state = {**state, "ask": ASK_REPEAT, "repeat_of": found[0].ref}
-            await set_state(ctx.db, ctx.sender.userid, {**state, "touched": ctx.now.isoformat()})
-            ctx.state = state
+            await _save(
+                ctx, state.model_copy(update={"ask": Ask.REPEAT, "repeat_of": found[0].ref})
+            )
             return repeat_text(found)
     reply = await log_info(ctx, item)
     await _drop(ctx)
@@ -155,8 +154,7 @@ async def submit_info(ctx: Ctx, intent: Intent) -> str:
     """「政务信息：标题」 + 正文 in one message: logged at once when it carries an item; a title
     without a body becomes a draft that asks for the body."""
     title, body = split_title(intent.args["body"])
-    state = _new_state(ctx, ctx.msg.key)
-    state["title"], state["body"] = title, body
+    state = _new_state(ctx, ctx.msg.key).model_copy(update={"title": title, "body": body})
     if title and body:
         return await _log_or_hold(ctx, state, force=False)
     await _save(ctx, state)
@@ -165,22 +163,19 @@ async def submit_info(ctx: Ctx, intent: Intent) -> str:
 
 @router.intent(N.START_INFO, roles=REPORTERS)
 async def start_info(ctx: Ctx, intent: Intent) -> str:
-    if in_info_flow(ctx) and _has_content(ctx.state or {}):
-        await _save(ctx, {**(ctx.state or {}), "ask": ASK_RESTART})
-        return texts.CONV_ASK_RESTART.format(what=_what(ctx.state or {}))
+    draft = _draft(ctx)
+    if in_info_flow(ctx) and draft.has_content:
+        await _save(ctx, draft.model_copy(update={"ask": Ask.RESTART}))
+        return texts.CONV_ASK_RESTART.format(what=_what(draft))
     # the conversation's own key: its item is logged once, however often 确认 arrives (a repeat
     # after a crash between logging the item and clearing the state finds the item logged)
     await _save(ctx, _new_state(ctx, f"conv:{ctx.msg.key}"))
     return texts.CONV_STARTED
 
 
-def _has_content(state: dict[str, Any]) -> bool:
-    return bool(state.get("title") or state.get("body") or state.get("attachments"))
-
-
-def _progress_text(state: dict[str, Any]) -> str:
+def _progress_text(state: InfoDraft) -> str:
     """What the draft holds and what it still needs."""
-    title, body = state.get("title", ""), state.get("body", "")
+    title, body = state.title, state.body
     if title and body:
         return texts.CONV_READY.format(title=title, body=_preview(body))
     if title:
@@ -196,39 +191,38 @@ def _preview(body: str, n: int = 60) -> str:
 
 async def add_text(ctx: Ctx, text: str) -> str:
     """Text into the draft, exactly as typed: the first line of the first text is the title."""
-    state = {k: v for k, v in (ctx.state or {}).items() if k != "ask"}
+    state = _draft(ctx)
+    title, body = state.title, state.body
     text = text.strip()
-    if not state.get("title") and not state.get("body"):
-        state["title"], state["body"] = split_title(text)
-    elif not state.get("title"):
+    if not title and not body:
+        title, body = split_title(text)
+    elif not title:
         if "\n" not in text and len(text) <= TITLE_MAX:
-            state["title"] = text
+            title = text
         else:
-            state["body"] = state["body"] + "\n" + text
-    elif not state.get("body"):
-        state["body"] = text
+            body = body + "\n" + text
+    elif not body:
+        body = text
     else:
-        state["body"] = state["body"] + "\n" + text
-    state["sent_at"] = ctx.now.isoformat()
+        body = body + "\n" + text
+    state = state.model_copy(update={"title": title, "body": body, "sent_at": ctx.now, "ask": None})
     await _save(ctx, state)
     return _progress_text(state)
 
 
 async def add_media(ctx: Ctx) -> str:
     msg = ctx.msg
-    state = {k: v for k, v in (ctx.state or {}).items() if k != "ask"}
-    attachments = list(state.get("attachments", []))
-    attachments.append(
-        {
-            "type": msg.msg_type,
-            "media_id": msg.media_id,
-            "file": msg.attachment,
-            "name": msg.file_name,
-            "error": msg.attachment_error,
-        }
+    attachment = {
+        "type": msg.msg_type,
+        "media_id": msg.media_id,
+        "file": msg.attachment,
+        "name": msg.file_name,
+        "error": msg.attachment_error,
+    }
+    attachments = (*_draft(ctx).attachments, attachment)
+    state = _draft(ctx).model_copy(
+        update={"attachments": attachments, "sent_at": ctx.now, "ask": None}
     )
-    state["attachments"] = attachments
-    state["sent_at"] = ctx.now.isoformat()
     await _save(ctx, state)
     what = MEDIA_NAMES.get(msg.msg_type, "附件")
     return texts.CONV_ADDED_MEDIA.format(what=what, count=len(attachments))
@@ -240,8 +234,7 @@ async def add_link(ctx: Ctx) -> str:
     link = ctx.msg.link
     assert link is not None
     fresh = not in_info_flow(ctx)
-    state = _new_state(ctx, ctx.msg.key) if fresh else dict(ctx.state or {})
-    state.pop("ask", None)
+    state = _new_state(ctx, ctx.msg.key) if fresh else _draft(ctx)
     card = {
         "type": "link",
         "title": link.title,
@@ -249,16 +242,19 @@ async def add_link(ctx: Ctx) -> str:
         "url": link.url,
         "pic_url": link.pic_url,
     }
-    state["attachments"] = [*state.get("attachments", []), card]
-    if not state.get("title"):
-        state["title"] = link.title
-    if not state.get("body"):
-        state["body"] = link.url
-    state["sent_at"] = ctx.now.isoformat()
+    state = state.model_copy(
+        update={
+            "attachments": (*state.attachments, card),
+            "title": state.title or link.title,
+            "body": state.body or link.url,
+            "sent_at": ctx.now,
+            "ask": None,
+        }
+    )
     await _save(ctx, state)
     if fresh:
         return texts.CONV_LINK_STARTED.format(title=link.title)
-    return texts.CONV_LINK_ADDED.format(title=link.title, count=len(state["attachments"]))
+    return texts.CONV_LINK_ADDED.format(title=link.title, count=len(state.attachments))
 
 
 # --- answers -------------------------------------------------------------------------------------
@@ -269,32 +265,32 @@ async def confirm(ctx: Ctx, intent: Intent) -> str:
     """「确认」: logs the draft as it is (a title alone too: the user said so explicitly)."""
     if not in_info_flow(ctx):
         return texts.NOTHING_TO_CONFIRM
-    state = ctx.state or {}
+    state = _draft(ctx)
     if not _item(ctx, state).title:
-        return texts.CONV_NEED_TEXT if not _has_content(state) else texts.CONV_NEED_TITLE
-    return await _log_or_hold(ctx, state, force=state.get("ask") == ASK_REPEAT)
+        return texts.CONV_NEED_TEXT if not state.has_content else texts.CONV_NEED_TITLE
+    return await _log_or_hold(ctx, state, force=state.ask == Ask.REPEAT)
 
 
 async def yes(ctx: Ctx) -> str:
     """「好」/「是」/「对」 inside a draft: the answer to the bot's question, else 确认 of a complete
     draft (a title without a body is not complete: the body is asked for again)."""
-    state = ctx.state or {}
-    if state.get("ask") == ASK_RESTART:
+    state = _draft(ctx)
+    if state.ask == Ask.RESTART:
         await _save(ctx, _new_state(ctx, f"conv:{ctx.msg.key}"))
         return texts.CONV_CANCELLED + texts.CONV_STARTED.removeprefix("好的，")
     item = _item(ctx, state)
-    if item.title and not item.body and not item.attachments and state.get("ask") != ASK_REPEAT:
+    if item.title and not item.body and not item.attachments and state.ask != Ask.REPEAT:
         return texts.CONV_YES_NEEDS_BODY.format(title=item.title)
     return await confirm(ctx, Intent(N.CONFIRM))
 
 
 async def no(ctx: Ctx) -> str:
     """「不」/「继续」 inside a draft: keep editing (nothing to drop or log)."""
-    state = ctx.state or {}
-    if state.get("ask") == ASK_REPEAT:  # "no, do not log it again"
+    state = _draft(ctx)
+    if state.ask == Ask.REPEAT:  # "no, do not log it again"
         await _drop(ctx)
         return texts.CONV_CANCELLED
-    state = {k: v for k, v in state.items() if k != "ask"}
+    state = state.model_copy(update={"ask": None})
     await _save(ctx, state)
     return texts.CONV_KEEP.format(what=_what(state))
 

@@ -6,7 +6,7 @@ ledger — or drops the finding. Every step is a row with who, when and why.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,7 +22,7 @@ from handlers.texts import fmt_date, fmt_points
 from scoring.model import Rule, Scheme
 from scoring.periods import TZ
 from storage import inspection as store
-from storage.conversation import clear_state, get_state, set_state
+from storage.conversation import EvidenceWindow, clear_state, get_state, set_state
 from storage.models import Member, Role, Unit
 from storage.outbox import enqueue
 from storage.units import get_unit_by_name, list_members, list_units
@@ -44,7 +44,7 @@ def _state_key(userid: str) -> str:
 
 async def _remember(ctx: Ctx, inspection_id: int, kind: store.EventKind) -> None:
     """Photos sent in the next minutes attach to this finding (as evidence or with the appeal)."""
-    state = {"inspection": inspection_id, "kind": kind.value, "at": ctx.now.isoformat()}
+    state = EvidenceWindow(inspection=inspection_id, event=kind, at=ctx.now)
     await set_state(ctx.db, _state_key(ctx.sender.userid), state)
     await clear_state(ctx.db, f"sc:{ctx.sender.userid}"[:64])  # files now go to this finding
 
@@ -199,9 +199,9 @@ async def receive_media(ctx: Ctx) -> str | None:
     is, so the message goes its usual way."""
     key = _state_key(ctx.sender.userid)
     state = await get_state(ctx.db, key)
-    if not state or "inspection" not in state:
+    if not isinstance(state, EvidenceWindow):
         return None
-    if ctx.now - _at(state["at"]) > ctx.deps.conversation_ttl:
+    if ctx.now - state.at > ctx.deps.conversation_ttl:
         await clear_state(ctx.db, key)
         return None
     what = MEDIA_NAMES.get(ctx.msg.msg_type, "附件")
@@ -212,7 +212,7 @@ async def receive_media(ctx: Ctx) -> str | None:
         "type": ctx.msg.msg_type,
     }
     async with ctx.db.session() as session:
-        view = await store.get_inspection(session, int(state["inspection"]))
+        view = await store.get_inspection(session, state.inspection)
         if view is None or view.state != store.State.OPEN:
             await clear_state(ctx.db, key)
             return None
@@ -221,7 +221,7 @@ async def receive_media(ctx: Ctx) -> str | None:
             view,
             store.EventKind.EVIDENCE,
             actor=ctx.sender.userid,
-            text=state["kind"],  # whose evidence: the office's (evidence) or the unit's (appeal)
+            text=state.event,  # whose evidence: the office's (evidence) or the unit's (appeal)
             attachment=attachment,
             at=ctx.now,
             source_key=ctx.msg.key,
@@ -229,13 +229,9 @@ async def receive_media(ctx: Ctx) -> str | None:
         await session.commit()
         view = await store.get_inspection(session, view.id)
     assert view is not None
-    mine = [e for e in view.evidence if e.text == state["kind"]]
-    text = mt.EVIDENCE_APPEAL_ADDED if state["kind"] == "appeal" else mt.EVIDENCE_ADDED
+    mine = [e for e in view.evidence if e.text == state.event]
+    text = mt.EVIDENCE_APPEAL_ADDED if state.event == store.EventKind.APPEAL else mt.EVIDENCE_ADDED
     return text.format(what=what, ref=view.ref, count=len(mine))
-
-
-def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 def _target_name(scheme: Scheme, ref: str) -> str:

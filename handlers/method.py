@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from handlers import conversation, inspection, rating, report, selfcheck
 from handlers.context import Ctx
-from handlers.intents import Intent
+from handlers.intents import Intent, IntentName
 from handlers.method_intents import event_intent, parse_method
 from handlers.router import Router
 
@@ -23,7 +23,7 @@ router.include(selfcheck.router)
 async def before_route(ctx: Ctx, intent: Intent) -> str | None:
     """A photo or file for a 自查 line the sender has just marked, or for an inspection finding
     they have just logged or answered."""
-    if intent.name == "_media" and not conversation.in_info_flow(ctx):
+    if intent.name == IntentName.MEDIA and not conversation.in_info_flow(ctx):
         return await selfcheck.receive_media(ctx) or await inspection.receive_media(ctx)
     return None
 

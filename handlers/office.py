@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from handlers import corrections, grading, pending, people, targets
 from handlers.context import Ctx
-from handlers.intents import Intent
+from handlers.intents import Intent, IntentName
 from handlers.office_intents import parse_office
 from handlers.router import Router
 
@@ -22,10 +22,10 @@ router.include(grading.router)
 
 async def before_route(ctx: Ctx, intent: Intent) -> str | None:
     """An admin's answer that does not go through the router, or None."""
-    if intent.name == "_media":
+    if intent.name == IntentName.MEDIA:
         return await targets.receive_file(ctx)
-    if intent.name in ("confirm", "cancel"):
-        answer = await pending.resolve(ctx, intent.name == "confirm")
+    if intent.name in (IntentName.CONFIRM, IntentName.CANCEL):
+        answer = await pending.resolve(ctx, intent.name == IntentName.CONFIRM)
         return answer if answer is not None else pending.NOTHING
     return None
 

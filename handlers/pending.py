@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from handlers.context import Ctx
-from storage.conversation import clear_state, get_state, set_state
+from storage.conversation import PendingConfirmation, clear_state, get_state, set_state
 
 
 class PendingAction(StrEnum):
@@ -54,24 +53,24 @@ def _key(userid: str) -> str:
 
 async def ask(ctx: Ctx, action: PendingAction, args: dict[str, Any], prompt: str) -> str:
     """Keep `action` until the admin answers; return the question to send."""
-    state = {"action": action.value, "args": args, "at": ctx.now.isoformat()}
+    state = PendingConfirmation(action=action, args=args, at=ctx.now)
     await set_state(ctx.db, _key(ctx.sender.userid), state)
     return prompt + CONFIRM_SUFFIX
 
 
-async def waiting(ctx: Ctx) -> dict[str, Any] | None:
-    return await get_state(ctx.db, _key(ctx.sender.userid))
+async def waiting(ctx: Ctx) -> PendingConfirmation | None:
+    state = await get_state(ctx.db, _key(ctx.sender.userid))
+    return state if isinstance(state, PendingConfirmation) else None
 
 
 async def resolve(ctx: Ctx, confirmed: bool) -> str | None:
     """The answer to 确认 / 取消 when an action waits; None when none does."""
     state = await waiting(ctx)
-    if not state:
+    if state is None:
         return None
     await clear_state(ctx.db, _key(ctx.sender.userid))
-    asked = datetime.fromisoformat(state["at"])
-    if ctx.now - asked > ctx.deps.conversation_ttl:
-        return LAPSED.format(minutes=int((ctx.now - asked).total_seconds() // 60))
+    if ctx.now - state.at > ctx.deps.conversation_ttl:
+        return LAPSED.format(minutes=int((ctx.now - state.at).total_seconds() // 60))
     if not confirmed:
         return DROPPED
-    return await _RUNNERS[PendingAction(state["action"])](ctx, state["args"])
+    return await _RUNNERS[PendingAction(state.action)](ctx, state.args)

@@ -23,7 +23,7 @@ from scoring.facts import Status
 from scoring.periods import TZ
 from storage import ledger
 from storage import review as queue
-from storage.conversation import get_state, set_state
+from storage.conversation import ReviewPage, get_state, set_state
 from storage.models import Unit
 from storage.units import get_unit_by_name
 
@@ -93,18 +93,24 @@ def _page_key(userid: str) -> str:
     return f"rq:{userid}"[:64]
 
 
+async def _last_page(ctx: Ctx) -> ReviewPage:
+    """The page of 待审核 the admin saw last (an empty one when none)."""
+    state = await get_state(ctx.db, _page_key(ctx.sender.userid))
+    return state if isinstance(state, ReviewPage) else ReviewPage(ids=())
+
+
 # --- 待审核 ----------------------------------------------------------------------------------------
 
 
 @router.intent(ReviewIntent.QUEUE, roles=ADMIN)
 async def review_queue(ctx: Ctx, intent: Intent) -> str:
-    state = await get_state(ctx.db, _page_key(ctx.sender.userid)) or {}
+    state = await _last_page(ctx)
     scope_text = intent.args.get("scope", "")
     unit_id, target, offset = None, None, 0
     if "step" in intent.args:  # 下一页 / 上一页 of the last listing
-        scope_text = state.get("scope", "")
+        scope_text = state.scope
         step = PAGE_SIZE if intent.args["step"] == "下一页" else -PAGE_SIZE
-        offset = max(0, int(state.get("offset", 0)) + step)
+        offset = max(0, state.offset + step)
     elif "page" in intent.args:
         offset = (max(int(intent.args["page"]), 1) - 1) * PAGE_SIZE
     scope, scope_cmd = "", ""
@@ -124,10 +130,11 @@ async def review_queue(ctx: Ctx, intent: Intent) -> str:
         )
     if not page.items:
         return rt.QUEUE_EMPTY.format(scope=scope)
+    ids = tuple(i.submission.id or 0 for i in page.items)
     await set_state(
         ctx.db,
         _page_key(ctx.sender.userid),
-        {"ids": [i.submission.id for i in page.items], "scope": scope_text, "offset": page.offset},
+        ReviewPage(ids=ids, scope=scope_text, offset=page.offset),
     )
     pages = -(-page.total // PAGE_SIZE)
     number = page.offset // PAGE_SIZE + 1
@@ -244,8 +251,7 @@ async def show(ctx: Ctx, intent: Intent) -> str:
 async def accept(ctx: Ctx, intent: Intent) -> str:
     refs = intent.args.get("refs", "")
     if refs == "本页":
-        state = await get_state(ctx.db, _page_key(ctx.sender.userid)) or {}
-        ids = [int(i) for i in state.get("ids", [])]
+        ids = list((await _last_page(ctx)).ids)
         if not ids:
             return rt.PAGE_NONE
     else:

@@ -8,7 +8,7 @@ scores: 「自查情况」 for every unit, 「自查情况 单位」 for one, an
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 
 from handlers import selfcheck_texts as st
 from handlers.channel import reply_to_data
@@ -23,7 +23,7 @@ from scoring.model import Scheme
 from scoring.numbers import fmt
 from scoring.periods import due_date
 from storage import selfcheck as store
-from storage.conversation import clear_state, get_state, set_state
+from storage.conversation import SelfCheckWindow, clear_state, get_state, set_state
 from storage.outbox import enqueue
 from storage.units import get_unit_by_name, list_units
 from tally.service import load_tally
@@ -169,7 +169,7 @@ async def _mark(ctx: Ctx, key: str, mark: store.Mark, evidence: str, year: int) 
     await set_state(
         ctx.db,
         state_key(ctx.sender.userid),
-        {"line": state.line.key, "year": year, "at": ctx.now.isoformat()},
+        SelfCheckWindow(line=state.line.key, year=year, at=ctx.now),
     )
     await clear_state(ctx.db, f"j:{ctx.sender.userid}"[:64])  # files now go to this line
     label = store.MARK_LABELS[mark]
@@ -206,12 +206,12 @@ async def receive_media(ctx: Ctx) -> str | None:
     was marked lately (the message goes its usual way)."""
     key = state_key(ctx.sender.userid)
     state = await get_state(ctx.db, key)
-    if not state or "line" not in state or ctx.sender.unit_id is None:
+    if not isinstance(state, SelfCheckWindow) or ctx.sender.unit_id is None:
         return None
-    if ctx.now - datetime.fromisoformat(state["at"]) > ctx.deps.conversation_ttl:
+    if ctx.now - state.at > ctx.deps.conversation_ttl:
         await clear_state(ctx.db, key)
         return None
-    year = int(state["year"])
+    year = state.year
     deadline = deadline_of(ctx.scheme, year)
     if ctx.today > deadline:
         await clear_state(ctx.db, key)
@@ -228,7 +228,7 @@ async def receive_media(ctx: Ctx) -> str | None:
             await store.add_file(
                 session,
                 sheet,
-                state["line"],
+                state.line,
                 attachment,
                 actor=ctx.sender.userid,
                 at=ctx.now,
@@ -238,7 +238,7 @@ async def receive_media(ctx: Ctx) -> str | None:
             await clear_state(ctx.db, key)
             return None
         await session.commit()
-    found = sheet.find(state["line"])
+    found = sheet.find(state.line)
     assert found is not None
     what = MEDIA_NAMES.get(ctx.msg.msg_type, "附件")
     return st.FILE_ADDED.format(what=what, key=found.line.key, count=len(found.files))

@@ -8,11 +8,11 @@ cheap. The statements are built once at import, with bound parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
+from storage.conversation import ChatState, state_from_json
 from storage.db import Database
 from storage.models import ConversationState, Member, Unit
 
@@ -40,19 +40,13 @@ _MEMBER = (
 _STATE = select(_cs.state).where(_cs.userid == bindparam("userid"))
 
 
-def member_and_state_of(
-    conn: Connection, userid: str
-) -> tuple[MemberRow | None, dict[str, Any] | None]:
+def member_and_state_of(conn: Connection, userid: str) -> tuple[MemberRow | None, ChatState | None]:
     params = {"userid": userid}
     row = conn.execute(_MEMBER, params).first()
     state = conn.execute(_STATE, params).scalar()
-    return (MemberRow(*row) if row is not None else None), (
-        dict(state) if state is not None else None
-    )
+    return (MemberRow(*row) if row is not None else None), state_from_json(state)
 
 
-async def member_and_state(
-    db: Database, userid: str
-) -> tuple[MemberRow | None, dict[str, Any] | None]:
+async def member_and_state(db: Database, userid: str) -> tuple[MemberRow | None, ChatState | None]:
     """The member with this user id (with their unit) and their conversation state."""
     return await db.run(member_and_state_of, userid)

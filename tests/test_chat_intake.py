@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.app import PIPELINE_KEY
 from handlers import texts
 from handlers.intents import IntentName
-from storage.conversation import get_state
+from storage.conversation import InfoDraft, get_state
 from storage.ledger import list_submissions
 from storage.units import get_unit_by_name
 from tests.chat_env import TZ, Bench, bench
@@ -249,10 +249,12 @@ async def test_drafts_restart_and_expire_out_loud(database, tmp_path: Path) -> N
         ask = await b.say("zhangsan", "报送政务信息")
         assert "尚未提交的政务信息「第一篇草稿」" in ask and "要放弃它" in ask
         assert "继续编辑" in await b.say("zhangsan", "继续")
-        assert (await get_state(database, "zhangsan"))["title"] == "第一篇草稿"  # type: ignore[index]
+        draft = await get_state(database, "zhangsan")
+        assert isinstance(draft, InfoDraft) and draft.title == "第一篇草稿"
         await b.say("zhangsan", "报送政务信息")
         assert "开始报送政务信息" in await b.say("zhangsan", "是")
-        assert (await get_state(database, "zhangsan"))["title"] == ""  # type: ignore[index]
+        draft = await get_state(database, "zhangsan")
+        assert isinstance(draft, InfoDraft) and draft.title == ""
         await b.say("zhangsan", "第二篇草稿")
 
         # Quiet for longer than 30 minutes: the periodic sweep drops it and says so, once.

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from storage.conversation import clear_state, get_state, set_state
+from storage.conversation import InfoDraft, ReviewPage, clear_state, get_state, set_state
 from storage.db import Database
 from storage.models import Outbox, ReminderSend, Unit
 from storage.outbox import (
@@ -111,11 +111,11 @@ async def test_concurrent_outbox_claims_do_not_overlap(database: Database) -> No
 
 async def test_conversation_state(database: Database) -> None:
     assert await get_state(database, "zhang") is None
-    await set_state(database, "zhang", {"step": "title", "draft": {"target": "C3b"}})
-    await set_state(database, "zhang", {"step": "confirm"})
-    assert await get_state(database, "zhang") == {"step": "confirm"}
-    await asyncio.gather(*(set_state(database, "li", {"n": n}) for n in range(4)))
-    state = await get_state(database, "li")
-    assert state is not None and state["n"] in range(4)
+    await set_state(database, "zhang", InfoDraft(title="标题"))
+    await set_state(database, "zhang", InfoDraft(title="标题", body="正文"))
+    assert await get_state(database, "zhang") == InfoDraft(title="标题", body="正文")
+    pages = [ReviewPage(ids=(n,), offset=n) for n in range(4)]
+    await asyncio.gather(*(set_state(database, "li", page) for page in pages))
+    assert await get_state(database, "li") in pages
     await clear_state(database, "zhang")
     assert await get_state(database, "zhang") is None
