@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from scoring import load_facts_file
+from storage.conversation import InfoDraft, state_to_json
 from storage.db import Database
 from storage.facts import build_all_facts, read_facts, unit_year_facts
 from storage.models import ConversationState, Member, Unit
@@ -21,10 +22,13 @@ from tests.ledger_writer import write_facts
 
 DATA = Path(__file__).parent / "data"
 _state = ConversationState.__table__  # type: ignore[attr-defined]
+DRAFT = InfoDraft(title="标题")
 
 
 def _put(conn: Connection, userid: str, fail: bool) -> int:
-    conn.execute(insert(_state).values(userid=userid, state={"step": 1}, updated_at=utcnow()))
+    conn.execute(
+        insert(_state).values(userid=userid, state=state_to_json(DRAFT), updated_at=utcnow())
+    )
     if fail:
         raise RuntimeError("the unit of work fails after its write")
     return len(conn.execute(select(_state.c.userid)).all())
@@ -35,7 +39,7 @@ async def test_run_commits_or_rolls_back_as_a_whole(database: Database) -> None:
     with pytest.raises(RuntimeError):
         await database.run_write(_put, "b", True)
     _member, state = await member_and_state(database, "a")
-    assert state == {"step": 1}
+    assert state == DRAFT
     assert (await member_and_state(database, "b")) == (None, None)  # rolled back
     async with database.session() as s:  # the async engine sees the committed row too
         assert (await s.get(ConversationState, "a")) is not None
