@@ -18,7 +18,7 @@ from handlers.lookup import find_indicator, rule_label
 from handlers.office_intents import OfficeIntent
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
-from handlers.scoretext import score_change, unit_card
+from handlers.scoretext import base_changes, base_scores, score_change, unit_card
 from handlers.texts import REASON_NEEDED, STATUS_NAMES, fmt_date, fmt_points, sentence
 from scoring.facts import COUNTING
 from storage import ledger
@@ -91,6 +91,8 @@ async def cancel_task(ctx: Ctx, intent: Intent) -> str:
     live = [x for x in tasks if x.status != TaskStatus.CANCELLED.value]
     if not live:
         return t.TASK_ALREADY_CANCELLED.format(task=tasks[0].code)
+    keys = [(x.unit_id, x.year) for x in live]
+    before = await base_scores(ctx.db, keys, ctx.today)
     async with ctx.db.session() as session:
         for task in live:
             assert task.id is not None
@@ -107,7 +109,10 @@ async def cancel_task(ctx: Ctx, intent: Intent) -> str:
     for task in live:
         notice = t.NOTICE_CANCELLED.format(task=code, title=task.title, reason=sentence(reason))
         await _tell_unit(ctx, task.unit_id, notice)
-    return t.TASK_CANCELLED.format(units=_units(live, names), task=code, title=title, reason=reason)
+    change = base_changes(before, await base_scores(ctx.db, keys, ctx.today))
+    return t.TASK_CANCELLED.format(
+        units=_units(live, names), task=code, title=title, reason=reason, change=change
+    )
 
 
 @router.intent(OfficeIntent.REDATE_TASK, roles=ADMIN)
@@ -141,6 +146,10 @@ async def _redate(ctx: Ctx, args: dict[str, Any], names: dict[int, str] | None =
     due, reason = date.fromisoformat(args["due"]), args["reason"]
     done: list[Task] = []
     async with ctx.db.session() as session:
+        found = [await current_task(session, task_id) for task_id in args["ids"]]
+    keys = [(x.unit_id, x.year) for x in found if x is not None]
+    before = await base_scores(ctx.db, keys, ctx.today)
+    async with ctx.db.session() as session:
         for task_id in args["ids"]:
             rev = await revise_task(
                 session, task_id, actor=ctx.sender.userid, reason=reason, at=ctx.now, due=due
@@ -159,8 +168,14 @@ async def _redate(ctx: Ctx, args: dict[str, Any], names: dict[int, str] | None =
             task=code, title=task.title, due=fmt_date(due), reason=sentence(reason)
         )
         await _tell_unit(ctx, task.unit_id, notice)
+    change = base_changes(before, await base_scores(ctx.db, keys, ctx.today))
     return t.TASK_REDATED.format(
-        units=_units(done, names or {}), task=code, title=title, due=fmt_date(due), reason=reason
+        units=_units(done, names or {}),
+        task=code,
+        title=title,
+        due=fmt_date(due),
+        reason=reason,
+        change=change,
     )
 
 
@@ -204,7 +219,7 @@ async def void(ctx: Ctx, intent: Intent) -> str:
     change = (
         score_change(before, card, rule_id)
         if rule_id
-        else t.BASE_CHANGE.format(before=fmt_points(before.base_total), after=base)
+        else t.BASE_CHANGE.format(unit=unit.name, before=fmt_points(before.base_total), after=base)
     )
     return t.VOIDED_ENTRY.format(unit=unit.name, ref=ref, what=what, reason=reason, change=change)
 

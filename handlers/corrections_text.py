@@ -7,12 +7,11 @@ TASK_NOT_FOUND = (
     "没有找到任务{task}。请核对编号；责任书任务请写明单位，如「取消任务 椒江区 A3 原因」。"
 )
 TASK_AMBIGUOUS = "有多个单位的任务编号为{task}（{units}），请写明单位，如「{example}」。"
-TASK_CANCELLED = (
-    "已取消{units}的任务{task}「{title}」（理由：{reason}）。取消记录已存档，得分即按此重新计算。"
-)
+TASK_CANCELLED = "已取消{units}的任务{task}「{title}」（理由：{reason}）。取消记录已存档，得分已重新计算：{change}。"
 TASK_ALREADY_CANCELLED = "任务{task}已经取消，未重复记录。"
 TASK_REDATED = (
-    "已将{units}的任务{task}「{title}」截止日期改为{due}（理由：{reason}）。改期记录已存档。"
+    "已将{units}的任务{task}「{title}」截止日期改为{due}（理由：{reason}）。改期记录已存档，"
+    "得分已重新计算：{change}。"
 )
 TASK_SAME_DUE = "任务{task}的截止日期已是{due}，未重复记录。"
 TASK_IS_CANCELLED = "任务{task}已取消，不能改期。"
@@ -31,7 +30,7 @@ VOID_TASK_ENTRY = "记录{ref}是任务完成确认，已一并撤销；任务{t
 VOIDED_ENTRY = (
     "已撤销{unit}的记录{ref}（{what}；理由：{reason}）。撤销记录已存档，得分已重新计算：{change}。"
 )
-BASE_CHANGE = "基本分{before}→{after}"
+BASE_CHANGE = "{unit}基本分{before}→{after}"
 VOIDED_SUBMISSION = (
     "已作废{unit}的报送{ref}「{title}」（理由：{reason}），该报送不再计分。作废记录已存档。"
 )

@@ -386,9 +386,9 @@ def named_indicator(ctx: Ctx, intent: Intent) -> Intent | None:
     as the INDICATOR intent; None when it names none."""
     if ctx.sender.scheme_id is None or ctx.sender.unit_id is None:
         return None
-    words = indicator_words(intent.text)
-    if words and find_indicator(ctx.scheme, words):
-        return Intent(N.INDICATOR, {"ref": words}, intent.text)
+    for words in (intent.text, indicator_words(intent.text)):  # "年度工作指标" is a name
+        if words and find_indicator(ctx.scheme, words):
+            return Intent(N.INDICATOR, {"ref": words}, intent.text)
     return None
 
 

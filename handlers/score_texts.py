@@ -80,6 +80,10 @@ DO_TASK = "收到任务后在截止日前发送「反馈 任务编号 反馈内�
 DO_COMPLETE = (
     "完成任务后发送「佐证 任务编号 完成情况」，经市创模办确认后计分；逾期未完成的任务不得分。"
 )
+DO_NO_TASKS = "本单位没有此类任务，本项不计分。"
+DO_COMPLETE_DONE = "各项任务均已确认完成。"
+DO_COMPLETE_LATE = "逾期未完成的任务不得分；如有特殊情况，请联系市创模办。"
+DO_RATING = "由各区“创模”工作领导小组测评，市创模办按测评结果计分。"
 DO_SCORE_OPEN = "由市创模办评定；可发送「佐证 {ref} 情况说明」提供材料。"
 DO_SCORE_DONE = "已由市创模办评定；如有异议请联系市创模办。"
 DO_DEDUCTION = "扣分由市创模办按扣分记录录入；如有异议请联系市创模办。"
@@ -100,3 +104,7 @@ ENTRY_TAKES_NOTHING = (
     "该指标{title}，按本单位的报送自动计分，不能录入；有异议的报送可「作废 S编号 原因」。"
 )
 ENTRY_AMBIGUOUS = "{label}有{n}条可「{verb}」的规则，请写明规则编号：{rules}。"
+UNIT_BASE_CHANGE = "{unit}基本分{before}→{after}"
+MORE_UNITS = "等{n}个单位"
+UNITS_SAME = "其余{n}个单位得分不变"
+ALL_SAME = "各单位得分不变"

@@ -28,6 +28,7 @@ from scoring.numbers import fmt
 from scoring.scorecard import Level, RuleLine, ScoreCard
 from storage.db import Database
 from storage.facts import unit_year_facts
+from storage.models import Unit
 
 ZERO = Decimal("0.00")
 
@@ -271,7 +272,13 @@ def can_do(scheme: Scheme, row: Row) -> str:
     if params.delivery == Delivery.TASK:
         return st.DO_TASK
     if params.completed_task_kinds():
-        return st.DO_COMPLETE
+        if not pending and row.line.max == 0:
+            return st.DO_NO_TASKS
+        if pending:
+            return st.DO_COMPLETE
+        return st.DO_COMPLETE_LATE if row.lost > 0 else st.DO_COMPLETE_DONE
+    if row.rule.kind == "rating":
+        return st.DO_RATING
     if params.family == Family.LOSE:
         return st.DO_DEDUCTION
     return (st.DO_SCORE_OPEN if pending else st.DO_SCORE_DONE).format(ref=row.ref)
@@ -296,7 +303,7 @@ def _explained(scheme: Scheme, row: Row, *, head: str, lost: bool = True) -> lis
     lines = [
         head,
         st.IND_RULE.format(text=text),
-        st.IND_NOW.format(text=_sentence(line.explanation)),
+        st.IND_NOW.format(text=_sentence(_why(line))),
     ]
     if row.lost > 0 and lost:
         lines.append(st.IND_LOST.format(value=fmt(row.lost)))
@@ -420,3 +427,43 @@ def score_change(before: ScoreCard, after: ScoreCard, rule_id: str) -> str:
         now=fmt(now),
         **names,
     )
+
+
+async def base_scores(
+    db: Database, units: list[tuple[int, int]], as_of: date
+) -> dict[tuple[int, int], tuple[str, Decimal]]:
+    """The name and base score of each (unit id, year)."""
+    out = {}
+    for unit_id, year in units:
+        async with db.session() as session:
+            unit = await session.get(Unit, unit_id)
+        if unit is not None:
+            card = await unit_card(db, unit_id, unit.scheme_id, year, as_of)
+            out[(unit_id, year)] = (unit.name, card.base_total)
+    return out
+
+
+def base_changes(
+    before: dict[tuple[int, int], tuple[str, Decimal]],
+    after: dict[tuple[int, int], tuple[str, Decimal]],
+    *,
+    most: int = 10,
+) -> str:
+    """ "椒江区基本分39.06→40.26、黄岩区50.7→51.9；其余3个单位不变" for an action on several units."""
+    changed = [
+        st.UNIT_BASE_CHANGE.format(unit=name, before=fmt(before[key][1]), after=fmt(base))
+        for key, (name, base) in after.items()
+        if key in before and before[key][1] != base
+    ]
+    same = len(after) - len(changed)
+    parts = (
+        [
+            "、".join(changed[:most])
+            + (st.MORE_UNITS.format(n=len(changed) - most) if len(changed) > most else "")
+        ]
+        if changed
+        else []
+    )
+    if same:
+        parts.append(st.UNITS_SAME.format(n=same) if changed else st.ALL_SAME)
+    return "；".join(parts)

@@ -277,6 +277,11 @@ async def test_why_points_were_lost_and_one_indicator_in_chat(database, tmp_path
         assert one.startswith("工作信息（C3b）（截至3月2日）：得") and "未到期：" in one
         assert await b.say("zhangsan", "工作信息") == one == await b.say("zhangsan", "c3b扣分原因")
         assert "本单位的考核方案中没有指标「T16」" in await b.say("zhangsan", "T16")
+        # names of targets and items, including names that end in a question word ("指标")
+        assert (await b.say("zhangsan", "年度工作指标")).startswith("年度工作指标（W1a）（截至")
+        both = await b.say("zhangsan", "组织领导")
+        assert "领导机制（C1a）" in both and "固定联络员（C1c）" in both
+        assert "可做：本单位没有此类任务，本项不计分。" not in await b.say("zhangsan", "W1a")
         detail = await b.say("zhangsan", "得分明细")
         assert "组织领导（C1）" in detail and "· 档案资料（C4a） 0/10（待定）" in detail
         # the epb liaison: the same words, its own indicators
@@ -336,6 +341,13 @@ async def test_admin_entries_say_what_changed_and_which_entry_fits(
         assert several.startswith("群众投诉受理查处和12369热线（T20.1）有7条可「扣分」的规则")
         assert "T20.5" in several
         assert "没有指标或规则「X9」" in await b.say("admin1", "扣分 椒江区 X9 1 无")
+        # several units at once: each unit's change, and how many did not change
+        assert "确定仍要布置吗" in await b.say("admin1", "布置任务 全部 3月10日 报送进展")
+        assert "已向3个单位布置任务K1" in await b.say("admin1", "确认")
+        cancelled = await b.say("admin1", "取消任务 K1 误发")
+        assert re.search(r"得分已重新计算：椒江区基本分([\d.]+)→(?!\1)[\d.]+", cancelled), cancelled
+        assert "其余1个单位得分不变。" in cancelled  # epb scores no feedback tasks
+        assert "取消记录已存档" in cancelled
         deducted = await b.say("admin1", "扣分 黄岩区环保局 T20.5 0.1 未及时查处")
         assert "群众投诉受理查处和12369热线（T20.5）0.1" in deducted
         assert re.search(r"黄岩区环保局基本分[\d.]+→[\d.]+", deducted)
