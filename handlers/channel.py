@@ -162,18 +162,21 @@ def fit_sections(
     kept = [len(s.items) if s.most is None else min(s.most, len(s.items)) for s in sections]
     sizes = [[utf8_len(i) + 1 for i in s.items] for s in sections]
 
-    def note(s: Section, k: int) -> int:
-        return utf8_len(s.more.format(n=len(s.items) - k)) + 1 if k < len(s.items) else 0
+    # a `more` note's size: its text without {n}, plus the digits of n (ASCII, a byte each)
+    bare = [utf8_len(s.more.replace("{n}", "")) + 1 for s in sections]
+
+    def note(i: int, k: int) -> int:
+        left = len(sections[i].items) - k
+        return bare[i] + len(str(left)) if left > 0 else 0
 
     total = sum(utf8_len(line) + 1 for line in [*head, *tail]) - 1
-    for s, k, sz in zip(sections, kept, sizes, strict=True):
-        total += sum(sz[:k]) + note(s, k)
+    for i, (s, k, sz) in enumerate(zip(sections, kept, sizes, strict=True)):
+        total += sum(sz[:k]) + note(i, k)
         total += utf8_len(s.title) + 1 if s.title is not None and s.items else 0
     for i in reversed(range(len(sections))):
-        s = sections[i]
         while total > limit and kept[i] > 0:
             k = kept[i]
-            total += note(s, k - 1) - note(s, k) - sizes[i][k - 1]
+            total += note(i, k - 1) - note(i, k) - sizes[i][k - 1]
             kept[i] = k - 1
     lines = list(head)
     for s, k in zip(sections, kept, strict=True):

@@ -55,7 +55,7 @@ async def past_unit_card(
 # ---- the card as people read it ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """One rule of the card: its label, and what it lost, what is still open, what is credited."""
 
@@ -68,7 +68,25 @@ class Row:
     credited: Decimal  # points in the score for periods not yet due
 
 
-def rows_of(card: ScoreCard, scheme: Scheme) -> list[Row]:
+_LABELS: dict[int, tuple[Scheme, dict[str, tuple[str, str]]]] = {}
+
+
+def _labels(scheme: Scheme) -> dict[str, tuple[str, str]]:
+    """Per rule of a scheme: (the code people type, the label "名称（code）"), made once per
+    scheme object (schemes are immutable; the entry keeps its scheme, so its id is not reused)."""
+    found = _LABELS.get(id(scheme))
+    if found is None or found[0] is not scheme:
+        if len(_LABELS) > 64:
+            _LABELS.clear()
+        labels = {r.id: (rule_ref(scheme, r.id), rule_label(scheme, r.id)) for r in scheme.rules()}
+        found = _LABELS[id(scheme)] = (scheme, labels)
+    return found[1]
+
+
+def rows_of(card: ScoreCard, scheme: Scheme, *, moved: bool = False) -> list[Row]:
+    """The card's rules as people read them (`moved`: only those that lost points, are still
+    open or are credited before they are due)."""
+    labels = _labels(scheme)
     rows = []
     for item in card.items:
         if item.bonus:
@@ -80,12 +98,15 @@ def rows_of(card: ScoreCard, scheme: Scheme) -> list[Row]:
                 lost = line.value if not earn else ZERO
                 if earn and line.max is not None:  # what it can no longer give
                     lost = max(ZERO, line.max - line.value - line.stake)
+                if moved and not lost and not line.stake:
+                    continue
+                ref, label = labels[line.id]
                 rows.append(
                     Row(
                         rule=rule,
                         line=line,
-                        label=rule_label(scheme, line.id),
-                        ref=rule_ref(scheme, line.id),
+                        label=label,
+                        ref=ref,
                         lost=lost,
                         open=line.stake if earn else ZERO,
                         credited=ZERO if earn else line.stake,

@@ -155,11 +155,13 @@ async def test_ranks_ties_and_final_grades(db: Database) -> None:
 def test_one_rounding_rule_for_chat_workbook_and_chart() -> None:
     """`shown()` rounds once, half up, to two decimals; `fmt()` (chat, chart labels, dashboard)
     and the workbook's numbers (General format) both come from it: 71.59 everywhere."""
+    from bot.dashboard.views import points
     from scoring.numbers import fmt, shown
     from tally.excel import NUMBER_FORMAT, _num
 
     values = [Decimal(v) for v in ("71.59", "71.6", "1.155", "-0.001", "6")]
     assert [fmt(v) for v in values] == ["71.59", "71.6", "1.16", "0", "6"]
+    assert [points(v) for v in values] == [fmt(v) for v in values]  # the dashboard
     assert [_num(v) for v in values] == [71.59, 71.6, 1.16, 0.0, 6.0]
     assert [_num(v) for v in values] == [float(shown(v)) for v in values]
     assert NUMBER_FORMAT == "General"  # shows 71.59 as 71.59, 6 as 6
