@@ -13,7 +13,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from handlers import admin, conversation, liaison, method, method_texts, office, review, texts
+from handlers import (
+    admin,
+    assessments,
+    conversation,
+    liaison,
+    method,
+    method_texts,
+    office,
+    review,
+    texts,
+)
 from handlers.channel import Channel, fit_text
 from handlers.context import ChatDeps, Ctx, Sender, Unregistered, sent_at, system_clock
 from handlers.intents import MENU_KEYS, Intent, IntentName, is_question, parse
@@ -23,9 +33,10 @@ from handlers.scoretext import example
 from handlers.types import InboundMessage, Reply, TextReply
 from scoring.kinds import Delivery
 from scoring.model import Scheme
+from storage import scope
 from storage.db import Database
 from storage.models import Role
-from storage.sender import MemberRow, member_and_state
+from storage.sender import Scopes, member_state_scopes
 
 log = logging.getLogger(__name__)
 
@@ -91,26 +102,10 @@ async def question(ctx: Ctx, intent: Intent) -> str:
 
 
 async def resolve_sender(deps: ChatDeps, userid: str) -> Sender:
-    member, _state = await member_and_state(deps.db, userid)
-    return sender_of(deps, userid, member)
-
-
-def sender_of(deps: ChatDeps, userid: str, member: MemberRow | None) -> Sender:
-    if member is None or not member.active:  # a deactivated member is let in no more
-        if userid in deps.admins:
-            return Sender(userid, userid, Role.ADMIN)
-        return Sender(
-            userid, userid, Unregistered.UNKNOWN if member is None else Unregistered.INACTIVE
-        )
-    role = Role.ADMIN if userid in deps.admins else Role(member.role)
-    return Sender(
-        userid,
-        member.name,
-        role,
-        unit_id=member.unit_id,
-        unit_name=member.unit_name,
-        scheme_id=member.scheme_id,
-    )
+    """Who `userid` is in the assessment they work in (the one chosen last, else their unit's)."""
+    member, _state, scopes = await member_state_scopes(deps.db, userid)
+    hats = assessments.hats_of(deps, userid, member, scopes)
+    return assessments.first_hat(hats, scopes) if hats else assessments.unregistered(userid, member)
 
 
 # In a draft, what the user types is content unless it clearly says something else.
@@ -225,17 +220,31 @@ class ChatHandler:
 
     async def __call__(self, msg: InboundMessage) -> Reply | None:
         deps = self.deps
-        member, state = await member_and_state(deps.db, msg.sender)  # one unit of work
-        sender = sender_of(deps, msg.sender, member)
-        if isinstance(sender.role, Unregistered):
-            text = texts.UNREGISTERED if sender.role == Unregistered.UNKNOWN else texts.INACTIVE
+        member, state, scopes = await member_state_scopes(deps.db, msg.sender)  # one unit of work
+        hats = assessments.hats_of(deps, msg.sender, member, scopes)
+        if not hats:
+            role = assessments.unregistered(msg.sender, member).role
+            text = texts.UNREGISTERED if role == Unregistered.UNKNOWN else texts.INACTIVE
             return None if msg.is_event else TextReply(text)
         received: datetime = deps.clock()
+        sender = assessments.first_hat(hats, scopes)
         ctx = Ctx(deps, sender, msg, sent_at(msg, received), state, received=received)
+        with scope.scoped(sender.assessment_id):
+            return await self._turn(ctx, hats, scopes)
+
+    async def _turn(self, ctx: Ctx, hats: list[Sender], scopes: Scopes) -> Reply | None:
+        msg = ctx.msg
+        if msg.msg_type == "text" and assessments.is_switch(msg.content):
+            return TextReply(await assessments.switch(ctx, hats))
         await conversation.expire_if_quiet(ctx)
         intent = _intent_of(ctx)
         if intent is None:
             return None
+        if isinstance(intent, Intent) and len(hats) > 1:
+            question = await assessments.choose(ctx, intent, hats, scopes, router)
+            if question is not None:
+                return TextReply(question)
+            scope.enter(ctx.sender.assessment_id)  # the hat chosen for this message
         reply = intent if isinstance(intent, str) else await _dispatch(ctx, intent)
         return TextReply(fit_text("\n\n".join([*ctx.notices, reply])))
 

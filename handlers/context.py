@@ -70,6 +70,7 @@ class Sender:
     unit_id: int | None = None
     unit_name: str | None = None
     scheme_id: str | None = None
+    assessment_id: int = 1  # the assessment this turn is about (分级考核; storage/scope.py)
 
     @property
     def is_admin(self) -> bool:

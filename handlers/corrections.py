@@ -21,7 +21,7 @@ from handlers.router import ADMIN, Router
 from handlers.scoretext import base_changes, base_scores, score_change, unit_card
 from handlers.texts import REASON_NEEDED, STATUS_NAMES, fmt_date, fmt_points, sentence
 from scoring.facts import COUNTING
-from storage import ledger
+from storage import ledger, scope
 from storage.models import AdminEntry, Member, Role, Task, TaskStatus, Unit
 from storage.tasks import current_task, revise_task, tasks_by_code
 from storage.units import get_unit_by_name, list_members
@@ -190,7 +190,7 @@ async def void(ctx: Ctx, intent: Intent) -> str:
         return await _void_submission(ctx, number, ref, reason)
     async with ctx.db.session() as session:
         entry = await session.get(AdminEntry, number)
-        if entry is None:
+        if entry is None or not await scope.visible(session, entry.unit_id):
             return t.VOID_UNKNOWN.format(ref=ref)
         if entry.actor != ctx.sender.userid:
             return t.VOID_NOT_YOURS.format(ref=ref, actor=entry.actor)

@@ -33,6 +33,7 @@ from scoring.facts import AdminEntry as FactEntry
 from scoring.facts import EntryKind, Facts
 from scoring.facts import Submission as FactSubmission
 from scoring.facts import Task as FactTask
+from storage import scope
 from storage.db import Database
 from storage.ledger import (
     _task_confirmations,
@@ -209,7 +210,10 @@ async def build_all_facts(
     unit_ids: list[int] | None = None,
     known_at: datetime | None = None,
 ) -> list[UnitFacts]:
-    """Facts of every unit (or of `unit_ids`) for one year, units by name."""
+    """Facts of every unit (or of `unit_ids`) for one year, units by name; every unit is those
+    of the current assessment (storage/scope.py)."""
+    if unit_ids is None:
+        unit_ids = await scope.unit_ids_in_scope(session)
     return await session.run_sync(
         lambda s: facts_of(s.connection(), year, unit_ids=unit_ids, known_at=known_at)
     )

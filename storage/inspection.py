@@ -20,7 +20,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scoring.facts import EntryKind
-from storage import ledger
+from storage import ledger, scope
 from storage.audit import audit
 from storage.types import DecimalText, UTCDateTime, to_utc, utcnow
 
@@ -164,7 +164,7 @@ async def add_inspection(
 
 async def get_inspection(session: AsyncSession, inspection_id: int) -> InspectionView | None:
     row = await session.get(Inspection, inspection_id)
-    if row is None:
+    if row is None or not await scope.visible(session, row.unit_id):
         return None
     events = await session.exec(
         select(InspectionEvent)
@@ -180,7 +180,7 @@ async def list_inspections(
     query = select(Inspection).where(Inspection.year == year).order_by(col(Inspection.id))
     if unit_id is not None:
         query = query.where(Inspection.unit_id == unit_id)
-    rows = list(await session.exec(query))
+    rows = list(await session.exec(scope.narrow(query, Inspection.unit_id)))
     if not rows:
         return []
     events: dict[int, list[InspectionEvent]] = {}

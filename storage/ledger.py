@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scoring.facts import EntryKind, Status, cancelled_by_voids
 from scoring.periods import TZ
+from storage import scope
 from storage.audit import audit
 from storage.models import (
     AdminEntry,
@@ -268,7 +269,7 @@ class SubmissionView:
 
 async def get_submission(session: AsyncSession, submission_id: int) -> SubmissionView | None:
     row = await session.get(Submission, submission_id)
-    if row is None:
+    if row is None or not await scope.visible(session, row.unit_id):
         return None
     events = (
         await session.exec(

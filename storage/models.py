@@ -68,6 +68,38 @@ def _at(**kw: Any) -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, **kw)
 
 
+class Assessment(SQLModel, table=True):
+    """分级考核 (seed 000 第一条): an assessment run by one organiser (the city's 创模办, or a
+    district assessing its towns), with its own admins, scheme, units and year. Id 1 is the
+    default assessment: everything that existed before assessments, and KAOHE_ADMINS's."""
+
+    __tablename__ = "assessment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    # the unit that runs it (None for the default one); not one of its own units
+    # (a plain id, like unit.assessment_id: no foreign key between the two tables)
+    organiser_unit_id: int | None = Field(default=None)
+    scheme_id: str | None = Field(default=None, max_length=64)  # its units' usual scheme
+    year: int | None = Field(default=None)  # the year it was set up for (None: every year)
+    actor: str = Field(default="", max_length=64)
+    created_at: datetime = _at()
+
+
+class AssessmentAdmin(SQLModel, table=True):
+    """An admin of an assessment besides the default assessment's (members with the role admin
+    and KAOHE_ADMINS). One person may be a liaison in one assessment and an admin in another."""
+
+    __tablename__ = "assessment_admin"
+    __table_args__ = (UniqueConstraint("assessment_id", "userid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id", index=True)
+    userid: str = Field(max_length=64, index=True)
+    actor: str = Field(default="", max_length=64)
+    created_at: datetime = _at()
+
+
 class Unit(SQLModel, table=True):
     __tablename__ = "unit"
 
@@ -75,6 +107,9 @@ class Unit(SQLModel, table=True):
     name: str = Field(max_length=100, unique=True)
     kind: str = Field(max_length=20)  # UnitKind
     scheme_id: str = Field(max_length=64)
+    # the assessment it is assessed in (1: the default one). A plain id, no foreign key: adding
+    # one to a table with rows would make SQLite rebuild `unit` under its children's references
+    assessment_id: int = Field(default=1, index=True, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = _at()
     updated_at: datetime = _at()
 

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scoring.facts import EntryKind
 from scoring.satisfaction import Scale, answers_of
-from storage import ledger
+from storage import ledger, scope
 from storage.audit import audit
 from storage.types import UTCDateTime, to_utc, utcnow
 
@@ -36,6 +36,8 @@ class RatingRound(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     year: int = Field(index=True)
+    # the assessment it belongs to (分级考核): each organiser runs its own rounds
+    assessment_id: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     scale: str = Field(max_length=10)  # scoring.satisfaction.Scale
     due: date
     # who rates and whom, fixed when the round opens: [{"userid": ..., "unit_id": ...}], [unit ids]
@@ -138,6 +140,7 @@ async def open_round(
         raise RatingError(f"{year} 年度已有进行中的测评")
     row = RatingRound(
         year=year,
+        assessment_id=scope.current() or scope.DEFAULT_ASSESSMENT,
         scale=scale.value,
         due=due,
         raters=[{"userid": u, "unit_id": unit} for u, unit in raters],
@@ -168,11 +171,15 @@ async def _view(session: AsyncSession, row: RatingRound) -> RoundView:
 
 async def get_round(session: AsyncSession, round_id: int) -> RoundView | None:
     row = await session.get(RatingRound, round_id)
-    return await _view(session, row) if row is not None else None
+    if row is None or scope.current() not in (None, row.assessment_id):
+        return None
+    return await _view(session, row)
 
 
 async def list_rounds(session: AsyncSession, year: int | None = None) -> list[RoundView]:
     query = select(RatingRound).order_by(col(RatingRound.id))
+    if scope.current() is not None:  # each assessment runs its own rounds
+        query = query.where(RatingRound.assessment_id == scope.current())
     if year is not None:
         query = query.where(RatingRound.year == year)
     return [await _view(session, row) for row in await session.exec(query)]

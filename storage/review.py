@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scoring.facts import Status
+from storage import scope
 from storage.ledger import latest_statuses
 from storage.models import Submission, SubmissionEvent, Task, Unit
 
@@ -53,6 +54,7 @@ async def waiting_ids(
     ).outerjoin(SubmissionEvent, col(SubmissionEvent.submission_id) == col(Submission.id))
     if unit_id is not None:
         query = query.where(Submission.unit_id == unit_id)
+    query = scope.narrow(query, Submission.unit_id)
     if target is not None:
         query = query.where(col(Submission.target).ilike(target))
     if year is not None:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from storage.conversation import ChatState, state_from_json
 from storage.db import Database
-from storage.models import ConversationState, Member, Unit
+from storage.models import AssessmentAdmin, ConversationState, Member, Unit
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,55 @@ class MemberRow:
     unit_id: int | None
     unit_name: str | None
     scheme_id: str | None
+    assessment_id: int | None = None  # the unit's assessment (分级考核)
 
 
 _m, _u = Member.__table__.c, Unit.__table__.c  # type: ignore[attr-defined]
 _cs = ConversationState.__table__.c  # type: ignore[attr-defined]
 _MEMBER = (
-    select(_m.userid, _m.name, _m.role, _m.active, _u.id, _u.name, _u.scheme_id)
+    select(_m.userid, _m.name, _m.role, _m.active, _u.id, _u.name, _u.scheme_id, _u.assessment_id)
     .outerjoin(Unit.__table__, _u.id == _m.unit_id)  # type: ignore[attr-defined]
     .where(_m.userid == bindparam("userid"))
 )
 _STATE = select(_cs.state).where(_cs.userid == bindparam("userid"))
+_aa = AssessmentAdmin.__table__.c  # type: ignore[attr-defined]
+_ADMIN_OF = select(_aa.assessment_id).where(_aa.userid == bindparam("userid"))
+_CHOSEN = select(_cs.state).where(_cs.userid == bindparam("key"))
+
+
+def choice_key(userid: str) -> str:
+    """Where the assessment a person last worked in is remembered (a conversation state row)."""
+    return f"as:{userid}"[:64]
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """The assessments a person is an admin of besides their unit's, and the one they chose
+    last (None: never chose)."""
+
+    admin_of: tuple[int, ...] = ()
+    chosen: int | None = None
+
+
+def scopes_of(conn: Connection, userid: str) -> Scopes:
+    admin_of = tuple(sorted({i for (i,) in conn.execute(_ADMIN_OF, {"userid": userid})}))
+    state = conn.execute(_CHOSEN, {"key": choice_key(userid)}).scalar()
+    chosen = state.get("assessment") if isinstance(state, dict) else None
+    return Scopes(admin_of, int(chosen) if chosen is not None else None)
+
+
+def member_state_scopes_of(
+    conn: Connection, userid: str
+) -> tuple[MemberRow | None, dict[str, Any] | None, Scopes]:
+    member, state = member_and_state_of(conn, userid)
+    return member, state, scopes_of(conn, userid)
+
+
+async def member_state_scopes(
+    db: Database, userid: str
+) -> tuple[MemberRow | None, dict[str, Any] | None, Scopes]:
+    """`member_and_state` and the person's assessments, in the same unit of work."""
+    return await db.run(member_state_scopes_of, userid)
 
 
 def member_and_state_of(conn: Connection, userid: str) -> tuple[MemberRow | None, ChatState | None]:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import scope
 from storage.audit import audit
 from storage.models import Task, TaskRevision, TaskStatus
 from storage.types import to_utc, utcnow
@@ -169,7 +170,7 @@ async def tasks_by_code(
     to several units names one task per unit), as they stand now, by unit. `K7` also finds an
     old task without a code whose id is 7."""
     wanted = code.upper()
-    query = select(Task).where(col(Task.year).in_(list(years)))
+    query = scope.narrow(select(Task).where(col(Task.year).in_(list(years))), Task.unit_id)
     if unit_id is not None:
         query = query.where(Task.unit_id == unit_id)
     by_code = query.where(func.upper(col(Task.code)) == wanted)

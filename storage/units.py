@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import literal
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import scope
 from storage.audit import audit
 from storage.models import AdminEntry, Member, Role, Submission, Task, Unit, UnitKind
 from storage.types import utcnow
@@ -33,12 +35,14 @@ async def get_unit(session: AsyncSession, unit_id: int) -> Unit | None:
 
 
 async def get_unit_by_name(session: AsyncSession, name: str) -> Unit | None:
-    return (await session.exec(select(Unit).where(Unit.name == name))).first()
+    """The unit of this name in the current assessment (storage/scope.py)."""
+    query = scope.filter_units(select(Unit).where(Unit.name == name), Unit)
+    return (await session.exec(query)).first()
 
 
 async def list_units(session: AsyncSession, *, with_members: bool = False) -> list[Unit]:
     """All units by name; `with_members` loads `unit.members` (otherwise touching it raises)."""
-    query = select(Unit).order_by(col(Unit.name))
+    query = scope.filter_units(select(Unit).order_by(col(Unit.name)), Unit)
     if with_members:
         query = query.options(selectinload(Unit.members))  # type: ignore[arg-type]
     return list((await session.exec(query)).all())
@@ -58,6 +62,12 @@ async def list_members(
     """Members (of a unit), by user id; deactivated ones only with `include_inactive` (nobody
     reminds, notifies or lets in a deactivated member)."""
     query = select(Member).options(selectinload(Member.unit))  # type: ignore[arg-type]
+    clause = scope.in_scope(Member.unit_id)
+    if clause is not None:  # a member without a unit belongs to the default assessment
+        unitless = col(Member.unit_id).is_(None) & (
+            literal(scope.current()) == scope.DEFAULT_ASSESSMENT
+        )
+        query = query.where(clause | unitless)
     if not include_inactive:
         query = query.where(col(Member.active).is_(True))
     if unit_id is not None:
@@ -71,8 +81,17 @@ async def upsert_unit(
     """Create or update the unit by name. Returns (unit, "created" | "updated" | "unchanged")."""
     _check(kind=kind)
     unit = await get_unit_by_name(session, name)
+    if unit is None and scope.current() is not None:
+        elsewhere = (await session.exec(select(Unit).where(Unit.name == name))).first()
+        if elsewhere is not None:  # names are unique across assessments
+            raise RegistryError(f"单位 {name!r} 已属于另一个考核（编号 {elsewhere.assessment_id}）")
     if unit is None:
-        unit = Unit(name=name, kind=kind, scheme_id=scheme_id)
+        unit = Unit(
+            name=name,
+            kind=kind,
+            scheme_id=scheme_id,
+            assessment_id=scope.current() or scope.DEFAULT_ASSESSMENT,
+        )
         session.add(unit)
         await session.flush()
         audit(session, actor, "unit.create", {"unit": name, "kind": kind, "scheme": scheme_id})
