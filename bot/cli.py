@@ -15,6 +15,7 @@ from pathlib import Path
 COMMAND_MODULES = [
     "bot.commands.db",
     "bot.commands.units",
+    "bot.commands.assessments",
     "bot.commands.scheme",
     "bot.commands.score",
     "bot.commands.serve",

@@ -33,6 +33,7 @@ from storage import ledger
 from storage.audit import audit
 from storage.ledger import list_submissions, list_tasks
 from storage.models import Role, Unit
+from storage.scope import DEFAULT_ASSESSMENT
 from storage.tasks import next_task_code
 from storage.units import get_unit_by_name, list_members, list_units
 from tally.links import dashboard_link_for
@@ -387,6 +388,8 @@ async def dashboard(ctx: Ctx, intent: Intent) -> str:
         base_url=ctx.deps.public_url or "",
         now=ctx.now.timestamp(),
     )
+    if ctx.sender.assessment_id != DEFAULT_ASSESSMENT:  # 分级考核: the dashboard of this one
+        link += f"&a={ctx.sender.assessment_id}"
     return texts.DASHBOARD_LINK.format(link=link, minutes=30)
 
 

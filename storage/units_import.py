@@ -24,7 +24,14 @@ from storage.audit import audit
 from storage.db import Database
 from storage.models import Role, UnitKind
 from storage.platforms import PLATFORM_NAMES, address
-from storage.units import UpsertCounts, get_unit_by_name, has_records, upsert_member, upsert_unit
+from storage.units import (
+    RegistryError,
+    UpsertCounts,
+    get_unit_by_name,
+    has_records,
+    upsert_member,
+    upsert_unit,
+)
 
 HEADER = ("unit", "kind", "scheme", "userid", "name", "role")
 OPTIONAL = ("status", "channel")
@@ -264,9 +271,12 @@ async def apply_units(
         unit_ids: dict[str, int] = {}
         for row in rows:
             if row.unit not in unit_ids:
-                unit, outcome = await upsert_unit(
-                    session, row.unit, row.kind.value, row.scheme, actor=actor
-                )
+                try:
+                    unit, outcome = await upsert_unit(
+                        session, row.unit, row.kind.value, row.scheme, actor=actor
+                    )
+                except RegistryError as exc:
+                    raise UnitsFileError([f"{row.line}: {exc}"]) from None
                 assert unit.id is not None
                 unit_ids[row.unit] = unit.id
                 counts.units[outcome] += 1

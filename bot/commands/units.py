@@ -43,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="允许已有本年度考核记录的单位更换考核方案（记入审计日志）",
     )
     p_import.add_argument("--actor", default="cli", help="记入审计日志的操作人（默认 cli）")
+    p_import.add_argument(
+        "--assessment",
+        help="这些单位所属的考核（名称或编号，见 kaohe assessments list；默认为默认考核）",
+    )
     p_import.set_defaults(func=cmd_import)
     p_sync = sub.add_parser(
         "sync",
@@ -78,7 +82,9 @@ NOT_MIGRATED = "数据库尚未迁移到最新版本，请先运行 kaohe db upg
 
 def cmd_import(args: argparse.Namespace) -> int:
     from scoring import builtin_scheme_ids
+    from storage.assessments import get_assessment
     from storage.db import Database
+    from storage.scope import scoped
     from storage.units_import import UnitsFileError, apply_units, parse_units_file
 
     try:
@@ -95,7 +101,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             if not await db.is_current():
                 return None
-            return await apply_units(db, rows, actor=args.actor, force=args.force)
+            if not args.assessment:
+                return await apply_units(db, rows, actor=args.actor, force=args.force)
+            async with db.session() as session:
+                found = await get_assessment(session, args.assessment)
+            if found is None:
+                return UnitsFileError([f"没有考核 {args.assessment!r}（kaohe assessments list）"])
+            with scoped(found.id):
+                return await apply_units(db, rows, actor=args.actor, force=args.force)
         except UnitsFileError as exc:
             return exc
         finally:

@@ -28,7 +28,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -52,9 +52,10 @@ from scoring.periods import end_of_day
 from scoring.scorecard import GRADES
 from storage import inspection as inspections
 from storage import review as queue
-from storage import selfcheck
+from storage import scope, selfcheck
 from storage.ledger import get_submission, list_submissions, list_tasks
 from storage.models import Role, Submission, Unit
+from storage.scope import DEFAULT_ASSESSMENT, scoped
 from storage.units import list_units
 from tally.links import DASHBOARD_PATH, LinkError, verify_dashboard_query
 from tally.service import load_tally
@@ -62,6 +63,7 @@ from tally.service import load_tally
 log = logging.getLogger(__name__)
 
 AdminCheck = Callable[[str], Awaitable[bool]]
+AdminOf = Callable[[str], Awaitable[list[int]]]  # the assessments a user is an admin of
 CONFIG_KEY = web.AppKey("dashboard", Any)
 JINJA_KEY: web.AppKey[jinja2.Environment] = web.AppKey("dashboard_jinja", jinja2.Environment)
 HERE = Path(__file__).parent
@@ -89,6 +91,7 @@ class DashboardConfig:
     channel: Channel | None
     secure_cookie: bool
     clock: Clock
+    admin_of: AdminOf | None = None
 
 
 def add_dashboard_routes(
@@ -102,9 +105,12 @@ def add_dashboard_routes(
     channel: Channel | None = None,
     secure_cookie: bool = False,
     clock: Clock = time.time,
+    admin_of: AdminOf | None = None,
 ) -> None:
     """Register the dashboard on `app`. Without a secret every page is refused (and says why).
-    `is_admin(userid)`: whether the signed user may see it (None: the signature is enough)."""
+    `is_admin(userid)`: whether the signed user may see it (None: the signature is enough).
+    `admin_of(userid)`: the assessments (分级考核) the user is an admin of; each page then shows
+    one of them (`?a=ID`, default the first) and refuses the others (None: no assessments)."""
     app[CONFIG_KEY] = DashboardConfig(
         db,
         Sessions(secret or "", clock=clock),
@@ -115,6 +121,7 @@ def add_dashboard_routes(
         channel,
         secure_cookie,
         clock,
+        admin_of,
     )
     aiohttp_jinja2.setup(
         app,
@@ -144,14 +151,22 @@ def add_dashboard(
     """The dashboard as `kaohe serve` runs it: secret from KAOHE_DASHBOARD_SECRET, admins from
     KAOHE_ADMINS and members registered with the admin role."""
 
-    async def is_admin(userid: str) -> bool:
-        if userid in settings.admins:
-            return True
+    async def admin_of(userid: str) -> list[int]:
+        from storage.assessments import admin_of as admin_rows
+        from storage.scope import DEFAULT_ASSESSMENT
         from storage.units import get_member
 
         async with db.session() as session:
             member = await get_member(session, userid)
-        return member is not None and member.role == Role.ADMIN and member.active
+            found = set(await admin_rows(session, userid))
+        if userid in settings.admins:
+            found.add(DEFAULT_ASSESSMENT)
+        if member is not None and member.role == Role.ADMIN and member.active:
+            found.add(member.unit.assessment_id if member.unit else DEFAULT_ASSESSMENT)
+        return sorted(found)
+
+    async def is_admin(userid: str) -> bool:
+        return bool(await admin_of(userid))
 
     secret = settings.secret("dashboard_secret")
     if not secret:
@@ -165,6 +180,7 @@ def add_dashboard(
         media_dir=settings.media_dir,
         channel=channel,
         secure_cookie=str(settings.public_url or "").startswith("https://"),
+        admin_of=admin_of,
     )
 
 
@@ -180,11 +196,14 @@ class View:
     year: int
     as_of: date
     today: date
+    assessment: int | None = None  # the assessment shown (分级考核); None: no assessments
 
     def link(self, path: str, **extra: Any) -> str:
         query: dict[str, Any] = {}
+        if self.assessment is not None and self.assessment != DEFAULT_ASSESSMENT:
+            query["a"] = self.assessment
         if self.year != self.as_of.year or self.as_of != self.today:
-            query = {"year": self.year, "as_of": self.as_of.isoformat()}
+            query.update({"year": self.year, "as_of": self.as_of.isoformat()})
         query.update({k: v for k, v in extra.items() if v not in (None, "")})
         return f"{DASHBOARD_PATH}{path}" + (f"?{urlencode(query)}" if query else "")
 
@@ -240,13 +259,32 @@ def guarded(handler: Page) -> Callable[[web.Request], Awaitable[web.StreamRespon
             return await _enter(request, config)  # raises the redirect when the link is good
         try:
             session = await _session(request)
+            assessment = await _assessment(request, config, session.userid)
         except SessionRefused as exc:
             log.info("dashboard refused %s: %s", request.path, exc.reason)
             return refused(request, exc.reason)
-        return await handler(request, _view(request, session))
+        view = replace(_view(request, session), assessment=assessment)
+        with scoped(assessment):  # every list and lookup sees this assessment only
+            return await handler(request, view)
 
     wrapped.__name__ = handler.__name__
     return wrapped
+
+
+async def _assessment(request: web.Request, config: DashboardConfig, userid: str) -> int | None:
+    """The assessment a request is about: `?a=ID` if the user is its admin, else the first they
+    admin; SessionRefused for another's."""
+    if config.admin_of is None:
+        return None
+    allowed = await config.admin_of(userid)
+    wanted = request.query.get("a", "")
+    if not wanted:
+        if not allowed:
+            raise SessionRefused("该用户不是任何考核的管理员")
+        return allowed[0]
+    if not wanted.isdigit() or int(wanted) not in allowed:
+        raise SessionRefused("您不是该考核的管理员，不能查看其数据")
+    return int(wanted)
 
 
 async def _enter(request: web.Request, config: DashboardConfig) -> web.StreamResponse:
@@ -391,6 +429,8 @@ async def grade_post(request: web.Request, view: View) -> web.StreamResponse:
         return await _unit(request, view, "请写明定级理由。")
     async with config.db.session() as session:
         unit = await session.get(Unit, _int(request.match_info["unit_id"]))
+        if unit is not None and not await scope.visible(session, unit.id):
+            unit = None  # another assessment's
     if unit is None:
         raise web.HTTPNotFound(text="没有这个单位")
     outcome = await grading.confirm_grade(
@@ -524,6 +564,8 @@ async def file_download(request: web.Request, view: View) -> web.StreamResponse:
     sid, n = _int(request.match_info["sid"]), _int(request.match_info["n"])
     async with config.db.session() as session:
         sub = await session.get(Submission, sid)
+        if sub is not None and not await scope.visible(session, sub.unit_id):
+            sub = None  # another assessment's
     if sub is None or not 0 <= n < len(sub.attachments):
         raise web.HTTPNotFound(text="没有这个附件")
     return _attachment(config, sub.attachments[n])
@@ -533,6 +575,8 @@ async def file_download(request: web.Request, view: View) -> web.StreamResponse:
 async def selfcheck_file(request: web.Request, view: View) -> web.StreamResponse:
     async with _config(request).db.session() as session:
         row = await session.get(selfcheck.SelfCheckEntry, _int(request.match_info["id"]))
+        if row is not None and not await scope.visible(session, row.unit_id):
+            row = None  # another assessment's
     if row is None or row.kind != "file":
         raise web.HTTPNotFound(text="没有这个附件")
     return _attachment(_config(request), row.attachment)
@@ -542,7 +586,8 @@ async def selfcheck_file(request: web.Request, view: View) -> web.StreamResponse
 async def inspection_file(request: web.Request, view: View) -> web.StreamResponse:
     async with _config(request).db.session() as session:
         row = await session.get(inspections.InspectionEvent, _int(request.match_info["id"]))
-    if row is None or row.kind != inspections.EventKind.EVIDENCE.value:
+        found = await inspections.get_inspection(session, row.inspection_id) if row else None
+    if row is None or found is None or row.kind != inspections.EventKind.EVIDENCE.value:
         raise web.HTTPNotFound(text="没有这个附件")
     return _attachment(_config(request), row.attachment)
 
