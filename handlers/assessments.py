@@ -19,7 +19,7 @@ from handlers.context import ChatDeps, Ctx, Sender, Unregistered
 from handlers.intents import Intent, normalize
 from handlers.router import Router
 from storage.assessments import names_of
-from storage.conversation import set_state
+from storage.conversation import AssessmentChoice, set_state
 from storage.models import Role
 from storage.scope import DEFAULT_ASSESSMENT
 from storage.sender import MemberRow, Scopes, choice_key
@@ -73,7 +73,9 @@ def is_switch(text: str) -> bool:
 
 
 async def _remember(ctx: Ctx, assessment_id: int) -> None:
-    await set_state(ctx.db, choice_key(ctx.sender.userid), {"assessment": assessment_id})
+    await set_state(
+        ctx.db, choice_key(ctx.sender.userid), AssessmentChoice(assessment=assessment_id)
+    )
 
 
 def _role_name(hat: Sender) -> str:

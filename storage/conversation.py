@@ -96,7 +96,22 @@ class SelfCheckWindow(_State):
     at: datetime
 
 
-ChatState = InfoDraft | PendingConfirmation | ReviewPage | EvidenceWindow | SelfCheckWindow
+class AssessmentChoice(_State):
+    """The assessment a person with roles in several works in (分级考核, handlers/assessments.py),
+    under "as:<userid>"; kept until they choose another."""
+
+    flow: Literal["assessment"] = "assessment"
+    assessment: int
+
+
+ChatState = (
+    InfoDraft
+    | PendingConfirmation
+    | ReviewPage
+    | EvidenceWindow
+    | SelfCheckWindow
+    | AssessmentChoice
+)
 _ADAPTER: TypeAdapter[ChatState] = TypeAdapter(Annotated[ChatState, Field(discriminator="flow")])
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from storage.conversation import ChatState, state_from_json
+from storage.conversation import AssessmentChoice, ChatState, state_from_json
 from storage.db import Database
 from storage.models import AssessmentAdmin, ConversationState, Member, Unit
 
@@ -60,21 +60,21 @@ class Scopes:
 
 def scopes_of(conn: Connection, userid: str) -> Scopes:
     admin_of = tuple(sorted({i for (i,) in conn.execute(_ADMIN_OF, {"userid": userid})}))
-    state = conn.execute(_CHOSEN, {"key": choice_key(userid)}).scalar()
-    chosen = state.get("assessment") if isinstance(state, dict) else None
-    return Scopes(admin_of, int(chosen) if chosen is not None else None)
+    state = state_from_json(conn.execute(_CHOSEN, {"key": choice_key(userid)}).scalar())
+    chosen = state.assessment if isinstance(state, AssessmentChoice) else None
+    return Scopes(admin_of, chosen)
 
 
 def member_state_scopes_of(
     conn: Connection, userid: str
-) -> tuple[MemberRow | None, dict[str, Any] | None, Scopes]:
+) -> tuple[MemberRow | None, ChatState | None, Scopes]:
     member, state = member_and_state_of(conn, userid)
     return member, state, scopes_of(conn, userid)
 
 
 async def member_state_scopes(
     db: Database, userid: str
-) -> tuple[MemberRow | None, dict[str, Any] | None, Scopes]:
+) -> tuple[MemberRow | None, ChatState | None, Scopes]:
     """`member_and_state` and the person's assessments, in the same unit of work."""
     return await db.run(member_state_scopes_of, userid)
 

@@ -78,9 +78,9 @@ async def test_two_assessments_side_by_side_in_chat(database, tmp_path: Path) ->
         assert "同时参加多个考核" in ask
         assert "1. 默认考核（路桥区联络员）" in ask and "2. 路桥区创模考核（管理员）" in ask
         mine = await b.say("wangwu", "我的得分")  # only a liaison's: the city's
-        assert "路桥区2026年度得分" in mine
+        assert "路桥区2026年度" in mine
         town = await b.say("wangwu", "得分 新桥镇")  # only an admin's: 路桥区's own
-        assert "新桥镇2026年度得分" in town
+        assert "新桥镇2026年度" in town
         assert "没有找到单位「椒江区」" in await b.say("wangwu", "得分 椒江区")
         assert "路桥区创模考核" in await b.say("wangwu", "当前考核")
         overview = await b.say("wangwu", "自查情况")
@@ -110,7 +110,7 @@ async def test_two_assessments_side_by_side_in_chat(database, tmp_path: Path) ->
         assert "椒江区" in tally and "新桥镇" not in tally
 
         # a town liaison is a liaison like any other: their own unit only
-        assert "新桥镇2026年度得分" in await b.say("xq1", "我的得分")
+        assert "新桥镇2026年度" in await b.say("xq1", "我的得分")
         assert "管理员" in await b.say("xq1", "汇总")
 
         # a 测评 round of one assessment is not the other's
