@@ -227,6 +227,8 @@ def create_app(
     if upgrade_on_start:
 
         async def upgrade(_app: web.Application) -> None:
+            if await db.is_current():  # checked without Alembic, which then stays unloaded
+                return
             log.info("applying database migrations")
             await db.upgrade()
 

@@ -22,8 +22,6 @@ from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
-
 from handlers.intents import IntentName
 
 N = IntentName
@@ -211,6 +209,9 @@ def match(norm: str) -> tuple[IntentName, bool] | None:
     if len(core) >= 2 and sound in by_sound:
         return by_sound[sound], True
     if len(core) >= 3:
+        # imported here: its native libraries add ~7 MB resident, and most messages never get here
+        from rapidfuzz import fuzz, process
+
         found = process.extractOne(sound, by_sound.keys(), scorer=fuzz.ratio)
         if found is not None and found[1] >= FUZZY_CUTOFF:
             return by_sound[found[0]], True

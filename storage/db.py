@@ -18,22 +18,23 @@ asyncpg connection (no thread involved).
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+if TYPE_CHECKING:  # Alembic (with Mako and Pygments, ~10 MB) is imported only to migrate
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -42,6 +43,8 @@ MIGRATION_LOCK = 0x6B616F6865  # "kaohe": the PostgreSQL advisory lock held whil
 
 def alembic_config(url: str | None = None) -> Config:
     """Alembic configuration pointing at the migrations inside the installed package."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -51,8 +54,29 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+_REVISION = re.compile(r"^revision(?:\s*:[^=]*)?\s*=\s*(.+)$", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision(?:\s*:[^=]*)?\s*=\s*(.+)$", re.MULTILINE)
+
+
 def head_revisions() -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    """The newest revisions of the migrations, read from the version files without importing
+    Alembic (the serving process checks readiness with it; Alembic itself is only loaded to
+    migrate). tests/test_storage_migrations.py checks it against Alembic's own answer."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        found = _REVISION.search(source)
+        if found is None:
+            continue
+        revisions.add(ast.literal_eval(found.group(1).strip()))
+        down = _DOWN_REVISION.search(source)
+        value = ast.literal_eval(down.group(1).strip()) if down else None
+        if isinstance(value, str):
+            parents.add(value)
+        elif value:
+            parents.update(value)
+    return revisions - parents
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -117,12 +141,18 @@ def _in_transaction(
 
 
 def _upgrade(connection: Connection, cfg: Config, revision: str) -> None:
+    from alembic import command
+
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, revision)
 
 
 def _current(connection: Connection) -> set[str]:
-    return set(MigrationContext.configure(connection).get_current_heads())
+    """The revisions the database is at (Alembic's version table; none before the first
+    migration), read with plain SQL."""
+    if not inspect(connection).has_table("alembic_version"):
+        return set()
+    return set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
 class Database:

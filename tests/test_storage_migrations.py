@@ -154,3 +154,25 @@ async def test_unique_source_key_migration_keeps_existing_double_logs(
         assert await conn.run_sync(_diff) == []
     assert [tuple(r) for r in rows] == [(1, "msg:1"), (2, None), (3, "msg:2")]
     assert await database.is_current()
+
+
+def test_heads_read_without_alembic_agree_with_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert head_revisions() == set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def test_serving_imports_no_alembic() -> None:
+    """The serving process checks its migrations with plain SQL; Alembic (with Mako and
+    Pygments, ~10 MB resident) is loaded only to migrate."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import bot.app, handlers.app, storage.db\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('alembic', 'mako', 'pygments', 'matplotlib', 'openpyxl', 'xlsxwriter', 'docx')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
