@@ -24,7 +24,16 @@ class Budget:
 
 
 def scheme_budgets(scheme: Scheme) -> list[Budget]:
-    """Every budget of the scheme, in scheme order."""
+    """Every budget of the scheme, in scheme order (worked out once per scheme: a scheme never
+    changes, and a tally asks for every unit)."""
+    made: tuple[Budget, ...] | None = scheme.__dict__.get("_budgets")
+    if made is None:
+        made = tuple(_budgets(scheme))
+        scheme.__dict__["_budgets"] = made  # as functools.cached_property keeps its values
+    return list(made)
+
+
+def _budgets(scheme: Scheme) -> list[Budget]:
     sharers: dict[str, list[Item]] = {}
     for item in scheme.items:
         if item.shares is not None:

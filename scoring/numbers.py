@@ -23,11 +23,20 @@ def to_fraction(value: int | float | str | Decimal | Fraction) -> Fraction:
     return Fraction(value)
 
 
+_ROUNDED: dict[Fraction, Decimal] = {}
+ROUNDED_KEPT = 65536  # the same few hundred values come back for every unit of a tally
+
+
 def round2(value: Fraction) -> Decimal:
     """Round half up to two decimals."""
-    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
-        CENT, rounding=ROUND_HALF_UP
-    )
+    found = _ROUNDED.get(value)
+    if found is None:
+        found = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+            CENT, rounding=ROUND_HALF_UP
+        )
+        if len(_ROUNDED) < ROUNDED_KEPT:
+            _ROUNDED[value] = found
+    return found
 
 
 def shown(value: Fraction | Decimal | int | float | str) -> Decimal:

@@ -46,6 +46,22 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        if dialect.name == "sqlite":
+            # SQLAlchemy's SQLite processor (fromisoformat) and ours above, in one call: a
+            # year's facts read ~100,000 timestamps, and three calls per value showed
+            return _utc_from_sqlite_text
+        return super().result_processor(dialect, coltype)
+
+
+def _utc_from_sqlite_text(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
 
 class DecimalText(TypeDecorator[Decimal]):
     """An exact decimal stored as its text ("0.1", "300000"): the same value on every database,
