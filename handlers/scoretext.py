@@ -12,6 +12,7 @@ The full card is in `kaohe score` and the dashboard.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -27,18 +28,63 @@ from scoring.model import Grading, Rule, Scheme
 from scoring.numbers import fmt
 from scoring.scorecard import Level, RuleLine, ScoreCard
 from storage.db import Database
-from storage.facts import unit_year_facts
+from storage.facts import LedgerMark, unit_year_facts_unless
 from storage.models import Unit
 
 ZERO = Decimal("0.00")
+
+
+CARDS_KEPT = 256  # score cards kept per database (~11 KB each): the units asked about lately
+
+
+@dataclass(frozen=True)
+class _Kept:
+    mark: LedgerMark
+    scheme: Scheme
+    as_of: date
+    card: ScoreCard | None  # None: not scored (asked `if_any`, and there was no record)
+    empty: bool  # the unit had no record that year
+
+
+async def _card(
+    db: Database, unit_id: int, scheme_id: str, year: int, as_of: date, *, if_any: bool = False
+) -> ScoreCard | None:
+    """The unit's card; with `if_any`, None when the unit had no record that year. A card is
+    computed from the ledger and kept by the ledger's mark of the unit's year (the count and ids
+    of its rows): asked again the same day with nothing new, the mark (one small statement)
+    says the kept card is the one the ledger gives, without reading the facts and scoring them
+    again."""
+    scheme = scheme_of(scheme_id)
+    kept: OrderedDict[tuple[int, int], _Kept] | None = None
+    memo = getattr(db, "memo", None)
+    if memo is not None:
+        kept = memo.setdefault("score_cards", OrderedDict())
+    old = kept.get((unit_id, year)) if kept is not None else None
+    usable = old if old is not None and old.scheme is scheme and old.as_of == as_of else None
+    if usable is not None and usable.card is None and not if_any:
+        usable = None  # kept unscored: score it now
+    mark, facts = await unit_year_facts_unless(db, unit_id, year, usable.mark if usable else None)
+    if facts is None:
+        assert usable is not None and kept is not None
+        kept.move_to_end((unit_id, year))
+        return None if usable.empty and if_any else usable.card
+    empty = not (facts.submissions or facts.tasks or facts.entries)
+    card = None if empty and if_any else score(scheme, facts, as_of)
+    if kept is not None:
+        kept[(unit_id, year)] = _Kept(mark, scheme, as_of, card, empty)
+        kept.move_to_end((unit_id, year))
+        while len(kept) > CARDS_KEPT:
+            kept.popitem(last=False)
+    return card
 
 
 async def unit_card(
     db: Database, unit_id: int, scheme_id: str, year: int, as_of: date
 ) -> ScoreCard:
     """The unit's running score from the ledger: the same facts and engine as everywhere else."""
-    facts = await unit_year_facts(db, unit_id, year)
-    return score(scheme_of(scheme_id), facts, as_of)
+    card = await _card(db, unit_id, scheme_id, year, as_of)
+    assert card is not None
+    return card
 
 
 async def past_unit_card(
@@ -46,10 +92,7 @@ async def past_unit_card(
 ) -> ScoreCard | None:
     """`unit_card`, or None when the unit has no record that year (not assessed, 待评: a card of
     zeros would be made up)."""
-    facts = await unit_year_facts(db, unit_id, year)
-    if not (facts.submissions or facts.tasks or facts.entries):
-        return None
-    return score(scheme_of(scheme_id), facts, as_of)
+    return await _card(db, unit_id, scheme_id, year, as_of, if_any=True)
 
 
 # ---- the card as people read it ----------------------------------------------------------------

@@ -168,6 +168,9 @@ class Database:
         self._sync: Engine | None = None  # SQLite: the engine of `run`, made on first use
         self._thread: ThreadPoolExecutor | None = None
         self._sync_lock = threading.Lock()
+        # caches of the readers above, living and dying with this database (for example the
+        # score cards kept by ledger mark: handlers/scoretext.py)
+        self.memo: dict[str, Any] = {}
 
     async def run(
         self,

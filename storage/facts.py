@@ -25,7 +25,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Select, String, bindparam, cast, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -357,6 +357,72 @@ def _fact_entries(rows: list[Any], known_at: datetime | None) -> list[FactEntry]
             )
         )
     return out
+
+
+# --- the ledger mark of a unit's year: what a reader may keep a score by -------------------------
+
+
+class LedgerMark(NamedTuple):
+    """How many rows of each kind a unit's year has in the ledger and the sum of their ids
+    ("count/sum"), with the unit's name and scheme: the same mark, the same facts. The ledger is
+    append-only (nothing that scores is updated in place or deleted; DESIGN.md "The ledger"),
+    so any change to the facts adds a row and changes the mark."""
+
+    unit: str | None  # None: no such unit
+    scheme_id: str | None
+    submissions: str
+    events: str
+    tasks: str
+    revisions: str
+    entries: str
+
+
+def _mark_statement() -> Select[Any]:
+    one: Any = bindparam("unit_id")
+    year: Any = bindparam("year")
+    sub = (_s.unit_id == one, _s.year == year)
+    task = (_t.unit_id == one, _t.year == year)
+    counted: list[Any] = []
+    for idc, where, joined in (
+        (_s.id, sub, None),
+        (_e.id, sub, SubmissionEvent.__table__.join(Submission.__table__)),  # type: ignore[attr-defined]
+        (_t.id, task, None),
+        (_r.id, task, TaskRevision.__table__.join(Task.__table__)),  # type: ignore[attr-defined]
+        (_a.id, (_a.unit_id == one, _a.year == year), None),
+    ):
+        # count and sum, not max: SQLite answers max(id) by walking the whole table backwards
+        mark = cast(func.count(idc), String) + "/" + cast(func.coalesce(func.sum(idc), 0), String)
+        q = select(mark)
+        if joined is not None:
+            q = q.select_from(joined)
+        counted.append(q.where(*where).scalar_subquery())
+    unit = select(_u.name).where(_u.id == one).scalar_subquery()
+    scheme = select(_u.scheme_id).where(_u.id == one).scalar_subquery()
+    return select(unit, scheme, *counted)
+
+
+_MARK = _mark_statement()
+
+
+def ledger_mark_of(conn: Connection, unit_id: int, year: int) -> LedgerMark:
+    return LedgerMark(*conn.execute(_MARK, {"unit_id": unit_id, "year": year}).one())
+
+
+async def unit_year_facts_unless(
+    db: Database, unit_id: int, year: int, known: LedgerMark | None
+) -> tuple[LedgerMark, Facts | None]:
+    """The unit's ledger mark for the year, and its facts unless the mark is still `known`
+    (None: nothing changed since), in one unit of work (LookupError: no unit)."""
+
+    def work(conn: Connection) -> tuple[LedgerMark, Facts | None]:
+        mark = ledger_mark_of(conn, unit_id, year)
+        if mark.unit is None:
+            raise LookupError(f"no unit with id {unit_id}")
+        if mark == known:
+            return mark, None
+        return mark, facts_of(conn, year, unit_ids=[unit_id])[0].facts
+
+    return await db.run(work)
 
 
 _UNIT_BY_NAME = select(Unit.__table__.c.id).where(Unit.__table__.c.name == bindparam("name"))  # type: ignore[attr-defined]
