@@ -15,11 +15,13 @@ from typing import Any
 
 from handlers import corrections_text as ct
 from handlers import pending, texts
+from handlers import review_texts as rt
 from handlers import score_texts as st
 from handlers.channel import fit_text
 from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent, IntentName, parse_date, parse_month
 from handlers.lookup import find_indicator, info_quota, month_of, resolve_rule, rule_label, rule_ref
+from handlers.notify import tell_unit_change
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
 from handlers.scoretext import past_unit_card, score_change, score_text, unit_card
@@ -283,6 +285,20 @@ async def _record_entry(ctx: Ctx, args: dict[str, Any]) -> str:
         await session.commit()
     after = await unit_card(ctx.db, unit.id, unit.scheme_id, args["year"], ctx.today)
     scheme = scheme_of(unit.scheme_id)
+    shown = rt.NOTICE_CONFIRMED if kind == EntryKind.CONFIRMATION else rt.NOTICE_ENTRY
+    line = shown.format(
+        rule=args["rule"], verb=verb, value=fmt_points(value), reason=args["reason"]
+    )
+    await tell_unit_change(
+        ctx.db,
+        unit.id,
+        [line],
+        year=args["year"],
+        before=before,
+        today=ctx.today,
+        now=ctx.now,
+        channel=ctx.deps.channel,
+    )
     return st.ENTRY_DONE.format(
         unit=unit.name,
         ref=ledger.entry_ref(entry.id or 0),
@@ -329,6 +345,16 @@ async def complete_task(ctx: Ctx, intent: Intent) -> str:
             session, found.task.id or 0, actor=ctx.sender.userid, reason=reason, at=ctx.now
         )
         await session.commit()
+    await tell_unit_change(
+        ctx.db,
+        unit.id,
+        [rt.NOTICE_TASK_DONE.format(task=found.ref, title=found.task.title, reason=reason)],
+        year=found.task.year,
+        before=before,
+        today=ctx.today,
+        now=ctx.now,
+        channel=ctx.deps.channel,
+    )
     after = await unit_card(ctx.db, unit.id, unit.scheme_id, found.task.year, ctx.today)
     done = texts.TASK_COMPLETED.format(
         unit=unit.name, task=found.ref, title=found.task.title, reason=reason

@@ -10,17 +10,20 @@ an exception and the tally workbook marks it. `kaohe grade confirm` uses the sam
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
+from handlers import review_texts as rt
+from handlers.channel import Channel
 from handlers.context import Ctx
 from handlers.intents import Intent
+from handlers.notify import tell_unit
 from handlers.office_intents import OfficeIntent
 from handlers.router import ADMIN, Router
 from handlers.scoretext import unit_card
 from handlers.texts import fmt_points
 from scoring.scorecard import Level, ScoreCard
 from storage.db import Database
-from storage.grades import set_final_grade
+from storage.grades import grade_history, set_final_grade
 from storage.models import Unit
 from storage.units import get_unit_by_name
 
@@ -82,6 +85,7 @@ async def confirm_grade(
     today: date,
     at: datetime | None = None,
     retry: str = "",
+    channel: Channel | None = None,
 ) -> GradeOutcome:
     """Check `level` against 第七条 and record it (as an exception only when stated and needed).
     `retry`: how to state the exception where the admin is (chat: the command)."""
@@ -94,6 +98,7 @@ async def confirm_grade(
         return GradeOutcome(False, text + retry)
     as_exception = exception and not check.allowed
     async with db.session() as session:
+        history = await grade_history(session, unit.id, year)
         await set_final_grade(
             session,
             unit_id=unit.id,
@@ -105,6 +110,11 @@ async def confirm_grade(
             exception=as_exception,
         )
         await session.commit()
+    if not history or history[-1].grade != level:  # the same grade again is not news
+        line = rt.NOTICE_GRADE.format(year=year, grade=level, reason=reason)
+        base = rt.SCORE_SAME.format(after=fmt_points(check.card.base_total))
+        text = "\n".join([rt.NOTICE_OFFICE_HEAD, line, base])
+        await tell_unit(db, unit.id, text, now=at or datetime.now(UTC), channel=channel)
     if as_exception:
         text = RECORDED_EXCEPTION.format(
             unit=unit.name,
@@ -149,5 +159,6 @@ async def grade(ctx: Ctx, intent: Intent) -> str:
         today=ctx.today,
         at=ctx.now,
         retry=RETRY_CHAT.format(unit=unit.name, grade=shown),
+        channel=ctx.deps.channel,
     )
     return outcome.text

@@ -48,6 +48,25 @@ def change_text(before: ScoreCard | None, after: ScoreCard | None) -> str:
     return text
 
 
+async def tell_unit_change(
+    db: Database,
+    unit_id: int,
+    lines: list[str],
+    *,
+    year: int,
+    before: ScoreCard | None,
+    today: date,
+    now: datetime,
+    channel: Channel | None = None,
+) -> int:
+    """Tell the unit's liaisons what the office recorded (`lines`, under one heading) with the
+    change of the base score since `before` (the card read before writing)."""
+    after = await card_of(db, unit_id, year, today) if before is not None else None
+    change = change_text(before, after)
+    text = "\n".join([rt.NOTICE_OFFICE_HEAD, *lines, *([change] if change else [])])
+    return await tell_unit(db, unit_id, text, now=now, channel=channel)
+
+
 async def liaisons_of(db: Database, unit_id: int) -> list[str]:
     async with db.session() as session:
         members = await list_members(session, unit_id)

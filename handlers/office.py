@@ -27,6 +27,8 @@ async def before_route(ctx: Ctx, intent: Intent) -> str | None:
     if intent.name in (IntentName.CONFIRM, IntentName.CANCEL):
         answer = await pending.resolve(ctx, intent.name == IntentName.CONFIRM)
         return answer if answer is not None else pending.NOTHING
+    if intent.name in (IntentName.YES, IntentName.NO) and await pending.waiting_short(ctx):
+        return await pending.resolve(ctx, intent.name == IntentName.YES)
     return None
 
 

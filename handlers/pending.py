@@ -24,6 +24,11 @@ class PendingAction(StrEnum):
     REDATE = "redate"  # 改期 to a date already past
     GRADE = "grade"  # 定级 outside seed 000 第七条, as a stated exception
     RATING_CLOSE = "rating_close"  # 结束测评 while raters have not finished
+    EVIDENCE_TASKS = "evidence_tasks"  # an approved 佐证 named a target: complete its task too?
+
+
+# answered by a short yes or no as well (好 / 不用): a question the office did not ask for
+SHORT_ANSWER = frozenset({PendingAction.EVIDENCE_TASKS})
 
 
 Runner = Callable[[Ctx, dict[str, Any]], Awaitable[str]]
@@ -51,11 +56,23 @@ def _key(userid: str) -> str:
     return key if len(key) <= 64 else "p:" + hashlib.sha256(userid.encode()).hexdigest()[:40]
 
 
-async def ask(ctx: Ctx, action: PendingAction, args: dict[str, Any], prompt: str) -> str:
+async def ask(
+    ctx: Ctx,
+    action: PendingAction,
+    args: dict[str, Any],
+    prompt: str,
+    suffix: str = CONFIRM_SUFFIX,
+) -> str:
     """Keep `action` until the admin answers; return the question to send."""
     state = PendingConfirmation(action=action, args=args, at=ctx.now)
     await set_state(ctx.db, _key(ctx.sender.userid), state)
-    return prompt + CONFIRM_SUFFIX
+    return prompt + suffix
+
+
+async def waiting_short(ctx: Ctx) -> bool:
+    """Whether the action waiting is one a short 好 / 不用 answers (SHORT_ANSWER)."""
+    state = await waiting(ctx)
+    return state is not None and state.action in SHORT_ANSWER
 
 
 async def waiting(ctx: Ctx) -> PendingConfirmation | None:

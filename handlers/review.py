@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
+from handlers import pending, reviewing
 from handlers import review_texts as rt
-from handlers import reviewing
 from handlers.channel import fit_text
 from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent, normalize_mapped, typed_args
 from handlers.lookup import submission_deadline
+from handlers.notify import card_of, tell_unit_change
+from handlers.pending import PendingAction
 from handlers.router import ADMIN, LIAISON, Router
 from handlers.texts import STATUS_NAMES, fmt_date
 from scoring.facts import Status
@@ -269,7 +272,83 @@ async def accept(ctx: Ctx, intent: Intent) -> str:
         now=ctx.now,
         channel=ctx.deps.channel,
     )
-    return fit_text(reviewing.summary(decision))
+    answer = reviewing.summary(decision)
+    asks = [
+        {"id": c.task_id, "ref": c.ref, "title": c.title, "unit": d.unit, "unit_id": d.unit_id}
+        | {"sub": d.ref}
+        for d in decision.of(reviewing.Outcome.RECORDED)
+        for c in d.ask
+    ]
+    if asks:
+        tasks = "、".join(
+            rt.ASK_TASK_ONE.format(unit=a["unit"], task=a["ref"], title=a["title"]) for a in asks
+        )
+        question = await pending.ask(
+            ctx,
+            PendingAction.EVIDENCE_TASKS,
+            {"tasks": asks},
+            rt.ASK_TASKS.format(tasks=tasks),
+            rt.ASK_SUFFIX,
+        )
+        answer = f"{answer}\n{question}"
+    return fit_text(answer)
+
+
+@pending.runner(PendingAction.EVIDENCE_TASKS)
+async def _complete_asked(ctx: Ctx, args: dict[str, Any]) -> str:
+    """The office's yes to 「同时确认 A3 完成？」: each task completed once, with the 佐证 named as
+    the reason; each unit's liaisons told with the score change."""
+    done: list[dict[str, Any]] = []
+    already: list[dict[str, Any]] = []
+    by_unit: dict[int, list[dict[str, Any]]] = {}
+    for asked in args["tasks"]:
+        by_unit.setdefault(int(asked["unit_id"]), []).append(asked)
+    for unit_id, asked_tasks in by_unit.items():
+        async with ctx.db.session() as session:
+            views = {v.task.id: v for v in await ledger.list_tasks(session, unit_id, ctx.year)}
+            views |= {v.task.id: v for v in await ledger.list_tasks(session, unit_id, ctx.year - 1)}
+        year = next((views[a["id"]].task.year for a in asked_tasks if a["id"] in views), ctx.year)
+        before = await card_of(ctx.db, unit_id, year, ctx.today)
+        lines = []
+        async with ctx.db.session() as session:
+            for asked in asked_tasks:
+                view = views.get(asked["id"])
+                if view is None or view.completed_at is not None:
+                    already.append(asked)
+                    continue
+                why = rt.ASKED_WHY.format(ref=asked["sub"])
+                await ledger.complete_task(
+                    session, asked["id"], actor=ctx.sender.userid, reason=why, at=ctx.now
+                )
+                done.append(asked)
+                lines.append(
+                    rt.NOTICE_TASK_DONE.format(task=asked["ref"], title=asked["title"], reason=why)
+                )
+            await session.commit()
+        if lines:
+            await tell_unit_change(
+                ctx.db,
+                unit_id,
+                lines,
+                year=year,
+                before=before,
+                today=ctx.today,
+                now=ctx.now,
+                channel=ctx.deps.channel,
+            )
+
+    def names(items: list[dict[str, Any]]) -> str:
+        return "、".join(
+            rt.ASK_TASK_ONE.format(unit=a["unit"], task=a["ref"], title=a["title"]) for a in items
+        )
+
+    out = []
+    if done:
+        refs = "、".join(dict.fromkeys(a["sub"] for a in done))
+        out.append(rt.ASKED_DONE.format(tasks=names(done), refs=refs))
+    if already:
+        out.append(rt.ASKED_ALREADY.format(tasks=names(already)))
+    return "\n".join(out)
 
 
 @router.intent(ReviewIntent.REJECT, roles=ADMIN)

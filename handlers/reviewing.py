@@ -37,6 +37,15 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class TaskChoice:
+    """An open task a 佐证 may be about (it named the target, not the task)."""
+
+    task_id: int
+    ref: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Decided:
     id: int
     outcome: Outcome
@@ -46,6 +55,8 @@ class Decided:
     status: Status | None = None  # the status before the decision
     task: str = ""  # the task a 佐证 approval completed ("A3"), if any
     task_title: str = ""
+    # open tasks of the 佐证's target when it named no task: the office is asked to confirm them
+    ask: tuple[TaskChoice, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -112,12 +123,22 @@ async def decide(
             await ledger.review_submission(
                 session, sub.id, accepted=accepted, actor=actor, reason=reason, at=now
             )
-            task, task_title = "", ""
+            task, task_title, ask = "", "", tuple[TaskChoice, ...]()
             if accepted and sub.kind == "evidence" and sub.task_id is not None:
                 task, task_title = await _complete(session, sub, actor, reason, now)
+            elif accepted and sub.kind == "evidence":
+                ask = await _open_tasks_of_target(session, sub)
             result.results.append(
                 Decided(
-                    sub.id, Outcome.RECORDED, sub.unit_id, name, sub.title, None, task, task_title
+                    sub.id,
+                    Outcome.RECORDED,
+                    sub.unit_id,
+                    name,
+                    sub.title,
+                    None,
+                    task,
+                    task_title,
+                    ask,
                 )
             )
         await session.commit()
@@ -156,6 +177,30 @@ async def _complete(
     return view.ref, view.task.title
 
 
+async def _open_tasks_of_target(
+    session: ledger.AsyncSession, sub: Submission
+) -> tuple[TaskChoice, ...]:
+    """The unit's open tasks of the 佐证's target (a 佐证 that named an indicator, not a task)."""
+    views = await ledger.list_tasks(session, sub.unit_id, sub.year)
+    return tuple(
+        TaskChoice(v.task.id, v.ref, v.task.title)
+        for v in views
+        if v.task.id is not None
+        and v.completed_at is None
+        and v.task.kind != "feedback"
+        and related(v.task.target or "", sub.target)
+    )
+
+
+def related(a: str, b: str) -> bool:
+    """Whether two indicator ids are one and the same or one within the other: W1 (an item),
+    W1a (its target), W1a.1 (a rule of it); not W1 and W10."""
+    short, long = sorted((a.upper(), b.upper()), key=len)
+    if not short or not long.startswith(short):
+        return False
+    return len(long) == len(short) or not long[len(short)].isdigit()
+
+
 def summary(decision: Decision) -> str:
     """The reply to the office: what was recorded, what was already so, what was not found."""
     lines: list[str] = []
@@ -172,6 +217,10 @@ def summary(decision: Decision) -> str:
         if d.task:
             lines.append(
                 rt.DONE_TASK.format(ref=d.ref, unit=d.unit, task=d.task, title=d.task_title)
+            )
+        for choice in d.ask:
+            lines.append(
+                rt.DONE_ASK_TASK.format(ref=d.ref, unit=d.unit, task=choice.ref, title=choice.title)
             )
     already = decision.of(Outcome.ALREADY)
     if already:

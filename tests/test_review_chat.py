@@ -179,3 +179,118 @@ async def test_approved_evidence_completes_its_task(database, tmp_path: Path) ->
         assert "未重复记录" in await b.say("admin1", f"通过 {ref}")
         async with database.session() as s:
             assert len((await s.exec(select(AdminEntry))).all()) == 1
+
+
+async def test_evidence_of_a_target_asks_and_a_short_yes_completes(
+    database, tmp_path: Path
+) -> None:
+    """A 佐证 that names the indicator (W1), not the task: the approval asks 「同时确认…完成？」,
+    「好」 completes the task (a confirmation row with who and why), the 不合格 lifts, and the
+    liaison is told once; 「不用」 leaves it open."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+        async with database.session() as s:
+            unit = await get_unit_by_name(s, "椒江区")
+            for code, title in (("A3", "建成区黑臭水体消除"), ("A4", "城市污水处理率达标")):
+                await ledger.add_task(
+                    s,
+                    unit_id=unit.id,
+                    kind="annual_target",
+                    due=date(2026, 10, 31),
+                    actor="admin1",
+                    title=title,
+                    target="W1",
+                    code=code,
+                )
+            await s.commit()
+        assert "不合格" in await b.say("admin1", "得分 椒江区")
+        reply = await b.say("zhangsan", "佐证 W1a 黑臭水体已全部消除")
+        ref = reply.split("编号")[-1].split("）")[0]
+        assert ref.startswith("S"), reply
+        reply = await b.say("admin1", f"通过 {ref}")
+        assert "已通过1项" in reply
+        assert (
+            "同时确认椒江区A3「建成区黑臭水体消除」、椒江区A4「城市污水处理率达标」完成？" in reply
+        )
+        assert "回复「好」" in reply
+        async with database.session() as s:
+            assert (await s.exec(select(AdminEntry))).all() == []
+        reply = await b.say("admin1", "好")
+        assert "已确认椒江区A3「建成区黑臭水体消除」、椒江区A4「城市污水处理率达标」完成" in reply
+        assert ref in reply
+        async with database.session() as s:
+            entries = (await s.exec(select(AdminEntry))).all()
+            tasks = await ledger.list_tasks(s, unit.id, 2026)
+        assert len(entries) == 2 and {e.actor for e in entries} == {"admin1"}
+        assert all(ref in e.reason for e in entries)
+        assert all(t.completed_at is not None for t in tasks)
+        assert "不合格" not in await b.say("admin1", "得分 椒江区")
+        told = await notices(database, "zhangsan")
+        assert len(told) == 2 and "【审核结果】" in told[0]
+        assert "任务A3「建成区黑臭水体消除」：已确认完成" in told[1] and "当前基本分" in told[1]
+        # nothing waits now: 好 is only a 好
+        assert "已确认" not in await b.say("admin1", "好")
+        assert len(await notices(database, "zhangsan")) == 2
+
+        # 不用: the 佐证 stays approved, the task open
+        async with database.session() as s:
+            await ledger.add_task(
+                s,
+                unit_id=unit.id,
+                kind="key_project",
+                due=date(2026, 12, 31),
+                actor="admin1",
+                title="污水管网改造",
+                target="W2",
+                code="B1",
+            )
+            await s.commit()
+        reply = await b.say("zhangsan", "佐证 W2a 管网已改造")
+        ref = reply.split("编号")[-1].split("）")[0]
+        assert ref.startswith("S"), reply
+        assert "同时确认椒江区B1「污水管网改造」完成？" in await b.say("admin1", f"通过 {ref}")
+        assert "只通过" not in await b.say("admin1", "不用")
+        async with database.session() as s:
+            assert len((await s.exec(select(AdminEntry))).all()) == 2
+
+
+async def test_office_actions_tell_the_liaison_once_with_the_score_change(
+    database, tmp_path: Path
+) -> None:
+    """打分 / 扣分 / 加分 / 确认完成, task completion and the grade each reach the unit's liaisons
+    once, through the outbox, with the base score before and after; a repeated command that
+    records nothing new tells nobody."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+        reply = await b.say("admin1", "打分 椒江区 C2 6.5 工作网络健全")
+        assert "已记录" in reply or "打分" in reply
+        told = await notices(database, "zhangsan")
+        assert len(told) == 1
+        assert "【考核记录】" in told[0] and "C2.1 打分6.5（工作网络健全）" in told[0]
+        before, after = told[0].split("当前基本分")[1].split(" → ")
+        assert float(after) - float(before) == 6.5
+        assert await notices(database, "lisi") == []  # the leader is not the liaison
+        assert await notices(database, "wangwu") == []  # another unit hears nothing
+
+        await b.say("admin1", "确认完成 椒江区 C1a 领导小组已成立")
+        told = await notices(database, "zhangsan")
+        assert len(told) == 2 and "C1a.1 确认完成（领导小组已成立）" in told[1]
+        assert "当前基本分" in told[1]
+
+        await b.say("admin1", "布置任务 椒江区 11月20日 报送大气污染防治进展")
+        async with database.session() as s:
+            unit = await get_unit_by_name(s, "椒江区")
+            code = (await ledger.list_tasks(s, unit.id, 2026))[0].ref
+        n = len(await notices(database, "zhangsan"))
+        await b.say("admin1", f"任务完成 椒江区 {code} 已按时报送")
+        told = await notices(database, "zhangsan")
+        assert len(told) == n + 1 and f"任务{code}「报送大气污染防治进展」：已确认完成" in told[-1]
+        assert "未重复记录" in await b.say("admin1", f"任务完成 椒江区 {code} 已按时报送")
+        assert len(await notices(database, "zhangsan")) == n + 1
+
+        b.clock.set(2027, 1, 10)
+        reply = await b.say("admin1", "定级 椒江区 不合格 年度任务未完成")
+        told = await notices(database, "zhangsan")
+        assert len(told) == n + 2 and "2026年度等次：不合格（年度任务未完成）" in told[-1]
+        await b.say("admin1", "定级 椒江区 不合格 年度任务未完成")
+        assert len(await notices(database, "zhangsan")) == n + 2

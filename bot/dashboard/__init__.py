@@ -444,6 +444,7 @@ async def grade_post(request: web.Request, view: View) -> web.StreamResponse:
         today=view.today,
         at=datetime.fromtimestamp(config.clock(), UTC),
         retry=grading.RETRY_DASHBOARD,
+        channel=config.channel,
     )
     return await _unit(request, view, outcome.text)
 
