@@ -118,7 +118,8 @@ def _intent_of(ctx: Ctx) -> Intent | str | None:
     if msg.is_event:
         if msg.event in ("click", "template_card_event") and msg.event_key in MENU_KEYS:
             return Intent(MENU_KEYS[msg.event_key])
-        return method.event_intent(msg)  # enter_agent and the like: nothing to say
+        # a 测评 card, a notice's 签收, 一键催报; enter_agent and the like: nothing to say
+        return method.event_intent(msg) or office.event_intent(msg)
     if msg.msg_type in conversation.MEDIA_NAMES:
         return Intent(N.MEDIA)
     if msg.msg_type == "link" and msg.link is not None:

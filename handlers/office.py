@@ -7,10 +7,10 @@
 
 from __future__ import annotations
 
-from handlers import corrections, grading, pending, people, targets
+from handlers import corrections, grading, notices, pending, people, targets
 from handlers.context import Ctx
 from handlers.intents import Intent, IntentName
-from handlers.office_intents import parse_office
+from handlers.office_intents import event_intent, parse_office
 from handlers.router import Router
 
 router = Router()
@@ -18,6 +18,7 @@ router.include(targets.router)
 router.include(corrections.router)
 router.include(people.router)
 router.include(grading.router)
+router.include(notices.router)
 
 
 async def before_route(ctx: Ctx, intent: Intent) -> str | None:
@@ -32,4 +33,4 @@ async def before_route(ctx: Ctx, intent: Intent) -> str | None:
     return None
 
 
-__all__ = ["before_route", "parse_office", "router"]
+__all__ = ["before_route", "event_intent", "parse_office", "router"]

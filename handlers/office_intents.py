@@ -11,6 +11,7 @@ import re
 from enum import StrEnum
 
 from handlers.intents import SEP, Intent, normalize_mapped, typed_args
+from handlers.types import InboundMessage
 
 
 class OfficeIntent(StrEnum):
@@ -22,6 +23,13 @@ class OfficeIntent(StrEnum):
     REPLACE_LIAISON = "replace_liaison"  # 更换联络员 单位 旧账号 新账号 [姓名]
     DEACTIVATE = "deactivate"  # 停用联络员 账号 原因
     GRADE = "grade"  # 定级 单位 [年度] 等次 [例外] 理由
+    NOTICE_ACK = "notice_ack"  # 通知签收 正文: a 通知 that asks for 签收 (a card button)
+    ACK = "ack"  # 签收 [N3] (typed, or the card's button on platforms that send its text back)
+    ACK_CLICK = "ack_click"  # a click on a notice card's 签收 button
+    ACK_STATUS = "ack_status"  # 签收情况 [N3]
+    ACK_CHASE = "ack_chase"  # 催签收 [N3]
+    CHASE = "chase"  # 一键催报: the overdue reminder now, to the units of the last 未报
+    CHASE_CLICK = "chase_click"  # a click on the 未报 card's 一键催报 button
 
 
 _UNIT = r"(?:(?P<unit>[^\s\d#][^\s]*?)\s+)?"  # an optional unit name before a task number
@@ -56,7 +64,32 @@ _PATTERNS: list[tuple[OfficeIntent, str]] = [
         r"(?:\s*(?P<exception>例外|特例|破格)[:,，：]?)?(?:\s+(?P<reason>.+))?",
     ),
 ]
+_NOTICE = rf"(?:{SEP}#?(?P<ref>[Nn]\d+))?"
+_PATTERNS += [
+    (
+        OfficeIntent.NOTICE_ACK,
+        rf"(?:通知签收|签收通知|需签收通知|通知\s*\(\s*(?:需|请)?签收\s*\)){SEP}(?P<body>.+)",
+    ),
+    (OfficeIntent.ACK, rf"(?:签收|确认签收|已签收){_NOTICE}"),
+    (OfficeIntent.ACK_STATUS, rf"(?:签收情况|签收进度|签收统计|查看签收){_NOTICE}"),
+    (OfficeIntent.ACK_CHASE, rf"(?:催签收|提醒签收|催促签收){_NOTICE}"),
+    (OfficeIntent.CHASE, r"(?:一键催报|一键催办|催报)"),
+]
 _COMPILED = [(intent, re.compile(p, re.S | re.I)) for intent, p in _PATTERNS]
+
+ACK_KEY = "ack:"  # the 签收 button of a notice card: ack:<notice id>
+CHASE_KEY = "chase:"  # the 一键催报 button of a 未报 card: chase:<listing id>
+
+
+def event_intent(msg: InboundMessage) -> Intent | None:
+    """A click on a notice's 签收 button or on a 未报 card's 一键催报."""
+    if msg.event not in ("click", "template_card_event"):
+        return None
+    for key, intent in ((ACK_KEY, OfficeIntent.ACK_CLICK), (CHASE_KEY, OfficeIntent.CHASE_CLICK)):
+        rest = msg.event_key.removeprefix(key)
+        if rest != msg.event_key and rest.isdigit():
+            return Intent(intent, {"id": rest}, msg.event_key)
+    return None
 
 
 def parse_office(text: str) -> Intent | None:

@@ -18,16 +18,19 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from enum import StrEnum
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
 from handlers.intents import IntentName
+from handlers.office_intents import OfficeIntent
 
 N = IntentName
+OI = OfficeIntent
 
 # fmt: off
-PHRASINGS: dict[IntentName, tuple[str, ...]] = {
+PHRASINGS: dict[StrEnum, tuple[str, ...]] = {
     N.HELP: (
         "帮助", "help", "菜单", "使用说明", "说明", "怎么用", "如何使用", "你好", "您好", "在吗",
         "在不在", "你能做什么", "能做什么", "有什么功能", "功能", "?", "hi", "hello", "有人吗",
@@ -77,11 +80,22 @@ PHRASINGS: dict[IntentName, tuple[str, ...]] = {
         "每个月报几篇", "信息要报几篇", "怎么报政务信息", "如何报送政务信息",
     ),
     N.WITHDRAW_LIST: ("撤回", "撤销", "我要撤回", "撤回报送", "撤回信息", "怎么撤回"),
+    N.MISSING: (
+        "未报", "谁没报", "谁还没报", "哪些单位没报", "哪些单位还没报", "未报单位", "未报情况",
+        "缺报情况", "谁没交", "谁还没交", "哪些单位没交", "逾期未报", "逾期单位",
+    ),
+    OI.CHASE: ("一键催报", "催报", "一键催办", "全部催报", "马上催报"),
+    OI.ACK: ("签收", "我签收", "确认签收", "已签收", "签收了", "我已签收", "已阅签收"),
+    OI.ACK_STATUS: (
+        "签收情况", "谁没签收", "谁还没签收", "哪些人没签收", "哪些人还没签收", "未签收名单",
+        "签收名单", "签收统计", "查看签收",
+    ),
+    OI.ACK_CHASE: ("催签收", "提醒签收", "催促签收", "催一下签收"),
 }
 
 # Contained in a short message: the intent it asks about. First match wins, so the narrower
 # questions come first.
-KEYWORDS: tuple[tuple[IntentName, tuple[str, ...]], ...] = (
+KEYWORDS: tuple[tuple[StrEnum, tuple[str, ...]], ...] = (
     (N.WITHDRAW_LIST, ("撤回", "撤销", "撤消")),
     (N.INFO_HOWTO, ("怎么报", "如何报", "怎样报", "报送要求", "什么要求", "格式", "每月要报", "每个月报")),
     (N.SCORE_LOSSES, ("扣分", "失分", "扣了")),
@@ -94,7 +108,10 @@ KEYWORDS: tuple[tuple[IntentName, tuple[str, ...]], ...] = (
     (N.HELP, ("帮助", "怎么用", "能做什么")),
 )
 # fmt: on
-EXACT_ONLY = frozenset({N.CONFIRM, N.CANCEL, N.YES, N.NO})
+# a typo never sends anything to anyone (催报, 签收 and 催签收 act)
+EXACT_ONLY = frozenset({N.CONFIRM, N.CANCEL, N.YES, N.NO, OI.CHASE, OI.ACK, OI.ACK_CHASE})
+SENDS = frozenset({OI.CHASE, OI.ACK, OI.ACK_CHASE})  # phrasings that act on others' behalf
+_ASKS = re.compile(r"[吗嘛呢?？]\s*$|没有\s*$")
 SHORT = 24  # keywords and fuzzy matching only for messages up to this many characters
 FUZZY_CUTOFF = 86.0
 
@@ -170,10 +187,10 @@ def pinyin(text: str) -> str:
 
 
 @cache
-def _index() -> tuple[dict[str, IntentName], dict[str, IntentName]]:
+def _index() -> tuple[dict[str, StrEnum], dict[str, StrEnum]]:
     """(phrasing → intent, pinyin of phrasing → intent) over the whole table."""
-    by_text: dict[str, IntentName] = {}
-    by_sound: dict[str, IntentName] = {}
+    by_text: dict[str, StrEnum] = {}
+    by_sound: dict[str, StrEnum] = {}
     for intent, phrases in PHRASINGS.items():
         for phrase in phrases:
             key = canon(phrase)
@@ -185,17 +202,20 @@ def _index() -> tuple[dict[str, IntentName], dict[str, IntentName]]:
     return by_text, by_sound
 
 
-def exact(norm: str) -> IntentName | None:
+def exact(norm: str) -> StrEnum | None:
     """The intent the message says in one of the table's phrasings (fillers and doubles aside)."""
     by_text, _ = _index()
     core = canon(norm)
     for candidate in (core, undouble(core), _trim(core), undouble(_trim(core))):
         if candidate in by_text:
-            return by_text[candidate]
+            found = by_text[candidate]
+            if found in SENDS and _ASKS.search(norm):
+                return None  # "签收了吗", "催报了吗?": a question, not the action
+            return found
     return None
 
 
-def match(norm: str) -> tuple[IntentName, bool] | None:
+def match(norm: str) -> tuple[StrEnum, bool] | None:
     """Loose matching for what `exact` missed (short messages): (intent, whole) where `whole` says
     the message sounds like a whole phrasing (a homophone or a near miss), not only contains one
     of its keywords ("工程进度过半" contains 进度 but is not asking for it)."""

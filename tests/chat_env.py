@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -72,6 +73,20 @@ class Bench:
         assert len(content.encode()) <= LIMIT, f"reply over {LIMIT} bytes: {content[:80]}"
         self.replies.append((user, content))
         return content
+
+    async def click(self, user: str, key: str, task_id: str = "card") -> str:
+        """A click on a card button `key` as `user`; the bot's reply text."""
+        before = len(self.wecom.sent_texts(user))
+        answer = await self.peer.click(self.client, user=user, task_id=task_id, key=key)
+        assert answer.status == 200
+        if answer.empty:
+            await self.app[PIPELINE_KEY].drain()  # type: ignore[index]
+            return "\n".join(self.wecom.sent_texts(user)[before:])
+        return answer.content or ""
+
+    def cards(self, user: str) -> list[dict[str, Any]]:
+        """The template cards sent to `user` (WeCom's JSON)."""
+        return [m["template_card"] for m in self.wecom.sent_to(user) if "template_card" in m]
 
 
 async def seed(db: Database) -> dict[str, int]:
