@@ -17,23 +17,22 @@ from handlers import corrections_text as ct
 from handlers import pending, texts
 from handlers import review_texts as rt
 from handlers import score_texts as st
-from handlers.channel import fit_text
 from handlers.context import Ctx, scheme_of
-from handlers.intents import Intent, IntentName, parse_date, parse_month
-from handlers.lookup import find_indicator, info_quota, month_of, resolve_rule, rule_label, rule_ref
+from handlers.intents import Intent, IntentName, parse_date
+from handlers.lookup import find_indicator, resolve_rule, rule_label, rule_ref
 from handlers.notify import tell_unit_change
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
 from handlers.scoretext import past_unit_card, score_change, score_text, unit_card
 from handlers.texts import fmt_date, fmt_points, sentence
 from scoring import kinds
-from scoring.facts import COUNTING, EntryKind
+from scoring.facts import EntryKind
 from scoring.kinds import RuleKind
 from scoring.model import Scheme
 from scoring.periods import TZ
 from storage import ledger
 from storage.audit import audit
-from storage.ledger import list_submissions, list_tasks
+from storage.ledger import list_tasks
 from storage.models import Role, Unit
 from storage.scope import DEFAULT_ASSESSMENT
 from storage.tasks import next_task_code
@@ -134,32 +133,6 @@ async def _assign(ctx: Ctx, args: dict[str, Any]) -> str:
         for userid in await _liaisons(ctx, unit.id):
             await ctx.tell(userid, notice)
     return texts.TASK_ASSIGNED.format(count=len(units), ids=code, title=title, due=fmt_date(due))
-
-
-@router.intent(N.MISSING, roles=ADMIN)
-async def missing(ctx: Ctx, intent: Intent) -> str:
-    text = intent.args.get("period")
-    period = parse_month(text, ctx.year) if text else month_of(ctx.today)
-    if period is None:
-        return texts.PERIOD_BAD.format(text=text)
-    month = int(period[5:])
-    lines: list[str] = []
-    quota_n = 4
-    async with ctx.db.session() as session:
-        for unit in await list_units(session):
-            quota = info_quota(scheme_of(unit.scheme_id))
-            if quota is None or unit.id is None:
-                continue
-            quota_n = quota.per_period
-            views = await list_submissions(
-                session, unit.id, int(period[:4]), target=quota.rule.target, period=period
-            )
-            n = sum(v.status in COUNTING for v in views)
-            if n < quota.per_period:
-                lines.append(f"· {unit.name}：{n}/{quota.per_period}篇")
-    if not lines:
-        return texts.MISSING_NONE.format(month=month)
-    return fit_text("\n".join([texts.MISSING_HEADER.format(month=month, quota=quota_n), *lines]))
 
 
 def _entry_value(verb: str, raw: str | None, rule_params: RuleKind) -> Decimal | str:

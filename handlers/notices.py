@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from handlers import notice_texts as nt
+from handlers import followup_texts as nt
 from handlers.channel import reply_to_data
 from handlers.context import Ctx
 from handlers.intents import Intent

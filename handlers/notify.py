@@ -101,12 +101,18 @@ async def queue_and_send(
         assert row.id is not None
         outbox_id = row.id
     if channel is not None:
-        item = await claim_one(db, outbox_id, now=now)
-        if item is not None:
-            try:
-                await send_payload(channel, item.recipient, item.payload)
-            except Exception:  # the lease runs out and the dispatcher tries again
-                log.warning("outbox %s to %s not sent now; left to its retries", outbox_id, to)
-            else:
-                await mark_sent(db, outbox_id, at=now)
+        await send_now(db, outbox_id, now=now, channel=channel)
     return outbox_id
+
+
+async def send_now(db: Database, outbox_id: int, *, now: datetime, channel: Channel) -> None:
+    """Send a committed outbox row at once; a failure is left to the outbox's retries."""
+    item = await claim_one(db, outbox_id, now=now)
+    if item is None:
+        return
+    try:
+        await send_payload(channel, item.recipient, item.payload)
+    except Exception:  # the lease runs out and the dispatcher tries again
+        log.warning("outbox %s to %s not sent now; left to its retries", outbox_id, item.recipient)
+    else:
+        await mark_sent(db, outbox_id, at=now)

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from handlers import corrections, grading, notices, pending, people, targets
+from handlers import corrections, followup, grading, notices, pending, people, targets
 from handlers.context import Ctx
 from handlers.intents import Intent, IntentName
 from handlers.office_intents import event_intent, parse_office
@@ -19,6 +19,7 @@ router.include(corrections.router)
 router.include(people.router)
 router.include(grading.router)
 router.include(notices.router)
+router.include(followup.router)
 
 
 async def before_route(ctx: Ctx, intent: Intent) -> str | None:

@@ -184,9 +184,6 @@ TASK_NOTICE = (
 DATE_BAD = "截止日期「{text}」无法识别，请写成「12月10日」或「2026-12-10」。"
 TASK_COMPLETED = "已确认{unit}完成任务{task}「{title}」（理由：{reason}）。"
 
-MISSING_HEADER = "{month}月政务信息未报满的单位（每月{quota}篇）："
-MISSING_NONE = "{month}月所有单位的政务信息均已报满。"
-PERIOD_BAD = "月份「{text}」无法识别，请写成「11月」或「2026-11」。"
 
 BROADCAST_DONE = "通知已发送给{count}位联络员。"
 BROADCAST_PREFIX = "【市创模办通知】"

@@ -6,6 +6,7 @@ shortcut past rows that are certainly taken."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlmodel import col, select
 
@@ -44,3 +45,22 @@ async def claimed_digests(db: Database, keys: Iterable[str]) -> set[tuple[str, s
             )
         ).all()
     return {(kind, key, recipient) for kind, key, recipient in rows}
+
+
+async def claimed_since(
+    db: Database, periods: Iterable[str], since: datetime
+) -> set[tuple[str, int, str]]:
+    """(rule, unit id, period) of every reminder of these periods claimed at or after `since`,
+    whatever its stage: a deadline reminded today is not chased again today."""
+    wanted = sorted(set(periods))
+    if not wanted:
+        return set()
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(ReminderSend.rule, ReminderSend.unit_id, ReminderSend.period).where(
+                    col(ReminderSend.period).in_(wanted), col(ReminderSend.claimed_at) >= since
+                )
+            )
+        ).all()
+    return {(rule, unit_id, period) for rule, unit_id, period in rows}
