@@ -35,7 +35,7 @@ from reminders.stages import DEFAULT_POLICY, current_stage
 from reminders.tick import load_calendar
 from scoring.kinds import Delivery
 from scoring.periods import TZ
-from storage.conversation import get_state, set_state
+from storage.conversation import ChaseListing, get_state, set_state
 from storage.outbox import enqueue
 from storage.reminder_claims import claimed_reminders, claimed_since
 from storage.reminders import Claim, claim_reminders
@@ -169,17 +169,17 @@ async def missing(ctx: Ctx, intent: Intent) -> str:
             items += ft.MISSING_NO_LIAISON
         lines.append(ft.MISSING_UNIT.format(unit=unit.unit, items=items))
     count = sum(len(ds) for _, ds in rows)
-    previous = await get_state(ctx.db, _state_key(ctx.sender.userid)) or {}
-    listing = int(previous.get("id", 0)) + 1  # a card of an earlier listing is refused
+    previous = await get_state(ctx.db, _state_key(ctx.sender.userid))
+    listing = (previous.id if isinstance(previous, ChaseListing) else 0) + 1
     await set_state(
         ctx.db,
         _state_key(ctx.sender.userid),
-        {
-            "id": listing,
-            "scope": scope.label,
-            "years": scope.years,
-            "items": [[u.unit_id, d.key, d.period] for u, ds in rows for d in ds],
-        },
+        ChaseListing(
+            id=listing,
+            scope=scope.label,
+            years=tuple(scope.years) if scope.years else None,
+            items=tuple((u.unit_id, d.key, d.period) for u, ds in rows for d in ds),
+        ),
     )
     await _offer_card(ctx, scope, listing, [u.unit for u, _ in rows])
     return fit_lines(
@@ -232,12 +232,12 @@ def _stage(d: Deadline, today: date, calendar: WorkCalendar) -> str | None:
 async def chase(ctx: Ctx, listing: int | None) -> str:
     """Send the reminder now to the units of the admin's last 未报, for the items still owed."""
     state = await get_state(ctx.db, _state_key(ctx.sender.userid))
-    if not state or not state.get("items"):
+    if not isinstance(state, ChaseListing) or not state.items:
         return ft.CHASE_NOTHING
-    if listing is not None and int(state["id"]) != listing:
+    if listing is not None and state.id != listing:
         return ft.CHASE_STALE
-    wanted = {(int(u), str(k), str(p)) for u, k, p in state["items"]}
-    units, calendar = await _owed(ctx, state.get("years"))
+    wanted = set(state.items)
+    units, calendar = await _owed(ctx, list(state.years) if state.years else None)
     today = ctx.today
     midnight = datetime.combine(today, time(0), TZ)
     periods = {p for _, _, p in wanted}

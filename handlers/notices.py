@@ -10,13 +10,12 @@ import re
 from datetime import datetime
 
 from handlers import followup_texts as nt
-from handlers.channel import reply_to_data
+from handlers.channel import fit_text, reply_to_data
 from handlers.context import Ctx
 from handlers.intents import Intent
 from handlers.notify import queue_and_send
 from handlers.office_intents import ACK_KEY, OfficeIntent
 from handlers.router import ADMIN, MEMBERS, Router
-from handlers.scoretext import fit
 from handlers.types import Button, Card, CardReply
 from scoring.periods import TZ
 from storage import notices as store
@@ -177,7 +176,7 @@ async def ack_status(ctx: Ctx, intent: Intent) -> str:
             unit, name = who(userid)
             lines.append(nt.STATUS_LINE_AT.format(unit=unit, name=name, when=_when(at)))
     lines.append(nt.STATUS_CHASE.format(ref=ref) if missing else nt.STATUS_ALL)
-    return fit("\n".join(lines))
+    return fit_text("\n".join(lines))
 
 
 @router.intent(OfficeIntent.ACK_CHASE, roles=ADMIN)
@@ -203,4 +202,4 @@ async def ack_chase(ctx: Ctx, intent: Intent) -> str:
     await _send_card(ctx, notice, missing)
     people = await _people(ctx)
     names = "、".join(people.get(u, ("", u))[1] for u in missing)
-    return fit(nt.CHASED.format(count=len(missing), ref=ref, names=names))
+    return fit_text(nt.CHASED.format(count=len(missing), ref=ref, names=names))

@@ -96,6 +96,17 @@ class SelfCheckWindow(_State):
     at: datetime
 
 
+class ChaseListing(_State):
+    """The units and items of an admin's last 「未报」 (handlers/followup.py), under "ch:<userid>":
+    what 「一键催报」 chases. `id` grows with each listing: a card of an earlier one is refused."""
+
+    flow: Literal["chase"] = "chase"
+    id: int
+    scope: str = ""
+    years: tuple[int, ...] | None = None  # the assessment years read (None: the current ones)
+    items: tuple[tuple[int, str, str], ...] = ()  # (unit id, deadline key, period)
+
+
 class AssessmentChoice(_State):
     """The assessment a person with roles in several works in (分级考核, handlers/assessments.py),
     under "as:<userid>"; kept until they choose another."""
@@ -111,6 +122,7 @@ ChatState = (
     | EvidenceWindow
     | SelfCheckWindow
     | AssessmentChoice
+    | ChaseListing
 )
 _ADAPTER: TypeAdapter[ChatState] = TypeAdapter(Annotated[ChatState, Field(discriminator="flow")])
 
