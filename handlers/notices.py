@@ -128,11 +128,14 @@ async def _notice(ctx: Ctx, intent: Intent) -> Notice | str:
     """The notice named, else the newest asking for 签收; or the reply saying there is none."""
     wanted = _ref_id(intent.args.get("ref"))
     async with ctx.db.session() as session:
-        if wanted is None:
-            notice = await store.latest_ack_notice(session)
-            return notice if notice is not None else nt.STATUS_NONE
+        people = {m.userid for m in await list_members(session, include_inactive=True)}
+        if wanted is None:  # the newest of this assessment's (分级考核: its people's) notices
+            for notice in await store.recent_ack_notices(session):
+                if people & set(notice.recipients):
+                    return notice
+            return nt.STATUS_NONE
         found = await store.get_notice(session, wanted)
-    if found is None or not found.ack_required:
+    if found is None or not found.ack_required or not people & set(found.recipients):
         return nt.STATUS_UNKNOWN.format(ref=intent.args.get("ref", "").upper())
     return found
 

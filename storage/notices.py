@@ -100,16 +100,15 @@ async def get_notice(session: AsyncSession, notice_id: int) -> Notice | None:
     return await session.get(Notice, notice_id)
 
 
-async def latest_ack_notice(session: AsyncSession) -> Notice | None:
-    """The newest notice that asks for 签收."""
-    return (
-        await session.exec(
-            select(Notice)
-            .where(col(Notice.ack_required).is_(True))
-            .order_by(col(Notice.id).desc())
-            .limit(1)
-        )
-    ).first()
+async def recent_ack_notices(session: AsyncSession) -> list[Notice]:
+    """The newest notices that ask for 签收, newest first."""
+    rows = await session.exec(
+        select(Notice)
+        .where(col(Notice.ack_required).is_(True))
+        .order_by(col(Notice.id).desc())
+        .limit(RECENT)
+    )
+    return list(rows.all())
 
 
 async def unacknowledged_for(session: AsyncSession, userid: str) -> list[Notice]:
