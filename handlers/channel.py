@@ -189,6 +189,11 @@ def fit_sections(
     return cut_sentences(text, limit)
 
 
+def clip(text: str, most: int) -> str:
+    """`text` cut to at most `most` characters, with "…" where it was cut (titles, previews)."""
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 def fit_lines(
     head: Sequence[str],
     items: Sequence[str],

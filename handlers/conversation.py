@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers import texts
+from handlers.channel import clip
 from handlers.context import ChatDeps, Ctx
 from handlers.intents import TITLE_MAX, Intent, IntentName, split_title
 from handlers.liaison import InfoItem, find_repeat, log_info, repeat_text
@@ -177,16 +178,12 @@ def _progress_text(state: InfoDraft) -> str:
     """What the draft holds and what it still needs."""
     title, body = state.title, state.body
     if title and body:
-        return texts.CONV_READY.format(title=title, body=_preview(body))
+        return texts.CONV_READY.format(title=title, body=clip(body, 60))
     if title:
         return texts.CONV_NEED_BODY.format(title=title)
     if body:
         return texts.CONV_NEED_TITLE
     return texts.CONV_NEED_TEXT
-
-
-def _preview(body: str, n: int = 60) -> str:
-    return body if len(body) <= n else body[: n - 1] + "…"
 
 
 async def add_text(ctx: Ctx, text: str) -> str:

@@ -23,8 +23,9 @@ from handlers.context import scheme_of
 from handlers.lookup import NAMED_REPORTS, REPORT_PERIODS, info_quota, rule_label, rule_ref
 from handlers.texts import SCORE_FOOTER
 from scoring import score
+from scoring.grade import level_by_score
 from scoring.kinds import Delivery, Family, OpenCategory
-from scoring.model import Grading, Rule, Scheme
+from scoring.model import Rule, Scheme
 from scoring.numbers import fmt
 from scoring.scorecard import Level, RuleLine, ScoreCard
 from storage.db import Database
@@ -200,18 +201,6 @@ def _assessed(card: ScoreCard, rows: list[Row]) -> list[str]:
     return ["；".join(lines) + "。"] if lines else []
 
 
-def level_of(grading: Grading, base: Decimal) -> Level:
-    """The grade a base score reaches by the lines alone (seed 000 第七条)."""
-    above = grading.lines == "above"
-
-    def reached(line: object) -> bool:
-        return base > line if above else base >= line  # type: ignore[operator]
-
-    if reached(grading.excellent):
-        return Level.EXCELLENT
-    return Level.GOOD if reached(grading.good) else Level.PASS
-
-
 def grade_text(card: ScoreCard, scheme: Scheme, rows: list[Row]) -> str | None:
     """The suggested grade, what it rests on and what would change it."""
     grading, grade = scheme.grading, card.grade
@@ -234,7 +223,7 @@ def grade_text(card: ScoreCard, scheme: Scheme, rows: list[Row]) -> str | None:
     else:
         if card.open_points > 0:
             best = card.base_total + card.open_points
-            best_level = level_of(grading, best)
+            best_level = level_by_score(grading, best)
             template = st.CHANGE_OPEN if best_level != grade.level else st.CHANGE_OPEN_SAME
             changes.append(
                 template.format(open=fmt(card.open_points), best=fmt(best), best_level=best_level)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from handlers.channel import TEXT_LIMIT, fit_lines
+from handlers.channel import TEXT_LIMIT, clip, fit_lines
 from reminders.calendar import WorkCalendar
 from reminders.deadlines import Deadline
 from scoring.kinds import Delivery
@@ -53,10 +53,6 @@ def _workdays_between(start: date, end: date, calendar: WorkCalendar) -> int:
 
 TITLE_MAX = 26  # WeCom shows about 26 characters of a card title
 DIGEST_MAX_LINES = 30  # lines listed in an admin digest (one app markdown message)
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def reminder_title(d: Deadline, stage: str) -> str:

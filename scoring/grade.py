@@ -18,6 +18,19 @@ from scoring.periods import day_label, is_due, local_date
 from scoring.scorecard import Grade, Level
 
 
+def level_by_score(grading: Grading, base: Decimal | Fraction) -> Level:
+    """The grade a base score reaches by the lines alone (优秀, 良好 or 合格; 不合格 comes from
+    unfinished tasks, not from the score). The lines count inclusive or not as the scheme's
+    口径 `lines` says."""
+
+    def reached(line: Decimal | Fraction) -> bool:
+        return base > line if grading.lines == "above" else base >= line
+
+    if reached(grading.excellent):
+        return Level.EXCELLENT
+    return Level.GOOD if reached(grading.good) else Level.PASS
+
+
 def suggest_grade(
     grading: Grading, facts: Facts, as_of: date, base_total: Decimal, *, pending: bool
 ) -> Grade:
@@ -29,12 +42,7 @@ def suggest_grade(
         and is_due(t.due, as_of)
         and (t.completed_at is None or local_date(t.completed_at) > as_of)
     ]
-    above = grading.lines == "above"
-    sign = ">" if above else "≥"
-
-    def reached(line: Decimal | Fraction) -> bool:
-        return base_total > line if above else base_total >= line
-
+    sign = ">" if grading.lines == "above" else "≥"
     tolerated = ""
     if failed and len(failed) <= grading.unfinished_allowed:
         tolerated = f"（逾期未完成 {len(failed)} 项，在容许的 {grading.unfinished_allowed} 项以内）"
@@ -45,15 +53,14 @@ def suggest_grade(
         )
         more = f" 等 {len(failed)} 项" if len(failed) > 5 else ""
         level, reason = Level.FAIL, f"年度任务逾期未完成：{names}{more}"
-    elif reached(grading.excellent):
-        level, reason = Level.EXCELLENT, f"基本分 {fmt(base_total)} {sign} {fmt(grading.excellent)}"
-    elif reached(grading.good):
-        level = Level.GOOD
+    elif (level := level_by_score(grading, base_total)) == Level.EXCELLENT:
+        reason = f"基本分 {fmt(base_total)} {sign} {fmt(grading.excellent)}"
+    elif level == Level.GOOD:
         reason = (
             f"基本分 {fmt(base_total)} {sign} {fmt(grading.good)}，未达 {fmt(grading.excellent)}"
         )
     else:
-        level, reason = Level.PASS, f"基本分 {fmt(base_total)} 未达 {fmt(grading.good)}"
+        reason = f"基本分 {fmt(base_total)} 未达 {fmt(grading.good)}"
     reason += tolerated
     year_over = as_of > date(facts.year, 12, 31)
     provisional = not year_over or pending

@@ -1,8 +1,8 @@
-"""The Channel protocol and its two implementations (WeCom, local), plus the dependency rule."""
+"""The Channel protocol and its two implementations (WeCom, local); the dependency rule is in
+tests/test_layers.py."""
 
 from __future__ import annotations
 
-import ast
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,8 +24,6 @@ from handlers.types import (
     UpdateButtonReply,
 )
 from tests.fakewecom import FakeWeCom
-
-ROOT = Path(__file__).resolve().parent.parent
 
 CARD = Card(
     title="政务信息待审核",
@@ -139,16 +137,3 @@ async def test_local_channel_prints_and_collects(tmp_path: Path) -> None:
     assert len(local.messages_for("zhangsan")) == 6
     shown = out.getvalue()
     assert "你好" in shown and "[采纳] (accept:17)" in shown and "公告" in shown
-
-
-def test_handlers_never_import_bot() -> None:
-    offenders = []
-    for path in sorted((ROOT / "handlers").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n == "bot" or n.startswith("bot.")]
-    assert offenders == []
