@@ -32,6 +32,7 @@ from handlers.router import ADMIN, EVERYONE, LIAISON, REPORTERS, Router
 from handlers.scoretext import example
 from handlers.types import InboundMessage, Reply, TextReply
 from scoring.kinds import Delivery
+from scoring.kinds.rating import Rating
 from scoring.model import Scheme
 from storage import scope
 from storage.db import Database
@@ -78,7 +79,7 @@ def liaison_help(scheme: Scheme | None) -> str:
     lines.append(queries + (texts.HELP_QUERY_INFO if scheme is None or quota else ""))
     lines.append(texts.HELP_WITHDRAW)
     lines.append(method_texts.HELP_INSPECTION)
-    if scheme is None or any(rule.kind == "rating" for rule in scheme.rules()):
+    if scheme is None or any(isinstance(rule.params, Rating) for rule in scheme.rules()):
         lines.append(method_texts.HELP_RATING)
     lines.append(method_texts.HELP_SELF_CHECK)
     numbered = [f"{n}. {line}" for n, line in enumerate(lines, start=1)]

@@ -19,6 +19,7 @@ from handlers.lookup import resolve_rule
 from handlers.method_intents import MethodIntent
 from handlers.router import ADMIN, EVERYONE, INSPECTOR, MEMBERS, Router
 from handlers.texts import fmt_date, fmt_points
+from scoring.kinds.deduction import Deduction
 from scoring.model import Rule, Scheme
 from scoring.periods import TZ
 from storage import inspection as store
@@ -71,7 +72,7 @@ def _deduction_rule(scheme: Scheme, ref: str) -> Rule | str:
         return rule
     key = _target_key(scheme, ref)
     if key in scheme.targets_by_id:
-        several = [r for r in scheme.target(key).rules if r.kind == "deduction"]
+        several = [r for r in scheme.target(key).rules if isinstance(r.params, Deduction)]
         if len(several) > 1:
             lines = "；".join(f"{r.id} {r.text}" for r in several)
             return f"指标 {key} 有多条扣分细则，请写明细则编号：{lines}"

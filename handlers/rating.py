@@ -40,7 +40,7 @@ TASK_ID_MAX = 128
 
 def rating_rule(scheme: Scheme) -> Rule | None:
     """The scheme's `rating` rule (the first, when a scheme has several)."""
-    return next((r for r in scheme.rules() if r.kind == "rating"), None)
+    return next((r for r in scheme.rules() if isinstance(r.params, Rating)), None)
 
 
 def rating_params(rule: Rule) -> Rating:

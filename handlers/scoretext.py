@@ -25,6 +25,7 @@ from handlers.texts import SCORE_FOOTER
 from scoring import score
 from scoring.grade import level_by_score
 from scoring.kinds import Delivery, Family, OpenCategory
+from scoring.kinds.rating import Rating
 from scoring.model import Rule, Scheme
 from scoring.numbers import fmt
 from scoring.scorecard import Level, RuleLine, ScoreCard
@@ -330,7 +331,7 @@ def can_do(scheme: Scheme, row: Row) -> str:
         if pending:
             return st.DO_COMPLETE
         return st.DO_COMPLETE_LATE if row.lost > 0 else st.DO_COMPLETE_DONE
-    if row.rule.kind == "rating":
+    if isinstance(params, Rating):
         return st.DO_RATING
     if params.family == Family.LOSE:
         return st.DO_DEDUCTION
