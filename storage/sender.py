@@ -58,8 +58,12 @@ class Scopes:
     chosen: int | None = None
 
 
-def scopes_of(conn: Connection, userid: str) -> Scopes:
+def scopes_of(conn: Connection, userid: str, home: int | None = None) -> Scopes:
+    """`home`: the assessment of the person's unit. The choice is read only when the person may
+    have roles in more than one assessment (most people: one statement, not two)."""
     admin_of = tuple(sorted({i for (i,) in conn.execute(_ADMIN_OF, {"userid": userid})}))
+    if not admin_of and home in (None, 1):
+        return Scopes()
     state = state_from_json(conn.execute(_CHOSEN, {"key": choice_key(userid)}).scalar())
     chosen = state.assessment if isinstance(state, AssessmentChoice) else None
     return Scopes(admin_of, chosen)
@@ -69,7 +73,7 @@ def member_state_scopes_of(
     conn: Connection, userid: str
 ) -> tuple[MemberRow | None, ChatState | None, Scopes]:
     member, state = member_and_state_of(conn, userid)
-    return member, state, scopes_of(conn, userid)
+    return member, state, scopes_of(conn, userid, member.assessment_id if member else None)
 
 
 async def member_state_scopes(

@@ -291,3 +291,52 @@ async def test_units_sync_fills_names_or_skips_cleanly(
             (update,) = await list_audit(s, action="member.update")
         assert update.actor == "cmb"
         assert "已更新 0 人" in (await cli("units", "sync"))[1]  # twice: nothing more
+
+
+async def test_assessments_and_units_imported_into_one(db: Database, tmp_path: Path) -> None:
+    """分级考核 on the command line: a district's assessment with its admins, its towns imported
+    into it; a unit name of another assessment is refused and nothing is imported."""
+    city = tmp_path / "city.csv"
+    city.write_text(GOOD, encoding="utf-8")
+    assert (await cli("units", "import", str(city)))[0] == 0
+    code, out, err = await cli(
+        "assessments",
+        "add",
+        "椒江区创模考核",
+        "--organiser",
+        "椒江区",
+        "--admins",
+        "zhangsan,jj-li",
+    )
+    assert code == 0 and "已新增考核 2：椒江区创模考核" in out, err
+    assert (await cli("assessments", "add", "椒江区创模考核"))[0] == 1  # the name is taken
+    assert "没有名为" in (await cli("assessments", "add", "某考核", "--organiser", "无此单位"))[2]
+    towns = tmp_path / "towns.csv"
+    towns.write_text(
+        "unit,kind,scheme,userid,name,role\n"
+        "海门街道,district,chuangmo-taizhou,hm1,海一,liaison\n"
+        "章安街道,district,chuangmo-taizhou,za1,章一,liaison\n",
+        encoding="utf-8",
+    )
+    code, out, err = await cli("units", "import", str(towns), "--assessment", "椒江区创模考核")
+    assert code == 0, err
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "unit,kind,scheme,userid,name,role\n椒江区,district,chuangmo-taizhou,x1,某,liaison\n",
+        encoding="utf-8",
+    )
+    code, _, err = await cli("units", "import", str(bad), "--assessment", "2")
+    assert code == 1 and "已属于另一个考核" in err
+    assert "没有考核" in (await cli("units", "import", str(towns), "--assessment", "无"))[2]
+    async with db.session() as s:
+        units = {u.name: u.assessment_id for u in (await s.exec(select(Unit))).all()}
+    assert units["海门街道"] == units["章安街道"] == 2 and units["椒江区"] == 1
+    code, out, _ = await cli("assessments", "list")
+    assert (
+        code == 0
+        and "1\t默认考核" in out
+        and "2\t椒江区创模考核\t组织单位 椒江区\t单位 2 个" in out
+    )
+    assert "zhangsan、jj-li" in out
+    code, out, _ = await cli("assessments", "admin", "椒江区创模考核", "jj-zhao", "zhangsan")
+    assert code == 0 and "新增管理员 jj-zhao" in out
