@@ -22,7 +22,7 @@ from bot.channel_router import ChannelRouter
 from bot.dashboard import add_dashboard
 from bot.inbound import InboundPipeline, MediaFetcher, Port
 from bot.longconn.wiring import build_long_connections
-from bot.settings import Settings
+from bot.settings import Settings, reminder_policy
 from bot.wecom.callback import CHANNEL, CallbackConfig, WeComCallback
 from bot.wecom.channel import WeComChannel
 from bot.wecom.client import WebhookClient, WeComClient
@@ -372,6 +372,7 @@ def build_app(
                 db,
                 routed,
                 admins=settings.admins,
+                policy=reminder_policy(settings),
                 timezone=settings.timezone,
                 on_tick=metrics.count_tick,
                 on_dispatch=metrics.count_dispatch,

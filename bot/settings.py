@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reminders.stages import StagePolicy
 from scoring.periods import TZ
 
 # The assessment time zone is fixed: periods, deadlines and the statutory holiday calendar are
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
     admins_raw: str = Field("", alias="KAOHE_ADMINS")
     log_format: Literal["text", "json"] = Field("text", alias="KAOHE_LOG_FORMAT")
     retention_years: int = Field(2, ge=1, alias="KAOHE_RETENTION_YEARS")
+    # an item this many working days overdue is also sent, once, to the unit's leaders; 0: never
+    escalate_after_workdays: int = Field(3, ge=0, le=60, alias="KAOHE_ESCALATE_AFTER_WORKDAYS")
 
     wecom_corp_id: str | None = Field(None, alias="WECOM_CORP_ID")
     wecom_agent_id: int | None = Field(None, alias="WECOM_AGENT_ID")
@@ -273,3 +276,8 @@ def load_factory(spec: str):  # type: ignore[no-untyped-def]
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def reminder_policy(settings: Settings) -> StagePolicy:
+    """When reminders go out, with the settings that change it (escalation to leaders)."""
+    return StagePolicy(escalate_after=settings.escalate_after_workdays)

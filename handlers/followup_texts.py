@@ -79,10 +79,3 @@ CHASE_NONE_SENT = "没有发送新的催报。"
 CHASE_TITLE = "催报：{what}"
 CHASE_TITLE_MANY = "催报：{unit}{count}项未报"
 CHASE_BODY = "{unit}：{items}。市创模办提醒您尽快报送；已报送的请忽略。"
-
-# --- escalation to the unit's leaders ---------------------------------------------------------
-
-ESCALATE_TITLE = "督办：{unit}{label}"
-ESCALATE_BODY = (
-    "{unit}{owed}，截止{due}，已逾期{days}个工作日，联络员已收到提醒。请您督促尽快报送。"
-)

@@ -9,6 +9,7 @@ the due date is not a working day):
 | `before1` | the working day before R | the unit's liaisons |
 | `dayof` | R, from the start of office hours | the unit's liaisons |
 | `overdue` | the first working day after the due date | the unit's liaisons |
+| `escalate` | `escalate_after` working days after the due date (default 3) | the unit's leaders |
 
 plus a daily digest of missed deadlines to the admins (reminders/tick.py).
 
@@ -36,6 +37,9 @@ class StagePolicy:
     digest: bool = True  # daily digest of missed deadlines to admins
     digest_window_days: int = 31  # missed deadlines listed in the digest: due within these days
     monthly_summary: bool = True  # to admins on the first working day of each month
+    # an item this many working days overdue is also sent, once, to the unit's leaders (督办);
+    # 0: never (KAOHE_ESCALATE_AFTER_WORKDAYS)
+    escalate_after: int = 3
     office_start: time = time(8, 30)
     office_end: time = time(17, 30)
 

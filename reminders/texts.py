@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from handlers.channel import TEXT_LIMIT, clip, fit_lines
+from reminders.board import UnitLight
 from reminders.calendar import WorkCalendar
 from reminders.deadlines import Deadline
 from scoring.kinds import Delivery
@@ -137,6 +138,65 @@ def monthly_summary(
     return fit_lines(
         lines,
         open_lines,
+        limit=TEXT_LIMIT,
+        most=DIGEST_MAX_LINES,
+        more="- ……另有 {n} 个单位未列出",
+    )
+
+
+# --- escalation to the unit's leaders (督办) ------------------------------------------------------
+
+ESCALATE_TITLE = "督办：{unit}{label}逾期未报"
+ESCALATE_BODY = "{unit}：{owed}。已逾期{days}个工作日，联络员已收到提醒，请您督促尽快报送。"
+NO_LEADER = "单位“{unit}”没有登记领导（角色 leader），逾期督办无法送达"
+
+
+def escalation_title(unit: str, d: Deadline) -> str:
+    return clip(ESCALATE_TITLE.format(unit=unit, label=d.label), TITLE_MAX)
+
+
+def escalation_body(unit: str, d: Deadline, days: int, calendar: WorkCalendar) -> str:
+    return ESCALATE_BODY.format(unit=unit, owed=owed_text(d, calendar), days=days)
+
+
+# --- the daily digest: each unit's light (the dashboard board's 红/黄/绿) ------------------------
+
+LIGHT_NAMES = {"红": "红灯", "黄": "黄灯", "绿": "绿灯"}
+DIGEST_ITEMS = 3  # items named per unit
+GREEN_NAMES = 30  # green units named
+
+
+def light_digest(today: date, lights: Iterable[UnitLight], calendar: WorkCalendar) -> str:
+    """Markdown for admins: every unit as 红 (overdue) / 黄 (due within 3 working days) / 绿,
+    as on the dashboard's board; the red and yellow ones with what they owe."""
+    rows = sorted(lights, key=lambda u: ("红黄绿".index(u.light), u.unit))
+    count = {name: sum(1 for u in rows if u.light == name) for name in "红黄绿"}
+    head = [
+        f"### 逾期未报汇总（{day_label(today)}）",
+        "",
+        f"红灯{count['红']}个，黄灯{count['黄']}个，绿灯{count['绿']}个"
+        "（红：有逾期未报；黄：3个工作日内有到期未报；绿：无）。",
+        "",
+    ]
+    items = []
+    for u in rows:
+        if u.light == "绿":
+            continue
+        owed = sorted(u.overdue, key=lambda d: d.due, reverse=True) if u.overdue else list(u.soon)
+        what = "逾期" if u.overdue else "即将到期"
+        named = "；".join(owed_text(d, calendar) for d in owed[:DIGEST_ITEMS])
+        more = f"等{len(owed)}项" if len(owed) > DIGEST_ITEMS else ""
+        items.append(f"- 【{u.light}】**{u.unit}**：{what}{len(owed)}项：{named}{more}")
+    green = [u.unit for u in rows if u.light == "绿"]
+    shown = "、".join(green[:GREEN_NAMES]) + (
+        f"等{len(green)}个" if len(green) > GREEN_NAMES else ""
+    )
+    tail = ["", f"【绿】{shown}"] if green else []
+    tail += ["", "催办请在对话中发送「未报」，点击「一键催报」。"]
+    return fit_lines(
+        head,
+        items,
+        tail,
         limit=TEXT_LIMIT,
         most=DIGEST_MAX_LINES,
         more="- ……另有 {n} 个单位未列出",

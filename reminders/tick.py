@@ -22,6 +22,7 @@ from typing import Any
 import chinese_calendar
 
 from reminders import texts
+from reminders.board import light_of, owed, workdays_late
 from reminders.calendar import WorkCalendar, holiday_data_gap
 from reminders.clock import local
 from reminders.deadlines import Deadline, deadlines_for
@@ -44,6 +45,7 @@ from storage.workdays import list_overrides
 log = logging.getLogger(__name__)
 
 RECIPIENT_MAX = 200  # outbox.recipient column
+ESCALATE = "escalate"  # the stage of a reminder sent to the unit's leaders
 
 
 class PlanKind(StrEnum):
@@ -196,6 +198,9 @@ async def plan(
                 result.notes.append(f"单位“{unit.name}”的考核方案 {unit.scheme_id} 无法加载，跳过")
                 continue
             liaisons = tuple(sorted(m.userid for m in unit.members if m.role == Role.LIAISON.value))
+            leaders = tuple(
+                sorted(m.userid for m in unit.members if m.role == Role.LEADER.value and m.active)
+            )
             last_month_deadlines: list[Deadline] = []
             for year in years:
                 facts = facts_by_year[year].get(unit.id)
@@ -209,6 +214,14 @@ async def plan(
                         continue
                     if d.due < today <= d.due + timedelta(days=policy.digest_window_days):
                         missed.append((unit.name, d))
+                    if d.due < today and policy.escalate_after > 0:
+                        escalation = _escalation(unit.id, unit.name, d, today, leaders, cal, policy)
+                        if escalation is not None:
+                            result.items.append(escalation)
+                        elif not leaders and _due_for_escalation(d, today, cal, policy):
+                            note = texts.NO_LEADER.format(unit=unit.name)
+                            if note not in result.notes:
+                                result.notes.append(note)
                     stage = current_stage(d, today, cal, policy)
                     if stage is None:
                         continue
@@ -231,7 +244,7 @@ async def plan(
         result.items += _digests(
             PlanKind.DAILY,
             admin_ids,
-            texts.daily_digest(today, missed, cal),
+            await _daily_body(db, now, today, admin_ids, missed, cal),
             f"每日逾期汇总：{len(missed)} 项逾期未报",
             today.isoformat(),
         )
@@ -257,6 +270,68 @@ async def plan(
     if (missed or first_workday) and not admin_ids:
         result.notes.append("没有管理员（成员角色 admin 或 KAOHE_ADMINS），管理员汇总不发送")
     return result
+
+
+async def _daily_body(
+    db: Database,
+    now: datetime,
+    today: date,
+    admins: list[str],
+    missed: list[tuple[str, Deadline]],
+    cal: WorkCalendar,
+) -> str:
+    """The daily digest: each unit's light as on the dashboard's board (reminders/board.py, the
+    whole year's deadlines), worked out only while some admin has not had today's digest (the
+    tick runs every few minutes; the lights read every unit's year)."""
+    taken = await claimed_digests(db, [today.isoformat()])
+    if all((PlanKind.DAILY.value, today.isoformat(), a) in taken for a in admins):
+        return texts.daily_digest(today, missed, cal)  # claimed already: never sent
+    units = await owed(db, now, cal)
+    return texts.light_digest(today, [light_of(u, today, cal) for u in units], cal)
+
+
+def _due_for_escalation(d: Deadline, today: date, cal: WorkCalendar, policy: StagePolicy) -> bool:
+    """Overdue by `escalate_after` working days, and not stale: within `overdue_window` working
+    days after that (a deployment does not escalate a year of old misses on its first day)."""
+    late = workdays_late(d, today, cal)
+    return policy.escalate_after <= late <= policy.escalate_after + policy.overdue_window
+
+
+def _escalation(
+    unit_id: int,
+    unit_name: str,
+    d: Deadline,
+    today: date,
+    leaders: tuple[str, ...],
+    cal: WorkCalendar,
+    policy: StagePolicy,
+) -> Planned | None:
+    """The overdue item sent, once, to the unit's leaders (claimed as stage `escalate`)."""
+    if not leaders or not _due_for_escalation(d, today, cal, policy):
+        return None
+    days = workdays_late(d, today, cal)
+    card = {
+        "title": texts.escalation_title(unit_name, d),
+        "description": texts.escalation_body(unit_name, d, days, cal),
+        "task_id": _task_id("esc", unit_id, d.key, d.period),
+        "buttons": [{"text": texts.BUTTON_PROGRESS[0], "key": texts.BUTTON_PROGRESS[1]}],
+    }
+    return Planned(
+        kind=PlanKind.REMINDER,
+        recipients=leaders,
+        payload={
+            "type": "card",
+            "to": list(leaders),
+            "card": card,
+            "meta": {"unit": unit_name, "rule": d.key, "period": d.period, "stage": ESCALATE},
+        },
+        reason=f"逾期{days}个工作日，督办单位领导：{texts.owed_text(d, cal)}",
+        unit_id=unit_id,
+        unit_name=unit_name,
+        rule=d.key,
+        period=d.period,
+        stage=ESCALATE,
+    )
 
 
 def _digests(kind: PlanKind, admins: list[str], body: str, reason: str, key: str) -> list[Planned]:

@@ -8,6 +8,7 @@ import asyncio
 import sys
 from datetime import date, datetime, time
 
+from reminders.stages import StagePolicy
 from scoring.periods import TZ
 
 
@@ -43,15 +44,17 @@ def parse_at(text: str | None) -> datetime:
     return moment.replace(tzinfo=TZ) if moment.tzinfo is None else moment
 
 
-async def dry_run(url: str, at: datetime, admins: frozenset[str]) -> list[str]:
+async def dry_run(
+    url: str, at: datetime, admins: frozenset[str], policy: StagePolicy | None = None
+) -> list[str]:
     """The lines `kaohe remind --dry-run` prints."""
-    from reminders.stages import stage_label
+    from reminders.stages import DEFAULT_POLICY, stage_label
     from reminders.tick import is_claimed, plan
     from storage.db import Database
 
     db = Database(url)
     try:
-        result = await plan(db, at, admins=admins)
+        result = await plan(db, at, admins=admins, policy=policy or DEFAULT_POLICY)
         lines = [f"提醒预演：{result.now:%Y-%m-%d %H:%M}（{TZ.key}），只预演，不发送、不登记。"]
         lines += [f"说明：{note}" for note in result.notes]
         pending = 0
@@ -74,7 +77,7 @@ async def dry_run(url: str, at: datetime, admins: frozenset[str]) -> list[str]:
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
-    from bot.settings import get_settings
+    from bot.settings import get_settings, reminder_policy
 
     if not args.dry_run:
         print("错误：目前只支持 --dry-run 预演；提醒由 kaohe serve 定时发送。", file=sys.stderr)
@@ -85,6 +88,8 @@ def cmd_remind(args: argparse.Namespace) -> int:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     settings = get_settings()
-    for line in asyncio.run(dry_run(settings.database_url, at, settings.admins)):
+    for line in asyncio.run(
+        dry_run(settings.database_url, at, settings.admins, reminder_policy(settings))
+    ):
         print(line)
     return 0
