@@ -11,6 +11,7 @@ restart, or by another instance — is never queued again. Nothing here reads th
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Iterable
@@ -244,7 +245,7 @@ async def plan(
         result.items += _digests(
             PlanKind.DAILY,
             admin_ids,
-            await _daily_body(db, now, today, admin_ids, missed, cal),
+            texts.daily_digest(today, missed, cal),  # as sent: run_tick adds the lights
             f"每日逾期汇总：{len(missed)} 项逾期未报",
             today.isoformat(),
         )
@@ -272,20 +273,12 @@ async def plan(
     return result
 
 
-async def _daily_body(
-    db: Database,
-    now: datetime,
-    today: date,
-    admins: list[str],
-    missed: list[tuple[str, Deadline]],
-    cal: WorkCalendar,
-) -> str:
-    """The daily digest: each unit's light as on the dashboard's board (reminders/board.py, the
-    whole year's deadlines), worked out only while some admin has not had today's digest (the
-    tick runs every few minutes; the lights read every unit's year)."""
-    taken = await claimed_digests(db, [today.isoformat()])
-    if all((PlanKind.DAILY.value, today.isoformat(), a) in taken for a in admins):
-        return texts.daily_digest(today, missed, cal)  # claimed already: never sent
+async def daily_lights(db: Database, now: datetime, calendar: WorkCalendar | None = None) -> str:
+    """The daily digest as sent: each unit's light as on the dashboard's board (reminders/board.py,
+    the whole year's deadlines). Worked out by `run_tick` only when it claims a daily digest (once
+    a day), not by `plan`: it reads every unit's year."""
+    today = local(now).date()
+    cal = calendar or await load_calendar(db, today)
     units = await owed(db, now, cal)
     return texts.light_digest(today, [light_of(u, today, cal) for u in units], cal)
 
@@ -432,11 +425,15 @@ async def run_tick(
     )
     taken_digests = await claimed_digests(db, (i.digest_key for i in result.items if i.digest_key))
     claimed = already = 0
+    lights: str | None = None
     for item in result.items:
         if item.kind == PlanKind.REMINDER:
             known = (item.rule, item.unit_id, item.period, item.stage) in taken
         else:
             known = (item.kind, item.digest_key, item.recipients[0]) in taken_digests
+        if not known and item.kind == PlanKind.DAILY:
+            lights = lights if lights is not None else await daily_lights(db, now)
+            item = dataclasses.replace(item, payload={**item.payload, "markdown": lights})
         if known:
             already += 1
         elif await claim(db, item, now):

@@ -5,15 +5,18 @@ unit as 红/黄/绿, the same lights as the dashboard's board (reminders/board.p
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
+
+from sqlmodel import col, select
 
 from bot.settings import Settings, reminder_policy
 from reminders.board import light_of, owed
 from reminders.calendar import WorkCalendar
 from reminders.clock import FixedClock
 from reminders.stages import StagePolicy
-from reminders.tick import _task_id, is_claimed, plan
+from reminders.tick import _task_id, is_claimed, plan, run_tick
 from storage.db import Database
+from storage.models import Outbox
 from tests.reminder_kit import RecordingChannel, add_info, answer_task, at, new_task, seed, simulate
 
 CAL = WorkCalendar()
@@ -92,24 +95,32 @@ async def test_escalation_setting(database: Database) -> None:
     assert not [i for i in off.items if i.stage == "escalate"]
 
 
+async def _daily(db: Database, moment) -> str:  # type: ignore[no-untyped-def]
+    """Tick at `moment` and return the daily digest it queued for admin1."""
+    await run_tick(db, moment, admins=("admin1",))
+    async with db.session() as s:
+        rows = (await s.exec(select(Outbox).order_by(col(Outbox.id).desc()))).all()
+    return next(
+        r.payload["markdown"]
+        for r in rows
+        if r.payload.get("type") == "markdown" and "逾期未报汇总" in r.payload["markdown"]
+    )
+
+
 async def test_daily_digest_shows_every_unit_light_like_the_board(database: Database) -> None:
     await _year(database)
     moment = at("2026-11-26", "10:00")  # K2 overdue for 椒江区 and 黄岩区; 路桥区 2/4, due Monday
-    result = await plan(database, moment, admins=("admin1",))
-    (daily,) = [i for i in result.items if i.kind == "daily"]
-    markdown = daily.payload["markdown"]
+    markdown = await _daily(database, moment)
     lights = [light_of(u, moment.date(), CAL) for u in await owed(database, moment, CAL)]
     assert {u.unit: u.light.value for u in lights} == {
         "椒江区": "红",
         "黄岩区": "红",
         "路桥区": "黄",
     }
+    assert markdown.startswith("### 逾期未报汇总")
     assert "红灯2个，黄灯1个，绿灯0个" in markdown
     assert "【红】**椒江区**：逾期1项：任务反馈" in markdown
     assert "【红】**黄岩区**" in markdown and "【黄】**路桥区**：即将到期1项" in markdown
     assert markdown.index("椒江区") < markdown.index("路桥区")  # red before yellow
     # a week later 路桥区 has nothing due soon: green, named in the green line
-    later = at("2026-12-02", "10:00") + timedelta(hours=1)
-    result = await plan(database, later, admins=("admin1",))
-    (daily,) = [i for i in result.items if i.kind == "daily"]
-    assert "【绿】路桥区" in daily.payload["markdown"]
+    assert "【绿】路桥区" in await _daily(database, at("2026-12-02", "11:00"))
