@@ -19,7 +19,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from handlers import followup_texts as ft
-from handlers.channel import fit_lines, reply_to_data
+from handlers.channel import clip, fit_lines, reply_to_data
 from handlers.context import Ctx
 from handlers.intents import Intent, IntentName, normalize, parse_month
 from handlers.notify import send_now
@@ -194,7 +194,7 @@ async def _offer_card(ctx: Ctx, scope: Scope, listing: int, names: list[str]) ->
     """The card with the 一键催报 button, to the admin who asked (sent after the reply)."""
     shown = "、".join(names[:CARD_NAMES]) + ("等" if len(names) > CARD_NAMES else "")
     card = Card(
-        title=reminder_texts.clip(
+        title=clip(
             ft.CHASE_CARD_TITLE.format(scope=scope.label, units=len(names)),
             reminder_texts.TITLE_MAX,
         ),
@@ -336,7 +336,7 @@ def _chase_payload(
         unit=unit.unit, items="；".join(owed_line(d, today, calendar) for d in items)
     )
     card = {
-        "title": reminder_texts.clip(title, reminder_texts.TITLE_MAX),
+        "title": clip(title, reminder_texts.TITLE_MAX),
         "description": body,
         "task_id": re.sub(
             r"[^0-9A-Za-z_\-@]", "_", f"chase-{unit.unit_id}-{int(now.timestamp() * 1000)}"
