@@ -17,7 +17,7 @@ def _of(score: Decimal | None, max_: Decimal | None) -> str:
 
 def _rule_text(rule: RuleLine) -> str:
     sign = "+" if rule.family == "earn" else "−"
-    value = f"{sign}{fmt(rule.value)}" if rule.value or rule.family == "earn" else "−0"
+    value = f"{sign}{fmt(rule.value)}" if rule.value else "0"  # never "−0"
     mark = "（待定）" if rule.pending else ""
     return f"{rule.id} {value}：{rule.explanation}{mark}"
 

@@ -399,3 +399,12 @@ async def test_the_card_in_docs_is_the_demos(database) -> None:  # type: ignore[
     assert f"```\n{score_text(card)}\n```" in docs
     quota = find_indicator(load_builtin("chuangmo-taizhou"), "工作信息")
     assert f"```\n{indicator_text(card, quota)}\n```" in docs
+
+
+def test_the_terminal_card_has_no_minus_zero() -> None:
+    """`kaohe score` prints a rule that lost nothing as 0, never "−0"."""
+    from scoring import render_text
+
+    _, card = card_at("chuangmo-taizhou", DATES["30 november"])
+    text = render_text(card)
+    assert "C2b.1 0：" in text and not re.search(r"[−+]0(?![.\d])", text)
