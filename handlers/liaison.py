@@ -349,10 +349,10 @@ async def my_score(ctx: Ctx, intent: Intent) -> str:
         if past is None:
             return texts.SCORE_YEAR_NO_RECORDS.format(year=intent.args["year"])
         card = past
-    text = score_text(card)
+    hints: tuple[str, ...] = ()
     if "year" not in intent.args and ctx.today.month == 1:  # last year's result is what matters now
-        text += "\n" + texts.SCORE_LAST_YEAR_HINT.format(year=ctx.year - 1)
-    return text
+        hints = (texts.SCORE_LAST_YEAR_HINT.format(year=ctx.year - 1),)
+    return score_text(card, hints=hints)
 
 
 async def _this_year(ctx: Ctx) -> ScoreCard:

@@ -269,7 +269,7 @@ def lost_total(card: ScoreCard) -> Decimal:
     return max(ZERO, card.assessed_max - card.base_total)
 
 
-def score_text(card: ScoreCard) -> str:
+def score_text(card: ScoreCard, *, hints: tuple[str, ...] = ()) -> str:
     """ "我的得分": totals, assessed and pending, the grade, losses, what is still open."""
     scheme = scheme_of(card.scheme_id)
     rows = rows_of(card, scheme)
@@ -298,7 +298,7 @@ def score_text(card: ScoreCard) -> str:
         Section(losses, st.LOST_TITLE.format(total=fmt(lost_total(card))), st.LOST_MORE),
         Section(opens, st.OPEN_TITLE, st.OPEN_MORE),
     ]
-    tail = [st.CARD_FOOTER.format(example=example(scheme, rows)), SCORE_FOOTER]
+    tail = [st.CARD_FOOTER.format(example=example(scheme, rows)), SCORE_FOOTER, *hints]
     return fit_sections(head, sections, tail)
 
 
