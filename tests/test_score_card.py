@@ -408,3 +408,13 @@ def test_the_terminal_card_has_no_minus_zero() -> None:
     _, card = card_at("chuangmo-taizhou", DATES["30 november"])
     text = render_text(card)
     assert "C2b.1 0：" in text and not re.search(r"[−+]0(?![.\d])", text)
+
+
+def test_the_dashboard_shows_the_codes_the_office_types_and_no_minus_zero() -> None:
+    from bot.dashboard.views import card_blocks
+
+    _, card = card_at("chuangmo-taizhou", DATES["30 november"])
+    rows = [r for block in card_blocks(card) for t in block.targets for r in t.rules]
+    ids = {r.id for r in rows}
+    assert {"C4a", "C2a", "C3b", "W1a"} <= ids and not ids & {"C4.1", "C2.1", "W1.1"}
+    assert all(r.value != "−0" and r.value != "+0" for r in rows)

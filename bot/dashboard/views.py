@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from handlers.context import scheme_of
+from handlers.lookup import rule_ref
 from handlers.review_texts import KIND_NAMES
 from handlers.texts import STATUS_NAMES
 from reminders.board import UnitLight, workdays_late
@@ -186,6 +188,7 @@ class ItemBlock:
 
 
 def card_blocks(card: ScoreCard) -> list[ItemBlock]:
+    scheme = scheme_of(card.scheme_id)
     blocks = []
     for item in card.items:
         if item.shares:
@@ -205,9 +208,9 @@ def card_blocks(card: ScoreCard) -> list[ItemBlock]:
             )
             rules = [
                 RuleRow(
-                    r.id,
+                    rule_ref(scheme, r.id),  # the code the office types back (C4a, T20.5)
                     r.text,
-                    ("+" if r.family == "earn" else "−") + points(r.value),
+                    (("+" if r.family == "earn" else "−") if r.value else "") + points(r.value),
                     r.explanation,
                     r.pending,
                     r.open,
