@@ -32,6 +32,7 @@ from handlers.lookup import (
     report_deadline,
     report_rules,
     report_words,
+    rule_label,
     submission_deadline,
 )
 from handlers.router import LIAISON, REPORTERS, Router
@@ -164,7 +165,7 @@ async def log_info(ctx: Ctx, item: InfoItem) -> str:
         month=day.month,
         n=n,
         ref=submission_ref(row.id),
-        target=quota.rule.target,
+        target=rule_label(ctx.scheme, quota.rule.id),  # name first: 工作信息（C3b）
         title=row.title,
         remaining=remaining,
         deadline=fmt_date(quota.deadline(period)),
@@ -183,7 +184,7 @@ async def info_howto(ctx: Ctx, intent: Intent) -> str:
         )
     return texts.INFO_HOWTO.format(
         quota=quota.per_period,
-        target=quota.rule.target,
+        target=rule_label(ctx.scheme, quota.rule.id),
         deadline=fmt_date(quota.deadline(period)),
         month=ctx.today.month,
         n=n,
@@ -297,7 +298,7 @@ async def report(ctx: Ctx, intent: Intent) -> str:
         report=name,
         ref=submission_ref(row.id),
         period=period_label(period),
-        target=rule.target,
+        target=rule_label(ctx.scheme, rule.id),
         timing=_timing(ctx, deadline),
     )
 
