@@ -25,6 +25,7 @@ from handlers.intents import (
 from handlers.lookup import (
     REPORT_PERIODS,
     find_indicator,
+    indicator_named_in,
     info_quota,
     month_of,
     on_time_target,
@@ -390,6 +391,10 @@ def named_indicator(ctx: Ctx, intent: Intent) -> Intent | None:
     for words in (intent.text, indicator_words(intent.text)):  # "年度工作指标" is a name
         if words and find_indicator(ctx.scheme, words):
             return Intent(N.INDICATOR, {"ref": words}, intent.text)
+    if intent.name in (N.QUESTION, N.SCORE_LOSSES, N.MY_SCORE):  # "档案资料怎么还没分"
+        name = indicator_named_in(ctx.scheme, intent.text)
+        if name is not None:
+            return Intent(N.INDICATOR, {"ref": name}, intent.text)
     return None
 
 

@@ -189,3 +189,12 @@ def evidence_example(scheme: Scheme | None) -> str:
         return "A1"
     confirmed = (r for r in scheme.rules() if r.params.family == "earn" and r.params.accepts)
     return next((r.target for r in confirmed), "A1")
+
+
+def indicator_named_in(scheme: Scheme, text: str, *, shortest: int = 3) -> str | None:
+    """The longest indicator name (a target's or an item's, of `shortest` characters or more)
+    that `text` mentions: "档案资料怎么还没分" → "档案资料"."""
+    key = _folded(text)
+    names = [t.name for t in scheme.targets_by_id.values()] + [i.name for i in scheme.items]
+    found = [n for n in names if len(n) >= shortest and _folded(n) in key]
+    return max(found, key=len) if found else None

@@ -282,6 +282,10 @@ async def test_why_points_were_lost_and_one_indicator_in_chat(database, tmp_path
         both = await b.say("zhangsan", "组织领导")
         assert "领导机制（C1a）" in both and "固定联络员（C1c）" in both
         assert "可做：本单位没有此类任务，本项不计分。" not in await b.say("zhangsan", "W1a")
+        # a question about an indicator by its name
+        for question in ("档案资料怎么还没分", "档案资料为什么是0分？"):
+            assert (await b.say("zhangsan", question)).startswith("档案资料（C4a）（截至")
+        assert (await b.say("zhangsan", "工作信息扣分了吗")).startswith("工作信息（C3b）（截至")
         detail = await b.say("zhangsan", "得分明细")
         assert "组织领导（C1）" in detail and "· 档案资料（C4a） 0/10（待定）" in detail
         # the epb liaison: the same words, its own indicators
