@@ -310,7 +310,7 @@ def test_text_and_json_rendering():
     card = score(s, facts(entries=[entry("M", "bonus", "T38.1", value=300000)]), date(2026, 10, 1))
     text = render_text(card)
     assert "椒江区 2026 年度" in text and "基本分 0/10，加分 0.6，合计 0.6" in text
-    assert "A1.1 +0：尚未评分（待定）" in text
+    assert "A1.1 0：尚未评分（待定）" in text
     assert "待办（1）" in text
     data = json.loads(json.dumps(to_dict(card), ensure_ascii=False))
     assert data["bonus"] == 0.6 and data["base_max"] == 10 and data["as_of"] == "2026-10-01"
