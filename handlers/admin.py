@@ -259,8 +259,11 @@ async def _record_entry(ctx: Ctx, args: dict[str, Any]) -> str:
     after = await unit_card(ctx.db, unit.id, unit.scheme_id, args["year"], ctx.today)
     scheme = scheme_of(unit.scheme_id)
     shown = rt.NOTICE_CONFIRMED if kind == EntryKind.CONFIRMATION else rt.NOTICE_ENTRY
-    line = shown.format(
-        rule=args["rule"], verb=verb, value=fmt_points(value), reason=args["reason"]
+    line = shown.format(  # the liaison reads the indicator as the score card names it
+        rule=rule_label(scheme, args["rule"]),
+        verb=verb,
+        value=fmt_points(value),
+        reason=args["reason"],
     )
     await tell_unit_change(
         ctx.db,

@@ -266,7 +266,7 @@ async def test_office_actions_tell_the_liaison_once_with_the_score_change(
         assert "已记录" in reply or "打分" in reply
         told = await notices(database, "zhangsan")
         assert len(told) == 1
-        assert "【考核记录】" in told[0] and "C2.1 打分6.5（工作网络健全）" in told[0]
+        assert "【考核记录】" in told[0] and "· 工作网络建设（C2a） 打分6.5（工作网络健全）" in told[0]
         before, after = told[0].split("当前基本分")[1].split(" → ")
         assert float(after) - float(before) == 6.5
         assert await notices(database, "lisi") == []  # the leader is not the liaison
@@ -274,7 +274,7 @@ async def test_office_actions_tell_the_liaison_once_with_the_score_change(
 
         await b.say("admin1", "确认完成 椒江区 C1a 领导小组已成立")
         told = await notices(database, "zhangsan")
-        assert len(told) == 2 and "C1a.1 确认完成（领导小组已成立）" in told[1]
+        assert len(told) == 2 and "· 领导机制（C1a） 确认完成（领导小组已成立）" in told[1]
         assert "当前基本分" in told[1]
 
         await b.say("admin1", "布置任务 椒江区 11月20日 报送大气污染防治进展")
