@@ -266,7 +266,9 @@ async def test_office_actions_tell_the_liaison_once_with_the_score_change(
         assert "已记录" in reply or "打分" in reply
         told = await notices(database, "zhangsan")
         assert len(told) == 1
-        assert "【考核记录】" in told[0] and "· 工作网络建设（C2a） 打分6.5（工作网络健全）" in told[0]
+        assert (
+            "【考核记录】" in told[0] and "· 工作网络建设（C2a） 打分6.5（工作网络健全）" in told[0]
+        )
         before, after = told[0].split("当前基本分")[1].split(" → ")
         assert float(after) - float(before) == 6.5
         assert await notices(database, "lisi") == []  # the leader is not the liaison
