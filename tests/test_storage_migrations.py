@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -176,3 +177,56 @@ def test_serving_imports_no_alembic() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_recovery_markers_in_the_reply_become_claims_in_their_own_columns(
+    database: Database,
+) -> None:
+    """Before 0005 a message being recovered carried '{"mode": "recovering", ...}' as its reply.
+    After the upgrade it has no reply and no live claim, so the recovery sweep takes it up again;
+    a reply stored the old way ('{"mode": "passive", ...}') is still what a repeat delivery gets."""
+    from alembic import command
+
+    from bot.inbound import inline_of
+    from handlers.types import TextReply
+    from storage.inbound import claim_unanswered, get_inbound
+
+    def to(revision: str, down: bool = False):  # type: ignore[no-untyped-def]
+        def run(connection):  # type: ignore[no-untyped-def]
+            cfg = alembic_config(database.url)
+            cfg.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(cfg, revision)
+
+        return run
+
+    received = datetime.now(UTC) - timedelta(minutes=5)
+    async with database.engine.begin() as conn:
+        await conn.run_sync(to("0004", down=True))
+        for key, reply in [
+            ("k-recovering", '{"mode": "recovering", "by": "a1b2", "until": 1700000000}'),
+            ("k-answered", '{"mode": "passive", "type": "text", "text": "已登记"}'),
+        ]:
+            await conn.execute(
+                text(
+                    "INSERT INTO inbound_message (key, sender, msg_type, received_at, content, "
+                    "reply, replied_at) VALUES (:key, 'zhangsan', 'text', :at, '进度', :reply, :at)"
+                ),
+                {"key": key, "reply": reply, "at": received.replace(tzinfo=None)},
+            )
+    async with database.engine.begin() as conn:
+        await conn.run_sync(to("head"))
+    recovering = await get_inbound(database, "k-recovering")
+    assert recovering is not None and recovering.reply is None
+    assert recovering.claimed_by is None and recovering.claimed_until is None
+    now = datetime.now(UTC)
+    claimed = await claim_unanswered(
+        database,
+        claimant="sweep",
+        now=now,
+        until=now + timedelta(seconds=20),
+        newer_than=now - timedelta(hours=1),
+    )
+    assert [row.key for row in claimed] == ["k-recovering"]
+    answered = await get_inbound(database, "k-answered")
+    assert answered is not None and inline_of(answered.reply) == TextReply("已登记")
+    assert await database.is_current()
