@@ -24,7 +24,8 @@ from handlers import texts
 from handlers.channel import clip
 from handlers.context import ChatDeps, Ctx
 from handlers.intents import TITLE_MAX, Intent, IntentName, split_title
-from handlers.liaison import InfoItem, find_repeat, log_info, repeat_text
+from handlers.liaison import InfoItem, Repeat, log_info_in, not_in_scheme, repeat_text
+from handlers.lookup import info_quota, rule_label
 from handlers.router import REPORTERS, Router
 from storage.conversation import (
     Ask,
@@ -137,17 +138,28 @@ def _fallback_title(attachments: tuple[dict[str, Any], ...]) -> str:
 
 async def _log_or_hold(ctx: Ctx, state: InfoDraft, *, force: bool) -> str:
     """Log the draft's item, unless it looks like a repeat (then it waits for 「确认」)."""
+    quota = info_quota(ctx.scheme)
+    if quota is None:
+        if ctx.state is not None:
+            await _drop(ctx)
+        return not_in_scheme(ctx, "政务信息")
     item = _item(ctx, state)
-    if not force:
-        found = await find_repeat(ctx, item)
-        if found is not None:
-            await _save(
-                ctx, state.model_copy(update={"ask": Ask.REPEAT, "repeat_of": found[0].ref})
-            )
-            return repeat_text(found)
-    reply = await log_info(ctx, item)
-    await _drop(ctx)
-    return reply
+    assert ctx.sender.unit_id is not None
+    outcome = await ctx.db.run_write(
+        log_info_in,
+        ctx.sender.unit_id,
+        ctx.sender.userid,
+        quota,
+        rule_label(ctx.scheme, quota.rule.id),
+        item,
+        force,
+    )
+    if isinstance(outcome, Repeat):
+        await _save(ctx, state.model_copy(update={"ask": Ask.REPEAT, "repeat_of": outcome.ref}))
+        return repeat_text(outcome)
+    if ctx.state is not None:
+        await _drop(ctx)
+    return outcome
 
 
 @router.intent(N.SUBMIT_INFO, roles=REPORTERS)

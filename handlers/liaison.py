@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers import score_texts, texts
 from handlers.channel import fit_text
@@ -24,6 +24,7 @@ from handlers.intents import (
 )
 from handlers.lookup import (
     REPORT_PERIODS,
+    InfoQuota,
     find_indicator,
     indicator_named_in,
     info_quota,
@@ -51,6 +52,7 @@ from scoring.kinds import Delivery
 from scoring.periods import local_date, period_label
 from scoring.scorecard import ScoreCard
 from storage import ledger
+from storage.intake import MonthItem, add_info, month_items
 from storage.ledger import (
     SubmissionView,
     count_submissions,
@@ -59,6 +61,9 @@ from storage.ledger import (
     submission_ref,
 )
 from storage.models import Task
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 router = Router()
 N = IntentName
@@ -96,78 +101,83 @@ def _same(text: str) -> str:
     return re.sub(r"\s+", "", normalize(text))
 
 
-async def _logged(ctx: Ctx, source_key: str) -> bool:
-    async with ctx.db.session() as session:
-        return await ledger.submission_by_source(session, source_key) is not None
+@dataclass(frozen=True)
+class Repeat:
+    """A counting 政务信息 of the unit's month that the item repeats, and what is the same."""
+
+    ref: str
+    title: str
+    same: str
 
 
-async def find_repeat(ctx: Ctx, item: InfoItem) -> tuple[SubmissionView, str] | None:
-    """A counting 政务信息 of this unit in the item's month with the same title or the same body
-    (sent as another message), and which of the two is the same; None when the item is new."""
-    quota = info_quota(ctx.scheme)
-    if quota is None or await _logged(ctx, item.source_key):
+def repeat_in(items: list[MonthItem], item: InfoItem) -> Repeat | None:
+    """The item's repeat among the month's `items` (same title, or same body sent as another
+    message); None when it is new or was itself logged before (a message handled again)."""
+    if any(found.source_key == item.source_key for found in items):
         return None
-    period = month_of(local_date(item.sent_at))
     title, body = _same(item.title), _same(item.body)
-    async with ctx.db.session() as session:
-        views = await list_submissions(
-            session, _unit_id(ctx), int(period[:4]), target=quota.rule.target, period=period
-        )
-    for view in views:
-        sub = view.submission
-        if view.status not in COUNTING or sub.source_key == item.source_key:
+    for found in items:
+        if found.status not in COUNTING:
             continue
-        if title and _same(sub.title) == title:
-            return view, texts.REPEAT_SAME_TITLE
-        if len(body) >= REPEAT_BODY_MIN and _same(sub.text) == body:
-            return view, texts.REPEAT_SAME_BODY
+        if title and _same(found.title) == title:
+            return Repeat(submission_ref(found.id), found.title, texts.REPEAT_SAME_TITLE)
+        if len(body) >= REPEAT_BODY_MIN and _same(found.text) == body:
+            return Repeat(submission_ref(found.id), found.title, texts.REPEAT_SAME_BODY)
     return None
 
 
-def repeat_text(found: tuple[SubmissionView, str]) -> str:
-    view, same = found
-    return texts.INFO_REPEAT.format(ref=view.ref, title=view.submission.title, same=same)
+def repeat_text(found: Repeat) -> str:
+    return texts.INFO_REPEAT.format(ref=found.ref, title=found.title, same=found.same)
 
 
-async def log_info(ctx: Ctx, item: InfoItem) -> str:
+def log_info_in(
+    conn: Connection,
+    unit_id: int,
+    sender: str,
+    quota: InfoQuota,
+    label: str,
+    item: InfoItem,
+    force: bool,
+) -> Repeat | str:
     """Log one 政务信息 item against the quota of the month it was sent in, and say how many are
-    still owed. Logged once per `item.source_key`."""
-    quota = info_quota(ctx.scheme)
-    if quota is None:
-        return _not_in_scheme(ctx, "政务信息")
+    still owed (`label`: the quota's indicator as users see it, `rule_label`); unless `force`,
+    an item that repeats one of the month is not logged (its `Repeat` is returned). One unit of
+    work: run it with `Database.run_write`, or inside the message's own transaction. Logged
+    once per `item.source_key`."""
     day = local_date(item.sent_at)
     period = month_of(day)
-    async with ctx.db.session() as session:
-        row = await ledger.add_submission(
-            session,
-            unit_id=_unit_id(ctx),
-            target=quota.rule.target,
-            submitted_at=item.sent_at,
-            sender=ctx.sender.userid,
-            period=period,
-            kind="info",
-            title=item.title,
-            text=item.body,
-            attachments=list(item.attachments),
-            source_key=item.source_key,
-        )
-        await session.commit()
-        n = await count_submissions(
-            session, _unit_id(ctx), int(period[:4]), target=quota.rule.target, period=period
-        )
+    target = quota.rule.target
+    items = month_items(conn, unit_id, day.year, target, period)
+    if not force:
+        found = repeat_in(items, item)
+        if found is not None:
+            return found
+    logged = add_info(
+        conn,
+        unit_id=unit_id,
+        year=day.year,
+        target=target,
+        period=period,
+        title=item.title,
+        text=item.body,
+        attachments=item.attachments,
+        submitted_at=item.sent_at,
+        sender=sender,
+        source_key=item.source_key,
+    )
+    n = sum(1 for found in items if found.status in COUNTING) + logged.new
     left = quota.per_period - n
     remaining = (
         texts.INFO_REMAINING.format(left=left)
         if left > 0
         else texts.INFO_DONE.format(quota=quota.per_period)
     )
-    assert row.id is not None
     return texts.INFO_LOGGED.format(
         month=day.month,
         n=n,
-        ref=submission_ref(row.id),
-        target=rule_label(ctx.scheme, quota.rule.id),  # name first: 工作信息（C3b）
-        title=row.title,
+        ref=submission_ref(logged.id),
+        target=label,  # name first: 工作信息（C3b）
+        title=logged.title,
         remaining=remaining,
         deadline=fmt_date(quota.deadline(period)),
     )
@@ -177,7 +187,7 @@ async def log_info(ctx: Ctx, item: InfoItem) -> str:
 async def info_howto(ctx: Ctx, intent: Intent) -> str:
     quota = info_quota(ctx.scheme)
     if quota is None:
-        return _not_in_scheme(ctx, "政务信息")
+        return not_in_scheme(ctx, "政务信息")
     period = month_of(ctx.today)
     async with ctx.db.session() as session:
         n = await count_submissions(
@@ -252,7 +262,7 @@ def _report_period(report: str, text: str, today: date) -> tuple[str, str]:
     return previous_period(kind, today), text
 
 
-def _not_in_scheme(ctx: Ctx, what: str) -> str:
+def not_in_scheme(ctx: Ctx, what: str) -> str:
     """What the unit's scheme does not have, and the reports it does have."""
     words = report_words(ctx.scheme)
     have = texts.REPORTS_WE_HAVE.format(reports="、".join(words)) if words else texts.REPORTS_NONE
@@ -269,7 +279,7 @@ async def report(ctx: Ctx, intent: Intent) -> str:
     text = intent.args.get("body", "")
     rules = report_rules(ctx.scheme, name)
     if not rules:
-        return _not_in_scheme(ctx, name)
+        return not_in_scheme(ctx, name)
     match = _TARGET_TOKEN.match(text)
     if match and len(rules) > 1:
         chosen = [r for r in rules if r.target.upper() == match["target"].upper()]

@@ -1,0 +1,149 @@
+"""Logging a 政务信息 item as one synchronous unit of work (`Database.run_write`, or inside the
+inbound message's own transaction): SQLAlchemy Core statements built once, bound parameters.
+
+Three statements in all: the unit's items of the month with their status (for the repeat check
+and the quota count, one outer join), the submission (`INSERT … ON CONFLICT (source_key) DO
+NOTHING`: the unique index decides whether the message was logged before, no pre-check), and
+its audit row. The unit is not looked up: the foreign key guarantees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from scoring.facts import Status
+from storage.ledger import latest_statuses
+from storage.models import AuditLog, Submission, SubmissionEvent
+from storage.types import to_utc, utcnow
+
+COUNTING = frozenset({Status.SUBMITTED, Status.ACCEPTED})
+
+_s = Submission.__table__  # type: ignore[attr-defined]
+_e = SubmissionEvent.__table__  # type: ignore[attr-defined]
+_a = AuditLog.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class MonthItem:
+    """One submission of a unit's month for one target, with its effective status now."""
+
+    id: int
+    title: str
+    text: str
+    source_key: str | None
+    unit_id: int
+    status: Status
+
+
+_MONTH = (
+    select(
+        _s.c.id, _s.c.title, _s.c.text, _s.c.source_key, _s.c.unit_id, _e.c.at, _e.c.id, _e.c.status
+    )
+    .outerjoin(_e, _e.c.submission_id == _s.c.id)
+    .where(
+        _s.c.unit_id == bindparam("unit_id"),
+        _s.c.year == bindparam("year"),
+        _s.c.target == bindparam("target"),
+        _s.c.period == bindparam("period"),
+    )
+    .order_by(_s.c.submitted_at, _s.c.id)
+)
+_BY_SOURCE = select(_s.c.id, _s.c.title, _s.c.unit_id).where(_s.c.source_key == bindparam("key"))
+_AUDIT = insert(_a)
+
+
+def _insert_statement(dialect: str) -> Any:
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    return make(_s).on_conflict_do_nothing(index_elements=["source_key"]).returning(_s.c.id)
+
+
+_INSERT = {dialect: _insert_statement(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+def month_items(
+    conn: Connection, unit_id: int, year: int, target: str, period: str
+) -> list[MonthItem]:
+    """The unit's submissions of `period` for `target`, oldest first, each with its status."""
+    rows = conn.execute(
+        _MONTH, {"unit_id": unit_id, "year": year, "target": target, "period": period}
+    ).all()
+    statuses = latest_statuses((r[0], r[5], r[6], r[7]) for r in rows)
+    seen: dict[int, MonthItem] = {}
+    for r in rows:
+        if r[0] not in seen:
+            seen[r[0]] = MonthItem(r[0], r[1], r[2], r[3], r[4], statuses[r[0]])
+    return list(seen.values())
+
+
+@dataclass(frozen=True)
+class Logged:
+    id: int
+    title: str
+    new: bool  # False: the message had been logged before (a replay); nothing was written
+
+
+class LoggedElsewhere(ValueError):
+    """The message was logged before for another unit."""
+
+
+def add_info(
+    conn: Connection,
+    *,
+    unit_id: int,
+    year: int,
+    target: str,
+    period: str,
+    title: str,
+    text: str,
+    attachments: Sequence[dict[str, Any]],
+    submitted_at: datetime,
+    sender: str,
+    source_key: str,
+) -> Logged:
+    """Log one 政务信息 submission with its audit row, once per `source_key` (a message handled
+    again returns what it logged the first time)."""
+    now = utcnow()
+    inserted = conn.execute(
+        _INSERT[conn.dialect.name],
+        {
+            "unit_id": unit_id,
+            "year": year,
+            "target": target,
+            "period": period,
+            "kind": "info",
+            "title": title,
+            "text": text,
+            "attachments": [dict(a) for a in attachments],
+            "submitted_at": to_utc(submitted_at),
+            "sender": sender,
+            "task_id": None,
+            "source_key": source_key,
+            "corrects_id": None,
+            "created_at": now,
+        },
+    ).scalar()
+    if inserted is None:
+        found = conn.execute(_BY_SOURCE, {"key": source_key}).one()
+        if found.unit_id != unit_id:
+            raise LoggedElsewhere(f"message {source_key} was logged for unit {found.unit_id}")
+        return Logged(found.id, found.title, new=False)
+    detail = {
+        "submission": inserted,
+        "unit_id": unit_id,
+        "target": target,
+        "period": period,
+        "corrects": None,
+    }
+    conn.execute(
+        _AUDIT,
+        {"actor": sender or "system", "action": "submission.add", "detail": detail, "at": now},
+    )
+    return Logged(inserted, title, new=True)
