@@ -32,24 +32,29 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from handlers.channel import Channel, reply_from_data, reply_to_data
-from handlers.types import Handler, InboundMessage, Reply, TextReply
+from handlers.types import Defer, Handler, InboundMessage, Reply, TextReply, UnitOfWork
 from reminders.clock import SystemClock
 from reminders.dispatch import Dispatcher
 from storage.db import Database
 from storage.inbound import (
     InboundRecord,
     claim_unanswered,
+    record_and_handle,
     record_inbound,
     release_claims,
     renew_claim,
     store_reply,
+    store_reply_in,
     stored_reply,
 )
 from storage.outbox import claim_one
-from storage.turns import Turn, UserTurns
+from storage.turns import Turn, UserTurns, lock_user_in
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +105,17 @@ class Accepted:
     @property
     def inline(self) -> bool:
         return self.reply is not None
+
+
+@dataclass(frozen=True)
+class _Handled:
+    """A message handled in its own transaction: the reply stored, whether it goes in-line,
+    the outbox row that sends it otherwise, whether the handler failed."""
+
+    reply: Reply | None
+    inline: bool
+    outbox_id: int | None
+    failed: bool
 
 
 @dataclass
@@ -273,8 +289,16 @@ class InboundPipeline:
         deadline = started + budget
         received = self.now()
         turn = self.turns.reserve(msg.sender)  # its place in the user's queue: arrival order
+        msg = replace(msg, created_at=self.sent_at(msg.created_at, received))
+        work = self._unit_of(msg, turn)
+        handled: _Handled | None = None
         try:
-            record = await self._record(msg, raw, channel, received)
+            if work is None:
+                record = await self._record(msg, raw, channel, received)
+            else:
+                record, handled = await self._record_and_handle(
+                    msg, raw, channel, received, work, deadline, can_inline
+                )
             if on_recorded is not None:
                 await on_recorded()
         except BaseException:
@@ -286,7 +310,17 @@ class InboundPipeline:
             log.info("inbound: repeat delivery of %s", msg.key)
             return Accepted(True, await self._repeat_reply(msg.key, record.reply, deadline))
         self.stats["accepted"] += 1
-        msg = replace(msg, created_at=self.sent_at(msg.created_at, received))
+        if handled is not None:  # recorded, handled and its reply stored in one commit
+            turn.release()
+            self.stats["one_transaction"] += 1
+            self.stats["handler_failed"] += handled.failed
+            if handled.inline:
+                self.stats["inline"] += 1
+                return Accepted(False, handled.reply)
+            if handled.outbox_id is not None:
+                self.stats["late"] += 1
+                self._spawn(self._send_now(handled.outbox_id))
+            return Accepted(False, None)
         flight = _InFlight(deadline, can_inline)
         self._inflight[msg.key] = flight
         self._spawn(self._run(msg, channel, flight, turn))
@@ -296,20 +330,75 @@ class InboundPipeline:
             log.info("inbound: %s over the %.1fs budget, replying later", msg.key, budget)
         return Accepted(False, reply)
 
+    def _unit_of(self, msg: InboundMessage, turn: Turn) -> UnitOfWork | None:
+        """The handler's unit of work for `msg` when the handler only touches the database for
+        it and no earlier message of the user is still in hand (its turn is free)."""
+        in_one = getattr(self.handler, "in_one", None)
+        if in_one is None or msg.msg_type in MEDIA_TYPES:
+            return None
+        if turn.ahead is not None and not turn.ahead.done():
+            return None
+        work: UnitOfWork | None = in_one(msg)
+        return work
+
+    async def _record_and_handle(
+        self,
+        msg: InboundMessage,
+        raw: str,
+        channel: str,
+        received: datetime,
+        work: UnitOfWork,
+        deadline: float,
+        can_inline: Callable[[Reply], bool],
+    ) -> tuple[InboundRecord, _Handled | None]:
+        """Record the message, handle it and store its reply (with its outbox row when it does
+        not go in-line) in one transaction on the database's thread. The handler runs in a
+        savepoint: if it fails, its writes are undone and the error reply is stored with the
+        record. None for the handling when the handler deferred, or another instance has the
+        user's turn: then only the record is committed and the message is handled as usual."""
+
+        def handle(conn: Connection) -> _Handled | None:
+            if not lock_user_in(conn, msg.sender):
+                return None
+            failed = False
+            try:
+                with conn.begin_nested():
+                    reply = work(conn)
+            except Defer:
+                return None
+            except Exception:
+                log.exception("inbound: handler failed for %s", msg.key)
+                reply, failed = TextReply(HANDLER_FAILED), True
+            if reply is None:
+                store_reply_in(conn, msg.key, stored_json(None, ReplyMode.NONE))
+                return _Handled(None, False, None, failed)
+            if time.monotonic() < deadline and can_inline(reply):
+                store_reply_in(conn, msg.key, stored_json(reply, ReplyMode.INLINE))
+                return _Handled(reply, True, None, failed)
+            stored = stored_json(reply, ReplyMode.ACTIVE)
+            outbox = store_reply_in(conn, msg.key, stored, self._outbox(msg, channel, reply))
+            return _Handled(reply, False, outbox, failed)
+
+        return await record_and_handle(self.db, handle, **self._values(msg, raw, channel, received))
+
     async def _record(
         self, msg: InboundMessage, raw: str, channel: str, received: datetime
     ) -> InboundRecord:
-        return await record_inbound(
-            self.db,
-            key=msg.key,
-            sender=msg.sender,
-            msg_type=msg.msg_type,
-            received_at=received,
-            content=raw,
-            channel=channel,
-            claimed_by=self.instance,
-            claimed_until=self.wall() + timedelta(seconds=self.lease),
-        )
+        return await record_inbound(self.db, **self._values(msg, raw, channel, received))
+
+    def _values(
+        self, msg: InboundMessage, raw: str, channel: str, received: datetime
+    ) -> dict[str, Any]:
+        return {
+            "key": msg.key,
+            "sender": msg.sender,
+            "msg_type": msg.msg_type,
+            "received_at": received,
+            "content": raw,
+            "channel": channel,
+            "claimed_by": self.instance,
+            "claimed_until": self.wall() + timedelta(seconds=self.lease),
+        }
 
     async def send_actively(self, msg: InboundMessage, channel: str, reply: Reply) -> None:
         """An in-line reply the channel could not deliver after all (its connection dropped
@@ -403,6 +492,16 @@ class InboundPipeline:
             await store_reply(self.db, msg.key, stored_json(reply, ReplyMode.INLINE))
             self.stats["inline"] += 1
             return None
+        return await store_reply(
+            self.db,
+            msg.key,
+            stored_json(reply, ReplyMode.ACTIVE),
+            outbox=self._outbox(msg, channel, reply),
+        )
+
+    @staticmethod
+    def _outbox(msg: InboundMessage, channel: str, reply: Reply) -> tuple[str, dict[str, Any]]:
+        """The outbox row (recipient, payload) of a reply sent actively."""
         payload: dict[str, Any] = {
             "type": "reply",
             "channel": channel,
@@ -411,9 +510,7 @@ class InboundPipeline:
         }
         if msg.response_code:
             payload["response_code"] = msg.response_code
-        return await store_reply(
-            self.db, msg.key, stored_json(reply, ReplyMode.ACTIVE), outbox=(msg.sender, payload)
-        )
+        return msg.sender, payload
 
     async def _send_now(self, outbox_id: int) -> None:
         """Try the reply's outbox row at once; a failure leaves it to the outbox's retries."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from handlers import (
     admin,
@@ -25,19 +26,31 @@ from handlers import (
     texts,
 )
 from handlers.channel import Channel, fit_text
-from handlers.context import ChatDeps, Ctx, Sender, Unregistered, sent_at, system_clock
-from handlers.intents import MENU_KEYS, Intent, IntentName, is_question, parse
-from handlers.lookup import evidence_example, info_quota, report_words
+from handlers.context import (
+    ChatDeps,
+    Ctx,
+    Sender,
+    Unregistered,
+    scheme_of,
+    sent_at,
+    system_clock,
+)
+from handlers.intents import MENU_KEYS, Intent, IntentName, is_question, parse, split_title
+from handlers.liaison import InfoItem, Repeat, log_info_in
+from handlers.lookup import evidence_example, info_quota, report_words, rule_label
 from handlers.router import ADMIN, EVERYONE, LIAISON, REPORTERS, Router
 from handlers.scoretext import example
-from handlers.types import InboundMessage, Reply, TextReply
+from handlers.types import Defer, InboundMessage, Reply, TextReply, UnitOfWork
 from scoring.kinds import Delivery
 from scoring.kinds.rating import Rating
 from scoring.model import Scheme
 from storage import scope
 from storage.db import Database
 from storage.models import Role
-from storage.sender import Scopes, member_state_scopes
+from storage.sender import Scopes, member_state_scopes, member_state_scopes_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +126,15 @@ async def resolve_sender(deps: ChatDeps, userid: str) -> Sender:
 _DRAFT_CONTENT = frozenset({N.UNKNOWN, N.SUBMIT_INFO})
 
 
+def _text_intent(content: str) -> Intent:
+    return (
+        method.parse_method(content)
+        or office.parse_office(content)
+        or review.parse_review(content)
+        or parse(content)
+    )
+
+
 def _intent_of(ctx: Ctx) -> Intent | str | None:
     """The intent of the message; a str is a direct reply; None means stay silent."""
     msg = ctx.msg
@@ -127,12 +149,7 @@ def _intent_of(ctx: Ctx) -> Intent | str | None:
         return Intent(N.LINK)
     if msg.msg_type != "text":
         return texts.UNKNOWN
-    intent = (
-        method.parse_method(msg.content)
-        or office.parse_office(msg.content)
-        or review.parse_review(msg.content)
-        or parse(msg.content)
-    )
+    intent = _text_intent(msg.content)
     if not conversation.in_info_flow(ctx):
         return intent
     if intent.name in _DRAFT_CONTENT:
@@ -249,6 +266,44 @@ class ChatHandler:
             scope.enter(ctx.sender.assessment_id)  # the hat chosen for this message
         reply = intent if isinstance(intent, str) else await _dispatch(ctx, intent)
         return TextReply(fit_text("\n\n".join([*ctx.notices, reply])))
+
+    def in_one(self, msg: InboundMessage) -> UnitOfWork | None:
+        """The handling of `msg` as one synchronous unit of work, for the pipeline to run in the
+        message's own transaction (record, handle, store the reply, one commit), when it touches
+        only the database: a 政务信息 item (title and body) in one text message. None: handle it
+        with `await self(msg)`. The unit raises `Defer` when the message turns out to need more
+        (not a liaison, a conversation open, a repeat to ask about): it is handled as usual."""
+        if msg.is_event or msg.msg_type != "text" or assessments.is_switch(msg.content):
+            return None
+        intent = _text_intent(msg.content)
+        if intent.name != N.SUBMIT_INFO or intent.keyword:
+            return None
+        title, body = split_title(intent.args["body"])
+        if not (title and body):
+            return None
+        return partial(self._submit_info, msg, title, body)
+
+    def _submit_info(self, msg: InboundMessage, title: str, body: str, conn: Connection) -> Reply:
+        """`submit_info` of a liaison with one hat and no conversation open, on the message's
+        connection."""
+        member, state, scopes = member_state_scopes_of(conn, msg.sender)
+        hats = assessments.hats_of(self.deps, msg.sender, member, scopes)
+        if state is not None or len(hats) != 1:
+            raise Defer
+        (sender,) = hats
+        if sender.role not in REPORTERS or sender.unit_id is None:
+            raise Defer
+        scheme = scheme_of(sender.scheme_id) if sender.scheme_id else None
+        quota = info_quota(scheme) if scheme is not None else None
+        if scheme is None or quota is None:
+            raise Defer
+        now = sent_at(msg, self.deps.clock())
+        item = InfoItem(title=title, body=body, attachments=(), sent_at=now, source_key=msg.key)
+        label = rule_label(scheme, quota.rule.id)
+        outcome = log_info_in(conn, sender.unit_id, sender.userid, quota, label, item, False)
+        if isinstance(outcome, Repeat):
+            raise Defer  # asks the user: the conversation's state is written by the handler
+        return TextReply(fit_text(outcome))
 
 
 async def expire_drafts(deps: ChatDeps, now: datetime | None = None) -> int:

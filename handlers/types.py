@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 # --- inbound -------------------------------------------------------------------------------------
 
@@ -143,3 +144,12 @@ class UpdateButtonReply:
 
 Reply = TextReply | MarkdownReply | CardReply | FileReply | UpdateButtonReply
 Handler = Callable[[InboundMessage], Awaitable[Reply | None]]
+# A message's handling as a synchronous unit of work on a database connection (a SQLAlchemy
+# `Connection`), run inside the message's own transaction: what a handler offers through
+# `in_one(msg)` for messages that touch only the database (bot/inbound.py).
+UnitOfWork = Callable[[Any], Reply | None]
+
+
+class Defer(Exception):
+    """Raised by a unit of work that leaves the message to the asynchronous handler after all
+    (what it wrote is rolled back with its savepoint)."""

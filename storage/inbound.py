@@ -11,9 +11,10 @@ was lost with its process: `claim_unanswered` hands it to exactly one recovery s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -24,6 +25,8 @@ from sqlmodel import col, select
 from storage.db import Database
 from storage.models import InboundMessage, Outbox
 from storage.types import to_utc, utcnow
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,36 @@ async def record_inbound(
 ) -> InboundRecord:
     """Record a delivered message durably (committed before returning), claimed by the caller:
     one statement built once (and, for a repeat, one read), one transaction, one hop."""
-    values = {
+    found = await db.run_write(
+        _record,
+        _values(
+            key=key,
+            sender=sender,
+            msg_type=msg_type,
+            received_at=received_at,
+            content=content,
+            channel=channel,
+            claimed_by=claimed_by,
+            claimed_until=claimed_until,
+        ),
+    )
+    if found is None:  # neither inserted nor there: let the caller see it
+        raise RuntimeError(f"inbound message {key!r} could not be recorded")
+    return found
+
+
+def _values(
+    *,
+    key: str,
+    sender: str,
+    msg_type: str,
+    received_at: datetime,
+    content: str,
+    channel: str = "wecom",
+    claimed_by: str | None = None,
+    claimed_until: datetime | None = None,
+) -> dict[str, Any]:
+    return {
         "key": key,
         "sender": sender,
         "msg_type": msg_type,
@@ -88,10 +120,25 @@ async def record_inbound(
         "claimed_by": claimed_by,
         "claimed_until": to_utc(claimed_until) if claimed_until else None,
     }
-    found = await db.run_write(_record, values)
-    if found is None:  # neither inserted nor there: let the caller see it
-        raise RuntimeError(f"inbound message {key!r} could not be recorded")
-    return found
+
+
+def _record_and_handle(
+    conn: Connection, values: dict[str, Any], handle: Callable[[Connection], T]
+) -> tuple[InboundRecord, T | None]:
+    found = _record(conn, values)
+    if found is None:
+        raise RuntimeError(f"inbound message {values['key']!r} could not be recorded")
+    return found, (handle(conn) if found.new else None)
+
+
+async def record_and_handle(
+    db: Database, handle: Callable[[Connection], T], **values: Any
+) -> tuple[InboundRecord, T | None]:
+    """Record a delivered message (as `record_inbound`) and, when it is new, run
+    `handle(conn)` in the same transaction — one commit for the message, its handling and its
+    stored reply (`handle` stores it with `store_reply_in`). Returns the record and what
+    `handle` returned (None for a repeat delivery). Nothing is committed when `handle` raises."""
+    return await db.run_write(_record_and_handle, _values(**values), handle)
 
 
 async def stored_reply(db: Database, key: str) -> InboundRecord | None:
@@ -104,9 +151,10 @@ async def stored_reply(db: Database, key: str) -> InboundRecord | None:
     return await db.run(read)
 
 
-def _store(
-    conn: Connection, key: str, reply: str, outbox: tuple[str, dict[str, Any]] | None
+def store_reply_in(
+    conn: Connection, key: str, reply: str, outbox: tuple[str, dict[str, Any]] | None = None
 ) -> int | None:
+    """`store_reply` inside the caller's transaction."""
     now = utcnow()
     conn.execute(_STORE_REPLY, {"k": key, "reply": reply, "at": now})
     if outbox is None:
@@ -126,7 +174,7 @@ async def store_reply(
     """Store the reply given to the message `key` (what a retried delivery will get) and end its
     claim; with `outbox=(recipient, payload)` the reply's outbox row is written in the same
     transaction, so a reply stored for active sending is never lost. Returns the outbox row id."""
-    return await db.run_write(_store, key, reply, outbox)
+    return await db.run_write(store_reply_in, key, reply, outbox)
 
 
 async def get_inbound(db: Database, key: str) -> InboundMessage | None:

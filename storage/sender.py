@@ -2,7 +2,7 @@
 
 The chat handler needs both for every message; reading them together (two prepared statements,
 one transaction, one hop to the database thread on SQLite) is what makes a reply like 「我的得分」
-cheap. The statements are built once at import, with bound parameters.
+cheap: one statement for a member. The statements are built once at import, with bound parameters.
 """
 
 from __future__ import annotations
@@ -33,9 +33,24 @@ class MemberRow:
 
 _m, _u = Member.__table__.c, Unit.__table__.c  # type: ignore[attr-defined]
 _cs = ConversationState.__table__.c  # type: ignore[attr-defined]
-_MEMBER = (
-    select(_m.userid, _m.name, _m.role, _m.active, _u.id, _u.name, _u.scheme_id, _u.assessment_id)
+_chosen = ConversationState.__table__.alias("chosen")  # type: ignore[attr-defined]
+# the member, their unit, their conversation state and the assessment they chose last: one row
+_MEMBER_STATE = (
+    select(
+        _m.userid,
+        _m.name,
+        _m.role,
+        _m.active,
+        _u.id,
+        _u.name,
+        _u.scheme_id,
+        _u.assessment_id,
+        _cs.state,
+        _chosen.c.state,
+    )
     .outerjoin(Unit.__table__, _u.id == _m.unit_id)  # type: ignore[attr-defined]
+    .outerjoin(ConversationState.__table__, _cs.userid == _m.userid)  # type: ignore[attr-defined]
+    .outerjoin(_chosen, _chosen.c.userid == bindparam("key"))
     .where(_m.userid == bindparam("userid"))
 )
 _STATE = select(_cs.state).where(_cs.userid == bindparam("userid"))
@@ -69,11 +84,27 @@ def scopes_of(conn: Connection, userid: str, home: int | None = None) -> Scopes:
     return Scopes(admin_of, chosen)
 
 
+def _scopes(conn: Connection, userid: str, home: int | None, chosen: ChatState | None) -> Scopes:
+    """`scopes_of` with the choice already read."""
+    admin_of = tuple(sorted({i for (i,) in conn.execute(_ADMIN_OF, {"userid": userid})}))
+    if not admin_of and home in (None, 1):
+        return Scopes()
+    return Scopes(admin_of, chosen.assessment if isinstance(chosen, AssessmentChoice) else None)
+
+
 def member_state_scopes_of(
     conn: Connection, userid: str
 ) -> tuple[MemberRow | None, ChatState | None, Scopes]:
-    member, state = member_and_state_of(conn, userid)
-    return member, state, scopes_of(conn, userid, member.assessment_id if member else None)
+    """Two statements for a member: the member with their unit, state and last choice of
+    assessment (joined: reading the choice costs no statement of its own); the assessments
+    they are an admin of."""
+    row = conn.execute(_MEMBER_STATE, {"userid": userid, "key": choice_key(userid)}).first()
+    if row is None:
+        member, state = member_and_state_of(conn, userid)
+        return member, state, scopes_of(conn, userid)
+    member = MemberRow(*row[:8])
+    chosen = state_from_json(row[9])
+    return member, state_from_json(row[8]), _scopes(conn, userid, member.assessment_id, chosen)
 
 
 async def member_state_scopes(
@@ -84,10 +115,13 @@ async def member_state_scopes(
 
 
 def member_and_state_of(conn: Connection, userid: str) -> tuple[MemberRow | None, ChatState | None]:
-    params = {"userid": userid}
-    row = conn.execute(_MEMBER, params).first()
-    state = conn.execute(_STATE, params).scalar()
-    return (MemberRow(*row) if row is not None else None), state_from_json(state)
+    """One statement for a member (their unit and state joined); a second one only for the
+    state of someone who is no member."""
+    params = {"userid": userid, "key": choice_key(userid)}
+    row = conn.execute(_MEMBER_STATE, params).first()
+    if row is None:
+        return None, state_from_json(conn.execute(_STATE, params).scalar())
+    return MemberRow(*row[:8]), state_from_json(row[8])
 
 
 async def member_and_state(db: Database, userid: str) -> tuple[MemberRow | None, ChatState | None]:

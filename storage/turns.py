@@ -15,6 +15,7 @@ import hashlib
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database
@@ -27,6 +28,18 @@ def user_key(user: str) -> int:
     """A stable signed 32-bit key for `user` (the same in every process)."""
     digest = hashlib.blake2b(user.encode("utf-8"), digest_size=4).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:c, :k)")
+
+
+def lock_user_in(conn: Connection, user: str) -> bool:
+    """Take `user`'s turn across instances for the rest of the caller's transaction, if no
+    other instance has it (PostgreSQL: the transaction-level form of the same advisory lock
+    `Turn` takes; they exclude each other). Always True on SQLite (one writer process)."""
+    if conn.dialect.name != "postgresql":
+        return True
+    return bool(conn.execute(_TRY_LOCK, {"c": TURN_LOCK_CLASS, "k": user_key(user)}).scalar())
 
 
 class Turn:
