@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from scoring import kinds
 
@@ -89,9 +90,28 @@ _BLANK = frozenset(" \t\u3000\u00a0")
 def normalize_mapped(text: str) -> tuple[str, list[int]]:
     """NFKC per character, blanks collapsed and trimmed per line, empty lines dropped; with, for
     every character of the result, the index of the typed character it came from."""
+    norm, where = _normalized(text or "")
+    return norm, list(where)
+
+
+class _Folds(dict[str, str]):
+    """Character → its NFKC form, computed once per character."""
+
+    def __missing__(self, ch: str) -> str:
+        folded = self[ch] = unicodedata.normalize("NFKC", ch)
+        return folded
+
+
+_FOLDS = _Folds()
+
+
+@lru_cache(maxsize=64)
+def _normalized(text: str) -> tuple[str, tuple[int, ...]]:
+    # cached: every command table recognises the same message (office, review, method, words)
     out: list[str] = []
     where: list[int] = []
     line: list[tuple[str, int]] = []
+    folds = _FOLDS
 
     def end_line() -> None:
         while line and line[-1][0] == " ":
@@ -105,8 +125,8 @@ def normalize_mapped(text: str) -> tuple[str, list[int]]:
                 where.append(i)
         line.clear()
 
-    for i, typed in enumerate(text or ""):
-        for ch in unicodedata.normalize("NFKC", typed):
+    for i, typed in enumerate(text):
+        for ch in folds[typed]:
             if ch in "\r\n":
                 end_line()
             elif ch in _BLANK or ch.isspace():
@@ -115,7 +135,7 @@ def normalize_mapped(text: str) -> tuple[str, list[int]]:
             else:
                 line.append((ch, i))
     end_line()
-    return "".join(out), where
+    return "".join(out), tuple(where)
 
 
 def normalize(text: str) -> str:

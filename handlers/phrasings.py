@@ -158,9 +158,12 @@ def _trim(core: str) -> str:
     return core
 
 
+_DOUBLED = re.compile(r"([\u4e00-\u9fff])\1+")
+
+
 def undouble(text: str) -> str:
     """Doubled characters folded: '进进度' → '进度', '得得分' → '得分' (not 'ok', 'hello')."""
-    return re.sub(r"([\u4e00-\u9fff])\1+", r"\1", text)
+    return _DOUBLED.sub(r"\1", text)
 
 
 @cache

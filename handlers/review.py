@@ -78,10 +78,13 @@ def ref_id(ref: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
+_RANGE_SEP = re.compile(r"\s*([-–~至到])\s*")
+
+
 def expand_refs(text: str) -> list[int]:
     """'S1 S2, S5-S7' → [1, 2, 5, 6, 7] (order kept, no repeats)."""
     out: list[int] = []
-    text = re.sub(r"\s*([-–~至到])\s*", r"\1", text.strip())
+    text = _RANGE_SEP.sub(r"\1", text.strip())
     for part in re.split(r"[\s,，、]+", text):
         found = [ref_id(p) for p in re.split(r"[-–~至到]", part) if p]
         ends = [e for e in found if e is not None]
