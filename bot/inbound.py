@@ -133,8 +133,13 @@ class _InFlight:
     async def wait(self, deadline: float) -> Reply | None:
         """Wait until `deadline` for the reply; the in-line reply, or None (it goes actively)."""
         self.deadline = max(self.deadline, deadline)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.done.wait(), max(deadline - time.monotonic(), 0))
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.done.wait(), max(deadline - time.monotonic(), 0))
+        except asyncio.CancelledError:  # the delivery was given up: it waits no more
+            if not self.done.is_set() and self.inline is None:
+                self.waiting -= 1
+            raise
         if not self.done.is_set() and self.inline is None:
             self.waiting -= 1  # too late for this delivery
             return None
@@ -291,27 +296,20 @@ class InboundPipeline:
         turn = self.turns.reserve(msg.sender)  # its place in the user's queue: arrival order
         msg = replace(msg, created_at=self.sent_at(msg.created_at, received))
         work = self._unit_of(msg, turn)
-        handled: _Handled | None = None
-        try:
-            if work is None:
-                record = await self._record(msg, raw, channel, received)
-            else:
-                record, handled = await self._record_and_handle(
-                    msg, raw, channel, received, work, deadline, can_inline
-                )
-            if on_recorded is not None:
-                await on_recorded()
-        except BaseException:
-            turn.release()
-            raise
+        # recorded and taken in hand even if this delivery is given up meanwhile (the caller
+        # cancelled: its connection dropped): a retry finds it in hand, or its stored reply
+        admitted = self._spawn(
+            self._admit(msg, raw, channel, received, turn, work, deadline, can_inline)
+        )
+        record, handled, flight = await asyncio.shield(admitted)
+        if on_recorded is not None:
+            await on_recorded()
         if not record.new:
-            turn.release()
             self.stats["repeat"] += 1
             log.info("inbound: repeat delivery of %s", msg.key)
             return Accepted(True, await self._repeat_reply(msg.key, record.reply, deadline))
         self.stats["accepted"] += 1
         if handled is not None:  # recorded, handled and its reply stored in one commit
-            turn.release()
             self.stats["one_transaction"] += 1
             self.stats["handler_failed"] += handled.failed
             if handled.inline:
@@ -321,14 +319,43 @@ class InboundPipeline:
                 self.stats["late"] += 1
                 self._spawn(self._send_now(handled.outbox_id))
             return Accepted(False, None)
-        flight = _InFlight(deadline, can_inline)
-        self._inflight[msg.key] = flight
-        self._spawn(self._run(msg, channel, flight, turn))
+        assert flight is not None
         reply = await flight.wait(deadline)
         if reply is None and not flight.done.is_set():
             self.stats["late"] += 1
             log.info("inbound: %s over the %.1fs budget, replying later", msg.key, budget)
         return Accepted(False, reply)
+
+    async def _admit(
+        self,
+        msg: InboundMessage,
+        raw: str,
+        channel: str,
+        received: datetime,
+        turn: Turn,
+        work: UnitOfWork | None,
+        deadline: float,
+        can_inline: Callable[[Reply], bool],
+    ) -> tuple[InboundRecord, _Handled | None, _InFlight | None]:
+        """Record the delivery (and handle it, when it can be in the same transaction); a new
+        message not handled yet is put in hand: its handling starts in the user's turn."""
+        try:
+            if work is None:
+                record, handled = await self._record(msg, raw, channel, received), None
+            else:
+                record, handled = await self._record_and_handle(
+                    msg, raw, channel, received, work, deadline, can_inline
+                )
+        except BaseException:
+            turn.release()
+            raise
+        if not record.new or handled is not None:
+            turn.release()
+            return record, handled, None
+        flight = _InFlight(deadline, can_inline)
+        self._inflight[msg.key] = flight
+        self._spawn(self._run(msg, channel, flight, turn))
+        return record, None, flight
 
     def _unit_of(self, msg: InboundMessage, turn: Turn) -> UnitOfWork | None:
         """The handler's unit of work for `msg` when the handler only touches the database for

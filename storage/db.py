@@ -11,17 +11,25 @@ PostgreSQL gets a pre-pinged, recycled connection pool.
     rows = await db.run(work, *args)   # work(conn: sqlalchemy Connection, *args), one transaction
 
 `run` is the fast path for hot statements: a synchronous unit of work in one transaction. On
-SQLite it runs on the database's own thread with a plain sqlite3 connection — one thread hop for
-the whole unit instead of a few per statement through aiosqlite; on PostgreSQL it runs on a pooled
+SQLite it runs on a database thread with a plain sqlite3 connection — one thread hop for the
+whole unit instead of a few per statement through aiosqlite; on PostgreSQL it runs on a pooled
 asyncpg connection (no thread involved).
+
+Group commit (SQLite): units that write (`run_write`) go to ONE writer thread; the units queued
+within `group_window` seconds of the first share one transaction and one commit, each in a
+savepoint of its own (one that raises is rolled back alone), and each caller is answered only
+after that commit. Reads (`run`) go to a reader thread of their own (WAL: readers never wait
+for the writer).
 """
 
 from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -85,7 +93,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit is on disk when it returns (NORMAL may lose the last commits on a power
+        # cut, and a message must not be acknowledged before it is durable); group commit
+        # shares the sync among the messages that commit together
+        cursor.execute("PRAGMA synchronous=FULL")
     finally:
         cursor.close()
 
@@ -140,6 +151,116 @@ def _in_transaction(
         return work(conn, *args, **kwargs)
 
 
+class _Job:
+    __slots__ = ("args", "at", "future", "kwargs", "loop", "work")
+
+    def __init__(
+        self, work: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        self.work, self.args, self.kwargs = work, args, kwargs
+        self.loop = asyncio.get_running_loop()
+        self.future: asyncio.Future[Any] = self.loop.create_future()
+        self.at = time.monotonic()
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+class _GroupWriter:
+    """The SQLite writer thread: one connection, the units of work queued within `window`
+    seconds of the first run in one transaction (each in a savepoint) and one commit; every
+    caller's future is settled after the commit (or with the error that ended the batch)."""
+
+    MAX_BATCH = 128
+
+    def __init__(self, engine: Engine, window: float) -> None:
+        self.engine, self.window = engine, window
+        self.jobs: list[_Job] = []
+        self.cv = threading.Condition()
+        self.stopping = False
+        self.commits = 0  # transactions committed (for tests and the bench)
+        self.thread = threading.Thread(target=self._loop, name="kaohe-db-write", daemon=True)
+        self.thread.start()
+
+    def submit(self, job: _Job) -> None:
+        with self.cv:
+            if self.stopping:
+                raise RuntimeError("the database is closed")
+            self.jobs.append(job)
+            self.cv.notify()
+
+    def stop(self) -> None:
+        with self.cv:
+            self.stopping = True
+            self.cv.notify()
+        self.thread.join()
+
+    def _take(self) -> list[_Job] | None:
+        with self.cv:
+            while not self.jobs and not self.stopping:
+                self.cv.wait()
+            if not self.jobs:
+                return None
+            if self.window > 0 and not self.stopping:
+                until = self.jobs[0].at + self.window
+                while len(self.jobs) < self.MAX_BATCH and not self.stopping:
+                    left = until - time.monotonic()
+                    if left <= 0:
+                        break
+                    self.cv.wait(left)
+            batch, self.jobs = self.jobs[: self.MAX_BATCH], self.jobs[self.MAX_BATCH :]
+            return batch
+
+    def _loop(self) -> None:
+        conn: Connection | None = None
+        while (batch := self._take()) is not None:
+            try:
+                if conn is None:
+                    conn = self.engine.connect()
+                    conn.info["write"] = True
+                results = self._batch(conn, batch)
+            except Exception as exc:  # BEGIN or COMMIT failed: nobody's work is durable
+                results = [(False, exc)] * len(batch)
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                    conn = None
+            for job, (ok, value) in zip(batch, results, strict=True):
+                with contextlib.suppress(RuntimeError):  # the caller's loop is closed
+                    job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
+        if conn is not None:
+            conn.close()
+
+    def _batch(self, conn: Connection, batch: list[_Job]) -> list[tuple[bool, Any]]:
+        results: list[tuple[bool, Any]] = []
+        if len(batch) == 1:  # alone: no savepoint; an error rolls the transaction back
+            job = batch[0]
+            try:
+                with conn.begin():
+                    results.append((True, job.work(conn, *job.args, **job.kwargs)))
+            except Exception as exc:
+                if conn.in_transaction():
+                    raise
+                results.append((False, exc))
+            self.commits += results[0][0]
+            return results
+        with conn.begin():
+            for job in batch:
+                try:
+                    with conn.begin_nested():
+                        results.append((True, job.work(conn, *job.args, **job.kwargs)))
+                except Exception as exc:
+                    results.append((False, exc))
+        self.commits += 1
+        return results
+
+
 def _upgrade(connection: Connection, cfg: Config, revision: str) -> None:
     from alembic import command
 
@@ -158,15 +279,17 @@ def _current(connection: Connection) -> set[str]:
 class Database:
     """Engine + session factory for one database URL."""
 
-    def __init__(self, url: str, **engine_options: Any) -> None:
+    def __init__(self, url: str, *, group_window: float = 0.002, **engine_options: Any) -> None:
         self.url = url
+        self.group_window = group_window  # SQLite: how long a commit waits for company
         self.engine: AsyncEngine = create_engine(url, **engine_options)
         self.dialect: str = self.engine.dialect.name  # "sqlite" | "postgresql"
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
         self._sync: Engine | None = None  # SQLite: the engine of `run`, made on first use
-        self._thread: ThreadPoolExecutor | None = None
+        self._thread: ThreadPoolExecutor | None = None  # SQLite: the reader thread
+        self._writer: _GroupWriter | None = None
         self._sync_lock = threading.Lock()
         # caches of the readers above, living and dying with this database (for example the
         # score cards kept by ledger mark: handlers/scoretext.py)
@@ -197,6 +320,11 @@ class Database:
         if self.dialect != "sqlite":
             async with self.engine.connect() as conn:
                 return await conn.run_sync(_in_transaction, write, work, args, kwargs)
+        if write:
+            job = _Job(work, args, kwargs)
+            self._group_writer().submit(job)
+            result: T = await job.future
+            return result
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor(), self._run_sqlite, write, work, args, kwargs
@@ -207,8 +335,22 @@ class Database:
             with self._sync_lock:
                 if self._thread is None:
                     self._sync = _sync_sqlite_engine(self.url)
-                    self._thread = ThreadPoolExecutor(1, thread_name_prefix="kaohe-db")
+                    self._thread = ThreadPoolExecutor(1, thread_name_prefix="kaohe-db-read")
         return self._thread
+
+    def _group_writer(self) -> _GroupWriter:
+        if self._writer is None:
+            self._executor()
+            with self._sync_lock:
+                if self._writer is None:
+                    assert self._sync is not None
+                    self._writer = _GroupWriter(self._sync, self.group_window)
+        return self._writer
+
+    @property
+    def group_commits(self) -> int:
+        """SQLite: transactions the writer thread committed (each for one or more units)."""
+        return self._writer.commits if self._writer is not None else 0
 
     def _run_sqlite(
         self, write: bool, work: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -279,6 +421,9 @@ class Database:
                     await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
     async def dispose(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            await asyncio.to_thread(writer.stop)
         if self._thread is not None:
             thread, self._thread = self._thread, None
             await asyncio.get_running_loop().run_in_executor(thread, self._dispose_sync)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func
+from sqlalchemy import event, func, insert
 from sqlalchemy.engine import Connection
 from sqlmodel import select
 
@@ -24,7 +24,15 @@ from handlers.types import InboundMessage, TextReply
 from storage.conversation import get_state, set_state
 from storage.db import Database
 from storage.inbound import get_inbound
-from storage.models import AuditLog, Submission
+from storage.models import AuditLog, ConversationState, Submission
+from storage.types import utcnow
+
+_state = ConversationState.__table__  # type: ignore[attr-defined]
+
+
+def set_state_in(conn: Connection, userid: str) -> None:
+    conn.execute(insert(_state).values(userid=userid, state={"step": 1}, updated_at=utcnow()))
+
 
 ITEM = "政务信息：河道保洁专项行动进展\n本周完成河道清淤3公里，整改排口2处。"
 
@@ -160,3 +168,44 @@ async def test_the_item_counts_toward_the_month(
     one = await _accept(pipeline, _msg("c1", user, "政务信息：第一篇\n正文一，关于河道保洁。"))
     two = await _accept(pipeline, _msg("c2", user, "政务信息：第二篇\n正文二，关于排口整改。"))
     assert "第1篇" in _text(one) and "第2篇" in _text(two)
+
+
+async def test_group_commit_under_concurrent_duplicates(
+    database: Database, pipeline: InboundPipeline
+) -> None:
+    """Many messages, each delivered three times at once: deliveries arriving together share
+    commits (SQLite), every message is logged once, and every delivery of it gets its reply."""
+    await seed.register_units(database, 3, 20)
+    msgs = [
+        _msg(f"g{i}", seed.liaison_id(i + 1), f"政务信息：第{i}号进展\n正文{i}，关于河道保洁。")
+        for i in range(20)
+    ]
+    deliveries = [m for m in msgs for _ in range(3)]
+    answers = await asyncio.gather(*(_accept(pipeline, m) for m in deliveries))
+    by_key: dict[str, set[str]] = {}
+    for msg, answer in zip(deliveries, answers, strict=True):
+        by_key.setdefault(msg.key, set()).add(_text(answer))
+    assert all(len(texts) == 1 for texts in by_key.values())  # one reply per message
+    assert all(f"第{i}号进展" in next(iter(by_key[f"g{i}"])) for i in range(20))
+    assert sum(not a.repeat for a in answers) == 20
+    assert await _count(database, Submission) == 20
+    assert await _count(database, AuditLog) == 20
+    if database.dialect == "sqlite":
+        assert database.group_commits < 20  # they shared commits
+
+
+def _write(conn: Connection, userid: str, fail: bool) -> str:
+    set_state_in(conn, userid)
+    if fail:
+        raise RuntimeError("this unit fails")
+    return userid
+
+
+async def test_a_failing_unit_in_a_group_is_rolled_back_alone(database: Database) -> None:
+    results = await asyncio.gather(
+        *(database.run_write(_write, f"w{i}", i == 3) for i in range(8)), return_exceptions=True
+    )
+    assert isinstance(results[3], RuntimeError)
+    assert [r for i, r in enumerate(results) if i != 3] == [f"w{i}" for i in range(8) if i != 3]
+    for i in range(8):
+        assert (await get_state(database, f"w{i}") is None) == (i == 3)
