@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -81,6 +82,45 @@ async def _pg_admin(statement: str) -> None:
         await conn.execute(statement)
     finally:
         await conn.close()
+
+
+async def _pg_fetch(statement: str, *args: object) -> list[Any]:
+    import asyncpg
+
+    url = make_url(postgres_url())
+    conn = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database or "postgres",
+        timeout=5,
+    )
+    try:
+        return list(await conn.fetch(statement, *args))
+    finally:
+        await conn.close()
+
+
+async def pg_backends_cpu(database: str) -> dict[int, float] | None:
+    """CPU seconds so far of every PostgreSQL backend connected to `database`, by pid (the
+    server runs on this machine: its processes are read from /proc); None when they cannot be
+    read. The server's shared processes (WAL writer, checkpointer) are not counted: other
+    databases on the server use them too."""
+    rows = await _pg_fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", database)
+    found: dict[int, float] = {}
+    for row in rows:
+        try:
+            found[row["pid"]] = cpu_seconds(row["pid"])
+        except OSError:
+            continue
+    return found if found or not rows else None
+
+
+def backends_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU the backends used between two readings (a backend that started meanwhile counts
+    from zero; one that ended meanwhile is missed — the pool keeps its connections)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 async def postgres_available() -> bool:
