@@ -21,7 +21,7 @@ from bench import seed
 from bot.inbound import HANDLER_FAILED, Accepted, InboundPipeline
 from handlers.app import make_handler
 from handlers.types import InboundMessage, TextReply
-from storage.conversation import get_state, set_state
+from storage.conversation import InfoDraft, get_state, set_state, state_to_json
 from storage.db import Database
 from storage.inbound import get_inbound
 from storage.models import AuditLog, ConversationState, Submission
@@ -31,7 +31,9 @@ _state = ConversationState.__table__  # type: ignore[attr-defined]
 
 
 def set_state_in(conn: Connection, userid: str) -> None:
-    conn.execute(insert(_state).values(userid=userid, state={"step": 1}, updated_at=utcnow()))
+    conn.execute(
+        insert(_state).values(userid=userid, state=state_to_json(InfoDraft()), updated_at=utcnow())
+    )
 
 
 ITEM = "政务信息：河道保洁专项行动进展\n本周完成河道清淤3公里，整改排口2处。"
@@ -137,11 +139,12 @@ async def test_a_message_of_a_draft_is_handled_the_usual_way(
     database: Database, pipeline: InboundPipeline
 ) -> None:
     user = seed.liaison_id(1)
-    await set_state(database, user, {"flow": "info", "title": "", "body": "", "attachments": []})
+    await set_state(database, user, InfoDraft())
     accepted = await _accept(pipeline, _msg("d1", user, ITEM))
     assert pipeline.stats["one_transaction"] == 0  # deferred: the draft takes the text
     assert "已登记" not in _text(accepted)
-    assert (await get_state(database, user) or {}).get("title") == "河道保洁专项行动进展"
+    state = await get_state(database, user)
+    assert isinstance(state, InfoDraft) and state.title == "河道保洁专项行动进展"
     assert await _count(database, Submission) == 0
 
 
@@ -156,7 +159,8 @@ async def test_one_users_messages_stay_in_order_across_both_paths(
         _accept(pipeline, _msg("o2", user, ITEM)),
     )
     assert "已登记" not in _text(second)
-    assert (await get_state(database, user) or {}).get("title") == "河道保洁专项行动进展"
+    state = await get_state(database, user)
+    assert isinstance(state, InfoDraft) and state.title == "河道保洁专项行动进展"
     assert await _count(database, Submission) == 0
     assert first.reply is not None
 
