@@ -112,7 +112,15 @@ async def ack(ctx: Ctx, intent: Intent) -> str:
         return await _ack_one(ctx, wanted)
     async with ctx.db.session() as session:
         waiting = await store.unacknowledged_for(session, ctx.sender.userid)
+        if not waiting:  # 「签收」 again: say when the last one was acknowledged
+            mine = [
+                n
+                for n in await store.recent_ack_notices(session)
+                if ctx.sender.userid in n.recipients
+            ]
     if not waiting:
+        if mine and mine[0].id is not None:
+            return await _ack_one(ctx, mine[0].id)
         return nt.ACK_NONE
     refs = []
     for notice in waiting:
