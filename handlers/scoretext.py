@@ -245,9 +245,21 @@ def grade_text(card: ScoreCard, scheme: Scheme, rows: list[Row]) -> str | None:
 _ENTRY_REF = re.compile(r"（E\d+）")
 
 
+# task kinds as a scheme names them → as people do ("无「key_project」任务" → "无「重点工程」任务")
+TASK_KIND_WORDS = {
+    "annual_target": "年度工作指标",
+    "key_project": "重点工程",
+    "feedback": "任务反馈",
+    "assigned": "交办任务",
+}
+_TASK_KIND = re.compile("「(" + "|".join(TASK_KIND_WORDS) + ")」")
+
+
 def _why(line: RuleLine) -> str:
-    """The rule's explanation for a liaison: whole, without the office's entry numbers."""
-    return _ENTRY_REF.sub("", line.explanation)
+    """The rule's explanation for a liaison: whole, without the office's entry numbers, task
+    kinds in words."""
+    text = _ENTRY_REF.sub("", line.explanation)
+    return _TASK_KIND.sub(lambda m: f"「{TASK_KIND_WORDS[m[1]]}」", text)
 
 
 def example(scheme: Scheme, rows: list[Row] | None = None) -> str:

@@ -422,3 +422,12 @@ def test_the_dashboard_shows_the_codes_the_office_types_and_no_minus_zero() -> N
     ids = {r.id for r in rows}
     assert {"C4a", "C2a", "C3b", "W1a"} <= ids and not ids & {"C4.1", "C2.1", "W1.1"}
     assert all(r.value != "−0" and r.value != "+0" for r in rows)
+
+
+def test_explanations_name_task_kinds_in_words() -> None:
+    scheme = load_builtin("chuangmo-taizhou")
+    tasks = (Task("A1", "annual_target", date(YEAR, 12, 31)),)
+    card = score(scheme, Facts("住建局", YEAR, tasks=tasks), DATES["30 november"])
+    text = score_text(card)
+    assert "（无「重点工程」任务，本项按 60 分计）" in text.replace("按60分", "按 60 分")
+    assert "key_project" not in text and "annual_target" not in text
