@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-ROLE_NAMES = {
-    "liaison": "联络员",
-    "leader": "领导",
-    "admin": "管理员",
-    "inspector": "检查员",
+from storage.models import Role
+
+ROLE_NAMES: dict[str, str] = {  # by Role (a StrEnum: its members are the strings)
+    Role.LIAISON: "联络员",
+    Role.LEADER: "领导",
+    Role.ADMIN: "管理员",
+    Role.INSPECTOR: "检查员",
 }
 ASK = "您同时参加多个考核，这条消息是关于哪一个考核的？"
 MENU_LINE = "{n}. {name}（{role}）"

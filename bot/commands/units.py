@@ -131,16 +131,9 @@ KIND_LABEL = {"district": "区", "department": "部门"}
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from handlers.assessment_texts import ROLE_NAMES
     from storage.db import Database
-    from storage.models import Role
     from storage.units import list_members, list_units
-
-    role_label = {
-        Role.LIAISON: "联络员",
-        Role.LEADER: "领导",
-        Role.ADMIN: "管理员",
-        Role.INSPECTOR: "检查员",
-    }
 
     async def run() -> list[dict[str, Any]] | None:
         db = Database(get_settings().database_url)
@@ -195,7 +188,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"{u['unit']}  {KIND_LABEL.get(u['kind'], u['kind'])}  {u['scheme']}")
         for m in u["members"]:
             state = "" if m.get("active", True) else "  （已停用）"
-            print(f"  {m['userid']}  {m['name']}  {role_label.get(m['role'], m['role'])}{state}")
+            print(f"  {m['userid']}  {m['name']}  {ROLE_NAMES.get(m['role'], m['role'])}{state}")
     n_members = sum(len(u["members"]) for u in units)
     print(f"共 {sum(1 for u in units if u['unit'])} 个单位，{n_members} 人")
     return 0
