@@ -94,8 +94,11 @@ async def env(database: Database, tmp_path: Path) -> AsyncIterator[Env]:
         await api.close()
 
 
-async def _hold_write_lock(db: Database, seconds: float) -> None:
-    """Stall the database: another connection holds its write lock for `seconds`."""
+async def _hold_write_lock(db: Database, seconds: float, held: asyncio.Event | None = None) -> None:
+    """Stall the database: another connection holds its write lock for `seconds` (`held` is set
+    once it has it, so a test on a loaded machine does not post before the stall begins)."""
+    held = held or asyncio.Event()
+    loop = asyncio.get_running_loop()
     if db.dialect == "sqlite":
         path = make_url(db.url).database
         assert path
@@ -103,6 +106,7 @@ async def _hold_write_lock(db: Database, seconds: float) -> None:
         def hold() -> None:
             conn = sqlite3.connect(path, timeout=5, isolation_level=None)
             conn.execute("BEGIN IMMEDIATE")
+            loop.call_soon_threadsafe(held.set)
             time.sleep(seconds)
             conn.execute("ROLLBACK")
             conn.close()
@@ -111,6 +115,7 @@ async def _hold_write_lock(db: Database, seconds: float) -> None:
     else:
         async with db.engine.connect() as conn:
             await conn.exec_driver_sql("LOCK TABLE inbound_message IN EXCLUSIVE MODE")
+            held.set()
             await asyncio.sleep(seconds)
             await conn.rollback()
 
@@ -118,8 +123,9 @@ async def _hold_write_lock(db: Database, seconds: float) -> None:
 async def test_a_database_stall_past_the_budget_still_answers_once(env: Env) -> None:
     """WeCom gives up on a delivery stuck behind a stalled database and delivers again: the
     message is handled once and answered once (actively, since in-line was too late)."""
-    stall = asyncio.ensure_future(_hold_write_lock(env.db, 1.5))
-    await asyncio.sleep(0.1)
+    held = asyncio.Event()
+    stall = asyncio.ensure_future(_hold_write_lock(env.db, 1.5, held))
+    await asyncio.wait_for(held.wait(), 10)
     plain = env.peer.message_xml("u1", "text", {"Content": "卡住的消息", "MsgId": "stall-1"})
     query, body = env.peer.request(plain)
     first = asyncio.ensure_future(env.peer.post_raw(env.client, query, body))
@@ -354,8 +360,9 @@ async def test_an_implausible_create_time_is_refused(env: Env) -> None:
 
 async def test_readyz_is_not_ready_while_writes_are_blocked(env: Env) -> None:
     assert (await env.client.get("/readyz")).status == 200
-    stall = asyncio.ensure_future(_hold_write_lock(env.db, BUDGET * 3))
-    await asyncio.sleep(0.1)
+    held = asyncio.Event()
+    stall = asyncio.ensure_future(_hold_write_lock(env.db, BUDGET * 3, held))
+    await asyncio.wait_for(held.wait(), 10)
     resp = await env.client.get("/readyz")
     assert resp.status == 503 and "refuses writes" in (await resp.json())["database"]
     await stall
