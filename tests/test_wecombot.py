@@ -295,8 +295,11 @@ async def test_long_answer_grows_in_snapshots_of_one_bubble(
         req = await fake.push_text("admin1", "记录")
         assert await fake.reply_to(req) == text
         streams = [f["body"]["stream"] for f in fake.answers(req)]
+        assert len({s["id"] for s in streams}) == 1  # one bubble
+        if streams[0]["content"] == "正在处理，请稍候…":  # a loaded machine passed working_after
+            streams = streams[1:]
         shown = [s["content"] for s in streams]
-        assert len(streams) > 3 and len({s["id"] for s in streams}) == 1
+        assert len(streams) > 3
         assert all(b.startswith(a) for a, b in itertools.pairwise(shown))  # growing
         assert [s["finish"] for s in streams] == [False] * (len(streams) - 1) + [True]
 
