@@ -40,6 +40,7 @@ from storage.models import Role
 from storage.reminder_claims import claimed_digests, claimed_reminders
 from storage.reminder_digests import claim_digest, digest_sent
 from storage.reminders import claim_reminder, reminder_sent
+from storage.scope import DEFAULT_ASSESSMENT
 from storage.units import list_members, list_units
 from storage.workdays import list_overrides
 
@@ -213,8 +214,9 @@ async def plan(
                         last_month_deadlines.append(d)
                     if d.done:
                         continue
-                    if d.due < today <= d.due + timedelta(days=policy.digest_window_days):
-                        missed.append((unit.name, d))
+                    late = d.due < today <= d.due + timedelta(days=policy.digest_window_days)
+                    if late and unit.assessment_id == DEFAULT_ASSESSMENT:
+                        missed.append((unit.name, d))  # the digest's admins are the default's
                     if d.due < today and policy.escalate_after > 0:
                         escalation = _escalation(unit.id, unit.name, d, today, leaders, cal, policy)
                         if escalation is not None:
@@ -236,7 +238,7 @@ async def plan(
                     result.items.append(
                         _reminder(unit.id, unit.name, d, name, stage_day, today, liaisons, cal)
                     )
-            if first_workday and last_month_deadlines:
+            if first_workday and last_month_deadlines and unit.assessment_id == DEFAULT_ASSESSMENT:
                 month_rows.append((unit.name, last_month_deadlines))
 
     result.items += await rating_reminders(db, today, cal, policy)

@@ -226,3 +226,22 @@ async def test_upgrade_puts_existing_data_into_the_default_assessment(database: 
         row = await add_assessment(s, "路桥区创模考核", actor="test")  # the next id is 2
         await s.commit()
     assert row.id == 2
+
+
+async def test_the_city_digest_names_no_town(database, tmp_path: Path) -> None:
+    """The admins' daily digest of late items goes to the default assessment's admins, so it
+    lists only its units; the towns' liaisons are still reminded of their own deadlines."""
+    from datetime import UTC, datetime
+
+    from reminders.tick import plan
+    from tests.chat_env import TZ
+
+    async with bench(database, tmp_path) as b:
+        await _district_assessment(b)
+        at = datetime(2026, 11, 3, 10, 0, tzinfo=TZ).astimezone(UTC)  # October's quota is late
+        found = await plan(database, at)
+    digests = [i for i in found.items if i.kind != "reminder"]
+    assert digests and all("admin1" in i.recipients for i in digests)
+    text = "\n".join(str(i.payload) for i in digests)
+    assert "椒江区" in text and "新桥镇" not in text and "峰江街道" not in text
+    assert any("xq1" in i.recipients for i in found.items if i.kind == "reminder")
