@@ -102,7 +102,7 @@ async def _history(s, unit: Unit, liaison: str, year: int, today: date, rng: ran
             kind="feedback",
             due=due,
             actor=ADMIN[0],
-            title=f"创模任务反馈第 {n} 期",
+            title=f"创模任务反馈第{n}期",
             code=f"K{n}",
         )
         sent = due - timedelta(days=rng.choice([-3, -1, 0, 2])) if due <= today else None
@@ -115,7 +115,7 @@ async def _history(s, unit: Unit, liaison: str, year: int, today: date, rng: ran
                 sender=liaison,
                 kind="feedback",
                 task_id=task.id,
-                title=f"K{n} 反馈",
+                title=f"K{n}反馈",
                 text="已按要求落实。",
             )
     for n, title in enumerate(ANNUAL_TARGETS, 1):

@@ -153,7 +153,7 @@ def template_table() -> Table:
                 "参数": "{periods: [monthly], amount: 0.1}",
                 "周期": "monthly",
                 "截止": "+10d",
-                "口径": "原文未给截止日期：取月末后 10 天",
+                "口径": "原文未给截止日期：取月末后10天",
             },
         ],
         merges=[(c, 0, 1) for c in COLUMNS[:5]]

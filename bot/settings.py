@@ -145,8 +145,8 @@ class Settings(BaseSettings):
                 found.append(
                     Problem(
                         "KAOHE_DATA_DIR",
-                        f"发现旧版本的 ./{old}，而数据目录 {self.data_dir} 中没有；"
-                        f"请把它移到 {self.data_dir / new}，或设置 {name} 指向它",
+                        f"发现旧版本的 ./{old}，而数据目录{self.data_dir}中没有；"
+                        f"请把它移到{self.data_dir / new}，或设置{name}指向它",
                         f"./{old} from an earlier version exists but {self.data_dir} has none; "
                         f"move it to {self.data_dir / new} or point {name} at it",
                     )
@@ -161,7 +161,7 @@ class Settings(BaseSettings):
             found.append(
                 Problem(
                     "WECOM_ENCODING_AES_KEY",
-                    "应为 43 个 base64 字符（企业微信后台“接收消息”页面的 EncodingAESKey）",
+                    "应为43个 base64 字符（企业微信后台“接收消息”页面的 EncodingAESKey）",
                     "must be 43 base64 characters (EncodingAESKey from the WeCom console)",
                 )
             )
@@ -218,7 +218,7 @@ def _timezone_problems(name: str) -> list[Problem]:
         return [
             Problem(
                 "KAOHE_TIMEZONE",
-                f"未知的时区 {name!r}；考核时区固定为 {ASSESSMENT_TZ}，可不设置",
+                f"未知的时区 {name!r}；考核时区固定为{ASSESSMENT_TZ}，可不设置",
                 f"unknown time zone {name!r}; the assessment zone is fixed at {ASSESSMENT_TZ}, "
                 "leave it unset",
             )
@@ -227,8 +227,8 @@ def _timezone_problems(name: str) -> list[Problem]:
         return [
             Problem(
                 "KAOHE_TIMEZONE",
-                f"考核时区固定为 {ASSESSMENT_TZ}（期次、截止日和法定节假日均按北京时间），"
-                f"不能设为 {name}；请删除该设置",
+                f"考核时区固定为{ASSESSMENT_TZ}（期次、截止日和法定节假日均按北京时间），"
+                f"不能设为{name}；请删除该设置",
                 f"the assessment zone is fixed at {ASSESSMENT_TZ} (periods, deadlines and "
                 f"China's holidays); {name} is not supported, remove the setting",
             )

@@ -159,7 +159,7 @@ async def admin_entry(ctx: Ctx, intent: Intent) -> str:
     if isinstance(unit, str):
         return unit
     if not reason:
-        return texts.REASON_NEEDED.format(example=f"{verb} {unit.name} {rule_ref} 1 理由")
+        return texts.REASON_NEEDED.format(example=f"{verb} {unit.name} {rule_ref} 1理由")
     kind, accepts, _ = kinds.verbs()[verb]
     scheme = scheme_of(unit.scheme_id)
     rule = resolve_rule(scheme, rule_ref, accepts)
@@ -294,7 +294,7 @@ async def complete_task(ctx: Ctx, intent: Intent) -> str:
     reason = intent.args.get("reason", "")
     if not reason:
         return texts.REASON_NEEDED.format(
-            example=f"任务完成 {unit.name} {intent.args['task']} 已验收"
+            example=f"任务完成{unit.name} {intent.args['task']}已验收"
         )
     wanted = intent.args["task"].upper()
     wanted = f"K{wanted}" if wanted.isdigit() else wanted

@@ -69,7 +69,7 @@ async def _find(ctx: Ctx, intent: Intent, verb: str) -> tuple[list[Task], dict[i
         return t.TASK_NOT_FOUND.format(task=code)
     if not code.startswith("K") and len(tasks) > 1:
         units = "、".join(names[x.unit_id] for x in tasks)
-        example = f"{verb} {names[tasks[0].unit_id]} {code} 原因"
+        example = f"{verb} {names[tasks[0].unit_id]} {code}原因"
         return t.TASK_AMBIGUOUS.format(task=code, units=units, example=example)
     return tasks, {k: v for k, v in names.items() if k is not None}
 
@@ -83,7 +83,7 @@ def _units(tasks: list[Task], names: dict[int, str]) -> str:
 async def cancel_task(ctx: Ctx, intent: Intent) -> str:
     reason = intent.args.get("reason", "")
     if not reason:
-        return REASON_NEEDED.format(example=f"取消任务 {intent.args['task']} 任务已撤回")
+        return REASON_NEEDED.format(example=f"取消任务{intent.args['task']}任务已撤回")
     found = await _find(ctx, intent, "取消任务")
     if isinstance(found, str):
         return found
@@ -122,8 +122,8 @@ async def redate_task(ctx: Ctx, intent: Intent) -> str:
     if due is None:
         return f"日期「{intent.args['due']}」无法识别，请写成「12月20日」或「2026-12-20」。"
     if not reason:
-        return REASON_NEEDED.format(example=f"改期 {intent.args['task']} {intent.args['due']} 原因")
-    found = await _find(ctx, intent, f"改期 {intent.args['due']}")
+        return REASON_NEEDED.format(example=f"改期{intent.args['task']} {intent.args['due']}原因")
+    found = await _find(ctx, intent, f"改期{intent.args['due']}")
     if isinstance(found, str):
         return found
     tasks, names = found
@@ -184,7 +184,7 @@ async def void(ctx: Ctx, intent: Intent) -> str:
     ref = intent.args["ref"].upper()
     reason = intent.args.get("reason", "")
     if not reason:
-        return REASON_NEEDED.format(example=f"撤销 {ref} 录入有误")
+        return REASON_NEEDED.format(example=f"撤销{ref}录入有误")
     number = int(ref[1:])
     if ref.startswith("S"):
         return await _void_submission(ctx, number, ref, reason)

@@ -75,7 +75,7 @@ def _deduction_rule(scheme: Scheme, ref: str) -> Rule | str:
         several = [r for r in scheme.target(key).rules if isinstance(r.params, Deduction)]
         if len(several) > 1:
             lines = "；".join(f"{r.id} {r.text}" for r in several)
-            return f"指标 {key} 有多条扣分细则，请写明细则编号：{lines}"
+            return f"指标{key}有多条扣分细则，请写明细则编号：{lines}"
     return mt.INSPECT_NO_RULE.format(target=ref)
 
 
@@ -91,9 +91,9 @@ def _amount_problem(rule: Rule, amount: Decimal) -> str | None:
     per event (T20.7: 0.1), or outside its range."""
     fixed = rule.params.default_entry()
     if fixed is not None and amount != fixed:
-        return f"细则 {rule.id} 每次扣 {fmt_points(fixed)} 分"
+        return f"细则{rule.id}每次扣{fmt_points(fixed)}分"
     problem = rule.params.entry_problem(amount)
-    return f"细则 {rule.id} {problem}" if problem else None
+    return f"细则{rule.id} {problem}" if problem else None
 
 
 def _known_targets(scheme: Scheme) -> str:
@@ -126,7 +126,7 @@ async def inspect(ctx: Ctx, intent: Intent) -> str:
             amount = Decimal(args["amount"])
         except InvalidOperation:
             return mt.INSPECT_BAD_AMOUNT.format(text=args["amount"], why="不是数字")
-        problem = _amount_problem(rule, amount) if amount > 0 else "扣分须大于 0"
+        problem = _amount_problem(rule, amount) if amount > 0 else "扣分须大于0"
         if problem:
             return mt.INSPECT_BAD_AMOUNT.format(text=args["amount"], why=problem)
     return await _record(ctx, unit, target, rule, amount, args["finding"])
@@ -390,10 +390,10 @@ async def show(ctx: Ctx, intent: Intent) -> str:
         state=found.state.value,
         unit=units.get(row.unit_id, ""),
         target=row.target,
-        rule=f"（扣分细则 {row.rule}）" if row.rule else "",
+        rule=f"（扣分细则{row.rule}）" if row.rule else "",
         found_on=row.found_on.isoformat(),
         finding=row.finding,
-        amount=f"拟扣分：{fmt_points(row.amount)} 分\n" if row.amount else "",
+        amount=f"拟扣分：{fmt_points(row.amount)}分\n" if row.amount else "",
         respond_by=row.respond_by.isoformat(),
         evidence=len(found.evidence),
     )

@@ -218,7 +218,7 @@ async def _find_task(ctx: Ctx, ref: str) -> ledger.TaskView | None:
 async def feedback(ctx: Ctx, intent: Intent) -> str:
     body = intent.args.get("body", "")
     if not body:
-        return texts.BODY_NEEDED.format(example=f"反馈 {intent.args['task']} 已完成排查，共整改3处")
+        return texts.BODY_NEEDED.format(example=f"反馈{intent.args['task']}已完成排查，共整改3处")
     view = await _find_task(ctx, intent.args["task"])
     if view is None:
         return texts.TASK_UNKNOWN.format(task=intent.args["task"])

@@ -276,7 +276,7 @@ async def rate_click(ctx: Ctx, intent: Intent) -> str:
     if view is None or ctx.sender.userid not in view.rater_ids:
         return mt.NOT_RATER
     if not view.is_open:
-        return f"测评 {view.ref} 已结束，未记录。"
+        return f"测评{view.ref}已结束，未记录。"
     choice = int(intent.args["choice"])
     if view.round.scale != Scale.CHOICE or choice >= len(CHOICES):
         return mt.NOT_RATER
@@ -370,7 +370,7 @@ async def close(ctx: Ctx, intent: Intent) -> str:
         members = {m.userid: m.name for m in await list_members(session)}
     missing = {r: len(view.missing_of(r)) for r in view.rater_ids if view.missing_of(r)}
     if missing:
-        names = "、".join(f"{members.get(r, r)} {n} 份" for r, n in missing.items())
+        names = "、".join(f"{members.get(r, r)} {n}份" for r, n in missing.items())
         prompt = mt.CLOSE_ASK.format(ref=view.ref, missing=sum(missing.values()), names=names)
         return await pending.ask(ctx, PendingAction.RATING_CLOSE, {"round": view.id}, prompt)
     return await _close(ctx, {"round": view.id})
@@ -403,7 +403,7 @@ async def _close(ctx: Ctx, args: dict[str, Any]) -> str:
                 lines.append(mt.CLOSED_NO_RULE.format(department=unit.name, summary=text))
             else:
                 value = recorded(index)
-                results[unit_id] = (rule.id, value, f"测评 {view.ref}：{text}")
+                results[unit_id] = (rule.id, value, f"测评{view.ref}：{text}")
                 lines.append(
                     mt.CLOSED_LINE.format(department=unit.name, summary=text, index=_pct(value))
                 )

@@ -117,7 +117,7 @@ async def _apply(ctx: Ctx, args: dict[str, Any]) -> str:
             path,
             year,
             actor=ctx.sender.userid,
-            reason=f"导入责任书 {name}",
+            reason=f"导入责任书{name}",
             apply=True,
             expected=args["digest"],
             at=ctx.now,

@@ -56,7 +56,7 @@ async def rating_reminders(
             rule_id="",
             target_id="",
             kind="rating",
-            label=f"测评 {view.ref}",
+            label=f"测评{view.ref}",
             due=due,
             remind_on=calendar.workday_on_or_before(due),
             need=len(view.round.departments),

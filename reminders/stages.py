@@ -103,5 +103,5 @@ STAGE_LABELS = {"dayof": "截止当日", "overdue": "已逾期"}
 
 def stage_label(stage: str) -> str:
     if stage.startswith("before"):
-        return f"截止前 {stage[6:]} 个工作日"
+        return f"截止前{stage[6:]}个工作日"
     return STAGE_LABELS.get(stage, stage)

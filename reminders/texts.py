@@ -25,10 +25,10 @@ def owed_text(d: Deadline, calendar: WorkCalendar) -> str:
     """What is still owed: "11 月政务信息已报 3/4 篇，还差 1 篇，截止 11 月 30 日（周一）"."""
     due = day_text(d.due, calendar, d.remind_on.year)
     if d.kind == Delivery.QUOTA:
-        return f"{d.label}已报 {d.have}/{d.need} 篇，还差 {d.owed} 篇，截止 {due}"
+        return f"{d.label}已报{d.have}/{d.need}篇，还差{d.owed}篇，截止{due}"
     if d.kind == Delivery.TARGET:
-        return f"{d.label}尚未确认完成，截止 {due}；完成后请发送「佐证 编号 完成情况」"
-    return f"{d.label}尚未报送，截止 {due}"
+        return f"{d.label}尚未确认完成，截止{due}；完成后请发送「佐证 编号 完成情况」"
+    return f"{d.label}尚未报送，截止{due}"
 
 
 def _when_text(d: Deadline, stage: str, today: date, calendar: WorkCalendar) -> str:
@@ -41,7 +41,7 @@ def _when_text(d: Deadline, stage: str, today: date, calendar: WorkCalendar) -> 
     if stage == "dayof":
         return "今天是截止日，请于下班前报送。"
     left = _workdays_between(today, d.remind_on, calendar)
-    return f"距截止还有 {left} 个工作日，请及时报送。"
+    return f"距截止还有{left}个工作日，请及时报送。"
 
 
 def _workdays_between(start: date, end: date, calendar: WorkCalendar) -> int:
@@ -72,7 +72,7 @@ def reminder_description(
 def stage_reason(stage_label: str, stage_day: date, today: date) -> str:
     if stage_day == today:
         return f"今天是“{stage_label}”提醒日"
-    return f"补发“{stage_label}”提醒（提醒日 {day_label(stage_day)}，期间未发送）"
+    return f"补发“{stage_label}”提醒（提醒日{day_label(stage_day)}，期间未发送）"
 
 
 # --- the holiday calendar ----------------------------------------------------------------------
@@ -82,10 +82,10 @@ def holiday_data_notice(year: int, version: str) -> str:
     """Markdown for admins, once a week while `year`'s statutory holidays are unknown."""
     return "\n".join(
         [
-            f"### {year} 年法定节假日数据尚未更新",
+            f"### {year}年法定节假日数据尚未更新",
             "",
-            f"系统使用的节假日数据（chinesecalendar {version}）还没有 {year} 年的放假安排，"
-            f"{year} 年的提醒暂按“周一至周五上班”计算，节假日和调休上班日可能算错。",
+            f"系统使用的节假日数据（chinesecalendar {version}）还没有{year}年的放假安排，"
+            f"{year}年的提醒暂按“周一至周五上班”计算，节假日和调休上班日可能算错。",
             "",
             "国务院办公厅发布放假通知后，请任选其一：",
             "- 请运维人员升级 chinesecalendar 后重启服务；",
@@ -108,10 +108,10 @@ def daily_digest(
     return fit_lines(
         [f"### 逾期未报汇总（{day_label(today)}）", ""],
         [f"- **{u}**：{owed_text(d, calendar)}" for u, d in rows],
-        ["", f"共 {len(rows)} 项。如需催办，请联系相关单位联络员。"],
+        ["", f"共{len(rows)}项。如需催办，请联系相关单位联络员。"],
         limit=TEXT_LIMIT,
         most=DIGEST_MAX_LINES,
-        more="- ……另有 {n} 项未列出",
+        more="- ……另有{n}项未列出",
     )
 
 
@@ -131,16 +131,16 @@ def monthly_summary(
             done_units += 1
             continue
         open_lines.append(f"- **{unit_name}**：" + "；".join(owed_text(d, calendar) for d in owed))
-    lines.append(f"{total} 个单位中，{done_units} 个已全部按要求报送。")
+    lines.append(f"{total}个单位中，{done_units}个已全部按要求报送。")
     if not open_lines:
         return "\n".join(lines)
-    lines += ["", f"尚未完成的单位（{len(open_lines)} 个）："]
+    lines += ["", f"尚未完成的单位（{len(open_lines)}个）："]
     return fit_lines(
         lines,
         open_lines,
         limit=TEXT_LIMIT,
         most=DIGEST_MAX_LINES,
-        more="- ……另有 {n} 个单位未列出",
+        more="- ……另有{n}个单位未列出",
     )
 
 
@@ -208,9 +208,9 @@ NO_LIAISON = "单位“{unit}”没有登记联络员，提醒无法送达（请
 
 # ---- 测评 (seed 000 第八条): raters who have not finished ----------------------------------------
 
-RATING_TITLE = "测评提醒：还有 {count} 个部门待评"
+RATING_TITLE = "测评提醒：还有{count}个部门待评"
 RATING_BODY = (
-    "{year} 年度“创模”测评 {ref} 截止 {due}，您还有 {count} 个部门待评：{names}。"
+    "{year}年度“创模”测评{ref}截止{due}，您还有{count}个部门待评：{names}。"
     "请点开各部门的测评卡片作出评价，或回复「测评」查看。"
 )
-RATING_REASON = "测评 {ref} 未完成 {count} 个部门；{stage}"
+RATING_REASON = "测评{ref}未完成{count}个部门；{stage}"

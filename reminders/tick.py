@@ -168,7 +168,7 @@ async def plan(
         return result
     if not policy.in_office_hours(moment):
         result.notes.append(
-            f"{moment:%H:%M} 不在办公时间（{policy.office_start:%H:%M}–"
+            f"{moment:%H:%M}不在办公时间（{policy.office_start:%H:%M}–"
             f"{policy.office_end:%H:%M}）内，不发提醒"
         )
         return result
@@ -248,11 +248,11 @@ async def plan(
             PlanKind.DAILY,
             admin_ids,
             texts.daily_digest(today, missed, cal),  # as sent: run_tick adds the lights
-            f"每日逾期汇总：{len(missed)} 项逾期未报",
+            f"每日逾期汇总：{len(missed)}项逾期未报",
             today.isoformat(),
         )
     if policy.monthly_summary and first_workday and admin_ids:
-        label = f"{last_month.year} 年 {period_label(f'{last_month:%Y-%m}')}"
+        label = f"{last_month.year}年{period_label(f'{last_month:%Y-%m}')}"
         result.items += _digests(
             PlanKind.MONTHLY,
             admin_ids,
@@ -267,7 +267,7 @@ async def plan(
             PlanKind.HOLIDAYS,
             admin_ids,
             texts.holiday_data_notice(gap, getattr(chinese_calendar, "__version__", "?")),
-            f"{gap} 年法定节假日数据缺失（每周提醒一次）",
+            f"{gap}年法定节假日数据缺失（每周提醒一次）",
             f"{gap}@{iso.year}-W{iso.week:02d}",
         )
     if (missed or first_workday) and not admin_ids:

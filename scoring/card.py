@@ -23,22 +23,22 @@ def _rule_text(rule: RuleLine) -> str:
 
 
 def _item_text(item: ItemLine, lines: list[str], *, detail: bool) -> None:
-    head = f"{item.id} {item.name}"
+    head = f"{item.id}{item.name}"
     if item.score is not None:
         head += f"  {_of(item.score, item.max)}"
     if item.shares:
-        head += f"（与 {item.shares} 共用分值）"
+        head += f"（与{item.shares}共用分值）"
     if item.bonus:
         head += "（加分）"
     lines.append(head)
     for target in item.targets:
         if target.score is not None:
-            lines.append(f"  {target.id} {target.name}  {_of(target.score, target.points)}")
+            lines.append(f"  {target.id}{target.name}  {_of(target.score, target.points)}")
             indent = "    "
         else:
             indent = "  "
             if len(item.targets) > 1:
-                lines.append(f"  {target.id} {target.name}")
+                lines.append(f"  {target.id}{target.name}")
                 indent = "    "
         if detail:
             lines.extend(indent + _rule_text(rule) for rule in target.rules)
@@ -47,9 +47,9 @@ def _item_text(item: ItemLine, lines: list[str], *, detail: bool) -> None:
 def render_text(card: ScoreCard, *, detail: bool = True, max_open: int = 20) -> str:
     """Plain Chinese text: header, totals, grade, per item (and rule), open items, notes."""
     lines = [
-        f"{card.unit} {card.year} 年度 · {card.scheme_name}",
-        f"截至 {card.as_of.isoformat()}" + ("（部分指标待定，为阶段得分）" if card.pending else ""),
-        f"基本分 {fmt(card.base_total)}/{fmt(card.base_max)}，加分 {fmt(card.bonus)}，合计 {fmt(card.total)}",
+        f"{card.unit}{card.year}年度 · {card.scheme_name}",
+        f"截至{card.as_of.isoformat()}" + ("（部分指标待定，为阶段得分）" if card.pending else ""),
+        f"基本分{fmt(card.base_total)}/{fmt(card.base_max)}，加分{fmt(card.bonus)}，合计{fmt(card.total)}",
     ]
     if card.grade is not None:
         mark = "（暂定）" if card.grade.provisional else ""
@@ -62,7 +62,7 @@ def render_text(card: ScoreCard, *, detail: bool = True, max_open: int = 20) -> 
         lines.append(f"待办（{len(card.open)}）：")
         lines.extend(f"· {o}" for o in card.open[:max_open])
         if len(card.open) > max_open:
-            lines.append(f"· …… 另有 {len(card.open) - max_open} 项")
+            lines.append(f"· …… 另有{len(card.open) - max_open}项")
     if card.notes:
         lines.append("")
         lines.append("说明：")

@@ -85,16 +85,16 @@ def _match_entries(
                 rule = fitting[0]
             else:
                 notes.append(
-                    f"记录 {e.id}：目标 {e.rule} 下有 {len(fitting)} 条可接收 {e.kind.value} 的规则，"
+                    f"记录{e.id}：目标{e.rule}下有{len(fitting)}条可接收{e.kind.value}的规则，"
                     "请写明规则编号，未计入"
                 )
                 continue
         if rule is None:
-            notes.append(f"记录 {e.id}：方案中没有指标或规则 {e.rule!r}，未计入")
+            notes.append(f"记录{e.id}：方案中没有指标或规则 {e.rule!r}，未计入")
             continue
         if rule.params.accepts != e.kind:
             notes.append(
-                f"记录 {e.id}：规则 {rule.id}（{rule.kind}）不接收 {e.kind.value} 记录，未计入"
+                f"记录{e.id}：规则{rule.id}（{rule.kind}）不接收{e.kind.value}记录，未计入"
             )
             continue
         result[rule.id].append(e)

@@ -25,7 +25,7 @@ def describe_rule(rule: Rule) -> str:
 def _when(rule: Rule) -> str:
     if not rule.params.has_deadline or rule.deadline in (None, "period_end"):
         return ""
-    return f"（截止 {rule.deadline}）"
+    return f"（截止{rule.deadline}）"
 
 
 def render_scheme(scheme: Scheme) -> str:
@@ -34,26 +34,26 @@ def render_scheme(scheme: Scheme) -> str:
     head = [f"{scheme.id}  {scheme.name}"]
     if scheme.source:
         head.append(f"来源：{scheme.source}")
-    total = f"声明总分 {fmt(scheme.total)}，" if scheme.total is not None else ""
-    extra = f"；加分项目 {'、'.join(i.id for i in bonus)} 另计" if bonus else ""
-    head.append(f"{total}基本分满分 {fmt(base_max(scheme))}{extra}")
+    total = f"声明总分{fmt(scheme.total)}，" if scheme.total is not None else ""
+    extra = f"；加分项目{'、'.join(i.id for i in bonus)}另计" if bonus else ""
+    head.append(f"{total}基本分满分{fmt(base_max(scheme))}{extra}")
     if scheme.grading is not None:
         g = scheme.grading
         req = "、".join(g.required_task_kinds)
         sign = ">" if g.lines == "above" else "≥"
         head.append(
-            f"等次：优秀 {sign} {fmt(g.excellent)}，良好 {sign} {fmt(g.good)}，否则合格"
+            f"等次：优秀{sign} {fmt(g.excellent)}，良好{sign} {fmt(g.good)}，否则合格"
             + (f"；「{req}」任务逾期未完成为不合格" if req else "")
         )
     lines = [*head, ""]
     for item in scheme.items:
-        pts = f"  {fmt(item.points)} 分" if item.points is not None else ""
-        note = f"（与 {item.shares} 共用分值）" if item.shares else ""
+        pts = f"  {fmt(item.points)}分" if item.points is not None else ""
+        note = f"（与{item.shares}共用分值）" if item.shares else ""
         note += "（加分项目）" if item.bonus else ""
         office = f" · {item.office}" if item.office else ""
         lines.append(f"{item.id} {item.name}{pts}{note}{office}")
         for target in item.targets:
-            tp = f"  {fmt(target.points)} 分" if target.points is not None else ""
+            tp = f"  {fmt(target.points)}分" if target.points is not None else ""
             lines.append(f"  {target.id} {target.name}{tp}")
             for rule in target.rules:
                 lines.append(f"    {rule.id} [{rule.kind}] {describe_rule(rule)}{_when(rule)}")

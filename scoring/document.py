@@ -47,7 +47,7 @@ def _deadline(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not valid_deadline(value):
-        raise refuse("应为 period_end、+Nd（如 +10d）或 MM-DD（如 12-15）", value)
+        raise refuse("应为 period_end、+Nd（如 +10d）或 MM-DD（如12-15）", value)
     return value
 
 
@@ -70,7 +70,7 @@ Period = choice(*PERIOD_KINDS)
 
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise refuse("应为 0 或正整数", value)
+        raise refuse("应为0或正整数", value)
     return value
 
 
@@ -102,8 +102,8 @@ class GradingDoc(_Strict):
         "inclusive",
         "“90分以上”“80以上”是否含本数",
         {
-            "inclusive": "含本数：基本分达到 90 即优秀、达到 80 即良好",
-            "above": "不含本数：须高于 90、高于 80",
+            "inclusive": "含本数：基本分达到90即优秀、达到80即良好",
+            "above": "不含本数：须高于90、高于80",
         },
     )
     unfinished_allowed: UnfinishedAllowed = reading(  # type: ignore[valid-type]
@@ -119,7 +119,7 @@ class GradingDoc(_Strict):
         if excellent is not None and good > excellent:
             raise PydanticCustomError(
                 "kaohe",
-                "良好线 {good} 高于优秀线 {high}",
+                "良好线{good}高于优秀线{high}",
                 {"good": fmt(good), "high": fmt(excellent)},
             )
         return good
@@ -221,13 +221,13 @@ def problems(exc: ValidationError, root: type[BaseModel] | None = None) -> list[
         elif kind == "extra_forbidden":
             what = f"未知字段（允许：{', '.join(_fields_at(err['loc'], root))}）"
         elif kind in ("model_type", "model_attributes_type", "dict_type"):
-            what = f"应为映射（key: value），实际为 {shown(value)}"
+            what = f"应为映射（key: value），实际为{shown(value)}"
         elif kind in ("list_type", "tuple_type"):
-            what = f"应为列表，实际为 {shown(value)}"
+            what = f"应为列表，实际为{shown(value)}"
         elif kind == "too_short":
             what = "至少需要一项"
         elif kind == "too_long":
-            what = f"最多 {ctx.get('max_length')} 项"
+            what = f"最多{ctx.get('max_length')}项"
         else:
             what = err["msg"]
         out.append((_join(loc), what))
@@ -298,7 +298,7 @@ def cross_problems(data: Any) -> list[tuple[str, str]]:
         if ident is None:
             return
         if ident in seen:
-            out.append((f"{path}.id", f"编号 {ident!r} 重复（已用于 {seen[ident]}）"))
+            out.append((f"{path}.id", f"编号 {ident!r} 重复（已用于{seen[ident]}）"))
         else:
             seen[ident] = path
 
@@ -345,11 +345,11 @@ def _item_cell(item: dict, path: str, by_id: dict[str, dict]) -> list[tuple[str,
         if other is item:
             return [(f"{path}.shares", "项目不能与自己共用分值")]
         if other.get("shares") is not None:
-            return [(f"{path}.shares", f"项目 {shares} 本身也在共用分值，不能再共用")]
+            return [(f"{path}.shares", f"项目{shares}本身也在共用分值，不能再共用")]
         if other.get("points") is None:
-            return [(f"{path}.shares", f"项目 {shares} 没有 points，无从共用")]
+            return [(f"{path}.shares", f"项目{shares}没有 points，无从共用")]
         if other.get("bonus") is True:
-            return [(f"{path}.shares", f"不能与加分项目 {shares} 共用分值")]
+            return [(f"{path}.shares", f"不能与加分项目{shares}共用分值")]
         return []
     if item.get("bonus") is True or item.get("points") is not None:
         return []
@@ -361,7 +361,7 @@ def _item_cell(item: dict, path: str, by_id: dict[str, dict]) -> list[tuple[str,
             out.append(
                 (
                     f"{path}.targets[{n}].points",
-                    f"目标 {tid} 没有分值，所在项目 {iid} 也没有 points 或 shares",
+                    f"目标{tid}没有分值，所在项目{iid}也没有 points 或 shares",
                 )
             )
     return out

@@ -66,7 +66,7 @@ def parse_datetime(value: Any) -> datetime | None:
 def _moment(value: Any) -> datetime:
     moment = parse_datetime(value)
     if moment is None:
-        raise refuse("应为 ISO 8601 时间（如 2026-11-03T09:12:00）", value)
+        raise refuse("应为 ISO 8601时间（如2026-11-03T09:12:00）", value)
     return moment
 
 
@@ -80,14 +80,14 @@ def _day(value: Any) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise refuse("应为日期（如 2026-12-31）", value)
+    raise refuse("应为日期（如2026-12-31）", value)
 
 
 def _period(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or period_kind(value) is None:
-        raise refuse("应为 2026-11、2026-Q3 或 2026 形式", value)
+        raise refuse("应为2026-11、2026-Q3或2026形式", value)
     return value
 
 

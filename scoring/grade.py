@@ -45,22 +45,22 @@ def suggest_grade(
     sign = ">" if grading.lines == "above" else "≥"
     tolerated = ""
     if failed and len(failed) <= grading.unfinished_allowed:
-        tolerated = f"（逾期未完成 {len(failed)} 项，在容许的 {grading.unfinished_allowed} 项以内）"
+        tolerated = f"（逾期未完成{len(failed)}项，在容许的{grading.unfinished_allowed}项以内）"
     if failed and not tolerated:
         names = "、".join(
-            f"{t.id}{' ' + t.title if t.title else ''}（截止 {day_label(t.due, facts.year)}）"
+            f"{t.id}{' ' + t.title if t.title else ''}（截止{day_label(t.due, facts.year)}）"
             for t in failed[:5]
         )
-        more = f" 等 {len(failed)} 项" if len(failed) > 5 else ""
+        more = f" 等{len(failed)}项" if len(failed) > 5 else ""
         level, reason = Level.FAIL, f"年度任务逾期未完成：{names}{more}"
     elif (level := level_by_score(grading, base_total)) == Level.EXCELLENT:
-        reason = f"基本分 {fmt(base_total)} {sign} {fmt(grading.excellent)}"
+        reason = f"基本分{fmt(base_total)} {sign} {fmt(grading.excellent)}"
     elif level == Level.GOOD:
         reason = (
-            f"基本分 {fmt(base_total)} {sign} {fmt(grading.good)}，未达 {fmt(grading.excellent)}"
+            f"基本分{fmt(base_total)} {sign} {fmt(grading.good)}，未达{fmt(grading.excellent)}"
         )
     else:
-        reason = f"基本分 {fmt(base_total)} 未达 {fmt(grading.good)}"
+        reason = f"基本分{fmt(base_total)}未达{fmt(grading.good)}"
     reason += tolerated
     year_over = as_of > date(facts.year, 12, 31)
     provisional = not year_over or pending

@@ -53,23 +53,23 @@ def _rules_vs_budgets(scheme: Scheme) -> list[LintWarning]:
                 out.append(
                     LintWarning(
                         r.id,
-                        f"无「{pin.task_kind}」任务时本预算改按 {fmt(pin.points)} 分计，"
-                        f"与{label} {budget.id} 的 {fmt(budget.points)} 分不同，同预算的其他规则仍按原分值",
+                        f"无「{pin.task_kind}」任务时本预算改按{fmt(pin.points)}分计，"
+                        f"与{label}{budget.id}的{fmt(budget.points)}分不同，同预算的其他规则仍按原分值",
                     )
                 )
         if declared > budget.points:
             out.append(
                 LintWarning(
                     budget.id,
-                    f"规则分值合计 {fmt(declared)}（{ids}）超过{label} {budget.id} 的 {fmt(budget.points)} 分",
+                    f"规则分值合计{fmt(declared)}（{ids}）超过{label}{budget.id}的{fmt(budget.points)}分",
                 )
             )
         elif not has_lose and declared < budget.points:
             out.append(
                 LintWarning(
                     budget.id,
-                    f"规则分值合计 {fmt(declared)}（{ids or '无'}）少于{label} {budget.id} 的 "
-                    f"{fmt(budget.points)} 分，最多只能得 {fmt(declared)} 分",
+                    f"规则分值合计{fmt(declared)}（{ids or '无'}）少于{label}{budget.id}的"
+                    f"{fmt(budget.points)}分，最多只能得{fmt(declared)}分",
                 )
             )
     return out
@@ -94,15 +94,15 @@ def _targets_vs_items(scheme: Scheme) -> list[LintWarning]:
             out.append(
                 LintWarning(
                     names,
-                    f"目标分值合计 {fmt(carved)}（{ids}）与项目 {names} 的 {fmt(item.points)} 分不符",
+                    f"目标分值合计{fmt(carved)}（{ids}）与项目{names}的{fmt(item.points)}分不符",
                 )
             )
         elif pointed and len(pointed) < len(targets) and carved >= item.points:
             out.append(
                 LintWarning(
                     names,
-                    f"有分值的目标合计 {fmt(carved)}（{ids}）已达项目 {names} 的 "
-                    f"{fmt(item.points)} 分，未标分值的目标没有剩余分值",
+                    f"有分值的目标合计{fmt(carved)}（{ids}）已达项目{names}的"
+                    f"{fmt(item.points)}分，未标分值的目标没有剩余分值",
                 )
             )
     return out
@@ -147,6 +147,6 @@ def _items_vs_total(scheme: Scheme) -> list[LintWarning]:
     return [
         LintWarning(
             scheme.id,
-            f"项目分值合计 {fmt(total)}（{ids}）与方案声明的总分 {fmt(scheme.total)} 不符",
+            f"项目分值合计{fmt(total)}（{ids}）与方案声明的总分{fmt(scheme.total)}不符",
         )
     ]

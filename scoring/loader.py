@@ -70,9 +70,9 @@ def load_scheme_text(text: str, source: str = "<scheme>") -> Scheme:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
+        where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise SchemeError([f"{source}: YAML 语法错误 {where}：{problem}"]) from None
+        raise SchemeError([f"{source}: YAML 语法错误{where}：{problem}"]) from None
     return scheme_from_data(data, source)
 
 

@@ -122,13 +122,13 @@ def period_label(period: str) -> str:
     """Chinese label: "11 月", "第 3 季度", "2026 年度"."""
     kind = period_kind(period)
     if kind == "monthly":
-        return f"{int(period[5:7])} 月"
+        return f"{int(period[5:7])}月"
     if kind == "quarterly":
-        return f"第 {period[-1]} 季度"
-    return f"{period} 年度"
+        return f"第{period[-1]}季度"
+    return f"{period}年度"
 
 
 def day_label(day: date, year: int | None = None) -> str:
     """ "12 月 31 日", with the year when it differs from the assessment year."""
-    text = f"{day.month} 月 {day.day} 日"
-    return text if year is None or day.year == year else f"{day.year} 年 {text}"
+    text = f"{day.month}月{day.day}日"
+    return text if year is None or day.year == year else f"{day.year}年{text}"

@@ -36,7 +36,7 @@ class Reading:
         source = "" if self.written else "（默认）"
         text = f"{self.where}：{self.what}——{self.choice}{source}"
         if self.others:
-            text += f"；可改为 {'；'.join(self.others)}"
+            text += f"；可改为{'；'.join(self.others)}"
         return text
 
 
@@ -86,7 +86,7 @@ def _unassigned(scheme: Scheme) -> list[Reading]:
                 Reading(
                     budget.id,
                     "未分配的分值",
-                    f"{fmt(budget.points)} 分中 {fmt(free)} 分不对应任何得分规则，未被扣分即得",
+                    f"{fmt(budget.points)}分中{fmt(free)}分不对应任何得分规则，未被扣分即得",
                 )
             )
     return out
@@ -96,10 +96,10 @@ def totals_line(scheme: Scheme) -> str:
     """Declared total, the points column added up, the maximum (points cells) and what the rules
     can reach, side by side."""
     column, _ = column_total(scheme)
-    parts = [f"声明总分 {fmt(scheme.total)}"] if scheme.total is not None else ["未声明总分"]
+    parts = [f"声明总分{fmt(scheme.total)}"] if scheme.total is not None else ["未声明总分"]
     parts += [
-        f"分值列合计 {fmt(column)}",
+        f"分值列合计{fmt(column)}",
         f"满分（各分值格合计）{fmt(base_max(scheme))}",
-        f"规则可得 {fmt(reachable(scheme))}",
+        f"规则可得{fmt(reachable(scheme))}",
     ]
     return "，".join(parts)

@@ -60,6 +60,6 @@ def summary(answers: Iterable[str], scale: Scale | str) -> str:
         if not given:
             return "无测评"
         mean = Fraction(sum(int(a) for a in given), len(given))
-        return f"平均 {recorded(mean / 10) * 10:.2f} 分（{len(given)} 份）"
-    parts = [f"{c} {given.count(c)}" for c in CHOICES]
-    return f"{'、'.join(parts)}（{len(given)} 份）"
+        return f"平均{recorded(mean / 10) * 10:.2f}分（{len(given)}份）"
+    parts = [f"{c}{given.count(c)}" for c in CHOICES]
+    return f"{'、'.join(parts)}（{len(given)}份）"

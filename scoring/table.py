@@ -115,7 +115,7 @@ def scheme_table(scheme: Scheme) -> Table:
             merges.append(("项目分值", owner_first, last))
             spans[item.shares] = (owner_first, last)
         else:
-            rows[first]["项目分值"] = f"共用 {item.shares}"
+            rows[first]["项目分值"] = f"共用{item.shares}"
     return Table(_meta(scheme), rows, merges)
 
 
@@ -208,7 +208,7 @@ def scheme_data(
         try:
             data["grading"] = yaml.safe_load(data["grading"])
         except yaml.YAMLError:
-            errors.append(f"{source}: 方案表「等次」: 应为 {{excellent: 90, good: 80}} 形式")
+            errors.append(f"{source}: 方案表「等次」: 应为 {{excellent: 90, good: 80}}形式")
     shared_by = _shared_cells(table)
     items: list[dict] = []
     rows_of: dict[str, int] = {}  # path prefix -> sheet row number
@@ -222,14 +222,14 @@ def scheme_data(
             item_at_row[n] = len(items) - 1
             rows_of[f"items[{len(items) - 1}]"] = line
         elif not items:
-            errors.append(f"{source}: 第 {line} 行: 缺少「序号」（第一行须开始一个项目）")
+            errors.append(f"{source}: 第{line}行: 缺少「序号」（第一行须开始一个项目）")
             continue
         item = items[-1]
         if not _blank(row.get("目标编号")):
             item["targets"].append(_target(row))
             rows_of[f"items[{len(items) - 1}].targets[{len(item['targets']) - 1}]"] = line
         elif not item["targets"]:
-            errors.append(f"{source}: 第 {line} 行: 缺少「目标编号」（项目的第一行须开始一个目标）")
+            errors.append(f"{source}: 第{line}行: 缺少「目标编号」（项目的第一行须开始一个目标）")
             continue
         target = item["targets"][-1]
         rule = _rule(row, line, source, errors)
@@ -286,7 +286,7 @@ def _rule(row: dict, line: int, source: str, errors: list[str]) -> dict | None:
     written = [c for c in COLUMNS[11:] if not _blank(row.get(c))]
     if _blank(row.get("类型")):
         if written:
-            errors.append(f"{source}: 第 {line} 行: 缺少「类型」（规则类型，如 award、deduction）")
+            errors.append(f"{source}: 第{line}行: 缺少「类型」（规则类型，如 award、deduction）")
         return None
     rule: dict[str, Any] = {"kind": _text(row["类型"])}
     raw = row.get("参数")
@@ -296,9 +296,7 @@ def _rule(row: dict, line: int, source: str, errors: list[str]) -> dict | None:
         except yaml.YAMLError:
             params = None
         if not isinstance(params, dict):
-            errors.append(
-                f"{source}: 第 {line} 行「参数」: 应为 {{points: 4}} 形式，实际为 {raw!r}"
-            )
+            errors.append(f"{source}: 第{line}行「参数」: 应为 {{points: 4}}形式，实际为 {raw!r}")
             return None
         rule.update(params)
     for column, key in (("规则编号", "id"), ("考核细则", "text"), ("周期", "period"),
@@ -327,6 +325,6 @@ def _where(rows_of: dict[str, int]) -> Callable[[str], str]:
         head = rest.split(".")[0].split("[")[0]
         column = names.get(head) or ("参数" if ".rules[" in prefix else head)
         detail = f" {rest}" if column == "参数" and rest else ""
-        return f"第 {rows_of[prefix]} 行「{column}」{detail}"
+        return f"第{rows_of[prefix]}行「{column}」{detail}"
 
     return where

@@ -120,10 +120,10 @@ async def plan_charter(
     for row in charter.rows:
         unit = units.get(row.unit)
         if unit is None:
-            errors.append(f"第 {row.line} 行：单位「{row.unit}」未登记（请核对名称，或先导入单位）")
+            errors.append(f"第{row.line}行：单位「{row.unit}」未登记（请核对名称，或先导入单位）")
         elif row.kind.value not in task_kinds_of(unit.scheme_id):
             errors.append(
-                f"第 {row.line} 行：{row.unit} 的考核方案 {unit.scheme_id} 没有"
+                f"第{row.line}行：{row.unit}的考核方案 {unit.scheme_id} 没有"
                 f"「{KIND_LABELS[row.kind]}」这类任务"
             )
     if errors:

@@ -202,8 +202,8 @@ def read_charter(path: str | Path, year: int) -> CharterFile:
         shown = ",".join(str(c).strip() for c in header_cells if str(c).strip())
         raise CharterFileError(
             [
-                f"第 {header_line} 行：表头应为 {','.join(HEADER_CN)}"
-                f"（或 {','.join(COLUMNS)}；截止日期、说明、状态可省略），实际为 {shown or '空'}"
+                f"第{header_line}行：表头应为{','.join(HEADER_CN)}"
+                f"（或{','.join(COLUMNS)}；截止日期、说明、状态可省略），实际为{shown or '空'}"
             ]
         )
     errors: list[str] = []
@@ -225,16 +225,16 @@ def read_charter(path: str | Path, year: int) -> CharterFile:
             problems.append(f"类别应为 年度工作指标 或 重点工程，实际为「{text['kind']}」")
         ref = text["ref"]
         if ref and not REF.fullmatch(ref):
-            problems.append(f"编号「{ref}」应为 1–20 个字母、数字（如 A1、P1）")
+            problems.append(f"编号「{ref}」应为1–20个字母、数字（如A1、P1）")
         elif ref and RESERVED_REF.fullmatch(ref):
-            problems.append(f"编号「{ref}」与布置任务的编号（K 加数字）相同，请换用 A1、P1 之类")
+            problems.append(f"编号「{ref}」与布置任务的编号（K 加数字）相同，请换用A1、P1之类")
         if len(text["title"]) > TITLE_MAX:
-            problems.append(f"名称超过 {TITLE_MAX} 字")
+            problems.append(f"名称超过{TITLE_MAX}字")
         due = parse_due(values.get("due", ""), year) if text.get("due") else date(year, 12, 31)
         if due is None:
-            problems.append(f"截止日期「{text['due']}」无法识别（请写成 {year}-06-30）")
+            problems.append(f"截止日期「{text['due']}」无法识别（请写成{year}-06-30）")
         elif due.year != year:
-            problems.append(f"截止日期 {due.isoformat()} 不在 {year} 年内")
+            problems.append(f"截止日期{due.isoformat()}不在{year}年内")
         status = STATUSES.get(text.get("status", "").lower())
         if status is None:
             problems.append(f"状态应为空或「不适用」，实际为「{text['status']}」")
@@ -242,9 +242,9 @@ def read_charter(path: str | Path, year: int) -> CharterFile:
             problems.append("状态为不适用时，请在说明中写明原因")
         key = (text["unit"], ref.upper())
         if ref and text["unit"] and key in seen:
-            problems.append(f"编号 {ref} 与第 {seen[key]} 行重复（同一单位同一年度内编号须唯一）")
+            problems.append(f"编号{ref}与第{seen[key]}行重复（同一单位同一年度内编号须唯一）")
         if problems or kind is None or due is None or status is None:
-            errors.append(f"第 {line} 行：{'；'.join(problems)}")
+            errors.append(f"第{line}行：{'；'.join(problems)}")
             continue
         seen[key] = line
         rows.append(
@@ -290,14 +290,14 @@ def guess_year(path: str | Path, default: int) -> int:
 HELP_LINES = (
     "每行填写一个单位的一项任务；同一单位有几项任务就填几行。",
     "单位：须与系统中登记的单位名称完全一致（可从下拉列表选择）。",
-    "类别：年度工作指标 或 重点工程（下拉选择）。无重点工程的单位，年度工作指标按 60 分计。",
-    "编号：同一单位、同一年度内唯一，如年度工作指标 A1、A2…，重点工程 P1、P2…；"
+    "类别：年度工作指标 或 重点工程（下拉选择）。无重点工程的单位，年度工作指标按60分计。",
+    "编号：同一单位、同一年度内唯一，如年度工作指标A1、A2…，重点工程P1、P2…；"
     "不要用 K 加数字（留给布置的任务）。",
     "名称：任务内容，按责任书原文填写。",
-    "截止日期：可不填，默认为当年 12 月 31 日。",
+    "截止日期：可不填，默认为当年12月31日。",
     "说明：可不填；状态为「不适用」时须写明原因。",
     "状态：一般不填；确实不适用于该单位的任务填「不适用」，该项不计分。",
-    "第 2 行为示例（单位以「（示例）」开头），导入时自动忽略，可删除。",
+    "第2行为示例（单位以「（示例）」开头），导入时自动忽略，可删除。",
     "填好后：在企业微信中把本文件发给考核机器人，核对预览后回复「确认」；"
     "或由管理员运行 kaohe targets import 文件 --year 年度。",
     "再次导入修改后的文件：新增、修改、删除的任务会逐项列出，确认后记入台账（不覆盖历史）。",
@@ -322,7 +322,7 @@ def write_template(path: str | Path, year: int, units: Iterable[str]) -> Path:
             example_unit,
             "年度工作指标",
             "A1",
-            "完成城区污水管网改造 10 公里",
+            "完成城区污水管网改造10公里",
             date(year, 12, 31),
             "",
             "",
@@ -367,12 +367,12 @@ def write_template(path: str | Path, year: int, units: Iterable[str]) -> Path:
         formula2=f"DATE({year},12,31)",
         allow_blank=True,
     )
-    due_check.error = f"截止日期应在 {year} 年内"
+    due_check.error = f"截止日期应在{year}年内"
     ws.add_data_validation(due_check)
     due_check.add(f"E2:E{last}")
 
     help_ws = wb.create_sheet(HELP_SHEET)
-    help_ws.append([f"{year} 年度“创模”工作目标责任书 填写说明"])
+    help_ws.append([f"{year}年度“创模”工作目标责任书 填写说明"])
     help_ws["A1"].font = Font(bold=True, size=13)
     for n, line in enumerate(HELP_LINES, start=1):
         help_ws.append([f"{n}. {line}"])

@@ -142,7 +142,7 @@ async def add_inspection(
     if not finding.strip():
         raise InspectionError("请写明检查发现的问题")
     if amount is not None and (amount <= 0 or rule is None):
-        raise InspectionError("扣分须大于 0，并指明扣分所依据的细则")
+        raise InspectionError("扣分须大于0，并指明扣分所依据的细则")
     row = Inspection(
         year=year,
         unit_id=unit_id,
@@ -217,7 +217,7 @@ async def add_event(
     if kind in (EventKind.CONFIRMED, EventKind.DROPPED):
         raise InspectionError("decisions are made with decide()")
     if view.state != State.OPEN:
-        raise InspectionError(f"检查 {view.ref} {view.state.value}")
+        raise InspectionError(f"检查{view.ref} {view.state.value}")
     row = InspectionEvent(
         inspection_id=view.id,
         kind=kind.value,
@@ -247,9 +247,9 @@ async def decide(
     Before its window ends a finding can be confirmed only once the unit has answered; it can be
     dropped at any time."""
     if view.state != State.OPEN:
-        raise InspectionError(f"检查 {view.ref} {view.state.value}")
+        raise InspectionError(f"检查{view.ref} {view.state.value}")
     if confirm and today <= view.row.respond_by and not view.appeals:
-        raise InspectionError(f"申辩期至 {view.row.respond_by.isoformat()}")
+        raise InspectionError(f"申辩期至{view.row.respond_by.isoformat()}")
     if not confirm and not reason.strip():
         raise InspectionError("撤销须写明理由")
     moment = to_utc(at) if at else utcnow()
@@ -263,7 +263,7 @@ async def decide(
             rule=view.row.rule,
             value=view.row.amount,
             actor=actor,
-            reason=f"检查 {view.ref}：{view.row.finding}"[:500],
+            reason=f"检查{view.ref}：{view.row.finding}"[:500],
             at=moment,
         )
         entry_id = entry.id

@@ -137,7 +137,7 @@ async def open_round(
     if not departments:
         raise RatingError("没有被测评的部门")
     if await current_round(session, year) is not None:
-        raise RatingError(f"{year} 年度已有进行中的测评")
+        raise RatingError(f"{year}年度已有进行中的测评")
     row = RatingRound(
         year=year,
         assessment_id=scope.current() or scope.DEFAULT_ASSESSMENT,
@@ -217,13 +217,13 @@ async def answer(
         if done is not None:
             return done, None
     if not view.is_open:
-        raise RatingError(f"测评 {view.ref} 已结束")
+        raise RatingError(f"测评{view.ref}已结束")
     if rater not in view.rater_ids:
-        raise RatingError(f"{rater} 不是测评 {view.ref} 的测评人")
+        raise RatingError(f"{rater}不是测评{view.ref}的测评人")
     if unit_id not in view.round.departments:
-        raise RatingError(f"该部门不在测评 {view.ref} 之列")
+        raise RatingError(f"该部门不在测评{view.ref}之列")
     if value not in answers_of(view.round.scale):
-        raise RatingError(f"测评结果应为 {'、'.join(answers_of(view.round.scale))} 之一")
+        raise RatingError(f"测评结果应为{'、'.join(answers_of(view.round.scale))}之一")
     before = view.answers.get((rater, unit_id))
     row = RatingAnswer(
         round_id=view.id,
@@ -261,7 +261,7 @@ async def close_round(
     rating rule of its scheme, the index the rule computes from the answers, the reason text).
     Written in the caller's transaction, so the close and the entries stand or fall together."""
     if not view.is_open:
-        raise RatingError(f"测评 {view.ref} 已结束")
+        raise RatingError(f"测评{view.ref}已结束")
     moment = to_utc(at) if at else utcnow()
     session.add(RatingClose(round_id=view.id, actor=actor, at=moment))
     out = []

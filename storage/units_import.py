@@ -147,8 +147,8 @@ def parse_rows(
     ):
         raise UnitsFileError(
             [
-                f"{source}:{header_line or 1}: 表头应为 {','.join(HEADER)}[,status][,channel]"
-                f"（或 {','.join(CHINESE_HEADER)}），实际为 {','.join(c.strip() for c in header)}"
+                f"{source}:{header_line or 1}: 表头应为{','.join(HEADER)}[,status][,channel]"
+                f"（或{','.join(CHINESE_HEADER)}），实际为{','.join(c.strip() for c in header)}"
             ]
         )
     index = {name: names.index(name) for name in names}
@@ -188,7 +188,7 @@ def parse_rows(
             continue
         userid = address(platform, values["userid"])
         if len(userid) > USERID_MAX:
-            errors.append(f"{source}:{line}: userid 过长（最多 {USERID_MAX} 个字符）：{userid!r}")
+            errors.append(f"{source}:{line}: userid 过长（最多{USERID_MAX}个字符）：{userid!r}")
             continue
         row = UnitRow(
             line, values["unit"], kind, values["scheme"], userid, values["name"], role, active
@@ -202,13 +202,13 @@ def parse_rows(
                 row.active,
             ):
                 errors.append(
-                    f"{source}:{line}: userid {row.userid!r} 已在第 {seen.line} 行出现，且内容不同"
+                    f"{source}:{line}: userid {row.userid!r} 已在第{seen.line}行出现，且内容不同"
                 )
             continue
         first = by_unit.get(row.unit)
         if first is not None and (first.kind, first.scheme) != (row.kind, row.scheme):
             errors.append(
-                f"{source}:{line}: 单位 {row.unit!r} 的 kind/scheme 与第 {first.line} 行不一致"
+                f"{source}:{line}: 单位 {row.unit!r} 的 kind/scheme 与第{first.line}行不一致"
             )
             continue
         by_user[row.userid] = row
@@ -256,7 +256,7 @@ async def apply_units(
         if moved and not force:
             raise UnitsFileError(
                 [
-                    f"{name}：{year} 年度已有考核记录，方案不能从 {old} 改为 {new}"
+                    f"{name}：{year}年度已有考核记录，方案不能从{old}改为{new}"
                     "（年中更换方案须加 --force，并记入审计日志）"
                     for name, old, new in moved
                 ]

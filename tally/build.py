@@ -55,7 +55,7 @@ class Column:
 
     @property
     def label(self) -> str:
-        return f"{self.id} {self.name}"
+        return f"{self.id}{self.name}"
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ def open_items_of(card: ScoreCard, facts: Facts, as_of: date) -> list[OpenItem]:
                 card.scheme_id,
                 "待审核",
                 sub.target,
-                f"{sub.target}{period}{title}（{when} 报送，尚未审核）",
+                f"{sub.target}{period}{title}（{when}报送，尚未审核）",
             )
         )
     for item in card.items:

@@ -101,7 +101,7 @@ def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> 
         ax.text(
             len(names) - 0.45,
             float(value),
-            f"{label}线 {float(value):g} ",
+            f"{label}线{float(value):g} ",
             color=color,
             va="bottom",
             ha="right",
@@ -125,7 +125,7 @@ def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> 
     ax.set_axisbelow(True)
     state = "（阶段得分）" if any(row.pending for row in st.rows) else ""
     ax.set_title(
-        f"{st.name}\n{tally.year} 年度各单位总分{state}（截至 {tally.as_of.isoformat()}）",
+        f"{st.name}\n{tally.year}年度各单位总分{state}（截至{tally.as_of.isoformat()}）",
         fontsize=12,
         **font,
     )
@@ -312,7 +312,7 @@ def chart_figure(tally: Tally, *, dpi: int = 110) -> Figure:
     if not panels:
         ax = fig.add_subplot(1, 1, 1)
         ax.axis("off")
-        ax.text(0.5, 0.5, f"{tally.year} 年度没有可汇总的单位", ha="center", va="center", **font)
+        ax.text(0.5, 0.5, f"{tally.year}年度没有可汇总的单位", ha="center", va="center", **font)
     for n, st in enumerate(panels, start=1):
         _draw_scheme(fig, fig.add_subplot(len(panels), 1, n), st, tally, font)
     return fig

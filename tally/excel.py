@@ -164,8 +164,8 @@ def detail_values(row: TallyRow) -> list[list[Any]]:
                 out.append(
                     [
                         row.unit,
-                        f"{item.id} {item.name}",
-                        f"{target.id} {target.name}",
+                        f"{item.id}{item.name}",
+                        f"{target.id}{target.name}",
                         _num(target.points),
                         _num(target.score),
                         rule.id,
@@ -297,7 +297,7 @@ def _write_summary(wb: Workbook, ws: Worksheet, tally: Tally, st: SchemeTally) -
     widths[4 + n_items + 6] = max(widths.get(4 + n_items + 6, 10), 24)  # 确认说明
     widths[4 + n_items + 6] = min(widths[4 + n_items + 6], 40)
     when = "（阶段得分）" if tally.pending else ""
-    title = f"{tally.year} 年度考核汇总表 · {st.name}（截至 {tally.as_of.isoformat()}）{when}"
+    title = f"{tally.year}年度考核汇总表 · {st.name}（截至{tally.as_of.isoformat()}）{when}"
     confirmed_col = 4 + n_items + 4  # 最终等次, then 等次确认
     highlight = {
         i: {confirmed_col, confirmed_col + 1} for i, row in enumerate(st.rows) if row.confirmed
@@ -321,7 +321,7 @@ def _write_detail(wb: Workbook, ws: Worksheet, tally: Tally, st: SchemeTally) ->
     widths = _widths_for(DETAIL_HEADERS, rows, cap=50)
     widths[7] = min(widths[7], 40)  # 细则
     widths[11] = min(max(widths[11], 30), 50)  # 计分说明
-    title = f"{tally.year} 年度考核计分明细 · {st.name}（截至 {tally.as_of.isoformat()}）"
+    title = f"{tally.year}年度考核计分明细 · {st.name}（截至{tally.as_of.isoformat()}）"
     _style_table(
         wb, ws, title, DETAIL_HEADERS, rows, numeric={4, 5, 9, 10}, widths=widths, freeze_cols=1
     )
@@ -351,20 +351,20 @@ def write_workbook(tally: Tally, path: str | Path, *, chart_png: str | Path | No
     for st in tally.schemes:
         _write_detail(wb, _sheet(wb, sheet_title("明细", st.id, used)), tally, st)
     if not tally.schemes:
-        _sheet(wb, "汇总").write_string(0, 0, f"{tally.year} 年度没有可汇总的单位")
+        _sheet(wb, "汇总").write_string(0, 0, f"{tally.year}年度没有可汇总的单位")
     rows = open_rows(tally)
     widths = _widths_for(OPEN_HEADERS, rows, cap=70)
-    title = f"{tally.year} 年度待办事项（截至 {tally.as_of.isoformat()}，共 {len(rows)} 项）"
+    title = f"{tally.year}年度待办事项（截至{tally.as_of.isoformat()}，共{len(rows)}项）"
     _style_table(
         wb, _sheet(wb, OPEN_SHEET), title, OPEN_HEADERS, rows,
         numeric=set(), widths=widths, freeze_cols=1,
     )  # fmt: skip
     if chart_png is not None:
         ws = _sheet(wb, CHART_SHEET)
-        ws.write_string(0, 0, f"{tally.year} 年度各单位总分", _formats(wb)["chart-title"])
+        ws.write_string(0, 0, f"{tally.year}年度各单位总分", _formats(wb)["chart-title"])
         ws.insert_image("A3", str(chart_png))
         _print_setup(ws, height=1)
-    wb.set_properties({"title": f"{tally.year} 年度考核汇总", "author": "kaohe"})
+    wb.set_properties({"title": f"{tally.year}年度考核汇总", "author": "kaohe"})
     wb.close()
     return path
 

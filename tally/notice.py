@@ -92,11 +92,11 @@ def notice_of(
     """The notice's content from a tally whose grades are all confirmed."""
     rows = tally.rows
     if not rows:
-        raise NoticeError(f"{tally.year} 年度没有可通报的单位")
+        raise NoticeError(f"{tally.year}年度没有可通报的单位")
     unconfirmed = [row.unit for row in rows if not row.confirmed]
     if unconfirmed:
         raise NoticeError(
-            f"以下 {len(unconfirmed)} 个单位的等次尚未确认：{'、'.join(unconfirmed)}。"
+            f"以下{len(unconfirmed)}个单位的等次尚未确认：{'、'.join(unconfirmed)}。"
             "请先逐一确认等次（聊天中发送「定级 单位 等次 理由」，或用 kaohe grade confirm），再生成通报"
         )
     groups = []

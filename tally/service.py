@@ -22,7 +22,7 @@ from storage.grades import final_grades
 from tally.build import FinalGradeInfo, Tally, TallyRow, TallyUnit, build_tally
 
 NOTHING_TO_TALLY = (
-    "{year} 年度没有任何考核记录（报送、任务、评分、等次均无），没有可汇总的内容，"
+    "{year}年度没有任何考核记录（报送、任务、评分、等次均无），没有可汇总的内容，"
     "未生成汇总表。汇总本年度请发送「汇总」。"
 )
 
@@ -82,7 +82,7 @@ def summary_text(tally: Tally, *, top: int = 3, limit: int = TEXT_LIMIT) -> str:
     if tally.empty:
         return NOTHING_TO_TALLY.format(year=tally.year)
     state = "（部分指标待定，为阶段得分）" if tally.pending else ""
-    lines = [f"{tally.year} 年度考核汇总，截至 {tally.as_of.isoformat()}{state}"]
+    lines = [f"{tally.year}年度考核汇总，截至{tally.as_of.isoformat()}{state}"]
     if not tally.schemes:
         lines.append("没有可汇总的单位。")
     for st in tally.schemes:
@@ -102,7 +102,7 @@ def summary_text(tally: Tally, *, top: int = 3, limit: int = TEXT_LIMIT) -> str:
     for item in tally.open_items:
         by_category[item.category] = by_category.get(item.category, 0) + 1
     if by_category:
-        lines.append("待办：" + "，".join(f"{k} {v} 项" for k, v in by_category.items()))
+        lines.append("待办：" + "，".join(f"{k}{v}项" for k, v in by_category.items()))
     if tally.skipped:
         lines.append("未汇总：" + "、".join(tally.skipped))
     tail = "明细见附件 Excel（各单位得分、计分明细、待办事项）和得分图。"

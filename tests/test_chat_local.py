@@ -24,5 +24,5 @@ async def test_local_chat_on_the_demo_city(tmp_path: Path, monkeypatch) -> None:
     stdin = io.StringIO("汇总\n")
     await run_chat("admin", url, demo=True, stdin=stdin, stdout=out)
     summary = out.getvalue()
-    assert "年度考核汇总" in summary and "5 个单位" in summary
+    assert "年度考核汇总" in summary and "5个单位" in summary
     assert summary.count("(file)") == 2 and ".xlsx" in summary and ".png" in summary

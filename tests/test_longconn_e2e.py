@@ -111,7 +111,7 @@ async def test_both_platforms_report_score_remind_and_tally(
 
             # 汇总 for the admin on each platform: the summary in-line, then the files
             req = await wx.push_text("admin1", "汇总 2026")
-            assert "2026 年度考核汇总" in await wx.reply_to(req, timeout=30)
+            assert "2026年度考核汇总" in await wx.reply_to(req, timeout=30)
             await wait_for(lambda: len(wx_files("admin1")) >= 2)
             assert sorted(wx.uploads[b["file"]["media_id"]][:4] for b in wx_files("admin1")) == [
                 b"PK\x03\x04",  # the workbook
@@ -119,7 +119,7 @@ async def test_both_platforms_report_score_remind_and_tally(
             ]
             # (one admin after the other: two 汇总 at once write the same files under ./out)
             summary = await ding(dd, "dd_admin", "汇总 2026")
-            assert "2026 年度考核汇总" in summary and "路桥区" in summary
+            assert "2026年度考核汇总" in summary and "路桥区" in summary
             await wait_for(lambda: len(dd_files("dd_admin")) >= 2)
             files = dd_files("dd_admin")
             assert {b["msgParam"]["fileType"] for b in files} == {"xlsx", "png"}

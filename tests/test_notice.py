@@ -84,7 +84,7 @@ async def test_report_refuses_then_writes_the_notice(db_file: Path, tmp_path: Pa
     args = ("report", "--year", "2026", "--scheme", "chuangmo-taizhou", "--date", "2027-01-20")
     code, _, err = await _cli(*args, "--out", str(out))
     assert code == 1 and not out.exists()
-    assert "4 个单位的等次尚未确认" in err
+    assert "4个单位的等次尚未确认" in err
     for name in GRADES:
         assert name in err
     assert "临海市" not in err  # its grade is confirmed
@@ -92,7 +92,7 @@ async def test_report_refuses_then_writes_the_notice(db_file: Path, tmp_path: Pa
     await _confirm(db_file)
     code, said, err = await _cli(*args, "--out", str(out), "--number", "台创模〔2027〕1号")
     assert code == 0, err
-    assert "优秀 1 个，良好 1 个，合格 2 个，不合格 1 个" in said
+    assert "优秀1个，良好1个，合格2个，不合格1个" in said
 
     doc = Document(str(out))
     section = doc.sections[0]

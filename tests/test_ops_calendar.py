@@ -111,7 +111,7 @@ async def test_admins_are_told_once_a_week_until_the_office_acts(
     notices = await _notices(database)
     assert sorted(n.recipient for n in notices) == ["boss", "zhou"]  # once each this week
     text = notices[0].payload["markdown"]
-    assert text.startswith("### 2027 年法定节假日数据尚未更新")
+    assert text.startswith("### 2027年法定节假日数据尚未更新")
     assert "kaohe calendar set 2027-02-06 workday 调休" in text
 
     await run_tick(database, at("2026-12-07", "10:00"), admins=["boss", "zhou"])

@@ -76,11 +76,11 @@ def test_outbox_list_and_retry(db_file: Path, capsys: pytest.CaptureFixture[str]
 
     assert main(["outbox", "retry", str(first), str(third), "--actor", "ops"]) == 1  # third pends
     captured = capsys.readouterr()
-    assert f"已重新排队 1 条：{first}" in captured.out and str(third) in captured.err
+    assert f"已重新排队1条：{first}" in captured.out and str(third) in captured.err
     assert main(["outbox", "retry"]) == 2  # neither ids nor --all-failed
     capsys.readouterr()
     assert main(["outbox", "retry", "--all-failed"]) == 0
-    assert f"已重新排队 1 条：{second}" in capsys.readouterr().out
+    assert f"已重新排队1条：{second}" in capsys.readouterr().out
     assert main(["outbox", "list", "--failed"]) == 0
     assert "没有已放弃的消息" in capsys.readouterr().out
 

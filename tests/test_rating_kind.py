@@ -48,8 +48,8 @@ def test_the_index_of_choices_and_scores() -> None:
     assert index_of(["8", "9", "10"], "score") == Fraction(27, 30)
     assert index_of([], "choice") is None
     assert recorded(Fraction(2, 3)) == Decimal("0.6667")
-    assert summary(answers, "choice") == "满意 2、基本满意 1、不满意 1（4 份）"
-    assert summary(["8", "9"], "score") == "平均 8.50 分（2 份）"
+    assert summary(answers, "choice") == "满意2、基本满意1、不满意1（4份）"
+    assert summary(["8", "9"], "score") == "平均8.50分（2份）"
 
 
 def test_a_rating_takes_points_from_its_budget() -> None:

@@ -165,9 +165,9 @@ async def test_two_instances_send_every_reminder_exactly_once(
     )
     assert set(digests.values()) == {1}
     assert {m for _, m in digests} == {
-        "### 逾期未报汇总（12 月 1 日）",
-        "### 逾期未报汇总（12 月 2 日）",
-        "### 2026 年 11 月报送情况汇总",
+        "### 逾期未报汇总（12月1日）",
+        "### 逾期未报汇总（12月2日）",
+        "### 2026年11月报送情况汇总",
     }
     assert await _count(database, DigestSend) == 2 * 3  # admin1 and boss
 
@@ -205,7 +205,7 @@ async def test_work_day_override_moves_reminders(database: Database) -> None:
         rid(j, "C3b.1", "2026-11", "dayof"): date(2026, 11, 27),
     }
     card = channel.cards()[-1].card
-    assert card is not None and "截止 11 月 30 日（周一，放假）" in card.description
+    assert card is not None and "截止11月30日（周一，放假）" in card.description
 
 
 async def test_scheduler_settings(database: Database) -> None:
@@ -258,9 +258,9 @@ def test_remind_dry_run_prints_and_claims_nothing(
     try:
         assert main(["remind", "--dry-run", "--at", "2026-11-25T09:00"]) == 0
         out = capsys.readouterr().out
-        assert "[将发送] 椒江区 · C3b.1 · 2026-11 · 截止前 3 个工作日 → zhang" in out
-        assert "11 月政务信息已报 3/4 篇，还差 1 篇，截止 11 月 30 日（周一）" in out
-        assert "今天是“截止前 3 个工作日”提醒日" in out
+        assert "[将发送] 椒江区 · C3b.1 · 2026-11 · 截止前3个工作日 → zhang" in out
+        assert "11月政务信息已报3/4篇，还差1篇，截止11月30日（周一）" in out
+        assert "今天是“截止前3个工作日”提醒日" in out
         assert main(["remind", "--dry-run", "--at", "2026-11-28"]) == 0
         assert "不是工作日" in capsys.readouterr().out
         assert main(["remind", "--dry-run", "--at", "2026-11-25T20:00"]) == 0
@@ -317,7 +317,7 @@ async def test_serve_runs_reminders_through_wecom(
         assert reminder_scheduler._current is None  # stopped on cleanup
         (card,) = wecom.sent_to("zhang")
         assert card["msgtype"] == "template_card"
-        assert "11 月政务信息已报 0/4 篇" in str(card)
+        assert "11月政务信息已报0/4篇" in str(card)
 
 
 async def test_downtime_catches_up_what_is_useful_and_skips_what_is_stale(

@@ -82,11 +82,11 @@ async def test_a_whole_november(database: Database) -> None:
     first = by_id[rid(j, "C3b.1", "2026-11", "before3")]
     assert first.users == ("zhang",)  # the liaison, not the leader
     assert first.at == at("2026-11-25", "09:00")
-    assert "11 月政务信息已报 3/4 篇，还差 1 篇，截止 11 月 30 日（周一）" in first.card.description  # type: ignore[union-attr]
-    assert "距截止还有 3 个工作日" in first.card.description  # type: ignore[union-attr]
+    assert "11月政务信息已报3/4篇，还差1篇，截止11月30日（周一）" in first.card.description  # type: ignore[union-attr]
+    assert "距截止还有3个工作日" in first.card.description  # type: ignore[union-attr]
     lq_before1 = by_id[rid(lq, "C3b.1", "2026-11", "before1")]
     assert lq_before1.users == ("wang", "wang2") and lq_before1.at.date() == date(2026, 11, 27)
-    assert "已报 2/4 篇，还差 2 篇" in lq_before1.card.description  # type: ignore[union-attr]
+    assert "已报2/4篇，还差2篇" in lq_before1.card.description  # type: ignore[union-attr]
     assert by_id[rid(h, "C3a.1@K2", "2026-11-13", "overdue")].at.date() == date(2026, 11, 16)
     assert by_id[rid(j, "C3b.1", "2026-10", "overdue")].at.date() == date(2026, 11, 2)
     # 黄岩区 met its quota: its liaison only ever hears about the unanswered task
@@ -100,8 +100,8 @@ async def test_a_whole_november(database: Database) -> None:
     assert {s.users for s in daily} == {("admin1",), ("boss",)}
     monthly = channel.digests("报送情况汇总")
     assert len(monthly) == 2 and {s.at.date() for s in monthly} == {date(2026, 11, 2)}
-    assert "10 月政务信息已报 0/4 篇" in monthly[0].markdown
-    assert "3 个单位中，1 个已全部按要求报送" in monthly[0].markdown
+    assert "10月政务信息已报0/4篇" in monthly[0].markdown
+    assert "3个单位中，1个已全部按要求报送" in monthly[0].markdown
 
 
 async def test_a_whole_december(database: Database) -> None:
@@ -130,14 +130,14 @@ async def test_a_whole_december(database: Database) -> None:
     by_id = {s.card.task_id: s for s in channel.cards() if s.card}
     summary = by_id[rid(j, "C4c.1", "2026", "dayof")]
     assert summary.at.date() == date(2026, 12, 15)
-    assert "2026 年度年度工作总结尚未报送，截止 12 月 15 日（周二）" in summary.card.description  # type: ignore[union-attr]
+    assert "2026年度年度工作总结尚未报送，截止12月15日（周二）" in summary.card.description  # type: ignore[union-attr]
     assert by_id[rid(j, "C4c.1", "2026", "before3")].at.date() == date(2026, 12, 10)
     assert "截止日期已过" in by_id[rid(j, "C3b.1", "2026-11", "overdue")].card.description  # type: ignore[union-attr]
     assert not [s for s in channel.sent if "li" in s.users]  # 黄岩区 is done
 
     (monthly,) = channel.digests("报送情况汇总")
     assert monthly.at.date() == date(2026, 12, 1) and monthly.users == ("admin1",)
-    assert "椒江区**：11 月政务信息已报 3/4 篇" in monthly.markdown
+    assert "椒江区**：11月政务信息已报3/4篇" in monthly.markdown
     late = [s for s in channel.digests("逾期未报汇总") if s.at.date() == date(2026, 12, 16)]
     assert len(late) == 1 and "年度工作总结尚未报送" in late[0].markdown
 
@@ -171,5 +171,5 @@ async def test_national_day_week_and_make_up_saturday(database: Database) -> Non
     dayof = next(
         s for s in channel.cards() if s.card and s.card.task_id.endswith("K7-2026-10-04-dayof")
     )
-    assert "截止 10 月 4 日（周日，国庆节放假）" in dayof.card.description  # type: ignore[union-attr]
+    assert "截止10月4日（周日，国庆节放假）" in dayof.card.description  # type: ignore[union-attr]
     assert "请于今天（周三）下班前报送" in dayof.card.description  # type: ignore[union-attr]

@@ -76,15 +76,15 @@ def test_import_errors_name_the_row_and_column(tmp_path, capsys):
     out = tmp_path / "bad.yaml"
     assert main(["scheme", "import", str(path), "--id", "bad", "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert f"{path}: 第 7 行「参数」: 应为 {{points: 4}} 形式" in err
+    assert f"{path}: 第7行「参数」: 应为 {{points: 4}}形式" in err
     assert not out.exists()  # nothing written
     table.rows[5]["参数"] = "{task_kind: feedback, points: 6}"
     write_table(table, path)
     with pytest.raises(SchemeError) as exc:
         scheme_from_data(*_data(path))
     text = "\n".join(exc.value.errors)
-    assert f"{path}: 第 2 行「参数」 points: 不能为负数，实际为 -4" in text
-    assert f"{path}: 第 5 行「类型」: 未知的规则类型 'teleport'" in text
+    assert f"{path}: 第2行「参数」 points: 不能为负数，实际为-4" in text
+    assert f"{path}: 第5行「类型」: 未知的规则类型 'teleport'" in text
 
 
 def test_a_sheet_that_is_not_a_scheme_table(tmp_path, capsys):

@@ -137,7 +137,7 @@ def test_a_registered_kind_loads_scores_and_is_described(new_kinds):
     assert "A1.1 [per_item] 每篇 0.5 分，最多 5 分" in render_scheme(scheme)
     # lint adds its share: 5 of the target's 6 points
     assert [str(w) for w in lint(scheme)] == [
-        "A1: 规则分值合计 5（A1.1(5)）少于目标 A1 的 6 分，最多只能得 5 分"
+        "A1: 规则分值合计5（A1.1(5)）少于目标A1的6分，最多只能得5分"
     ]
     # the tally files an open rule under the kind's category
     items = open_items_of(card, _facts(7), date(2026, 6, 30))
@@ -149,7 +149,7 @@ def test_a_registered_kind_gets_its_field_errors_in_chinese(new_kinds):
     with pytest.raises(SchemeError) as err:
         load_scheme_text(bad, "new.yaml")
     text = "\n".join(err.value.errors)
-    assert "new.yaml: items[0].targets[0].rules[0].each: 应大于 0，实际为 -1" in text
+    assert "new.yaml: items[0].targets[0].rules[0].each: 应大于0，实际为-1" in text
     assert "items[0].targets[0].rules[0].colour: 未知字段" in text
     assert "each" in text.split("colour: 未知字段")[1]  # the allowed fields are listed
 

@@ -128,7 +128,7 @@ def test_every_error_is_collected_with_file_path_and_what():
         ("bad.yaml: id:", "小写字母"),
         ("bad.yaml: total:", "不能为负数"),
         ("bad.yaml: colour:", "未知字段"),
-        ("items[0].targets[0].rules[1].amount:", "应大于 0"),
+        ("items[0].targets[0].rules[1].amount:", "应大于0"),
         ("items[0].targets[0].rules[2].kind:", "teleport"),
         ("items[0].targets[0].rules[3].points:", "缺少必填字段"),
         ("items[0].targets[0].rules[4].per_period:", "正整数"),

@@ -107,7 +107,7 @@ async def test_workbook_numbers_are_the_engines_for_every_unit(
         columns = [i for i in scheme.items if not i.bonus and not i.shares]
         headers = [c.value for c in ws[HEADER_ROW]]
         assert headers[3 : 3 + len(columns)] == [
-            f"{i.id} {'、'.join([i.name] + [j.name for j in scheme.items if j.shares == i.id])}"
+            f"{i.id}{'、'.join([i.name] + [j.name for j in scheme.items if j.shares == i.id])}"
             f"（{i.points}分）"
             for i in columns
         ]
@@ -216,7 +216,7 @@ def test_sheets_headers_frozen_panes_formats_and_print_setup(exported) -> None: 
             assert ws.column_dimensions[letter].width >= 6
     summary = wb["汇总-chuangmo-taizhou"]
     assert summary.freeze_panes == "C3"
-    assert "2026 年度考核汇总表" in summary.cell(1, 1).value
+    assert "2026年度考核汇总表" in summary.cell(1, 1).value
     headers = [c.value for c in summary[HEADER_ROW]]
     assert headers[:3] == ["排名", "单位", "类型"]
     for name in ("基本分", "加分", "总分", "建议等次", "最终等次", "等次确认"):
@@ -290,10 +290,10 @@ def test_summary_text(exported) -> None:  # type: ignore[no-untyped-def]
     result, _ = exported
     text = result.summary_text
     assert len(text.encode("utf-8")) <= TEXT_LIMIT
-    assert text.startswith("2026 年度考核汇总，截至 2027-01-20")
-    assert "1. 临海市 86.38 分 良好" in text
+    assert text.startswith("2026年度考核汇总，截至2027-01-20")
+    assert "1. 临海市：86.38分，良好" in text
     assert "2. 椒江区" in text and "2. 黄岩区" in text
-    assert "待审核 8 项" in text
+    assert "待审核8项" in text
 
 
 def test_summary_text_stays_short_with_many_units() -> None:
@@ -313,7 +313,7 @@ def test_summary_text_stays_short_with_many_units() -> None:
     assert empty.records == 3
     nothing = [TallyUnit(u.name, u.kind, u.scheme_id, Facts(u.name, YEAR)) for u in units[:3]]
     assert summary_text(build_tally(nothing, {scheme.id: scheme}, RUNNING, year=YEAR)).startswith(
-        f"{YEAR} 年度没有任何考核记录"
+        f"{YEAR}年度没有任何考核记录"
     )
 
 

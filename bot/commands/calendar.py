@@ -55,7 +55,7 @@ def _day(text: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        print(f"错误：日期 {text!r} 应为 YYYY-MM-DD，如 2027-02-06", file=sys.stderr)
+        print(f"错误：日期 {text!r} 应为 YYYY-MM-DD，如2027-02-06", file=sys.stderr)
         return None
 
 
@@ -102,9 +102,9 @@ def cmd_unset(args: argparse.Namespace) -> int:
             await db.dispose()
 
     if asyncio.run(run()):
-        print(f"已取消 {day.isoformat()} 的调整，恢复法定日历")
+        print(f"已取消{day.isoformat()}的调整，恢复法定日历")
         return 0
-    print(f"{day.isoformat()} 没有手工调整，无需取消", file=sys.stderr)
+    print(f"{day.isoformat()}没有手工调整，无需取消", file=sys.stderr)
     return 1
 
 
@@ -117,9 +117,9 @@ def year_lines(year: int, overrides: dict[date, tuple[bool, str]]) -> list[str]:
 
     version = getattr(chinese_calendar, "__version__", "?")
     if holidays_known(year):
-        head = f"{year} 年：法定节假日来自 chinesecalendar {version}"
+        head = f"{year}年：法定节假日来自 chinesecalendar {version}"
     else:
-        head = f"{year} 年：chinesecalendar {version} 没有该年的放假安排，未调整的日子按周一至周五上班计算"
+        head = f"{year}年：chinesecalendar {version}没有该年的放假安排，未调整的日子按周一至周五上班计算"
     calendar = WorkCalendar({day: flag for day, (flag, _) in overrides.items()})
     lines = [head]
     day = date(year, 1, 1)

@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p_cur = sub.add_parser(
         "current",
         help="查看数据库当前版本与代码中的最新版本",
-        description="查看数据库的迁移版本；不是最新时退出码为 1。",
+        description="查看数据库的迁移版本；不是最新时退出码为1。",
     )
     p_cur.set_defaults(func=cmd_current)
     p_backup = sub.add_parser(
@@ -66,7 +66,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"数据库已是最新版本 {', '.join(sorted(head_revisions()))}（{_safe_url(url)}）")
+    print(f"数据库已是最新版本{', '.join(sorted(head_revisions()))}（{_safe_url(url)}）")
     return 0
 
 
@@ -103,7 +103,7 @@ def cmd_current(args: argparse.Namespace) -> int:
 def restore_note(backup: Path, target: str) -> str:
     return (
         f"恢复方法 / to restore: 停止服务 stop kaohe serve；"
-        f"cp {backup} {target}（同时删除旧的 {target}-wal、{target}-shm）；再启动 start it again"
+        f"cp {backup} {target}（同时删除旧的{target}-wal、{target}-shm）；再启动 start it again"
     )
 
 
@@ -129,10 +129,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
     source = Path(parsed.database or "")
     backup = Path(args.file)
     if not source.is_file():
-        print(f"错误：数据库文件 {source} 不存在", file=sys.stderr)
+        print(f"错误：数据库文件{source}不存在", file=sys.stderr)
         return 1
     if backup.exists():
-        print(f"错误：{backup} 已存在，请换一个文件名（不会覆盖）", file=sys.stderr)
+        print(f"错误：{backup}已存在，请换一个文件名（不会覆盖）", file=sys.stderr)
         return 1
     backup.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -140,6 +140,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
     except sqlite3.Error as exc:
         print(f"错误：备份失败：{exc}", file=sys.stderr)
         return 1
-    print(f"已备份 {source} → {backup}（{backup.stat().st_size:,} 字节）")
+    print(f"已备份{source} → {backup}（{backup.stat().st_size:,}字节）")
     print(restore_note(backup, str(source)))
     return 0

@@ -15,10 +15,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "health",
         help="检查本机运行中的服务是否正常 (health [--url URL])",
-        description="请求 http://127.0.0.1:KAOHE_PORT/healthz；正常时退出码为 0，否则为 1。",
+        description="请求 http://127.0.0.1:KAOHE_PORT/healthz；正常时退出码为0，否则为1。",
     )
     parser.add_argument("--url", default=None, help="要检查的地址（默认本机 /healthz）")
-    parser.add_argument("--timeout", type=float, default=4.0, help="超时秒数（默认 4）")
+    parser.add_argument("--timeout", type=float, default=4.0, help="超时秒数（默认4）")
     parser.set_defaults(func=cmd_health)
 
 

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: _usage(parser))
     p_list = sub.add_parser("list", help="列出未发出的消息（最新的在前）")
     p_list.add_argument("--failed", action="store_true", help="只列出已放弃的消息")
-    p_list.add_argument("--limit", type=int, default=100, help="最多列出几条（默认 100）")
+    p_list.add_argument("--limit", type=int, default=100, help="最多列出几条（默认100）")
     p_list.set_defaults(func=cmd_list)
     p_retry = sub.add_parser("retry", help="把已放弃的消息重新放回发送队列")
     p_retry.add_argument(
@@ -91,9 +91,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     retried = asyncio.run(run())
     missing = sorted(set(args.ids) - set(retried))
     if retried:
-        print(
-            f"已重新排队 {len(retried)} 条：{', '.join(map(str, retried))}（服务运行时 30 秒内发送）"
-        )
+        print(f"已重新排队{len(retried)}条：{', '.join(map(str, retried))}（服务运行时30秒内发送）")
     else:
         print("没有可重发的消息")
     if missing:

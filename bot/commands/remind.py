@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--at",
         metavar="DATETIME",
-        help="时刻，如 2026-11-25T09:00 或 2026-11-25 09:00（Asia/Shanghai；只给日期则为 09:00；"
+        help="时刻，如2026-11-25T09:00或2026-11-25 09:00（Asia/Shanghai；只给日期则为09:00；"
         "默认现在）",
     )
     parser.set_defaults(func=cmd_remind)
@@ -70,7 +70,7 @@ async def dry_run(
                 head = f"[{state}] 管理员汇总（{'每日逾期' if item.kind == 'daily' else '月度'}）→ {to}"
                 body = item.payload["markdown"].splitlines()[0]
             lines += [head, f"  原因：{item.reason}", f"  内容：{body}"]
-        lines.append(f"共 {len(result.items)} 条，其中将发送 {pending} 条。")
+        lines.append(f"共{len(result.items)}条，其中将发送{pending}条。")
         return lines
     finally:
         await db.dispose()

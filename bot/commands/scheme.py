@@ -41,8 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p_check = sub.add_parser(
         "check",
-        help="检查方案文件（错误退出码 1，分值不符只警告）",
-        description="校验方案：格式错误逐条列出并以退出码 1 结束；分值加总不符的地方作为警告列出（退出码 0）。",
+        help="检查方案文件（错误退出码1，分值不符只警告）",
+        description="校验方案：格式错误逐条列出并以退出码1结束；分值加总不符的地方作为警告列出（退出码0）。",
     )
     p_check.add_argument("scheme", metavar="ID|FILE", help="内置方案编号或方案 YAML 文件")
     p_check.set_defaults(func=cmd_check)
@@ -107,10 +107,10 @@ def cmd_list(args: argparse.Namespace) -> int:
             scheme = load_builtin(scheme_id)
         except SchemeError as exc:
             print(
-                f"{scheme_id}  （无效：{len(exc.errors)} 处错误，请运行 kaohe scheme check {scheme_id}）"
+                f"{scheme_id}（无效：{len(exc.errors)}处错误，请运行 kaohe scheme check {scheme_id}）"
             )
             continue
-        print(f"{scheme.id}  {scheme.name}  满分 {fmt(base_max(scheme))}")
+        print(f"{scheme.id}  {scheme.name}满分{fmt(base_max(scheme))}")
     return 0
 
 
@@ -132,7 +132,7 @@ def _print_readings(scheme: Scheme) -> None:
     if not found:
         return
     print()
-    print(f"口径 {len(found)} 处（原文未定或可有不同理解之处，当前取法；方案文件可改写）：")
+    print(f"口径{len(found)}处（原文未定或可有不同理解之处，当前取法；方案文件可改写）：")
     for r in found:
         print(f"  {r}")
 
@@ -143,10 +143,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     except SchemeError as exc:
         return _fail(exc)
     warnings = lint(scheme)
-    print(f"{scheme.id}：格式正确，{len(scheme.rules())} 条规则，满分 {fmt(base_max(scheme))}。")
+    print(f"{scheme.id}：格式正确，{len(scheme.rules())}条规则，满分{fmt(base_max(scheme))}。")
     print(f"分值：{totals_line(scheme)}。")
     if warnings:
-        print(f"分值警告 {len(warnings)} 处（方案未作改动）：")
+        print(f"分值警告{len(warnings)}处（方案未作改动）：")
         for w in warnings:
             print(f"  警告 {w}")
     else:
@@ -169,7 +169,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     except SchemeError as exc:
         return _fail(exc)
     path = write_table(scheme_table(scheme), args.out)
-    print(f"已写入 {path}：{scheme.id}，{len(scheme.rules())} 条规则。")
+    print(f"已写入{path}：{scheme.id}，{len(scheme.rules())}条规则。")
     return 0
 
 
@@ -187,10 +187,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         return _fail(exc)
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     Path(args.out).write_text(
-        f"# 由 kaohe scheme import 从 {Path(args.table).name} 生成\n{text}", encoding="utf-8"
+        f"# 由 kaohe scheme import 从{Path(args.table).name}生成\n{text}", encoding="utf-8"
     )
     print(
-        f"已写入 {args.out}：{scheme.id}，{len(scheme.rules())} 条规则，满分 {fmt(base_max(scheme))}。"
+        f"已写入{args.out}：{scheme.id}，{len(scheme.rules())}条规则，满分{fmt(base_max(scheme))}。"
     )
     return 0
 
@@ -200,6 +200,6 @@ def cmd_template(args: argparse.Namespace) -> int:
 
     path = write_table(template_table(), args.out)
     print(
-        f"已写入模板 {path}：填好「考核细则」和「方案」两张表后，用 kaohe scheme import 生成方案。"
+        f"已写入模板{path}：填好「考核细则」和「方案」两张表后，用 kaohe scheme import 生成方案。"
     )
     return 0

@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--reply-budget",
         type=float,
         default=None,
-        help="被动回复的时间预算（秒，默认 3），超时改为主动发送",
+        help="被动回复的时间预算（秒，默认3），超时改为主动发送",
     )
     parser.add_argument("--log-level", default="INFO", help="日志级别（默认 INFO；DEBUG 更详细）")
     parser.add_argument(

@@ -130,7 +130,7 @@ def cmd_tally(args: argparse.Namespace) -> int:
             png = draw_chart(tally, chart or Path(tmp) / "chart.png")
             write_workbook(tally, out, chart_png=png)
     print(summary_text(tally))
-    print(f"已写入 {out}" + (f"，得分图 {chart}" if chart else ""))
+    print(f"已写入{out}" + (f"，得分图{chart}" if chart else ""))
     return 0
 
 
@@ -187,7 +187,7 @@ def cmd_grade_confirm(args: argparse.Namespace) -> int:
         return _error(f"没有名为 {args.unit!r} 的单位（单位列表见 kaohe units list）")
     except GradeError as exc:
         return _error(str(exc))
-    print(f"已记录：{name} {args.year} 年度最终等次 {args.grade}（{args.actor}：{args.reason}）")
+    print(f"已记录：{name} {args.year}年度最终等次{args.grade}（{args.actor}：{args.reason}）")
     return 0
 
 
@@ -213,7 +213,7 @@ def cmd_grade_show(args: argparse.Namespace) -> int:
     except LookupError:
         return _error(f"没有名为 {args.unit!r} 的单位（单位列表见 kaohe units list）")
     if not rows:
-        print(f"{args.unit} {args.year} 年度尚未确认等次")
+        print(f"{args.unit} {args.year}年度尚未确认等次")
         return 0
     for n, row in enumerate(rows, start=1):
         when = datetime.fromtimestamp(row.at.timestamp(), TZ).strftime("%Y-%m-%d %H:%M")

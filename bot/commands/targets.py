@@ -78,7 +78,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     if units is None:
         return _error(NOT_MIGRATED)
     path = write_template(Path(args.out), args.year, units)
-    print(f"已生成 {args.year} 年度责任书模板：{path}（单位下拉列表 {len(units)} 个单位）")
+    print(f"已生成{args.year}年度责任书模板：{path}（单位下拉列表{len(units)}个单位）")
     return 0
 
 
@@ -99,14 +99,14 @@ def cmd_import(args: argparse.Namespace) -> int:
                     Path(args.file),
                     args.year,
                     actor=args.actor,
-                    reason=f"导入责任书 {Path(args.file).name}",
+                    reason=f"导入责任书{Path(args.file).name}",
                     apply=not args.dry_run,
                 )
             except CharterFileError as exc:
-                return _error(f"责任书文件有误，未导入任何内容（{len(exc.errors)} 处）", exc.errors)
+                return _error(f"责任书文件有误，未导入任何内容（{len(exc.errors)}处）", exc.errors)
         finally:
             await db.dispose()
-        print(f"{args.year} 年度责任书（{Path(args.file).name}）：")
+        print(f"{args.year}年度责任书（{Path(args.file).name}）：")
         print(preview_text(plan, limit=500))
         if not plan.to_apply:
             print("与系统中已有的完全一致，未作任何改动。")

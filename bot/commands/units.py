@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="读取企业微信部门成员（通讯录接口 user/simplelist），按账号补全或更正已登记人员的姓名，"
         "每处改动记入审计日志。应用没有通讯录权限或未配置企业微信时，说明原因并跳过，不作改动。",
     )
-    p_sync.add_argument("--department", type=int, default=1, help="部门 ID（默认 1，即根部门）")
+    p_sync.add_argument("--department", type=int, default=1, help="部门 ID（默认1，即根部门）")
     p_sync.add_argument("--dry-run", action="store_true", help="只显示将改动的姓名，不写入")
     p_sync.add_argument("--actor", default="cli", help="记入审计日志的操作人（默认 cli）")
     p_sync.set_defaults(func=cmd_sync)
@@ -90,10 +90,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         rows = parse_units_file(args.file, builtin_scheme_ids())
     except UnitsFileError as exc:
-        return _error(f"导入文件有误，未导入任何内容（{len(exc.errors)} 处）", exc.errors)
+        return _error(f"导入文件有误，未导入任何内容（{len(exc.errors)}处）", exc.errors)
     if args.dry_run:
         units = {r.unit for r in rows}
-        print(f"文件无误：{len(units)} 个单位，{len(rows)} 人（未写入数据库）")
+        print(f"文件无误：{len(units)}个单位，{len(rows)}人（未写入数据库）")
         return 0
 
     async def run() -> Any:
@@ -121,8 +121,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return _error("未导入任何内容", counts.errors)
     u, m = counts.units, counts.members
     print(
-        f"导入完成：单位 新增 {u['created']}、更新 {u['updated']}、未变 {u['unchanged']}；"
-        f"人员 新增 {m['created']}、更新 {m['updated']}、未变 {m['unchanged']}"
+        f"导入完成：单位 新增{u['created']}、更新{u['updated']}、未变{u['unchanged']}；"
+        f"人员 新增{m['created']}、更新{m['updated']}、未变{m['unchanged']}"
     )
     return 0
 
@@ -190,7 +190,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             state = "" if m.get("active", True) else "  （已停用）"
             print(f"  {m['userid']}  {m['name']}  {ROLE_NAMES.get(m['role'], m['role'])}{state}")
     n_members = sum(len(u["members"]) for u in units)
-    print(f"共 {sum(1 for u in units if u['unit'])} 个单位，{n_members} 人")
+    print(f"共{sum(1 for u in units if u['unit'])}个单位，{n_members}人")
     return 0
 
 
@@ -238,7 +238,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         for userid, old, new in changed:
             print(f"  {userid}：{old} → {new}")
         done = "将更新" if args.dry_run else "已更新"
-        print(f"通讯录中 {len(names)} 人；{done} {len(changed)} 人的姓名。")
+        print(f"通讯录中{len(names)}人；{done}{len(changed)}人的姓名。")
         return 0
 
     return asyncio.run(run())

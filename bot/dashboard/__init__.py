@@ -331,7 +331,7 @@ async def tally_page(request: web.Request, view: View) -> web.StreamResponse:
     return render(
         request,
         "tally.html",
-        _base(view, tally, title=f"{view.year} 年度考核汇总", tables=tables, skipped=tally.skipped),
+        _base(view, tally, title=f"{view.year}年度考核汇总", tables=tables, skipped=tally.skipped),
     )
 
 
@@ -388,7 +388,7 @@ async def _unit(request: web.Request, view: View, message: str = "") -> web.Resp
         _base(
             view,
             tally,
-            title=f"{row.unit} · {view.year} 年度得分",
+            title=f"{row.unit} · {view.year}年度得分",
             row=row,
             card=row.card,
             grade=grade,
@@ -461,7 +461,7 @@ async def open_page(request: web.Request, view: View) -> web.StreamResponse:
     return render(
         request,
         "open.html",
-        _base(view, tally, title=f"{view.year} 年度待办事项", lines=lines, counts=counts),
+        _base(view, tally, title=f"{view.year}年度待办事项", lines=lines, counts=counts),
     )
 
 

@@ -1,7 +1,7 @@
 """What the dashboard's templates show, prepared in Python: readable labels, cells, cards.
 
 Templates only lay these out (and Jinja2 escapes every value). Labels never show a raw code or a
-raw kind alone: "C3b 工作信息", "政务信息", "待审核".
+raw kind alone: "C3b工作信息", "政务信息", "待审核".
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ PENDING_MARK = "待评"
 
 
 def label(scheme: Scheme | None, code: str) -> str:
-    """ "C3b 工作信息" for a target, rule or item id; the code alone when the scheme has no name
+    """ "C3b工作信息" for a target, rule or item id; the code alone when the scheme has no name
     for it; never the code twice."""
     if not code or scheme is None:
         return code
@@ -53,7 +53,7 @@ def label(scheme: Scheme | None, code: str) -> str:
         name = scheme.target(scheme.rule(code).target).name
     elif code in scheme.items_by_id:
         name = scheme.item(code).name
-    return f"{code} {name}" if name and name != code else code
+    return f"{code}{name}" if name and name != code else code
 
 
 def without_code(text: str, code: str) -> str:
@@ -126,7 +126,7 @@ def _assessed(card: ScoreCard) -> bool:
 
 def tally_table(st: SchemeTally) -> TallyTable:
     heads = [
-        Head(c.label, f"{fmt(c.points)} 分" if c.points is not None else "") for c in st.columns
+        Head(c.label, f"{fmt(c.points)}分" if c.points is not None else "") for c in st.columns
     ]
     rows = []
     for row in st.rows:
@@ -153,7 +153,7 @@ def tally_table(st: SchemeTally) -> TallyTable:
         )
     counts = "、".join(f"{k} {v}" for k, v in st.grade_counts().items()) or "无等次"
     base_max = sum((c.points or Decimal(0)) for c in st.columns)
-    heads_base = Head("基本分", f"{fmt(base_max)} 分")
+    heads_base = Head("基本分", f"{fmt(base_max)}分")
     return TallyTable(st.id, st.name, [*heads, heads_base], rows, counts)
 
 
@@ -192,7 +192,7 @@ def card_blocks(card: ScoreCard) -> list[ItemBlock]:
     blocks = []
     for item in card.items:
         if item.shares:
-            score = f"与 {item.shares} 共用分值"
+            score = f"与{item.shares}共用分值"
         elif item.pending and not item.score:
             score = PENDING_MARK
         elif item.max is not None:
@@ -218,8 +218,8 @@ def card_blocks(card: ScoreCard) -> list[ItemBlock]:
                 for r in target.rules
             ]
             name = target.name if target.name != target.id else ""
-            targets.append(TargetBlock(f"{target.id} {name}".strip(), t_score, rules))
-        name = f"{item.id} {item.name}" + ("（加分）" if item.bonus else "")
+            targets.append(TargetBlock(f"{target.id}{name}", t_score, rules))
+        name = f"{item.id}{item.name}" + ("（加分）" if item.bonus else "")
         lost = item.max is not None and item.score is not None and item.score < item.max
         blocks.append(
             ItemBlock(name, score, item.pending, item.bonus, targets, lost or item.pending)
@@ -380,10 +380,10 @@ _SPACES = re.compile(r"\s+")
 
 
 def owed_line(d: Deadline, today: date, calendar: WorkCalendar, late: bool) -> str:
-    what = f"{d.label}（已报 {d.have}/{d.need} 篇）" if d.kind == Delivery.QUOTA else d.label
+    what = f"{d.label}（已报{d.have}/{d.need}篇）" if d.kind == Delivery.QUOTA else d.label
     if late:
-        return f"{what}，截止 {d.due:%m-%d}，已逾期 {workdays_late(d, today, calendar)} 个工作日"
-    return f"{what}，截止 {d.due:%m-%d}"
+        return f"{what}，截止{d.due:%m-%d}，已逾期{workdays_late(d, today, calendar)}个工作日"
+    return f"{what}，截止{d.due:%m-%d}"
 
 
 def board_lines(lights: list[UnitLight], today: date, calendar: WorkCalendar) -> list[BoardLine]:

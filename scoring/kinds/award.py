@@ -33,18 +33,18 @@ class Award(ConfirmedKind):
         return self.points
 
     def describe(self, rule: Rule) -> str:
-        return f"完成得 {fmt(self.points)} 分"
+        return f"完成得{fmt(self.points)}分"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         due = rule.final_due(ctx.year)
         entry = latest(ctx, rule)
         if entry is not None and entry.value >= 1:
-            text = f"已确认完成（{entry.id}）：{fmt(self.points)} 分"
+            text = f"已确认完成（{entry.id}）：{fmt(self.points)}分"
             return self.result(rule, self.points, self.points, text)
         if entry is not None:
-            return self.result(rule, ZERO, self.points, f"确认未完成（{entry.id}）：0 分")
+            return self.result(rule, ZERO, self.points, f"确认未完成（{entry.id}）：0分")
         if is_due(due, ctx.as_of):
-            text = f"截至 {day_label(due, ctx.year)} 未确认完成：0 分"
+            text = f"截至{day_label(due, ctx.year)}未确认完成：0分"
             return self.result(rule, ZERO, self.points, text)
         what = rule.text or ctx.target_name(rule)
         opens = (f"{what}：待确认，{due_label(ctx, due)}",)

@@ -225,7 +225,7 @@ def latest(ctx: Context, rule: Rule) -> AdminEntry | None:
 
 
 def due_label(ctx: Context, due: date) -> str:
-    return f"截止 {day_label(due, ctx.year)}"
+    return f"截止{day_label(due, ctx.year)}"
 
 
 def rate_of(entry: AdminEntry) -> Fraction:
@@ -239,7 +239,7 @@ class RateKind(RuleKind):
     verbs: ClassVar[tuple[Verb, ...]] = (Verb("比率"), Verb("达标率"))
 
     def entry_problem(self, value: Decimal) -> str | None:
-        return "比率请写成 0.85 或 85%" if value > 10 else None
+        return "比率请写成0.85或85%" if value > 10 else None
 
 
 class ConfirmedKind(RuleKind):

@@ -54,7 +54,7 @@ class Checklist(ConfirmedKind):
 
     def describe(self, rule: Rule) -> str:
         n = len(self.items)
-        return f"{n} 项共 {fmt(self.points)} 分，每缺一项扣 {fmt(self.per_missing)} 分"
+        return f"{n}项共{fmt(self.points)}分，每缺一项扣{fmt(self.per_missing)}分"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         latest: dict[str, AdminEntry] = {}
@@ -64,10 +64,10 @@ class Checklist(ConfirmedKind):
         missing = [i for i in self.items if i.key not in latest or latest[i.key].value < 1]
         earned = max(ZERO, self.points - self.per_missing * len(missing))
         done = len(self.items) - len(missing)
-        text = f"已完成 {done}/{len(self.items)} 项"
+        text = f"已完成{done}/{len(self.items)}项"
         if missing:
             names = "、".join(i.name for i in missing)
-            text += f"，缺 {len(missing)} 项 × {fmt(self.per_missing)} 分（{names}）"
+            text += f"，缺{len(missing)}项 × {fmt(self.per_missing)}分（{names}）"
         due = rule.final_due(ctx.year)
         if missing and not is_due(due, ctx.as_of):
             opens = tuple(f"{i.name}：待确认，{due_label(ctx, due)}" for i in missing)

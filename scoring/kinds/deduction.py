@@ -41,7 +41,7 @@ class Deduction(RuleKind):
     def _ordered(cls, bounds: tuple[Fraction, Fraction] | None) -> tuple[Fraction, Fraction] | None:
         if bounds is not None and bounds[0] > bounds[1]:
             raise PydanticCustomError(
-                "kaohe", "下限 {lo} 大于上限 {hi}", {"lo": fmt(bounds[0]), "hi": fmt(bounds[1])}
+                "kaohe", "下限{lo}大于上限{hi}", {"lo": fmt(bounds[0]), "hi": fmt(bounds[1])}
             )
         return bounds
 
@@ -59,12 +59,12 @@ class Deduction(RuleKind):
 
     def describe(self, rule: Rule) -> str:
         if self.amount is not None:
-            text = f"每次扣 {fmt(self.amount)} 分"
+            text = f"每次扣{fmt(self.amount)}分"
         elif self.range is not None:
-            text = f"每次扣 {fmt(self.range[0])}–{fmt(self.range[1])} 分"
+            text = f"每次扣{fmt(self.range[0])}–{fmt(self.range[1])}分"
         else:
             text = "按扣分记录扣分"
-        return text + (f"，最多扣 {fmt(self.max)} 分" if self.max is not None else "")
+        return text + (f"，最多扣{fmt(self.max)}分" if self.max is not None else "")
 
     def default_entry(self) -> Decimal | None:
         if self.amount is None:
@@ -73,9 +73,9 @@ class Deduction(RuleKind):
 
     def entry_problem(self, value: Decimal) -> str | None:
         if self.range is not None and not self.range[0] <= value <= self.range[1]:
-            return f"该项每次扣 {fmt(self.range[0])}–{fmt(self.range[1])} 分"
+            return f"该项每次扣{fmt(self.range[0])}–{fmt(self.range[1])}分"
         if value == 0:
-            return "扣分应大于 0"
+            return "扣分应大于0"
         return None
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
@@ -98,14 +98,12 @@ class Deduction(RuleKind):
         if not counted:
             text = "无扣分记录"
         elif self.amount is not None:
-            text = f"扣分 {len(counted)} 次 × {fmt(self.amount)} 分"
+            text = f"扣分{len(counted)}次 × {fmt(self.amount)}分"
         else:
             detail = "；".join(f"{e.reason or e.id} {fmt(v)}" for e, v in counted)
-            text = (
-                f"扣分 {len(counted)} 次共 {fmt(sum((v for _, v in counted), ZERO))} 分：{detail}"
-            )
+            text = f"扣分{len(counted)}次共{fmt(sum((v for _, v in counted), ZERO))}分：{detail}"
         if capped:
-            text += f"（本项最多扣 {fmt(self.max)} 分）"
+            text += f"（本项最多扣{fmt(self.max)}分）"
         if ignored:
             bounds = f"{fmt(self.range[0])}–{fmt(self.range[1])}" if self.range else "正数"
             text += f"；超出范围（{bounds}）未计入：{'、'.join(ignored)}"

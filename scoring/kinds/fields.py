@@ -31,7 +31,7 @@ def shown(value: Any) -> str:
 def refuse(what: str, value: Any) -> PydanticCustomError:
     """The error of a value that is not what the field expects ("应为数字，实际为 'abc'")."""
     return PydanticCustomError(
-        "kaohe", "{what}，实际为 {shown}", {"what": what, "shown": shown(value)}
+        "kaohe", "{what}，实际为{shown}", {"what": what, "shown": shown(value)}
     )
 
 
@@ -49,11 +49,11 @@ def number(*, low: Fraction | int = 0, high: Fraction | int | None = None, posit
     def check(value: Any) -> Fraction:
         exact = to_fraction(_plain_number(value))
         if positive and exact <= 0:
-            raise refuse("应大于 0", value)
+            raise refuse("应大于0", value)
         if exact < low:
-            raise refuse("不能为负数" if low == 0 else f"不能小于 {fmt(Fraction(low))}", value)
+            raise refuse("不能为负数" if low == 0 else f"不能小于{fmt(Fraction(low))}", value)
         if high is not None and exact > high:
-            raise refuse(f"不能大于 {fmt(Fraction(high))}", value)
+            raise refuse(f"不能大于{fmt(Fraction(high))}", value)
         return exact
 
     schema: dict[str, Any] = {"type": "number"}

@@ -69,7 +69,7 @@ class Gate(ConfirmedKind):
             return whole, "本项不得分"
         n = _targets_sharing(rule, ctx)
         part = whole / n
-        return part, f"扣本目标份额 {fmt(whole)}/{n} = {fmt(part)} 分"
+        return part, f"扣本目标份额{fmt(whole)}/{n} = {fmt(part)}分"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         entries = ctx.entries.get(rule.id, [])
@@ -100,7 +100,7 @@ class Gate(ConfirmedKind):
             opens = (f"{what}：待确认，{due_label(ctx, due)}",)
             return self.result(rule, ZERO, None, "待确认", pending=True, open=opens)
         lost, said = self._lost(rule, ctx, budget)
-        text = f"截至 {day_label(due, ctx.year)} 未确认完成：{said}"
+        text = f"截至{day_label(due, ctx.year)}未确认完成：{said}"
         return self.result(rule, lost, None, text, forfeit=whole)
 
 

@@ -59,7 +59,7 @@ class OnTime(RuleKind):
 
     def describe(self, rule: Rule) -> str:
         how = "未按时按比例扣" if self.count == "proportional" else "有一项未按时即不得分"
-        return f"「{self.task_kind}」任务按时完成，共 {fmt(self.points)} 分，{how}"
+        return f"「{self.task_kind}」任务按时完成，共{fmt(self.points)}分，{how}"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         tasks = sorted(ctx.tasks_by_kind.get(self.task_kind, []), key=lambda t: (t.due, t.id))
@@ -79,14 +79,14 @@ class OnTime(RuleKind):
         if not due_tasks:
             text = "尚无到期任务"
         else:
-            text = f"到期 {len(due_tasks)} 项，按时 {len(due_tasks) - len(late)} 项"
+            text = f"到期{len(due_tasks)}项，按时{len(due_tasks) - len(late)}项"
             if late:
                 how = (
-                    f"扣 {fmt(self.points)} × {len(late)}/{len(due_tasks)}"
+                    f"扣{fmt(self.points)} × {len(late)}/{len(due_tasks)}"
                     if self.count == "proportional"
-                    else f"扣全部 {fmt(self.points)} 分"
+                    else f"扣全部{fmt(self.points)}分"
                 )
-                text += f"，未按时 {len(late)} 项（{'、'.join(t.id for t in late)}）：{how}"
+                text += f"，未按时{len(late)}项（{'、'.join(t.id for t in late)}）：{how}"
         opens = tuple(
             f"{t.id} {t.title or ctx.target_name(rule)}：{due_label(ctx, t.due)}" for t in waiting
         )

@@ -37,9 +37,9 @@ class PerUnit(RuleKind):
         return self.max
 
     def describe(self, rule: Rule) -> str:
-        size = f"每 {fmt(self.unit_size)} " if self.unit_size != 1 else "每个"
-        cap = f"，最多 {fmt(self.max)} 分" if self.max is not None else ""
-        return f"{size}加 {fmt(self.points)} 分{cap}"
+        size = f"每{fmt(self.unit_size)}" if self.unit_size != 1 else "每个"
+        cap = f"，最多{fmt(self.max)}分" if self.max is not None else ""
+        return f"{size}加{fmt(self.points)}分{cap}"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         entries = ctx.entries.get(rule.id, [])
@@ -48,8 +48,8 @@ class PerUnit(RuleKind):
         earned = self.points * units
         if self.max is not None:
             earned = min(earned, self.max)
-        size = "" if self.unit_size == 1 else f"每 {fmt(self.unit_size)} "
-        base = f"，基数 {fmt(self.baseline)}" if self.baseline else ""
-        cap = f"，上限 {fmt(self.max)} 分" if self.max is not None else ""
-        text = f"累计 {fmt(total)}（{len(entries)} 条）{base}，{size}计 {fmt(self.points)} 分 × {units}{cap}"
+        size = "" if self.unit_size == 1 else f"每{fmt(self.unit_size)}"
+        base = f"，基数{fmt(self.baseline)}" if self.baseline else ""
+        cap = f"，上限{fmt(self.max)}分" if self.max is not None else ""
+        text = f"累计{fmt(total)}（{len(entries)}条）{base}，{size}计{fmt(self.points)}分 × {units}{cap}"
         return self.result(rule, earned, self.max, text)

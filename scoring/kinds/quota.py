@@ -54,8 +54,7 @@ class Quota(RuleKind):
 
     def describe(self, rule: Rule) -> str:
         return (
-            f"{PERIOD_WORDS[rule.period]} {self.per_period} 篇，共 {fmt(self.points)} 分，"
-            "不足按比例扣"
+            f"{PERIOD_WORDS[rule.period]}{self.per_period}篇，共{fmt(self.points)}分，不足按比例扣"
         )
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
@@ -75,15 +74,15 @@ class Quota(RuleKind):
                 due_n += 1
                 if n < need:
                     lost += worth * (need - n) / need
-                    short.append(f"{period_label(period)}：{n}/{need} 篇")
+                    short.append(f"{period_label(period)}：{n}/{need}篇")
                 continue
             pending, later = True, later + 1
             if period_bounds(period)[0] <= ctx.as_of and n < need:
                 opens.append(
-                    f"{period_label(period)}{name}：还差 {need - n} 篇，{due_label(ctx, due)}"
+                    f"{period_label(period)}{name}：还差{need - n}篇，{due_label(ctx, due)}"
                 )
         if due_n == 0:
-            text = f"尚无到期的期次（每期 {need} 篇）"
+            text = f"尚无到期的期次（每期{need}篇）"
         elif short:
             shown = "，".join(short)  # every short month: the count a liaison asks about
             text = f"到期 {due_n} 期，未完成：{shown}；每期 {fmt(worth)} 分按比例扣"

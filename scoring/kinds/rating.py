@@ -66,7 +66,7 @@ class Rating(RuleKind):
 
     def describe(self, rule: Rule) -> str:
         how = "满意度" if self.scale == Scale.CHOICE else "平均分/10"
-        return f"各区测评，按（1 − {how}）× {fmt(self.points)} 分扣分"
+        return f"各区测评，按（1 − {how}）× {fmt(self.points)}分扣分"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         entry = latest(ctx, rule)
@@ -74,5 +74,5 @@ class Rating(RuleKind):
             return self.result(rule, ZERO, self.points, "无测评结果")
         index = min(rate_of(entry), Fraction(1))
         lost = self.points * (1 - index)
-        text = f"{entry.reason or '测评结果'}，满意度 {pct(index)}（{entry.id}）：扣 {fmt(lost)} 分"
+        text = f"{entry.reason or '测评结果'}，满意度{pct(index)}（{entry.id}）：扣{fmt(lost)}分"
         return self.result(rule, lost, self.points, text)

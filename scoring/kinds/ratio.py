@@ -31,8 +31,8 @@ class Ratio(RateKind):
         return self.points
 
     def describe(self, rule: Rule) -> str:
-        cut = f"，低于 {pct(self.cutoff)} 不得分" if self.cutoff is not None else ""
-        return f"完成率 × {fmt(self.points)} 分{cut}"
+        cut = f"，低于{pct(self.cutoff)}不得分" if self.cutoff is not None else ""
+        return f"完成率 × {fmt(self.points)}分{cut}"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         entry = latest(ctx, rule)
@@ -40,7 +40,7 @@ class Ratio(RateKind):
             return self.result(rule, ZERO, self.points, "尚未录入完成率", pending=True)
         rate = rate_of(entry)
         if self.cutoff is not None and rate < self.cutoff:
-            text = f"完成率 {pct(rate)} 低于 {pct(self.cutoff)}，不得分"
+            text = f"完成率{pct(rate)}低于{pct(self.cutoff)}，不得分"
             return self.result(rule, ZERO, self.points, text)
         earned = self.points * min(rate, Fraction(1))
-        return self.result(rule, earned, self.points, f"完成率 {pct(rate)} × {fmt(self.points)} 分")
+        return self.result(rule, earned, self.points, f"完成率{pct(rate)} × {fmt(self.points)}分")

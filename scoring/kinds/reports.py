@@ -65,7 +65,7 @@ class Reports(RuleKind):
         kinds = "、".join(REPORT_WORDS[k] for k in self.periods)
         if self.amount is None:
             return f"{kinds}迟报、漏报列出（不单独扣分）"
-        return f"{kinds}迟报、漏报每次扣 {fmt(self.amount)} 分"
+        return f"{kinds}迟报、漏报每次扣{fmt(self.amount)}分"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         first: dict[str, date] = {}
@@ -98,15 +98,15 @@ class Reports(RuleKind):
         lost = self.amount * events if self.amount is not None else ZERO
         parts = []
         if late:
-            parts.append(f"迟报 {len(late)} 次（{'、'.join(late)}）")
+            parts.append(f"迟报{len(late)}次（{'、'.join(late)}）")
         if missing:
-            parts.append(f"漏报 {len(missing)} 次（{'、'.join(missing)}）")
+            parts.append(f"漏报{len(missing)}次（{'、'.join(missing)}）")
         if not due_n:
             text = "尚无到期报表"
         elif not parts:
             text = "到期报表均按时上报"
         elif self.amount is not None:
-            text = f"{'、'.join(parts)} × {fmt(self.amount)} 分"
+            text = f"{'、'.join(parts)} × {fmt(self.amount)}分"
         else:
             text = f"{'、'.join(parts)}，扣分以扣分记录为准"
         stake = self.amount * later if self.amount is not None else ZERO

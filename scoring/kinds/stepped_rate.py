@@ -32,7 +32,7 @@ class SteppedRate(RateKind):
         return None
 
     def describe(self, rule: Rule) -> str:
-        return f"低于 {pct(self.min)} 时每低 {pct(self.step)} 扣 {fmt(self.amount)} 分"
+        return f"低于{pct(self.min)}时每低{pct(self.step)}扣{fmt(self.amount)}分"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         entry = latest(ctx, rule)
@@ -40,10 +40,10 @@ class SteppedRate(RateKind):
             return self.result(rule, ZERO, None, "尚未录入比率", pending=True)
         rate = rate_of(entry)
         if rate >= self.min:
-            return self.result(rule, ZERO, None, f"比率 {pct(rate)} ≥ {pct(self.min)}，不扣分")
+            return self.result(rule, ZERO, None, f"比率{pct(rate)} ≥ {pct(self.min)}，不扣分")
         steps = math.floor((self.min - rate) / self.step)
         text = (
-            f"比率 {pct(rate)} 低于 {pct(self.min)}，"
-            f"每低 {pct(self.step)} 扣 {fmt(self.amount)} 分 × {steps}"
+            f"比率{pct(rate)}低于{pct(self.min)}，"
+            f"每低{pct(self.step)}扣{fmt(self.amount)}分 × {steps}"
         )
         return self.result(rule, self.amount * steps, None, text)

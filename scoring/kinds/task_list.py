@@ -64,8 +64,8 @@ class TaskList(RuleKind):
         alt = ""
         if self.points_if_none is not None:
             pin = self.points_if_none
-            alt = f"（无「{pin.task_kind}」任务时 {fmt(pin.points)} 分）"
-        return f"「{self.task_kind}」任务等权，按完成数计，共 {fmt(self.points)} 分{alt}"
+            alt = f"（无「{pin.task_kind}」任务时{fmt(pin.points)}分）"
+        return f"「{self.task_kind}」任务等权，按完成数计，共{fmt(self.points)}分{alt}"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         points, switched = self.points, None
@@ -76,7 +76,7 @@ class TaskList(RuleKind):
         note = ""
         if switched is not None:
             assert pin is not None
-            note = f"（无「{pin.task_kind}」任务，本项按 {fmt(points)} 分计）"
+            note = f"（无「{pin.task_kind}」任务，本项按{fmt(points)}分计）"
         if not tasks and switched == 0:  # e.g. W2 of a unit without key projects: nothing to do
             return self.result(rule, ZERO, ZERO, f"无此类任务{note}", switched_max=switched)
         if not tasks:
@@ -96,7 +96,7 @@ class TaskList(RuleKind):
         done = [t for t in tasks if ctx.done_by(t, t.due)]
         failed = [t for t in tasks if t not in done and is_due(t.due, ctx.as_of)]
         waiting = [t for t in tasks if t not in done and t not in failed]
-        text = f"完成 {len(done)}/{len(tasks)} 项 × {fmt(weight)} 分{note}"
+        text = f"完成{len(done)}/{len(tasks)}项 × {fmt(weight)}分{note}"
         if failed:
             text += f"；未按期完成：{'、'.join(t.id for t in failed)}"
         opens = tuple(f"{t.id} {t.title or t.kind}：{due_label(ctx, t.due)}" for t in waiting)

@@ -30,7 +30,7 @@ class Threshold(RateKind):
         return self.points
 
     def describe(self, rule: Rule) -> str:
-        return f"比率达 {pct(self.min)} 得 {fmt(self.points)} 分"
+        return f"比率达{pct(self.min)}得{fmt(self.points)}分"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         entry = latest(ctx, rule)
@@ -38,7 +38,7 @@ class Threshold(RateKind):
             return self.result(rule, ZERO, self.points, "尚未录入比率", pending=True)
         rate = rate_of(entry)
         if rate >= self.min:
-            text = f"比率 {pct(rate)} ≥ {pct(self.min)}：{fmt(self.points)} 分"
+            text = f"比率{pct(rate)} ≥ {pct(self.min)}：{fmt(self.points)}分"
             return self.result(rule, self.points, self.points, text)
-        text = f"比率 {pct(rate)} 低于 {pct(self.min)}，不得分"
+        text = f"比率{pct(rate)}低于{pct(self.min)}，不得分"
         return self.result(rule, ZERO, self.points, text)
