@@ -370,7 +370,7 @@ async def close(ctx: Ctx, intent: Intent) -> str:
         members = {m.userid: m.name for m in await list_members(session)}
     missing = {r: len(view.missing_of(r)) for r in view.rater_ids if view.missing_of(r)}
     if missing:
-        names = "、".join(f"{members.get(r, r)} {n}份" for r, n in missing.items())
+        names = "、".join(f"{members.get(r, r)}{n}份" for r, n in missing.items())
         prompt = mt.CLOSE_ASK.format(ref=view.ref, missing=sum(missing.values()), names=names)
         return await pending.ask(ctx, PendingAction.RATING_CLOSE, {"round": view.id}, prompt)
     return await _close(ctx, {"round": view.id})

@@ -409,7 +409,7 @@ def detail_text(card: ScoreCard) -> str:
     for item in card.items:
         title = f"{item.name}（{item.id}）"
         if item.score is not None:
-            title += f" {fmt(item.score)}/{fmt(item.max)}"
+            title += f"{fmt(item.score)}/{fmt(item.max)}"
         if item.pending:
             title += st.DETAIL_PENDING
         lines.append(title)
@@ -429,7 +429,7 @@ def detail_text(card: ScoreCard) -> str:
                         st.DETAIL_LOST.format(value=fmt(line.value)) if lost else st.DETAIL_NOT_LOST
                     )
                 mark = st.DETAIL_PENDING if line.pending else ""
-                lines.append(f"· {row.label} {state}{mark}")
+                lines.append(f"· {row.label}{state}{mark}")
     head = [
         st.DETAIL_HEAD.format(
             unit=card.unit,

@@ -27,7 +27,7 @@ class GradeError(ValueError):
 def check_level(grade: str) -> None:
     """Refuse a grade that is not one of seed 000 第七条's four."""
     if grade not in GRADES:
-        raise GradeError(f"等次应为 {'、'.join(GRADES)} 之一，实际为 {grade!r}")
+        raise GradeError(f"等次应为{'、'.join(GRADES)}之一，实际为 {grade!r}")
 
 
 class FinalGrade(SQLModel, table=True):

@@ -84,7 +84,7 @@ async def upsert_unit(
     if unit is None and scope.current() is not None:
         elsewhere = (await session.exec(select(Unit).where(Unit.name == name))).first()
         if elsewhere is not None:  # names are unique across assessments
-            raise RegistryError(f"单位 {name!r} 已属于另一个考核（编号 {elsewhere.assessment_id}）")
+            raise RegistryError(f"单位 {name!r} 已属于另一个考核（编号{elsewhere.assessment_id}）")
     if unit is None:
         unit = Unit(
             name=name,

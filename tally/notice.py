@@ -66,7 +66,7 @@ class Notice:
 
     def grade_counts(self) -> str:
         """How many units got each grade: "优秀 2 个，良好 3 个，合格 0 个，不合格 0 个"."""
-        return "，".join(f"{g} {len(self.by_grade(g))} 个" for g in GRADES)
+        return "，".join(f"{g}{len(self.by_grade(g))}个" for g in GRADES)
 
 
 def default_issuer(basis: tuple[str, ...]) -> str:

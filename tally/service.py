@@ -70,10 +70,10 @@ ALL_UNITS_UP_TO = 10  # a scheme with this many units or fewer lists every one o
 
 def _row_line(row: TallyRow) -> str:
     if not row.recorded:  # nothing recorded this year: not assessed yet, no rank
-        return f"  {row.unit} 待评（尚无考核记录）"
-    grade = row.grade or "—"
+        return f"  {row.unit}：待评（尚无考核记录）"
+    grade = "" if row.grade is None else f"，{row.grade}"
     mark = "" if row.confirmed or row.grade is None else "（建议）"
-    return f"  {row.rank}. {row.unit} {fmt(row.total)} 分 {grade}{mark}"
+    return f"  {row.rank}. {row.unit}：{fmt(row.total)}分{grade}{mark}"
 
 
 def summary_text(tally: Tally, *, top: int = 3, limit: int = TEXT_LIMIT) -> str:
@@ -88,8 +88,8 @@ def summary_text(tally: Tally, *, top: int = 3, limit: int = TEXT_LIMIT) -> str:
     for st in tally.schemes:
         counts = st.grade_counts()
         confirmed = sum(1 for row in st.rows if row.confirmed)
-        grades = "、".join(f"{level} {n}" for level, n in counts.items()) or "无等次"
-        lines.append(f"【{st.name}】{len(st.rows)} 个单位：{grades}；已确认等次 {confirmed} 个")
+        grades = "、".join(f"{level}{n}个" for level, n in counts.items()) or "无等次"
+        lines.append(f"【{st.name}】{len(st.rows)}个单位：{grades}；已确认等次{confirmed}个")
         if len(st.rows) <= ALL_UNITS_UP_TO:
             ranked = sorted(st.rows, key=lambda row: not row.recorded)  # 待评 last
             lines.extend(_row_line(row) for row in ranked)

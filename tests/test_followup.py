@@ -145,7 +145,7 @@ async def test_missing_covers_every_obligation_per_period(database, tmp_path: Pa
 
         october = await b.say("admin1", "未报 十月")  # the period's month, or the due date's
         assert "10月未报：1个单位" in october and "黄岩区环保局" in october
-        assert "第 3 季度排污申报数据上报尚未报送（截止10月15日" in october
+        assert "第3季度排污申报数据上报尚未报送（截止10月15日" in october
         dec = await b.say("admin1", "未报")  # this month: the self-check report and summary
         assert "12月未报" in dec and "自查报告" in dec and "截止12月15日）" in dec
         assert "已逾期" not in dec

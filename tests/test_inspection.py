@@ -123,8 +123,8 @@ async def test_an_inspector_logs_findings_but_never_scores(database, tmp_path: P
         b.clock.set(2026, 9, 14, 22)
         assert "您是检查员" in await b.say("jcy1", "帮助")
         reply = await b.say("jcy1", f"检查记录 {UNIT} T20.7 值班人员不在位 扣0.1分")
-        assert "已记录检查 J1" in reply
-        assert "已将照片附在检查 J1 上（共 1 件）" in await _photo(b, "jcy1", "p-9")
+        assert "已记录检查J1" in reply
+        assert "已将照片附在检查J1上（共1件）" in await _photo(b, "jcy1", "p-9")
         assert "J1" in await b.say("jcy1", "检查清单")
         assert "待处理" in await b.say("jcy1", "检查 J1")
         b.clock.set(2026, 9, 22, 10)  # the window is over
@@ -144,5 +144,5 @@ async def test_an_inspector_logs_findings_but_never_scores(database, tmp_path: P
         await b.say("qianba", "申辩 J1 当晚值班人员外出处置突发环境事件")
         await flush_outbox(b)
         assert any("【申辩】" in t for t in b.wecom.sent_texts("jcy1"))
-        assert "已确认检查 J1" in await b.say("admin1", "确认检查 J1")
+        assert "已确认检查J1" in await b.say("admin1", "确认检查 J1")
         assert len(await _deductions(database)) == 1

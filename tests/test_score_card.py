@@ -270,7 +270,7 @@ async def test_why_points_were_lost_and_one_indicator_in_chat(database, tmp_path
         assert losses.startswith("椒江区2026年度失分原因（截至3月2日）")
         assert "【工作信息（C3b）−" in losses
         assert "规则：及时报送工作信息6分（每月政务信息4篇，没有完成任务按比例扣分）" in losses
-        assert "情况：到期 2 期，未完成：1 月：1/4 篇，2 月：1/4 篇" in losses
+        assert "情况：到期2期，未完成：1月：1/4篇，2月：1/4篇" in losses
         assert "可做：每月报满4篇即不扣分" in losses
         assert await b.say("zhangsan", "为什么扣分") == losses
         one = await b.say("zhangsan", "C3b")
@@ -287,7 +287,7 @@ async def test_why_points_were_lost_and_one_indicator_in_chat(database, tmp_path
             assert (await b.say("zhangsan", question)).startswith("档案资料（C4a）（截至")
         assert (await b.say("zhangsan", "工作信息扣分了吗")).startswith("工作信息（C3b）（截至")
         detail = await b.say("zhangsan", "得分明细")
-        assert "组织领导（C1）" in detail and "· 档案资料（C4a） 0/10（待定）" in detail
+        assert "组织领导（C1）" in detail and "· 档案资料（C4a）0/10（待定）" in detail
         # the epb liaison: the same words, its own indicators
         b.clock.set(2026, 3, 2)
         one = await b.say("qianba", "T16")
@@ -365,7 +365,7 @@ async def test_tally_lists_every_unit_when_few_and_not_assessed_as_pending(
         await b.say("zhangsan", "政务信息：一篇\n正文")
         await b.say("qianba", "政务信息：一篇\n正文")
         summary = await b.say("admin1", "汇总")
-        assert "1. 椒江区" in summary and "\n  路桥区 待评（尚无考核记录）" in summary
+        assert "1. 椒江区" in summary and "\n  路桥区：待评（尚无考核记录）" in summary
         assert "末位" not in summary and "黄岩区环保局" in summary
         assert await b.say("admin1", "得分 路桥区") == (
             "路桥区2026年度尚无考核记录，待评（没有报送、任务和评分）。"
@@ -383,7 +383,7 @@ def test_tally_summary_hides_the_middle_only_when_there_are_many() -> None:
         for n in range(12)
     ]
     few = summary_text(build_tally(units[:10], {scheme.id: scheme}, date(YEAR, 11, 30), year=YEAR))
-    assert all(f"单位{n} " in few for n in range(10)) and "见附件" in few
+    assert all(f"单位{n}：" in few for n in range(10)) and "见附件" in few
     many = summary_text(build_tally(units, {scheme.id: scheme}, date(YEAR, 11, 30), year=YEAR))
     assert "……（第4至11名共8个单位见附件 Excel）" in many
 

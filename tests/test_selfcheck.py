@@ -80,7 +80,7 @@ async def test_the_checklist_from_cards_and_text_to_the_office(database, tmp_pat
         evidence = "绿化覆盖率经住建部门测算为41.2%，见测算报告"
         reply = await b.say("zhangsan", f"自查 K1 完成 {evidence}")
         assert f"已记录自查：K1 完成（{evidence}）" in reply
-        assert "已将照片附在自查 K1 上（共1件）" in await _photo(b, "zhangsan", "p-1")
+        assert "已将照片附在自查K1上（共1件）" in await _photo(b, "zhangsan", "p-1")
         assert "共1件" in await _photo(b, "zhangsan", "p-1")  # the same photo delivered twice
 
         # text marks, a change of mind, an unknown line; a leader reads but does not mark
@@ -180,9 +180,9 @@ async def test_the_unit_page_shows_the_checklist_and_the_inspections(
             first = await c.get(signed.replace("/dashboard?", f"/dashboard/unit/{unit.id}?"))
             assert first.status == 200
             page = await first.text()
-            assert "自查清单（已填 2/3 项：完成 1，部分完成 0，未完成 1）" in page
+            assert "自查清单（已填2/3项：完成1，部分完成0，未完成1）" in page
             assert "绿化覆盖率41.2%" in page and "差2个百分点" in page and "未填" in page
-            assert "检查考评（1 条）" in page and "领导小组年内未召开会议" in page
+            assert "检查考评（1条）" in page and "领导小组年内未召开会议" in page
             assert "已撤销" in page and "会议纪要属实" in page and "10月12日召开过" in page
             links = [p for p in page.split('"') if p.startswith("/dashboard/evidence/")]
             assert len(links) == 2

@@ -72,5 +72,5 @@ def cmd_report(args: argparse.Namespace) -> int:
     except NoticeError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
-    print(f"已写入 {path}：{notice.title}（{notice.grade_counts()}）")
+    print(f"已写入{path}：{notice.title}（{notice.grade_counts()}）")
     return 0

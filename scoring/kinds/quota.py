@@ -85,9 +85,9 @@ class Quota(RuleKind):
             text = f"尚无到期的期次（每期{need}篇）"
         elif short:
             shown = "，".join(short)  # every short month: the count a liaison asks about
-            text = f"到期 {due_n} 期，未完成：{shown}；每期 {fmt(worth)} 分按比例扣"
+            text = f"到期{due_n}期，未完成：{shown}；每期{fmt(worth)}分按比例扣"
         else:
-            text = f"到期 {due_n} 期均已完成（每期 {need} 篇）"
+            text = f"到期{due_n}期均已完成（每期{need}篇）"
         return self.result(
             rule,
             lost,
