@@ -199,7 +199,7 @@ def light_digest(today: date, lights: Iterable[UnitLight], calendar: WorkCalenda
         tail,
         limit=TEXT_LIMIT,
         most=DIGEST_MAX_LINES,
-        more="- ……另有 {n} 个单位未列出",
+        more="- ……另有{n}个单位未列出",
     )
 
 

@@ -56,9 +56,7 @@ def suggest_grade(
     elif (level := level_by_score(grading, base_total)) == Level.EXCELLENT:
         reason = f"基本分{fmt(base_total)} {sign} {fmt(grading.excellent)}"
     elif level == Level.GOOD:
-        reason = (
-            f"基本分{fmt(base_total)} {sign} {fmt(grading.good)}，未达{fmt(grading.excellent)}"
-        )
+        reason = f"基本分{fmt(base_total)} {sign} {fmt(grading.good)}，未达{fmt(grading.excellent)}"
     else:
         reason = f"基本分{fmt(base_total)}未达{fmt(grading.good)}"
     reason += tolerated

@@ -236,7 +236,7 @@ def test_unusable_entries_are_listed_in_notes():
     card = score(s, f, YEAR_END)
     assert card.item("I").score == 10
     notes = "\n".join(card.notes)
-    assert "X1" in notes and "2 条" in notes
+    assert "X1" in notes and "2条" in notes
     assert "X2" in notes and "NOPE" in notes
     assert "X3" in notes and "不接收" in notes
 
@@ -309,7 +309,7 @@ def test_text_and_json_rendering():
     s = load_scheme_text(BONUS)
     card = score(s, facts(entries=[entry("M", "bonus", "T38.1", value=300000)]), date(2026, 10, 1))
     text = render_text(card)
-    assert "椒江区 2026 年度" in text and "基本分 0/10，加分 0.6，合计 0.6" in text
+    assert "椒江区2026年度" in text and "基本分0/10，加分0.6，合计0.6" in text
     assert "A1.1 0：尚未评分（待定）" in text
     assert "待办（1）" in text
     data = json.loads(json.dumps(to_dict(card), ensure_ascii=False))

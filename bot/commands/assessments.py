@@ -87,7 +87,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 print(f"错误：{exc}", file=sys.stderr)
                 return 1
             await session.commit()
-        print(f"已新增考核{row.id}：{row.name}，管理员{'、'.join(admins) or '（无）'}")
+        print(f"已新增考核{row.id}：{row.name}，管理员 {'、'.join(admins) or '（无）'}")
         return 0
 
     result = _run(work)
@@ -107,7 +107,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
                 u for u in args.userids if await add_admin(session, found.id, u, actor=args.actor)
             ]
             await session.commit()
-        print(f"{found.name}：新增管理员{'、'.join(added) or '无（均已是管理员）'}")
+        print(f"{found.name}：新增管理员 {'、'.join(added) or '无（均已是管理员）'}")
         return 0
 
     result = _run(work)
@@ -137,7 +137,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             organiser = names.get(row.organiser_unit_id, "—") if row.organiser_unit_id else "—"
             print(
                 f"{row.id}\t{row.name}\t组织单位{organiser}\t单位{counts.get(row.id, 0)}个\t"
-                f"管理员{who or ('KAOHE_ADMINS 及角色为 admin 的人员' if row.id == 1 else '—')}"
+                f"管理员 {who or ('KAOHE_ADMINS 及角色为 admin 的人员' if row.id == 1 else '—')}"
             )
         return 0
 
