@@ -4,22 +4,26 @@ Each line typed is one text message from USERID (`/file PATH` sends a file, such
 责任书 workbook); a line ending with a backslash continues the message on the next line (a title,
 then its body). With `--multiline` a message is every line up to a line holding only "." (for
 pasting whole articles). The reply is printed, and whatever the bot sends to others (notices,
-review results) is printed by the local channel. `--demo` uses the demo city.
+review results) is printed by the local channel, and so is a draft left quiet past its time when
+it expires (the sweep `kaohe serve` runs, here beside the prompt). `--demo` uses the demo city.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import secrets
 import sys
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.inbound import InboundPipeline, Port
 from bot.local_channel import LOCAL, LocalChannel, local_raw, parse_local, typed_message
 from bot.settings import get_settings
 from handlers.types import TextReply
+
+log = logging.getLogger(__name__)
 
 LOCAL_WAIT = 120.0  # seconds the terminal waits for a reply in-line (汇总 takes a few)
 
@@ -91,22 +95,47 @@ async def _send_queued(pipeline: InboundPipeline) -> None:
         await dispatcher.run_once()
 
 
+async def _sweep(handler: Any, pipeline: InboundPipeline, seconds: float) -> None:
+    """What `kaohe serve` runs beside the handler, here beside the terminal: drafts left quiet
+    past their time are dropped and announced (through the outbox, printed by the local channel)
+    while the user is not typing, not only at their next message."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await handler.periodic()
+            await _send_queued(pipeline)
+        except Exception:
+            log.exception("chat: periodic handler work failed")
+
+
 async def run_chat(  # type: ignore[no-untyped-def]
-    user: str, url: str, *, demo: bool, stdin=sys.stdin, stdout=sys.stdout, multiline: bool = False
+    user: str,
+    url: str,
+    *,
+    demo: bool,
+    stdin=sys.stdin,
+    stdout=sys.stdout,
+    multiline: bool = False,
+    sweep_seconds: float | None = None,
+    **handler_options: Any,
 ) -> int:
+    """`handler_options` go to the handler (tests: `clock`, `conversation_ttl`)."""
     from handlers.app import make_handler
 
     db = await prepare_database(url, demo=demo)
     channel = LocalChannel(stdout)
-    handler = make_handler(db=db, channel=channel, settings=get_settings())
+    handler = make_handler(db=db, channel=channel, settings=get_settings(), **handler_options)
     pipeline = InboundPipeline(db, handler)  # the same inbound path as WeCom's callback
     pipeline.add_port(Port(LOCAL, parse_local, channel))
+    seconds = sweep_seconds if sweep_seconds is not None else handler.periodic_seconds
+    sweep = asyncio.create_task(_sweep(handler, pipeline, seconds))
     try:
         interactive = stdin.isatty()
         while True:
             if interactive:
                 print(f"{user}> ", end="", file=stdout, flush=True)
-            text = read_message(stdin, multiline=multiline)
+            # read in a thread: the sweep runs while the user thinks
+            text = await asyncio.to_thread(read_message, stdin, multiline=multiline)
             if text is None:
                 break
             if not text.strip():
@@ -124,6 +153,7 @@ async def run_chat(  # type: ignore[no-untyped-def]
             await asyncio.gather(*handler.deps.background)
         await pipeline.drain()
     finally:
+        sweep.cancel()
         await pipeline.turns.close()
         await db.dispose()
     return 0
