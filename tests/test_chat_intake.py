@@ -4,6 +4,7 @@ expire out loud, and an item counts at the moment it was sent."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -321,3 +322,32 @@ async def test_the_server_runs_the_handlers_periodic_work() -> None:
                 break
             await asyncio.sleep(0.01)
     assert len(runs) >= 2
+
+
+async def test_three_images_sent_at_once_all_attach_to_the_draft(database, tmp_path: Path) -> None:
+    """Three images posted to the callback at the same moment into one draft: all three are kept,
+    and the count the user is told grows 1, 2, 3 (never the same count twice)."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 3, 3)
+        assert "开始报送政务信息" in await b.say("zhangsan", "报送政务信息")
+        ids = [b.wecom.add_media(f"img{n}".encode(), f"p{n}.jpg") for n in range(3)]
+        answers = await asyncio.gather(
+            *(
+                b.peer.send_media(
+                    b.client, user="zhangsan", msg_type="image", media_id=media_id, msg_id=f"i{n}"
+                )
+                for n, media_id in enumerate(ids)
+            )
+        )
+        assert all(a.status == 200 for a in answers)
+        await b.app[PIPELINE_KEY].drain()  # type: ignore[index]
+        told = "\n".join([a.content or "" for a in answers] + b.wecom.sent_texts("zhangsan"))
+        assert [n for n in (1, 2, 3) if f"共{n}个附件" in told] == [1, 2, 3]
+        reply = await b.say("zhangsan", "标题：三张现场照片\n河道清理前后对比")
+        reply += await b.say("zhangsan", "确认")
+        assert "已登记" in reply
+        async with database.session() as s:
+            unit = await get_unit_by_name(s, "椒江区")
+            assert unit is not None and unit.id is not None
+            rows = await list_submissions(s, unit.id, 2026)
+        assert len(rows) == 1 and len(rows[0].submission.attachments) == 3
