@@ -37,7 +37,7 @@ from handlers.lookup import (
     rule_label,
     submission_deadline,
 )
-from handlers.router import LIAISON, REPORTERS, Router
+from handlers.router import ADMIN, LIAISON, REPORTERS, Router
 from handlers.scoretext import (
     detail_text,
     indicator_text,
@@ -61,6 +61,7 @@ from storage.ledger import (
     submission_ref,
 )
 from storage.models import Task
+from storage.units import list_units
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -371,16 +372,37 @@ async def _this_year(ctx: Ctx) -> ScoreCard:
     return await unit_card(ctx.db, _unit_id(ctx), ctx.sender.scheme_id or "", ctx.year, ctx.today)
 
 
-@router.intent(N.SCORE_LOSSES, roles=LIAISON)
+async def _card_asked(ctx: Ctx, intent: Intent) -> ScoreCard | str:
+    """The sender's own unit; for an admin, the unit named in the message ("得分明细 椒江区"),
+    or the reply saying how to name one."""
+    if not ctx.sender.is_admin:
+        return await _this_year(ctx)
+    async with ctx.db.session() as session:
+        units = await list_units(session)
+    named = [u for u in units if u.name in intent.text]
+    if not named:
+        example = units[0].name if units else "单位名"
+        return texts.ADMIN_NAME_A_UNIT.format(ask=intent.text.strip(), unit=example)
+    unit = max(named, key=lambda u: len(u.name))  # "黄岩区" inside "黄岩区农业局" is the longer one
+    assert unit.id is not None
+    card = await past_unit_card(ctx.db, unit.id, unit.scheme_id, ctx.year, ctx.today)
+    if card is None:  # nothing recorded yet: 待评, not a card of zeros
+        return score_texts.NOT_SCORED_YET.format(unit=unit.name, year=ctx.year)
+    return card
+
+
+@router.intent(N.SCORE_LOSSES, roles=LIAISON | ADMIN)
 async def score_losses(ctx: Ctx, intent: Intent) -> str:
     """ "扣分原因": every loss with its rule, counts, what is open and what the unit can do."""
-    return losses_text(await _this_year(ctx))
+    card = await _card_asked(ctx, intent)
+    return card if isinstance(card, str) else losses_text(card)
 
 
-@router.intent(N.SCORE_DETAIL, roles=LIAISON)
+@router.intent(N.SCORE_DETAIL, roles=LIAISON | ADMIN)
 async def score_detail(ctx: Ctx, intent: Intent) -> str:
     """ "得分明细": every indicator with its points."""
-    return detail_text(await _this_year(ctx))
+    card = await _card_asked(ctx, intent)
+    return card if isinstance(card, str) else detail_text(card)
 
 
 @router.intent(N.INDICATOR, roles=LIAISON)

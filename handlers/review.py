@@ -28,7 +28,7 @@ from storage import ledger
 from storage import review as queue
 from storage.conversation import ReviewPage, get_state, set_state
 from storage.models import Unit
-from storage.units import get_unit_by_name
+from storage.units import get_member, get_unit_by_name
 
 router = Router()
 
@@ -183,6 +183,7 @@ async def show(ctx: Ctx, intent: Intent) -> str:
         task = await queue.task_of(session, sub)
         events = await queue.history(session, sid or 0)
         later = await queue.corrections_of(session, sid or 0)
+        member = await get_member(session, sub.sender) if sub.sender else None
     assert unit is not None
     lines = [
         rt.SHOW_HEAD.format(
@@ -201,7 +202,8 @@ async def show(ctx: Ctx, intent: Intent) -> str:
     if deadline is not None:
         timing = rt.SHOW_TIMING_ON if when.date() <= deadline else rt.SHOW_TIMING_LATE
         sent += "，" + timing.format(deadline=fmt_date(deadline))
-    lines.append(rt.SHOW_SENDER.format(sender=sub.sender or "—", when=sent))
+    who = f"{member.name}（{sub.sender}）" if member is not None else sub.sender or "—"
+    lines.append(rt.SHOW_SENDER.format(sender=who, when=sent))
     if task is not None:
         lines.append(
             rt.SHOW_TASK.format(

@@ -212,6 +212,7 @@ def fmt_points(value: Decimal | Fraction | int | float | str | None) -> str:
 ADMIN_USE_UNIT = (
     "您是管理员，未绑定单位。查询某单位请发送「得分 单位名」，发送「帮助」查看管理员命令。"
 )
+ADMIN_NAME_A_UNIT = "请在后面加上单位名称，如「{ask} {unit}」；发送「汇总」可查看全部单位。"
 NO_UNIT = "您的账号尚未绑定单位，暂时无法报送或查询。请联系市创模办登记所在单位。"
 DASHBOARD_LINK = "考核看板（{minutes}分钟内有效，请勿转发）：\n{link}"
 DASHBOARD_OFF = "考核看板尚未启用（需设置 KAOHE_DASHBOARD_SECRET）。请联系系统运维人员。"

@@ -290,7 +290,14 @@ async def test_withdraw_without_a_number_lists_what_can_be(database, tmp_path: P
 async def test_admin_phrasing_and_fallback_help(database, tmp_path: Path) -> None:
     async with bench(database, tmp_path) as b:
         b.clock.set(2026, 11, 10)
-        assert await b.say("admin1", "得分明细") == texts.ADMIN_USE_UNIT
+        asks = await b.say("admin1", "得分明细")  # an admin has no unit of their own: name one
+        assert asks.startswith("请在后面加上单位名称，如「得分明细 ") and "汇总" in asks
+        assert "待评" in await b.say("admin1", "得分明细 椒江区")  # nothing recorded yet
+        await b.say("zhangsan", "政务信息：椒江区开展河道清理\n11月8日，区里组织清理河道3公里。")
+        detail = await b.say("admin1", "得分明细 椒江区")
+        assert detail.startswith("椒江区2026年度得分明细") and "工作信息（C3b）" in detail
+        losses = await b.say("admin1", "椒江区扣分原因")
+        assert losses.startswith("椒江区2026年度") and texts.ADMIN_USE_UNIT not in losses
         fallback = await b.say("admin1", "帮我看看这个")
         assert (
             "管理员命令" in fallback and "布置任务" in fallback and "「我的得分」" not in fallback

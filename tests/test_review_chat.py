@@ -71,7 +71,7 @@ async def test_queue_show_batch_reject_and_correct(database, tmp_path: Path) -> 
 
         # 查看: the whole item
         shown = await b.say("admin1", f"查看 {refs[0]}")
-        assert "椒江第0篇" in shown and "正文0" in shown and "zhangsan" in shown
+        assert "椒江第0篇" in shown and "正文0" in shown and "报送人：张三（zhangsan）" in shown
         assert "按时" in shown and "待审核" in shown and f"通过 {refs[0]}" in shown
 
         # 通过 本页 approves exactly the page listed last
