@@ -53,6 +53,11 @@ class TargetLine:
     score: Decimal | None  # its budget's score; None when it shares its item's points
     rules: tuple[RuleLine, ...]
 
+    def code_of(self, rule_id: str) -> str:
+        """The code people see and type for one of its rules: the target's own id when it has
+        this one rule (C4a for C4.1), else the rule's id (T20.5)."""
+        return self.id if len(self.rules) == 1 else rule_id
+
 
 @dataclass(frozen=True)
 class BudgetLine:

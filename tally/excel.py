@@ -168,7 +168,7 @@ def detail_values(row: TallyRow) -> list[list[Any]]:
                         f"{target.id}{target.name}",
                         _num(target.points),
                         _num(target.score),
-                        rule.id,
+                        target.code_of(rule.id),  # the code the office types back
                         rule.text,
                         "得分" if rule.family == "earn" else "扣分",
                         _num(signed),

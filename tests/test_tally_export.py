@@ -16,6 +16,7 @@ from PIL import Image
 from tally_helpers import AS_OF, RUNNING, YEAR, seed, seed_file, unit_facts
 
 from handlers.channel import TEXT_LIMIT
+from handlers.lookup import rule_ref
 from scoring import Facts, load_builtin, score
 from scoring.facts import Task
 from storage.db import Database
@@ -248,8 +249,9 @@ def test_detail_sheet_explains_every_rule(exported) -> None:  # type: ignore[no-
         headers = [c.value for c in ws[HEADER_ROW]]
         assert headers[:3] == ["单位", "项目", "指标"] and "计分说明" in headers
         body = [r for r in ws.iter_rows(min_row=FIRST_ROW, values_only=True)]
-        expected = [
-            (row.unit, rule.id, rule.explanation, float(rule.value))
+        scheme = load_builtin(st.id)
+        expected = [  # codes as the office types them back (C4a, not C4.1), as chat shows them
+            (row.unit, rule_ref(scheme, rule.id), rule.explanation, float(rule.value))
             for row in st.rows
             for item in row.card.items
             for target in item.targets
