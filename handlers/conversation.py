@@ -20,7 +20,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from handlers import texts
+from handlers import pending, texts
 from handlers.channel import clip
 from handlers.context import ChatDeps, Ctx
 from handlers.intents import TITLE_MAX, Intent, IntentName, split_title
@@ -271,9 +271,11 @@ async def add_link(ctx: Ctx) -> str:
 
 @router.intent(N.CONFIRM, roles=REPORTERS)
 async def confirm(ctx: Ctx, intent: Intent) -> str:
-    """「确认」: logs the draft as it is (a title alone too: the user said so explicitly)."""
-    if not in_info_flow(ctx):
-        return texts.NOTHING_TO_CONFIRM
+    """「确认」: logs the draft as it is (a title alone too: the user said so explicitly), or a
+    held-back repeat of a feedback, report or 佐证 (whichever was asked about last)."""
+    if not in_info_flow(ctx) or await _pending_last(ctx):
+        answer = await pending.resolve(ctx, confirmed=True)
+        return answer if answer is not None else texts.NOTHING_TO_CONFIRM
     state = _draft(ctx)
     if not _item(ctx, state).title:
         return texts.CONV_NEED_TEXT if not state.has_content else texts.CONV_NEED_TITLE
@@ -311,6 +313,17 @@ async def _cancel(ctx: Ctx) -> bool:
     return True
 
 
+async def _pending_last(ctx: Ctx) -> bool:
+    """Whether a held-back repeat (a pending action) was asked about after the draft's last change."""
+    waiting = await pending.waiting(ctx)
+    touched = _draft(ctx).touched
+    return waiting is not None and (touched is None or waiting.at >= touched)
+
+
 @router.intent(N.CANCEL, roles=REPORTERS)
 async def cancel(ctx: Ctx, intent: Intent) -> str:
+    if not in_info_flow(ctx) or await _pending_last(ctx):
+        answer = await pending.resolve(ctx, confirmed=False)
+        if answer is not None:
+            return answer
     return texts.CONV_CANCELLED if await _cancel(ctx) else texts.NOTHING_TO_CANCEL

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from handlers import score_texts, texts
+from handlers import pending, score_texts, texts
 from handlers.channel import fit_text
 from handlers.context import Ctx
 from handlers.intents import (
@@ -37,6 +37,7 @@ from handlers.lookup import (
     rule_label,
     submission_deadline,
 )
+from handlers.pending import PendingAction
 from handlers.router import ADMIN, LIAISON, REPORTERS, Router
 from handlers.scoretext import (
     detail_text,
@@ -60,7 +61,8 @@ from storage.ledger import (
     list_tasks,
     submission_ref,
 )
-from storage.models import Task
+from storage.models import Submission, Task
+from storage.types import to_utc
 from storage.units import list_units
 
 if TYPE_CHECKING:
@@ -215,6 +217,79 @@ async def _find_task(ctx: Ctx, ref: str) -> ledger.TaskView | None:
     return None
 
 
+_LOGGED = {
+    "feedback": texts.FEEDBACK_LOGGED,
+    "report": texts.REPORT_LOGGED,
+    "evidence": texts.EVIDENCE_LOGGED,
+}
+
+
+def _repeats(found: SubmissionView, fields: dict[str, Any]) -> bool:
+    """Whether a logged submission is the same item as `fields` (add_submission's arguments):
+    the same kind, task and period, the same text (blanks and character widths aside), counting."""
+    sub = found.submission
+    return (
+        found.status in COUNTING
+        and sub.kind == fields["kind"]
+        and sub.task_id == fields.get("task_id")
+        and sub.period == fields.get("period")
+        and _same(sub.text) == _same(fields["text"])
+    )
+
+
+async def _log_submission(
+    ctx: Ctx, fields: dict[str, Any], reply: dict[str, str], what: str, *, force: bool = False
+) -> str:
+    """Log one feedback, report or 佐证 (`fields`: add_submission's arguments but the session) and
+    return its LOGGED text (`reply`: the text's fields but the ref). Unless `force`, one that
+    repeats a counting submission of the unit (`_repeats`) is held back: the reply names the
+    earlier one (`what`: the item as users see it), and 「确认」 within the conversation TTL logs
+    it anyway, with its own time and message (a pending action under the user's own key)."""
+    async with ctx.db.session() as session:
+        if not force:
+            views = await list_submissions(
+                session,
+                fields["unit_id"],
+                fields.get("year") or ledger.year_of(fields.get("period"), fields["submitted_at"]),
+                target=fields["target"],
+                period=fields.get("period"),
+            )
+            mine = fields["source_key"]
+            if not any(v.submission.source_key == mine for v in views):  # else handled again
+                found = next((v for v in views if _repeats(v, fields)), None)
+                if found is not None:
+                    return await _hold_repeat(ctx, fields, reply, what, found.submission)
+        row = await ledger.add_submission(session, **fields)
+        await session.commit()
+    assert row.id is not None
+    return _LOGGED[fields["kind"]].format(ref=submission_ref(row.id), **reply)
+
+
+async def _hold_repeat(
+    ctx: Ctx, fields: dict[str, Any], reply: dict[str, str], what: str, earlier: Submission
+) -> str:
+    assert earlier.id is not None
+    stored = {**fields, "submitted_at": to_utc(fields["submitted_at"]).isoformat()}
+    prompt = texts.SUBMISSION_REPEAT.format(
+        what=what,
+        date=fmt_date(local_date(earlier.submitted_at)),
+        ref=submission_ref(earlier.id),
+        minutes=int(ctx.deps.conversation_ttl.total_seconds() // 60),
+    )
+    args = {"fields": stored, "reply": reply, "what": what}
+    return await pending.ask(ctx, PendingAction.REPEAT_SUBMISSION, args, prompt, suffix="")
+
+
+@pending.runner(PendingAction.REPEAT_SUBMISSION)
+async def log_repeat_anyway(ctx: Ctx, args: dict[str, Any]) -> str:
+    """「确认」 of a held-back repeat: logged as it was sent (its time, its message)."""
+    fields: dict[str, Any] = {
+        **args["fields"],
+        "submitted_at": datetime.fromisoformat(args["fields"]["submitted_at"]),
+    }
+    return await _log_submission(ctx, fields, args["reply"], args["what"], force=True)
+
+
 @router.intent(N.FEEDBACK, roles=REPORTERS)
 async def feedback(ctx: Ctx, intent: Intent) -> str:
     body = intent.args.get("body", "")
@@ -225,25 +300,20 @@ async def feedback(ctx: Ctx, intent: Intent) -> str:
         return texts.TASK_UNKNOWN.format(task=intent.args["task"])
     task = view.task
     target = task.target or on_time_target(ctx.scheme, task.kind) or task.kind
-    async with ctx.db.session() as session:
-        row = await ledger.add_submission(
-            session,
-            unit_id=_unit_id(ctx),
-            target=target,
-            submitted_at=ctx.now,
-            sender=ctx.sender.userid,
-            year=task.year,
-            kind="feedback",
-            title=f"{view.ref} {task.title}"[:500],
-            text=body,
-            task_id=task.id,
-            source_key=ctx.msg.key,
-        )
-        await session.commit()
-    assert row.id is not None
-    return texts.FEEDBACK_LOGGED.format(
-        task=view.ref, title=task.title, ref=submission_ref(row.id), timing=_timing(ctx, task.due)
-    )
+    fields: dict[str, Any] = {
+        "unit_id": _unit_id(ctx),
+        "target": target,
+        "submitted_at": ctx.now,
+        "sender": ctx.sender.userid,
+        "year": task.year,
+        "kind": "feedback",
+        "title": f"{view.ref} {task.title}"[:500],
+        "text": body,
+        "task_id": task.id,
+        "source_key": ctx.msg.key,
+    }
+    reply = {"task": view.ref, "title": task.title, "timing": _timing(ctx, task.due)}
+    return await _log_submission(ctx, fields, reply, texts.REPEAT_FEEDBACK.format(task=view.ref))
 
 
 _TARGET_TOKEN = re.compile(r"^(?P<target>[A-Za-z]+\d+[a-z]?)\b\s*")
@@ -291,28 +361,24 @@ async def report(ctx: Ctx, intent: Intent) -> str:
     if not text.strip():  # "月报" or "月报 10月" alone: nothing to log yet
         return texts.BODY_NEEDED.format(example=f"{name} {_example_period(name)}本期工作情况……")
     deadline = report_deadline(rule, period)
-    async with ctx.db.session() as session:
-        row = await ledger.add_submission(
-            session,
-            unit_id=_unit_id(ctx),
-            target=rule.target,
-            submitted_at=ctx.now,
-            sender=ctx.sender.userid,
-            period=period,
-            kind="report",
-            title=f"{name}（{period_label(period)}）",
-            text=text,
-            source_key=ctx.msg.key,
-        )
-        await session.commit()
-    assert row.id is not None
-    return texts.REPORT_LOGGED.format(
-        report=name,
-        ref=submission_ref(row.id),
-        period=period_label(period),
-        target=rule_label(ctx.scheme, rule.id),
-        timing=_timing(ctx, deadline),
-    )
+    fields: dict[str, Any] = {
+        "unit_id": _unit_id(ctx),
+        "target": rule.target,
+        "submitted_at": ctx.now,
+        "sender": ctx.sender.userid,
+        "period": period,
+        "kind": "report",
+        "title": f"{name}（{period_label(period)}）",
+        "text": text,
+        "source_key": ctx.msg.key,
+    }
+    reply = {
+        "report": name,
+        "period": period_label(period),
+        "target": rule_label(ctx.scheme, rule.id),
+        "timing": _timing(ctx, deadline),
+    }
+    return await _log_submission(ctx, fields, reply, fields["title"])
 
 
 @router.intent(N.EVIDENCE, roles=REPORTERS)
@@ -330,23 +396,20 @@ async def evidence(ctx: Ctx, intent: Intent) -> str:
         what = f"指标{target}（{ctx.scheme.target(target).name}）"
     if target is None:
         return texts.EVIDENCE_UNKNOWN.format(ref=ref)
-    async with ctx.db.session() as session:
-        row = await ledger.add_submission(
-            session,
-            unit_id=_unit_id(ctx),
-            target=target,
-            submitted_at=ctx.now,
-            sender=ctx.sender.userid,
-            year=year,
-            kind="evidence",
-            title=f"{what}完成佐证"[:500],
-            text=body,
-            task_id=task_id,
-            source_key=ctx.msg.key,
-        )
-        await session.commit()
-    assert row.id is not None
-    return texts.EVIDENCE_LOGGED.format(what=what, ref=submission_ref(row.id))
+    fields: dict[str, Any] = {
+        "unit_id": _unit_id(ctx),
+        "target": target,
+        "submitted_at": ctx.now,
+        "sender": ctx.sender.userid,
+        "year": year,
+        "kind": "evidence",
+        "title": f"{what}完成佐证"[:500],
+        "text": body,
+        "task_id": task_id,
+        "source_key": ctx.msg.key,
+    }
+    repeat = texts.REPEAT_EVIDENCE.format(what=what)
+    return await _log_submission(ctx, fields, {"what": what}, repeat)
 
 
 @router.intent(N.MY_SCORE, roles=LIAISON)

@@ -1,8 +1,9 @@
-"""An admin action waiting for 确认: the 责任书 preview, a due date in the past, a task given to a
-unit twice, the same entry sent twice, a grade outside the rules.
+"""An action waiting for 确认: an admin's 责任书 preview, a due date in the past, a task given to a
+unit twice, the same entry sent twice, a grade outside the rules; a liaison's feedback, report or
+佐证 that repeats one already logged.
 
 The bot states what it would do and keeps the action (kind + arguments) in the database under the
-admin's own key, apart from the liaisons' 政务信息 conversation; 「确认」 runs it, 「取消」 drops it,
+user's own key, apart from the 政务信息 conversation; 「确认」 runs it, 「取消」 drops it,
 and it lapses after the conversation TTL. Nothing is written before 确认.
 """
 
@@ -25,6 +26,7 @@ class PendingAction(StrEnum):
     GRADE = "grade"  # 定级 outside seed 000 第七条, as a stated exception
     RATING_CLOSE = "rating_close"  # 结束测评 while raters have not finished
     EVIDENCE_TASKS = "evidence_tasks"  # an approved 佐证 named a target: complete its task too?
+    REPEAT_SUBMISSION = "repeat_submission"  # a liaison's repeat, held back: log it anyway
 
 
 # answered by a short yes or no as well (好 / 不用): a question the office did not ask for
@@ -63,7 +65,7 @@ async def ask(
     prompt: str,
     suffix: str = CONFIRM_SUFFIX,
 ) -> str:
-    """Keep `action` until the admin answers; return the question to send."""
+    """Keep `action` until the user answers; return the question to send."""
     state = PendingConfirmation(action=action, args=args, at=ctx.now)
     await set_state(ctx.db, _key(ctx.sender.userid), state)
     return prompt + suffix

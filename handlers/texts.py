@@ -138,6 +138,12 @@ REPORT_NOT_IN_SCHEME = (
 REPORTS_WE_HAVE = "本单位需报送的是：{reports}。"
 REPORTS_NONE = "本单位的考核方案不需要报送报表报告。"
 EVIDENCE_LOGGED = "已登记{what}的完成佐证（编号{ref}），待市创模办确认。"
+SUBMISSION_REPEAT = (
+    "这份{what}与{date}已登记的{ref}内容相同，看起来是重复报送，这次没有登记。"
+    "如确需再登记一份，请在{minutes}分钟内回复「确认」；如是新的内容，请修改后重新发送。"
+)
+REPEAT_FEEDBACK = "任务{task}的反馈"
+REPEAT_EVIDENCE = "{what}的完成佐证"
 EVIDENCE_UNKNOWN = "没有找到编号为{ref}的目标或任务。请核对编号，或发送「进度」查看。"
 ON_TIME = "按时报送（截止{deadline}）"
 LATE = "已超过截止日期{deadline}，记为迟报"

@@ -148,6 +148,73 @@ async def test_repeats_are_flagged_not_counted(database, tmp_path: Path) -> None
         assert "已登记12月第1篇" in await b.say("zhangsan", "政务信息：乙\n正文见附件")
 
 
+async def test_repeated_feedback_reports_and_evidence_are_held_back(
+    database, tmp_path: Path
+) -> None:
+    """A 反馈, 月报 or 佐证 sent again (a new message, the same task or period and text) is not
+    counted twice: the reply names the earlier S-number; 「确认」 logs it anyway, 「取消」 not."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        await b.say("admin1", "布置任务 椒江区 12月10日 排查河道排污口")
+        task = re.search(r"新任务(K\d+)", b.wecom.sent_texts("zhangsan")[-1])[1]  # type: ignore[index]
+        first = await b.say("zhangsan", f"反馈 {task} 已完成排查，共整改3处")
+        ref = re.search(r"编号(S\d+)", first)[1]  # type: ignore[index]
+
+        # The same text again (full-width blanks aside): held back, the earlier one named.
+        again = await b.say("zhangsan", f"反馈 {task} 已完成排查，　共整改3处")
+        assert f"任务{task}的反馈与11月10日已登记的{ref}内容相同" in again
+        assert "没有登记" in again and "回复「确认」" in again and "修改后重新发送" in again
+        assert len(await _submissions(b)) == 1
+        assert "已取消" in await b.say("zhangsan", "取消")
+        assert "当前没有待确认的报送" in await b.say("zhangsan", "确认")
+        assert len(await _submissions(b)) == 1
+
+        # Another text for the same task is a new item, logged as usual.
+        assert "已登记任务" in await b.say("zhangsan", f"反馈 {task} 补充：另有2处已整改")
+        assert len(await _submissions(b)) == 2
+
+        # 「确认」 within the window logs the repeat anyway, once, byte for byte, at its own time.
+        b.clock.set(2026, 11, 10, 11)
+        sent = f"反馈 {task} 已完成排查，　共整改3处"
+        assert ref in await b.say("zhangsan", sent)
+        b.clock.set(2026, 11, 10, 11, 20)
+        logged = await b.say("zhangsan", "确认")
+        assert "已登记任务" in logged and ref not in logged
+        assert "当前没有待确认的报送" in await b.say("zhangsan", "确认")
+        subs = await _submissions(b)
+        assert len(subs) == 3
+        assert subs[-1].text == "已完成排查，　共整改3处"
+        assert subs[-1].submitted_at.astimezone(TZ).hour == 11
+        assert subs[-1].submitted_at.astimezone(TZ).minute == 0
+
+        # A 确认 after the window logs nothing.
+        assert "内容相同" in await b.say("zhangsan", f"反馈 {task} 补充：另有2处已整改")
+        b.clock.set(2026, 11, 10, 12)
+        assert "已过期" in await b.say("zhangsan", "确认")
+        assert len(await _submissions(b)) == 3
+
+        # A 佐证 for the same task and text: held back too.
+        assert "完成佐证" in await b.say("zhangsan", f"佐证 {task} 整改照片已上传")
+        assert "内容相同" in await b.say("zhangsan", f"佐证 {task} 整改照片已上传")
+        assert len(await _submissions(b)) == 4
+
+        # A 月报 of the same month and text: held back; another month or text is logged.
+        b.clock.set(2026, 11, 9)
+        report = await b.say("qianba", "月报 10月 排污费征收情况")
+        report_ref = re.search(r"编号(S\d+)", report)[1]  # type: ignore[index]
+        again = await b.say("qianba", "月报 10月 排污费征收情况")
+        assert f"这份月报（10月）与11月9日已登记的{report_ref}内容相同" in again
+        assert "已登记月报" in await b.say("qianba", "月报 9月 排污费征收情况")
+        assert "已登记月报" in await b.say("qianba", "月报 10月 排污费征收情况（更正）")
+        rows = await _submissions(b, "黄岩区环保局")
+        assert [r.text for r in rows] == [
+            "排污费征收情况",
+            "排污费征收情况",
+            "排污费征收情况（更正）",
+        ]
+        assert [r.period for r in rows] == ["2026-10", "2026-09", "2026-10"]
+
+
 async def test_phrasing_table_through_the_callback(database, tmp_path: Path) -> None:
     """Every phrasing of the table, sent as WeCom would, gets the answer of its intent."""
     markers = {
