@@ -47,10 +47,11 @@ def test_every_bench_produces_figures(tmp_path) -> None:  # type: ignore[no-unty
     assert cb["real"]["requests"] > 0 and cb["bare"]["rps"] > 0 and cb["replies_ok"]
     assert cb["real"]["rss_mb"] > 0
     for ref in ("peer", "limit"):  # the references stored the rows and answered 已登记
-        assert (
-            cb[ref]["replies_ok"] and cb[ref]["errors"] == 0 and cb[ref]["cpu_ms_per_request"] > 0
-        )
-    assert cb["kaohe_over_peer"] > 0 and cb["kaohe_over_limit"] > 0
+        assert cb[ref]["replies_ok"] and cb[ref]["errors"] == 0
+        # CPU is read from /proc in clock ticks (10 ms): 20 requests of the limit (~0.3 ms each)
+        # can round to 0 on a tiny run; a ratio is given only when both figures were measured.
+        assert cb[ref]["cpu_ms_per_request"] >= 0
+        assert f"kaohe_over_{ref}" not in cb or cb[f"kaohe_over_{ref}"] > 0
     assert results["score"]["cpu_ms_per_call"] > 0
     assert results["score"]["reply_ok"] and results["score"]["p99_ms"] > 0
     assert [r["units"] for r in results["tally"]["sizes"]] == [3, 6]
