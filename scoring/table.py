@@ -222,14 +222,14 @@ def scheme_data(
             item_at_row[n] = len(items) - 1
             rows_of[f"items[{len(items) - 1}]"] = line
         elif not items:
-            errors.append(f"{source}: 第{line}行: 缺少「序号」（第一行须开始一个项目）")
+            errors.append(f"{source}: 第{line}行：缺少「序号」（第一行须开始一个项目）")
             continue
         item = items[-1]
         if not _blank(row.get("目标编号")):
             item["targets"].append(_target(row))
             rows_of[f"items[{len(items) - 1}].targets[{len(item['targets']) - 1}]"] = line
         elif not item["targets"]:
-            errors.append(f"{source}: 第{line}行: 缺少「目标编号」（项目的第一行须开始一个目标）")
+            errors.append(f"{source}: 第{line}行：缺少「目标编号」（项目的第一行须开始一个目标）")
             continue
         target = item["targets"][-1]
         rule = _rule(row, line, source, errors)
@@ -286,7 +286,7 @@ def _rule(row: dict, line: int, source: str, errors: list[str]) -> dict | None:
     written = [c for c in COLUMNS[11:] if not _blank(row.get(c))]
     if _blank(row.get("类型")):
         if written:
-            errors.append(f"{source}: 第{line}行: 缺少「类型」（规则类型，如 award、deduction）")
+            errors.append(f"{source}: 第{line}行：缺少「类型」（规则类型，如 award、deduction）")
         return None
     rule: dict[str, Any] = {"kind": _text(row["类型"])}
     raw = row.get("参数")
@@ -296,7 +296,7 @@ def _rule(row: dict, line: int, source: str, errors: list[str]) -> dict | None:
         except yaml.YAMLError:
             params = None
         if not isinstance(params, dict):
-            errors.append(f"{source}: 第{line}行「参数」: 应为 {{points: 4}}形式，实际为 {raw!r}")
+            errors.append(f"{source}: 第{line}行「参数」：应为{{points: 4}}形式，实际为 {raw!r}")
             return None
         rule.update(params)
     for column, key in (("规则编号", "id"), ("考核细则", "text"), ("周期", "period"),
