@@ -76,7 +76,7 @@ def test_import_errors_name_the_row_and_column(tmp_path, capsys):
     out = tmp_path / "bad.yaml"
     assert main(["scheme", "import", str(path), "--id", "bad", "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert f"{path}: 第7行「参数」: 应为 {{points: 4}}形式" in err
+    assert f"{path}: 第7行「参数」：应为{{points: 4}}形式" in err
     assert not out.exists()  # nothing written
     table.rows[5]["参数"] = "{task_kind: feedback, points: 6}"
     write_table(table, path)
