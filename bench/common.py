@@ -66,11 +66,12 @@ def postgres_url() -> str:
     return os.environ.get(POSTGRES_ENV) or POSTGRES_DEFAULT
 
 
-async def _pg_admin(statement: str) -> None:
+async def _pg_connect() -> Any:
+    """A plain asyncpg connection to the benchmark's PostgreSQL server (its admin database)."""
     import asyncpg
 
     url = make_url(postgres_url())
-    conn = await asyncpg.connect(
+    return await asyncpg.connect(
         host=url.host or "127.0.0.1",
         port=url.port or 5432,
         user=url.username or "postgres",
@@ -78,6 +79,10 @@ async def _pg_admin(statement: str) -> None:
         database=url.database or "postgres",
         timeout=5,
     )
+
+
+async def _pg_admin(statement: str) -> None:
+    conn = await _pg_connect()
     try:
         await conn.execute(statement)
     finally:
@@ -85,17 +90,7 @@ async def _pg_admin(statement: str) -> None:
 
 
 async def _pg_fetch(statement: str, *args: object) -> list[Any]:
-    import asyncpg
-
-    url = make_url(postgres_url())
-    conn = await asyncpg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.database or "postgres",
-        timeout=5,
-    )
+    conn = await _pg_connect()
     try:
         return list(await conn.fetch(statement, *args))
     finally:
