@@ -13,6 +13,7 @@ from datetime import date
 from scoring.kinds import Delivery
 from scoring.model import Rule, Scheme
 from scoring.periods import due_date
+from scoring.scorecard import rule_code
 
 REPORT_PERIODS = {"月报": "monthly", "季报": "quarterly", "年报": "yearly"}
 # Named yearly reports: the words a liaison uses → words in the scheme target's name.
@@ -137,9 +138,8 @@ def submission_deadline(
 def rule_ref(scheme: Scheme, rule_id: str) -> str:
     """The id people see and type for a rule: its target's id when the target has this one rule
     (C4a for C4.1, C3b for C3b.1), else the rule's own id (T20.5). `resolve_rule` reads both."""
-    rule = scheme.rule(rule_id)
-    target = scheme.target(rule.target)
-    return target.id if len(target.rules) == 1 else rule.id
+    target = scheme.target(scheme.rule(rule_id).target)
+    return rule_code(target.id, rule_id, len(target.rules))
 
 
 def rule_label(scheme: Scheme, rule_id: str) -> str:

@@ -45,6 +45,12 @@ class RuleLine:
     stake: Decimal = Decimal("0.00")
 
 
+def rule_code(target_id: str, rule_id: str, rules_in_target: int) -> str:
+    """The code people see and type for a rule: its target's id when the target has this one
+    rule (C4a for C4.1), else the rule's own id (T20.5). Chat, dashboard and workbook use it."""
+    return target_id if rules_in_target == 1 else rule_id
+
+
 @dataclass(frozen=True)
 class TargetLine:
     id: str
@@ -54,9 +60,8 @@ class TargetLine:
     rules: tuple[RuleLine, ...]
 
     def code_of(self, rule_id: str) -> str:
-        """The code people see and type for one of its rules: the target's own id when it has
-        this one rule (C4a for C4.1), else the rule's id (T20.5)."""
-        return self.id if len(self.rules) == 1 else rule_id
+        """The code people see and type for one of its rules (see `rule_code`)."""
+        return rule_code(self.id, rule_id, len(self.rules))
 
 
 @dataclass(frozen=True)
