@@ -21,7 +21,8 @@ from functools import lru_cache
 
 from scoring import kinds
 
-SEP = r"[\s:：,，、]*"  # what may stand between a keyword and its argument
+SEP_CLASS = r"[\s:：,，、]"  # what may stand between a keyword and its argument
+SEP = SEP_CLASS + "*"
 
 
 class IntentName(StrEnum):
@@ -310,8 +311,9 @@ def parse(text: str) -> Intent:
         args = typed_args(match, text, where)
         if _asks(name, norm, args):
             break
-        if name == N.UNIT_SCORE and phrasings.exact(f"得分{args['unit']}") is not None:
-            break  # "得分明细", "分数情况": the sender's own score, not a unit named 明细
+        head = re.split(SEP_CLASS, args["unit"])[0] if name == N.UNIT_SCORE else ""
+        if head and phrasings.exact(f"得分{head}") is not None:
+            break  # "得分明细", "得分明细，椒江区": 得分明细 (of a unit), not a unit named 明细
         return Intent(name, args, norm)
     found = phrasings.match(norm)
     if found is not None:

@@ -363,6 +363,7 @@ async def test_admin_phrasing_and_fallback_help(database, tmp_path: Path) -> Non
         await b.say("zhangsan", "政务信息：椒江区开展河道清理\n11月8日，区里组织清理河道3公里。")
         detail = await b.say("admin1", "得分明细 椒江区")
         assert detail.startswith("椒江区2026年度得分明细") and "工作信息（C3b）" in detail
+        assert await b.say("admin1", "得分明细，椒江区") == detail  # full-width comma, as typed
         losses = await b.say("admin1", "椒江区扣分原因")
         assert losses.startswith("椒江区2026年度") and texts.ADMIN_USE_UNIT not in losses
         fallback = await b.say("admin1", "帮我看看这个")
