@@ -6,7 +6,7 @@ from fractions import Fraction
 from typing import Any
 
 from scoring.budgets import scheme_budgets
-from scoring.model import Rule, Scheme
+from scoring.model import Rule, Scheme, Target
 from scoring.numbers import fmt
 
 
@@ -103,7 +103,7 @@ def scheme_to_dict(scheme: Scheme) -> dict[str, Any]:
                         "text": t.text,
                         "points": _n(t.points),
                         "office": t.office,
-                        "reading": t.reading,
+                        "reading": reading_data(t),
                         "rules": [
                             {
                                 "id": r.id,
@@ -113,7 +113,7 @@ def scheme_to_dict(scheme: Scheme) -> dict[str, Any]:
                                 "period": r.period,
                                 "deadline": r.deadline,
                                 "office": r.office,
-                                "reading": r.reading,
+                                "reading": reading_data(r),
                                 "params": _params(r),
                                 "summary": describe_rule(r),
                             }
@@ -126,3 +126,16 @@ def scheme_to_dict(scheme: Scheme) -> dict[str, Any]:
             for i in scheme.items
         ],
     }
+
+
+def reading_data(node: Rule | Target) -> str | dict[str, Any]:
+    """The `reading` of a rule or target as the scheme file writes it: a note, or a mapping with
+    the field it is about and its choices."""
+    alt = node.alternatives
+    if alt is None:
+        return node.reading
+    data: dict[str, Any] = {"about": alt.about, "label": alt.label}
+    if alt.note:
+        data["note"] = alt.note
+    data["choices"] = dict(alt.choices)
+    return data

@@ -17,8 +17,10 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PlainValidator,
+    Tag,
     ValidationError,
     WithJsonSchema,
     create_model,
@@ -27,7 +29,18 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from scoring import kinds
-from scoring.kinds.fields import Flag, Ident, Num, Text, choice, reading, refuse, shown
+from scoring.kinds.fields import (
+    ANY_VALUE,
+    Flag,
+    Ident,
+    Num,
+    Text,
+    choice,
+    choice_key,
+    reading,
+    refuse,
+    shown,
+)
 from scoring.numbers import fmt
 from scoring.periods import PERIOD_KINDS, is_month_day, valid_deadline
 
@@ -81,6 +94,52 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _choices(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise refuse("应为映射（可写的值: 含义）", value)
+    out: dict[str, str] = {}
+    for key, meaning in value.items():
+        if not isinstance(key, str | int | float) or isinstance(key, bool):
+            raise refuse("可选的值应为文字或数字", key)
+        if not isinstance(meaning, str) or not meaning.strip():
+            raise refuse(f"口径 {choice_key(key)} 的含义应为文字", meaning)
+        if choice_key(key) in out:
+            raise refuse("可选的值重复", key)
+        out[choice_key(key)] = meaning
+    if len(out) < 2:
+        raise refuse("至少列出两种可选的口径", value)
+    return out
+
+
+Choices = _typed(
+    dict,
+    _choices,
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "minProperties": 2,
+        "description": f"可写的值 → 含义；{ANY_VALUE} 代表任意值",
+    },
+)
+
+
+class ReadingDoc(_Strict):
+    """A 口径 the office may switch: the field it concerns, and the values it may take there."""
+
+    about: Ident = Field(description="所关系的字段：deadline、period、points 或规则类型的参数")
+    label: Text = Field(description="它决定什么，如「月报截止」")
+    note: Text = Field("", description="原文为何未定")
+    choices: Choices = Field(description="可写的值 → 含义（scheme check 列出）")  # type: ignore[valid-type]
+
+
+TEXT_TAG, CHOICE_TAG = "文字", "可选口径"  # the two forms of `reading` (dropped from error paths)
+ReadingField = Annotated[
+    Annotated[Text, Tag(TEXT_TAG)] | Annotated[ReadingDoc, Tag(CHOICE_TAG)],
+    Discriminator(lambda v: CHOICE_TAG if isinstance(v, dict | ReadingDoc) else TEXT_TAG),
+    Field(description=READING),
+]
+
+
 class RuleFields(_Strict):
     """What every rule has besides its kind's parameters."""
 
@@ -89,7 +148,7 @@ class RuleFields(_Strict):
     period: Period = "yearly"  # type: ignore[valid-type]
     deadline: Deadline | None = None  # type: ignore[valid-type]
     office: Text | None = Field(None, description="默认为目标的，再为项目的负责部门")
-    reading: Text = Field("", description=READING)
+    reading: ReadingField = ""
 
 
 class GradingDoc(_Strict):
@@ -153,7 +212,7 @@ def documents() -> tuple[type[BaseModel], ...]:
         text: Text = ""
         points: Num | None = None
         office: Text | None = None
-        reading: Text = Field("", description=READING)
+        reading: ReadingField = ""
         rules: list[RuleDoc] = Field(min_length=1)
 
     class ItemDoc(_Strict):
@@ -240,6 +299,8 @@ def _path_parts(loc: tuple) -> list[str | int]:
     for n, part in enumerate(loc):
         if n >= 2 and loc[n - 2] == "rules" and isinstance(loc[n - 1], int):
             continue  # the kind tag
+        if n >= 1 and loc[n - 1] == "reading" and part in (TEXT_TAG, CHOICE_TAG):
+            continue  # the form of a reading
         parts.append(part)
     return parts
 
@@ -259,7 +320,7 @@ def _fields_at(loc: tuple, root: type[BaseModel] | None = None) -> list[str]:
     model: Any = root or documents()[0]
     registry = kinds.all_kinds()
     for n, part in enumerate(loc[:-1]):
-        if isinstance(part, int):
+        if isinstance(part, int) or part in (TEXT_TAG, CHOICE_TAG):
             continue
         if n >= 2 and loc[n - 2] == "rules" and isinstance(loc[n - 1], int) and part in registry:
             model = _rule_model(registry[part])
@@ -314,15 +375,54 @@ def cross_problems(data: Any) -> list[tuple[str, str]]:
             tpath = f"{ipath}.targets[{m}]"
             target = _map(target)
             claim(target.get("id"), tpath)
+            out += _reading_choice(target, tpath, {"points": None})
             for k, rule in enumerate(_seq(target.get("rules"))):
                 rpath = f"{tpath}.rules[{k}]"
                 rule = _map(rule)
                 tid = _ident(target.get("id")) or ""
                 claim(rule.get("id", f"{tid}.{k + 1}"), rpath)
                 out += _month_day(rule, rpath)
+                out += _reading_choice(rule, rpath, _rule_defaults(rule))
     for n, item in enumerate(items):
         out += _item_cell(_map(item), f"items[{n}]", by_id)
     return out
+
+
+def _rule_defaults(rule: dict) -> dict[str, Any]:
+    """The fields a rule's `reading` may be about, with the value each takes when not written."""
+    fields: dict[str, Any] = {"deadline": None, "period": "yearly"}
+    kind = kinds.all_kinds().get(rule.get("kind"))  # type: ignore[arg-type]
+    if kind is not None:
+        for name, info in kind.model_fields.items():
+            if name != "kind":
+                fields[name] = None if info.is_required() else info.default
+    return fields
+
+
+def _reading_choice(node: dict, path: str, fields: dict[str, Any]) -> list[tuple[str, str]]:
+    """A `reading` with choices names a field of its rule or target, and the value written there
+    is one of its choices (so that `scheme check` says which reading is in force)."""
+    reading = node.get("reading")
+    if not isinstance(reading, dict) or not isinstance(reading.get("choices"), dict):
+        return []
+    about = reading.get("about")
+    if not isinstance(about, str):
+        return []
+    if about not in fields:
+        allowed = "、".join(fields)
+        return [(f"{path}.reading.about", f"没有字段 {about!r} 可选（可写：{allowed}）")]
+    keys = [choice_key(k) for k in reading["choices"]]
+    value = choice_key(node.get(about, fields[about]))
+    if value in keys or ANY_VALUE in keys:
+        return []
+    shown_value = value or "空"
+    return [
+        (
+            f"{path}.{about}",
+            f"{about} 为 {shown_value}，不是口径「{reading.get('label', about)}」的可选值"
+            f"（{' / '.join(keys)}）：请改为其中之一，或把它写入 reading.choices 并写明含义",
+        )
+    ]
 
 
 def _month_day(rule: dict, path: str) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from scoring import document
 from scoring.errors import SchemeError
 from scoring.kinds import kind_class
 from scoring.kinds.base import options_of
-from scoring.model import Grading, Item, Rule, Scheme, Target
+from scoring.model import Alternatives, Grading, Item, Rule, Scheme, Target
 
 SCHEMES_DIR = Path(__file__).with_name("schemes")
 SCHEME_ID = document.SCHEME_ID
@@ -151,7 +151,8 @@ def _target(doc: Any, item: Any) -> Target:
         text=doc.text,
         points=doc.points,
         office=office,
-        reading=doc.reading,
+        reading=_note(doc.reading),
+        alternatives=_alternatives(doc.reading),
     )
 
 
@@ -169,5 +170,17 @@ def _rule(doc: Any, n: int, target_id: str, item_id: str, office: str) -> Rule:
         period=doc.period,
         deadline=doc.deadline,
         office=doc.office or office,
-        reading=doc.reading,
+        reading=_note(doc.reading),
+        alternatives=_alternatives(doc.reading),
     )
+
+
+def _note(reading: Any) -> str:
+    """The words of a `reading`: the text itself, or the note of one with choices."""
+    return reading if isinstance(reading, str) else reading.note
+
+
+def _alternatives(reading: Any) -> Alternatives | None:
+    if isinstance(reading, str):
+        return None
+    return Alternatives(reading.about, reading.label, tuple(reading.choices.items()), reading.note)

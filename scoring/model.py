@@ -17,6 +17,7 @@ from scoring.kinds.award import Award
 from scoring.kinds.checklist import Checklist, ChecklistItem
 from scoring.kinds.deduction import Deduction
 from scoring.kinds.discretionary import Discretionary
+from scoring.kinds.fields import choice_meaning
 from scoring.kinds.gate import Gate
 from scoring.kinds.on_time import OnTime
 from scoring.kinds.per_unit import PerUnit
@@ -30,6 +31,7 @@ from scoring.periods import due_date, periods_of
 
 # The built-in kinds' parameter models, importable from here as before the kinds had modules.
 __all__ = [
+    "Alternatives",
     "Award",
     "Checklist",
     "ChecklistItem",
@@ -56,6 +58,22 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class Alternatives:
+    """A 口径 written in the scheme file as a switchable choice: the field of a rule or target it
+    concerns (`about`), what that field decides (`label`), and each value the office may write
+    there with its meaning (`choices`, in the file's order; "N" stands for any value). The value in
+    force is the field's own value; `note` says why the source leaves it open."""
+
+    about: str  # "deadline", "points", "per_period", ...
+    label: str  # "月报截止"
+    choices: tuple[tuple[str, str], ...]  # (value as written, what it means)
+    note: str = ""
+
+    def meaning(self, key: str) -> str | None:
+        return choice_meaning(dict(self.choices), key)
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     kind: str  # the name of its kind (`params.kind`)
@@ -67,10 +85,17 @@ class Rule:
     deadline: str | None = None
     office: str = ""
     reading: str = ""  # 口径: what the source leaves open and how this rule reads it
+    alternatives: Alternatives | None = None  # 口径 as a switchable choice (its note is `reading`)
 
     @property
     def family(self) -> Family:
         return self.params.family
+
+    def value_of(self, name: str) -> object:
+        """A field of the rule by name: `deadline`, `period` or a parameter of its kind."""
+        if name in ("deadline", "period"):
+            return getattr(self, name)
+        return getattr(self.params, name)
 
     def max_points(self) -> Fraction | None:
         """The rule's own maximum (earn: what it can give; lose: what it declares), if it has one.
@@ -94,6 +119,10 @@ class Target:
     points: Fraction | None = None
     office: str = ""
     reading: str = ""  # 口径, as for rules
+    alternatives: Alternatives | None = None  # `about: points` only
+
+    def value_of(self, name: str) -> object:
+        return getattr(self, name)
 
 
 @dataclass(frozen=True)

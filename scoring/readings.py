@@ -4,9 +4,10 @@ knowingly (seed 000 第十三条 gives it the right to interpret).
 Three sources: the options of the rule kinds and of the grading (named parameters whose default is
 the reading kaohe has always taken: what a gate forfeits, whether "按时…得N分" is proportional,
 whether 80 and 90 count inclusive, how many unfinished annual tasks still pass), the `reading`
-notes a scheme writes on a rule or target (a deadline the source does not give, a quota borrowed
-from another document, a points cell that does not add up), and the points a budget leaves to no
-rule. `kaohe scheme check` lists them under "口径"; `kaohe scheme show` ends with them.
+a scheme writes on a rule or target (a deadline the source does not give, a quota borrowed from
+another document, a points cell that does not add up: with the values the office may write there,
+or as a note), and the points a budget leaves to no rule. `kaohe scheme check` lists them under
+"口径"; `kaohe scheme show` ends with them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from scoring.budgets import scheme_budgets
 from scoring.describe import base_max
 from scoring.kinds import Family, Option
 from scoring.lint import column_total, reachable
-from scoring.model import Scheme
+from scoring.kinds.fields import choice_key
+from scoring.model import Rule, Scheme, Target
 from scoring.numbers import fmt
 
 ZERO = Fraction(0)
@@ -53,6 +55,17 @@ def _option(where: str, option: Option) -> Reading:
     )
 
 
+def _written(where: str, node: Rule | Target) -> list[Reading]:
+    """The `reading` of a rule or target: its choices, with the one in force, or a note."""
+    alt = node.alternatives
+    if alt is None:
+        return [Reading(where, "说明", node.reading)] if node.reading else []
+    key = choice_key(node.value_of(alt.about))
+    what = f"{alt.label} [{alt.about}]" + (f"（{alt.note}）" if alt.note else "")
+    others = tuple(f"{k}（{m}）" for k, m in alt.choices if k != key)
+    return [Reading(where, what, f"{key}（{alt.meaning(key)}）", others)]
+
+
 def readings(scheme: Scheme) -> list[Reading]:
     """Every 口径 of the scheme, in scheme order (the grading first)."""
     out: list[Reading] = []
@@ -60,12 +73,10 @@ def readings(scheme: Scheme) -> list[Reading]:
         out += [_option("等次", o) for o in scheme.grading.options]
     for item in scheme.items:
         for target in item.targets:
-            if target.reading:
-                out.append(Reading(target.id, "说明", target.reading))
+            out += _written(target.id, target)
             for rule in target.rules:
                 out += [_option(rule.id, o) for o in rule.params.options()]
-                if rule.reading:
-                    out.append(Reading(rule.id, "说明", rule.reading))
+                out += _written(rule.id, rule)
     out += _unassigned(scheme)
     return out
 

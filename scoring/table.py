@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from scoring.errors import SchemeError
+from scoring.describe import reading_data
 from scoring.model import Item, Rule, Scheme, Target
 
 COLUMNS = (
@@ -161,7 +162,7 @@ def _target_cells(target: Target, item: Item) -> dict[str, Any]:
         "环保目标": target.text,
         "分值": _num(target.points),
         "目标部门": target.office if target.office != item.office else "",
-        "目标口径": target.reading,
+        "目标口径": _reading_cell(target),
     }
 
 
@@ -175,8 +176,14 @@ def _rule_row(rule: Rule, target: Target, n: int) -> dict[str, Any]:
         "周期": rule.period if rule.period != "yearly" else "",
         "截止": rule.deadline or "",
         "规则部门": rule.office if rule.office != target.office else "",
-        "口径": rule.reading,
+        "口径": _reading_cell(rule),
     }
+
+
+def _reading_cell(node: Rule | Target) -> str:
+    """A note as it is; a 口径 with choices as one line of YAML ({about: deadline, ...})."""
+    data = reading_data(node)
+    return data if isinstance(data, str) else _flow(data)
 
 
 # ---- table → scheme data ---------------------------------------------------------------------
@@ -226,7 +233,7 @@ def scheme_data(
             continue
         item = items[-1]
         if not _blank(row.get("目标编号")):
-            item["targets"].append(_target(row))
+            item["targets"].append(_target(row, line, source, errors))
             rows_of[f"items[{len(items) - 1}].targets[{len(item['targets']) - 1}]"] = line
         elif not item["targets"]:
             errors.append(f"{source}: 第{line}行：缺少「目标编号」（项目的第一行须开始一个目标）")
@@ -272,14 +279,32 @@ def _item(
     return item
 
 
-def _target(row: dict) -> dict:
+def _target(row: dict, line: int, source: str, errors: list[str]) -> dict:
     target: dict[str, Any] = {"id": _text(row["目标编号"]), "name": _text(row.get("目标名称"))}
-    for column, key in (("环保目标", "text"), ("分值", "points"), ("目标部门", "office"),
-                        ("目标口径", "reading")):  # fmt: skip
+    for column, key in (("环保目标", "text"), ("分值", "points"), ("目标部门", "office")):
         if not _blank(row.get(column)):
             target[key] = _text(row[column])
+    if not _blank(row.get("目标口径")):
+        target["reading"] = _reading(row["目标口径"], "目标口径", line, source, errors)
     target["rules"] = []
     return target
+
+
+def _reading(cell: Any, column: str, line: int, source: str, errors: list[str]) -> Any:
+    """A 口径 cell: a note, or (written as {about: ..., choices: {...}}) a choice to switch."""
+    text = _text(cell)
+    if not isinstance(text, str) or not text.startswith("{"):
+        return text
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, dict):
+        errors.append(
+            f"{source}: 第{line}行「{column}」：以{{开头的口径应为"
+            f"{{about: deadline, label: 月报截止, choices: {{+10d: 月末后10天, +15d: 月末后15天}}}}形式"
+        )
+    return data
 
 
 def _rule(row: dict, line: int, source: str, errors: list[str]) -> dict | None:
@@ -300,9 +325,11 @@ def _rule(row: dict, line: int, source: str, errors: list[str]) -> dict | None:
             return None
         rule.update(params)
     for column, key in (("规则编号", "id"), ("考核细则", "text"), ("周期", "period"),
-                        ("截止", "deadline"), ("规则部门", "office"), ("口径", "reading")):  # fmt: skip
+                        ("截止", "deadline"), ("规则部门", "office")):  # fmt: skip
         if not _blank(row.get(column)):
             rule[key] = _text(row[column])
+    if not _blank(row.get("口径")):
+        rule["reading"] = _reading(row["口径"], "口径", line, source, errors)
     return rule
 
 

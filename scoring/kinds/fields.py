@@ -143,3 +143,31 @@ def reading(default: Any, label: str, choices: dict[str, str]) -> Any:
 
     extra: dict[str, Any] = {"口径": label, "choices": choices}
     return Field(default, description=label, json_schema_extra=extra)
+
+
+ANY_VALUE = "N"  # a choice key that stands for any value ("N": "每月N篇")
+
+
+def choice_key(value: Any) -> str:
+    """A value as the key of a 口径 choice: numbers as written (4, 0.5), lists joined by commas,
+    nothing as ""; so that `deadline: +10d` matches the choice `+10d` and `points: 3` the choice 3."""
+    from decimal import Decimal
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Fraction | Decimal):
+        return str(plain(to_fraction(value)))
+    if isinstance(value, list | tuple):
+        return ",".join(choice_key(v) for v in value)
+    return str(value)
+
+
+def choice_meaning(choices: dict[str, str], key: str) -> str | None:
+    """What a choice means: its own line, else the `N` line with N put in (None: not a choice)."""
+    if key in choices:
+        return choices[key]
+    if ANY_VALUE in choices:
+        return choices[ANY_VALUE].replace(ANY_VALUE, key)
+    return None
