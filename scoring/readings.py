@@ -18,8 +18,8 @@ from fractions import Fraction
 from scoring.budgets import scheme_budgets
 from scoring.describe import base_max
 from scoring.kinds import Family, Option
-from scoring.lint import column_total, reachable
 from scoring.kinds.fields import choice_key
+from scoring.lint import column_total, reachable
 from scoring.model import Rule, Scheme, Target
 from scoring.numbers import fmt
 

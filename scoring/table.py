@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from scoring.errors import SchemeError
 from scoring.describe import reading_data
+from scoring.errors import SchemeError
 from scoring.model import Item, Rule, Scheme, Target
 
 COLUMNS = (
