@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from scoring.facts import SubmissionKind, TaskKind
 from storage import ledger
 from storage.db import Database
 from storage.models import Role, Unit
@@ -99,7 +100,7 @@ async def _history(s, unit: Unit, liaison: str, year: int, today: date, rng: ran
         task = await ledger.add_task(
             s,
             unit_id=unit.id,
-            kind="feedback",
+            kind=TaskKind.FEEDBACK,
             due=due,
             actor=ADMIN[0],
             title=f"创模任务反馈第{n}期",
@@ -113,7 +114,7 @@ async def _history(s, unit: Unit, liaison: str, year: int, today: date, rng: ran
                 target="C3a",
                 submitted_at=_at(sent if sent <= today else today),
                 sender=liaison,
-                kind="feedback",
+                kind=SubmissionKind.FEEDBACK,
                 task_id=task.id,
                 title=f"K{n}反馈",
                 text="已按要求落实。",
@@ -122,7 +123,7 @@ async def _history(s, unit: Unit, liaison: str, year: int, today: date, rng: ran
         task = await ledger.add_task(
             s,
             unit_id=unit.id,
-            kind="annual_target",
+            kind=TaskKind.ANNUAL_TARGET,
             due=date(year, 12, 31),
             actor=ADMIN[0],
             title=title,
@@ -138,7 +139,7 @@ async def _history(s, unit: Unit, liaison: str, year: int, today: date, rng: ran
             await ledger.add_task(
                 s,
                 unit_id=unit.id,
-                kind="key_project",
+                kind=TaskKind.KEY_PROJECT,
                 due=date(year, 12, 31),
                 actor=ADMIN[0],
                 title=title,

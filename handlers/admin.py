@@ -26,7 +26,7 @@ from handlers.router import ADMIN, Router
 from handlers.scoretext import past_unit_card, score_change, score_text, unit_card
 from handlers.texts import fmt_date, fmt_points, sentence
 from scoring import kinds
-from scoring.facts import EntryKind
+from scoring.facts import EntryKind, TaskKind
 from scoring.kinds import RuleKind
 from scoring.model import Scheme
 from scoring.periods import TZ
@@ -121,7 +121,7 @@ async def _assign(ctx: Ctx, args: dict[str, Any]) -> str:
             await ledger.add_task(
                 session,
                 unit_id=unit.id,
-                kind="feedback",
+                kind=TaskKind.FEEDBACK,
                 due=due,
                 actor=ctx.sender.userid,
                 title=title,

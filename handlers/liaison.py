@@ -48,9 +48,9 @@ from handlers.scoretext import (
     unit_card,
 )
 from handlers.texts import fmt_date
-from scoring.facts import COUNTING
+from scoring.facts import COUNTING, SubmissionKind, TaskKind
 from scoring.kinds import Delivery
-from scoring.periods import local_date, period_label
+from scoring.periods import PeriodKind, local_date, period_label
 from scoring.scorecard import ScoreCard
 from storage import ledger
 from storage.intake import MonthItem, add_info, month_items
@@ -218,9 +218,9 @@ async def _find_task(ctx: Ctx, ref: str) -> ledger.TaskView | None:
 
 
 _LOGGED = {
-    "feedback": texts.FEEDBACK_LOGGED,
-    "report": texts.REPORT_LOGGED,
-    "evidence": texts.EVIDENCE_LOGGED,
+    SubmissionKind.FEEDBACK: texts.FEEDBACK_LOGGED,
+    SubmissionKind.REPORT: texts.REPORT_LOGGED,
+    SubmissionKind.EVIDENCE: texts.EVIDENCE_LOGGED,
 }
 
 
@@ -306,7 +306,7 @@ async def feedback(ctx: Ctx, intent: Intent) -> str:
         "submitted_at": ctx.now,
         "sender": ctx.sender.userid,
         "year": task.year,
-        "kind": "feedback",
+        "kind": SubmissionKind.FEEDBACK,
         "title": f"{view.ref} {task.title}"[:500],
         "text": body,
         "task_id": task.id,
@@ -322,13 +322,13 @@ _TARGET_TOKEN = re.compile(r"^(?P<target>[A-Za-z]+\d+[a-z]?)\b\s*")
 def _report_period(report: str, text: str, today: date) -> tuple[str, str]:
     """(period, rest of the text): a leading month / quarter / year, else the period just ended."""
     first, rest = [*re.split(r"\s+", text, maxsplit=1), ""][:2]
-    kind = REPORT_PERIODS.get(report, "yearly")
+    kind = REPORT_PERIODS.get(report, PeriodKind.YEARLY)
     if first:
-        if kind == "monthly" and (period := parse_month(first, today.year)):
+        if kind == PeriodKind.MONTHLY and (period := parse_month(first, today.year)):
             return period, rest
-        if kind == "quarterly" and (period := parse_quarter(first, today.year)):
+        if kind == PeriodKind.QUARTERLY and (period := parse_quarter(first, today.year)):
             return period, rest
-        if kind == "yearly" and re.fullmatch(r"\d{4}年?(度)?", first):
+        if kind == PeriodKind.YEARLY and re.fullmatch(r"\d{4}年?(度)?", first):
             return first[:4], rest
     return previous_period(kind, today), text
 
@@ -367,7 +367,7 @@ async def report(ctx: Ctx, intent: Intent) -> str:
         "submitted_at": ctx.now,
         "sender": ctx.sender.userid,
         "period": period,
-        "kind": "report",
+        "kind": SubmissionKind.REPORT,
         "title": f"{name}（{period_label(period)}）",
         "text": text,
         "source_key": ctx.msg.key,
@@ -402,7 +402,7 @@ async def evidence(ctx: Ctx, intent: Intent) -> str:
         "submitted_at": ctx.now,
         "sender": ctx.sender.userid,
         "year": year,
-        "kind": "evidence",
+        "kind": SubmissionKind.EVIDENCE,
         "title": f"{what}完成佐证"[:500],
         "text": body,
         "task_id": task_id,
@@ -524,7 +524,7 @@ async def progress(ctx: Ctx, intent: Intent) -> str:
         if task.id in sent or view.completed_at is not None or task.due < ctx.today:
             continue
         owed += 1
-        state = "尚未反馈" if task.kind == "feedback" else "尚未完成"
+        state = "尚未反馈" if task.kind == TaskKind.FEEDBACK else "尚未完成"
         lines.append(
             texts.PROGRESS_TASK.format(
                 task=view.ref, title=task.title, due=fmt_date(task.due), state=state

@@ -10,12 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from scoring.facts import SubmissionKind
 from scoring.kinds import Delivery
 from scoring.model import Rule, Scheme
-from scoring.periods import due_date
+from scoring.periods import PeriodKind, due_date
 from scoring.scorecard import rule_code
 
-REPORT_PERIODS = {"月报": "monthly", "季报": "quarterly", "年报": "yearly"}
+REPORT_PERIODS = {
+    "月报": PeriodKind.MONTHLY,
+    "季报": PeriodKind.QUARTERLY,
+    "年报": PeriodKind.YEARLY,
+}
 # Named yearly reports: the words a liaison uses → words in the scheme target's name.
 NAMED_REPORTS = {
     "自查报告": ("自查",),
@@ -48,7 +53,7 @@ def month_of(day: date) -> str:
 
 def previous_period(kind: str, today: date) -> str:
     """The period a report sent today is most likely for: the one just ended."""
-    if kind == "monthly":
+    if kind == PeriodKind.MONTHLY:
         first = date(today.year, today.month, 1)
         prev = (
             date(first.year - 1, 12, 1)
@@ -56,7 +61,7 @@ def previous_period(kind: str, today: date) -> str:
             else date(first.year, first.month - 1, 1)
         )
         return month_of(prev)
-    if kind == "quarterly":
+    if kind == PeriodKind.QUARTERLY:
         q = (today.month - 1) // 3  # quarter just ended, 0 = last year's Q4
         return f"{today.year - 1}-Q4" if q == 0 else f"{today.year}-Q{q}"
     return str(today.year - 1 if today.month == 1 else today.year)
@@ -123,9 +128,9 @@ def submission_deadline(
     if task_due is not None:
         return task_due
     quota = info_quota(scheme)
-    if kind == "info" and period and quota is not None:
+    if kind == SubmissionKind.INFO and period and quota is not None:
         return quota.deadline(period)
-    if kind == "report" and period:
+    if kind == SubmissionKind.REPORT and period:
         for rule in scheme.rules():
             if rule.target == target and rule.params.delivery == Delivery.REPORT:
                 return report_deadline(rule, period)

@@ -11,23 +11,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from enum import StrEnum
 from typing import Any, TypeVar
 
 from handlers.context import Ctx
-from storage.conversation import PendingConfirmation, clear_state, get_state, set_state
-
-
-class PendingAction(StrEnum):
-    CHARTER = "charter"  # apply a 责任书 file
-    ASSIGN_TASK = "assign_task"  # 布置任务 with a past due date or twice to a unit
-    ADMIN_ENTRY = "admin_entry"  # the same entry again within minutes
-    REDATE = "redate"  # 改期 to a date already past
-    GRADE = "grade"  # 定级 outside seed 000 第七条, as a stated exception
-    RATING_CLOSE = "rating_close"  # 结束测评 while raters have not finished
-    EVIDENCE_TASKS = "evidence_tasks"  # an approved 佐证 named a target: complete its task too?
-    REPEAT_SUBMISSION = "repeat_submission"  # a liaison's repeat, held back: log it anyway
-
+from storage.conversation import (
+    PendingAction,
+    PendingConfirmation,
+    clear_state,
+    get_state,
+    set_state,
+)
 
 # answered by a short yes or no as well (好 / 不用): a question the office did not ask for
 SHORT_ANSWER = frozenset({PendingAction.EVIDENCE_TASKS})
@@ -92,4 +85,4 @@ async def resolve(ctx: Ctx, confirmed: bool) -> str | None:
         return LAPSED.format(minutes=int((ctx.now - state.at).total_seconds() // 60))
     if not confirmed:
         return DROPPED
-    return await _RUNNERS[PendingAction(state.action)](ctx, state.args)
+    return await _RUNNERS[state.action](ctx, state.args)

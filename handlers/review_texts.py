@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-KIND_NAMES = {
-    "info": "政务信息",
-    "feedback": "任务反馈",
-    "report": "报告",
-    "evidence": "完成佐证",
+from scoring.facts import SubmissionKind
+
+KIND_NAMES: dict[str, str] = {
+    SubmissionKind.INFO: "政务信息",
+    SubmissionKind.FEEDBACK: "任务反馈",
+    SubmissionKind.REPORT: "报告",
+    SubmissionKind.EVIDENCE: "完成佐证",
 }
 
 QUEUE_EMPTY = "目前没有待审核的报送{scope}。"

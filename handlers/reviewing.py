@@ -22,7 +22,7 @@ from handlers import review_texts as rt
 from handlers.channel import Channel
 from handlers.notify import card_of, change_text, tell_unit
 from handlers.texts import STATUS_NAMES, sentence
-from scoring.facts import Status
+from scoring.facts import Status, SubmissionKind, TaskKind
 from scoring.periods import TZ
 from storage import ledger
 from storage.db import Database
@@ -124,9 +124,9 @@ async def decide(
                 session, sub.id, accepted=accepted, actor=actor, reason=reason, at=now
             )
             task, task_title, ask = "", "", tuple[TaskChoice, ...]()
-            if accepted and sub.kind == "evidence" and sub.task_id is not None:
+            if accepted and sub.kind == SubmissionKind.EVIDENCE and sub.task_id is not None:
                 task, task_title = await _complete(session, sub, actor, reason, now)
-            elif accepted and sub.kind == "evidence":
+            elif accepted and sub.kind == SubmissionKind.EVIDENCE:
                 ask = await _open_tasks_of_target(session, sub)
             result.results.append(
                 Decided(
@@ -187,7 +187,7 @@ async def _open_tasks_of_target(
         for v in views
         if v.task.id is not None
         and v.completed_at is None
-        and v.task.kind != "feedback"
+        and v.task.kind != TaskKind.FEEDBACK
         and related(v.task.target or "", sub.target)
     )
 

@@ -23,6 +23,7 @@ from handlers.context import scheme_of
 from handlers.lookup import NAMED_REPORTS, REPORT_PERIODS, info_quota, rule_label, rule_ref
 from handlers.texts import SCORE_FOOTER
 from scoring import score
+from scoring.facts import TASK_KIND_WORDS
 from scoring.grade import level_by_score
 from scoring.kinds import Delivery, Family, OpenCategory
 from scoring.kinds.rating import Rating
@@ -246,12 +247,6 @@ _ENTRY_REF = re.compile(r"（E\d+）")
 
 
 # task kinds as a scheme names them → as people do ("无「key_project」任务" → "无「重点工程」任务")
-TASK_KIND_WORDS = {
-    "annual_target": "年度工作指标",
-    "key_project": "重点工程",
-    "feedback": "任务反馈",
-    "assigned": "交办任务",
-}
 _TASK_KIND = re.compile("「(" + "|".join(TASK_KIND_WORDS) + ")」")
 
 

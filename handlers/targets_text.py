@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from handlers.texts import fmt_date
+from scoring.facts import TASK_KIND_WORDS
 from storage.charter import Applied, ChangeKind, CharterPlan
-from storage.charter_file import KIND_LABELS, CharterKind
+from storage.charter_file import CharterKind
 from storage.ledger import TaskView
 from storage.models import TaskStatus
 
@@ -75,14 +76,8 @@ def applied_text(year: int, applied: Applied) -> str:
     )
 
 
-OTHER_KINDS = {"feedback": "任务反馈", "assigned": "交办任务"}
-
-
 def kind_label(kind: str) -> str:
-    try:
-        return KIND_LABELS[CharterKind(kind)]
-    except ValueError:
-        return OTHER_KINDS.get(kind, kind)
+    return TASK_KIND_WORDS.get(kind, kind)
 
 
 def is_charter(view: TaskView) -> bool:

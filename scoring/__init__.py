@@ -6,7 +6,16 @@ Imports nothing else of kaohe and does no I/O except reading scheme/facts files 
 from scoring.card import render_text, to_dict
 from scoring.engine import score
 from scoring.errors import FactsError, SchemeError
-from scoring.facts import AdminEntry, EntryKind, Facts, Status, Submission, Task
+from scoring.facts import (
+    AdminEntry,
+    EntryKind,
+    Facts,
+    Status,
+    Submission,
+    SubmissionKind,
+    Task,
+    TaskKind,
+)
 from scoring.facts_file import facts_from_data, load_facts_file, load_facts_text
 from scoring.lint import LintWarning, lint
 from scoring.loader import (
@@ -37,9 +46,11 @@ __all__ = [
     "ScoreCard",
     "Status",
     "Submission",
+    "SubmissionKind",
     "Target",
     "TargetLine",
     "Task",
+    "TaskKind",
     "builtin_scheme_ids",
     "facts_from_data",
     "lint",

@@ -42,7 +42,7 @@ from scoring.kinds.fields import (
     shown,
 )
 from scoring.numbers import fmt
-from scoring.periods import PERIOD_KINDS, is_month_day, valid_deadline
+from scoring.periods import PERIOD_KINDS, PeriodKind, is_month_day, valid_deadline
 
 SCHEME_ID = re.compile(r"^[a-z0-9-]+$")
 READING = "口径：原文未定或可有不同理解、由本方案取定之处（scheme check 列出）"
@@ -145,7 +145,7 @@ class RuleFields(_Strict):
 
     id: Ident | None = Field(None, description="默认为 <目标编号>.<序号>")
     text: Text = Field("", description="规则原文")
-    period: Period = "yearly"  # type: ignore[valid-type]
+    period: Period = PeriodKind.YEARLY.value  # type: ignore[valid-type]
     deadline: Deadline | None = None  # type: ignore[valid-type]
     office: Text | None = Field(None, description="默认为目标的，再为项目的负责部门")
     reading: ReadingField = ""
@@ -390,7 +390,7 @@ def cross_problems(data: Any) -> list[tuple[str, str]]:
 
 def _rule_defaults(rule: dict) -> dict[str, Any]:
     """The fields a rule's `reading` may be about, with the value each takes when not written."""
-    fields: dict[str, Any] = {"deadline": None, "period": "yearly"}
+    fields: dict[str, Any] = {"deadline": None, "period": PeriodKind.YEARLY.value}
     kind = kinds.all_kinds().get(rule.get("kind"))  # type: ignore[arg-type]
     if kind is not None:
         for name, info in kind.model_fields.items():
@@ -430,8 +430,8 @@ def _month_day(rule: dict, path: str) -> list[tuple[str, str]]:
     if not is_month_day(str(deadline) if isinstance(deadline, int) else deadline):
         return []
     periods = rule.get("periods") if isinstance(rule.get("periods"), list) else None
-    periods = periods or [rule.get("period", "yearly")]
-    if any(p not in ("yearly", "once") for p in periods):
+    periods = periods or [rule.get("period", PeriodKind.YEARLY)]
+    if any(p not in (PeriodKind.YEARLY, PeriodKind.ONCE) for p in periods):
         return [(f"{path}.deadline", "MM-DD 形式的截止日期只能用于 yearly 或 once")]
     return []
 

@@ -40,6 +40,37 @@ class EntryKind(StrEnum):
     VOID = "void"  # cancels the entry named in `voids` (a correction is a new row, never an edit)
 
 
+class SubmissionKind(StrEnum):
+    """What a liaison sent (the ledger's `kind` column; the values are the words stored there)."""
+
+    INFO = "info"  # 政务信息 (C3b, T16)
+    FEEDBACK = "feedback"  # an answer to a feedback task (C3a)
+    REPORT = "report"  # 月报、季报、年报 (T17, T23)
+    EVIDENCE = "evidence"  # 佐证 of a target or task done
+    PLAN = "plan"
+    SUMMARY = "summary"
+    OTHER = "other"
+
+
+class TaskKind(StrEnum):
+    """The task kinds kaohe itself knows; a scheme's rule may name others (a task's `kind` is any
+    text), which is why `Task.kind` stays a string compared with these."""
+
+    FEEDBACK = "feedback"  # 任务反馈 (C3a): answered by a FEEDBACK submission
+    ANNUAL_TARGET = "annual_target"  # 年度工作指标 (W1), from the 责任书
+    KEY_PROJECT = "key_project"  # 重点工程 (W2), from the 责任书
+    ASSIGNED = "assigned"  # 领导交办 (T37)
+
+
+# the task kinds as people name them ("无「key_project」任务" reads "无「重点工程」任务")
+TASK_KIND_WORDS: dict[str, str] = {
+    TaskKind.ANNUAL_TARGET: "年度工作指标",
+    TaskKind.KEY_PROJECT: "重点工程",
+    TaskKind.FEEDBACK: "任务反馈",
+    TaskKind.ASSIGNED: "交办任务",
+}
+
+
 @dataclass(frozen=True)
 class Submission:
     """Something a liaison sent that counts for an indicator (政务信息, feedback, report, evidence)."""
@@ -49,7 +80,7 @@ class Submission:
     submitted_at: datetime  # timezone-aware
     period: str | None = None  # "2026-11" (month), "2026-Q3" (quarter), "2026" (year), or None
     status: Status = Status.ACCEPTED
-    kind: str = "info"  # info | feedback | report | evidence | plan | summary | other
+    kind: str = SubmissionKind.INFO  # a SubmissionKind value
     task: str | None = None  # task id, for task feedback
     title: str = ""
 
@@ -62,8 +93,8 @@ class Submission:
 class Task:
     """A task assigned to the unit with a due date.
 
-    kind: "feedback" (task feedback, C3a), "annual_target" (W1), "key_project" (W2),
-    "assigned" (领导交办, T37), or any kind a scheme's rule names.
+    kind: a `TaskKind` (feedback, annual_target, key_project, assigned) or any kind a scheme's
+    rule names.
     """
 
     id: str

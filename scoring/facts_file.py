@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from scoring import document
 from scoring.errors import FactsError
-from scoring.facts import AdminEntry, EntryKind, Facts, Status, Submission, Task
+from scoring.facts import AdminEntry, EntryKind, Facts, Status, Submission, SubmissionKind, Task
 from scoring.kinds.fields import Ident, Text, choice, refuse
 from scoring.periods import TZ, period_kind
 
@@ -129,7 +129,7 @@ class SubmissionDoc(_Strict):
     submitted_at: Moment
     period: Period | None = None
     status: choice(*(s.value for s in Status)) = Status.ACCEPTED.value  # type: ignore[valid-type]
-    kind: Text = "info"
+    kind: Text = SubmissionKind.INFO.value
     task: Ident | None = None
     title: Text = ""
 

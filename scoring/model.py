@@ -27,7 +27,7 @@ from scoring.kinds.reports import Reports
 from scoring.kinds.stepped_rate import SteppedRate
 from scoring.kinds.task_list import PointsIfNone, TaskList
 from scoring.kinds.threshold import Threshold
-from scoring.periods import due_date, periods_of
+from scoring.periods import PeriodKind, due_date, periods_of
 
 # The built-in kinds' parameter models, importable from here as before the kinds had modules.
 __all__ = [
@@ -81,7 +81,7 @@ class Rule:
     target: str  # id of the target the rule belongs to
     item: str  # id of the item the target belongs to
     text: str = ""
-    period: str = "yearly"
+    period: str = PeriodKind.YEARLY
     deadline: str | None = None
     office: str = ""
     reading: str = ""  # 口径: what the source leaves open and how this rule reads it

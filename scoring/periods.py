@@ -9,12 +9,24 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Asia/Shanghai")
 
-PERIOD_KINDS = ("monthly", "quarterly", "yearly", "once")
+
+class PeriodKind(StrEnum):
+    """How often a rule is due (a rule's `period`, a report's kind); the values are the words a
+    scheme file writes."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+    ONCE = "once"  # one period, the year
+
+
+PERIOD_KINDS = tuple(k.value for k in PeriodKind)
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -29,24 +41,24 @@ _cached = lru_cache(maxsize=8192)
 
 def periods_of(year: int, kind: str) -> list[str]:
     """All periods of `kind` in `year`, in order ("once" is the year)."""
-    if kind == "monthly":
+    if kind == PeriodKind.MONTHLY:
         return [f"{year}-{m:02d}" for m in range(1, 13)]
-    if kind == "quarterly":
+    if kind == PeriodKind.QUARTERLY:
         return [f"{year}-Q{q}" for q in range(1, 5)]
-    if kind in ("yearly", "once"):
+    if kind in (PeriodKind.YEARLY, PeriodKind.ONCE):
         return [str(year)]
     raise ValueError(f"unknown period kind {kind!r}")
 
 
 @_cached
-def period_kind(period: str) -> str | None:
-    """ "monthly", "quarterly" or "yearly" for a valid period string, else None."""
+def period_kind(period: str) -> PeriodKind | None:
+    """MONTHLY, QUARTERLY or YEARLY for a valid period string, else None."""
     if (m := _MONTH.match(period)) and 1 <= int(m.group(2)) <= 12:
-        return "monthly"
+        return PeriodKind.MONTHLY
     if _QUARTER.match(period):
-        return "quarterly"
+        return PeriodKind.QUARTERLY
     if _YEAR.match(period):
-        return "yearly"
+        return PeriodKind.YEARLY
     return None
 
 
@@ -55,14 +67,14 @@ def period_bounds(period: str) -> tuple[date, date]:
     """First and last day of a period string."""
     kind = period_kind(period)
     year = int(period[:4])
-    if kind == "monthly":
+    if kind == PeriodKind.MONTHLY:
         month = int(period[5:7])
         return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-    if kind == "quarterly":
+    if kind == PeriodKind.QUARTERLY:
         q = int(period[-1])
         first, last = 3 * q - 2, 3 * q
         return date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1])
-    if kind == "yearly":
+    if kind == PeriodKind.YEARLY:
         return date(year, 1, 1), date(year, 12, 31)
     raise ValueError(f"not a period: {period!r}")
 
@@ -121,9 +133,9 @@ def local_date(moment: datetime) -> date:
 def period_label(period: str) -> str:
     """Chinese label: "11 月", "第 3 季度", "2026 年度"."""
     kind = period_kind(period)
-    if kind == "monthly":
+    if kind == PeriodKind.MONTHLY:
         return f"{int(period[5:7])}月"
-    if kind == "quarterly":
+    if kind == PeriodKind.QUARTERLY:
         return f"第{period[-1]}季度"
     return f"{period}年度"
 

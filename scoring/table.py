@@ -19,6 +19,7 @@ import yaml
 from scoring.describe import reading_data
 from scoring.errors import SchemeError
 from scoring.model import Item, Rule, Scheme, Target
+from scoring.periods import PeriodKind
 
 COLUMNS = (
     "序号",
@@ -173,7 +174,7 @@ def _rule_row(rule: Rule, target: Target, n: int) -> dict[str, Any]:
         "考核细则": rule.text,
         "类型": rule.kind,
         "参数": _flow(params),
-        "周期": rule.period if rule.period != "yearly" else "",
+        "周期": rule.period if rule.period != PeriodKind.YEARLY else "",
         "截止": rule.deadline or "",
         "规则部门": rule.office if rule.office != target.office else "",
         "口径": _reading_cell(rule),

@@ -21,17 +21,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from scoring.facts import TASK_KIND_WORDS, TaskKind
 from storage.models import TaskStatus
 
 
 class CharterKind(StrEnum):
     """The two kinds of 责任书 task (the task kinds the chuangmo scheme's W1 and W2 count)."""
 
-    ANNUAL_TARGET = "annual_target"  # 年度工作指标 (W1)
-    KEY_PROJECT = "key_project"  # 重点工程 (W2)
+    ANNUAL_TARGET = TaskKind.ANNUAL_TARGET.value  # 年度工作指标 (W1)
+    KEY_PROJECT = TaskKind.KEY_PROJECT.value  # 重点工程 (W2)
 
 
-KIND_LABELS = {CharterKind.ANNUAL_TARGET: "年度工作指标", CharterKind.KEY_PROJECT: "重点工程"}
+KIND_LABELS = {kind: TASK_KIND_WORDS[kind] for kind in CharterKind}
 KINDS: dict[str, CharterKind] = {
     "年度工作指标": CharterKind.ANNUAL_TARGET,
     "工作指标": CharterKind.ANNUAL_TARGET,

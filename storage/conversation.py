@@ -58,11 +58,24 @@ class InfoDraft(_State):
         return bool(self.title or self.body or self.attachments)
 
 
+class PendingAction(StrEnum):
+    """What 确认 runs (handlers/pending.py registers a runner for each); the values are stored."""
+
+    CHARTER = "charter"  # apply a 责任书 file
+    ASSIGN_TASK = "assign_task"  # 布置任务 with a past due date or twice to a unit
+    ADMIN_ENTRY = "admin_entry"  # the same entry again within minutes
+    REDATE = "redate"  # 改期 to a date already past
+    GRADE = "grade"  # 定级 outside seed 000 第七条, as a stated exception
+    RATING_CLOSE = "rating_close"  # 结束测评 while raters have not finished
+    EVIDENCE_TASKS = "evidence_tasks"  # an approved 佐证 named a target: complete its task too?
+    REPEAT_SUBMISSION = "repeat_submission"  # a liaison's repeat, held back: log it anyway
+
+
 class PendingConfirmation(_State):
     """An admin's action that waits for 确认 (handlers/pending.py), under "p:<userid>"."""
 
     flow: Literal["pending"] = "pending"
-    action: str  # a handlers.pending.PendingAction value
+    action: PendingAction
     args: dict[str, Any]  # the runner's arguments (JSON)
     at: datetime  # when it was asked (it lapses after the TTL)
 

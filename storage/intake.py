@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from scoring.facts import Status
+from scoring.facts import Status, SubmissionKind
 from storage.ledger import latest_statuses
 from storage.models import AuditLog, Submission, SubmissionEvent
 from storage.types import to_utc, utcnow
@@ -118,7 +118,7 @@ def add_info(
             "year": year,
             "target": target,
             "period": period,
-            "kind": "info",
+            "kind": SubmissionKind.INFO.value,
             "title": title,
             "text": text,
             "attachments": [dict(a) for a in attachments],

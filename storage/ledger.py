@@ -27,7 +27,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from scoring.facts import EntryKind, Status, cancelled_by_voids
+from scoring.facts import EntryKind, Status, SubmissionKind, cancelled_by_voids
 from scoring.periods import TZ
 from storage import scope
 from storage.audit import audit
@@ -90,7 +90,7 @@ async def add_submission(
     sender: str = "",
     year: int | None = None,
     period: str | None = None,
-    kind: str = "info",
+    kind: str = SubmissionKind.INFO,
     title: str = "",
     text: str = "",
     attachments: Sequence[dict[str, Any]] = (),

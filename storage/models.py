@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, MetaData, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
+from scoring.facts import SubmissionKind
 from storage.types import DecimalText, UTCDateTime, utcnow
 
 # Named constraints, so that migrations (and SQLite batch mode) can refer to them.
@@ -207,7 +208,7 @@ class Submission(SQLModel, table=True):
     year: int  # the assessment year it counts for
     target: str = Field(max_length=40)  # indicator / target id ("C3b", "T16")
     period: str | None = Field(default=None, max_length=10)  # "2026-11", "2026-Q3", "2026"
-    kind: str = Field(default="info", max_length=20)
+    kind: str = Field(default=SubmissionKind.INFO.value, max_length=20)  # a SubmissionKind
     title: str = Field(default="", max_length=500)
     text: str = Field(default="", sa_type=Text)
     # [{"media_id": ..., "file": stored file reference, "name": ...}, ...]

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scoring.model import Scheme
 from storage.audit import audit
-from storage.charter_file import CharterKind
+from storage.charter_file import KIND_LABELS, CharterKind
 from storage.ledger import list_tasks
 from storage.types import UTCDateTime, to_utc, utcnow
 
@@ -108,11 +108,7 @@ async def checklist_lines(
     order = {CharterKind.ANNUAL_TARGET.value: 0, CharterKind.KEY_PROJECT.value: 1}
     charter.sort(key=lambda v: (order[v.task.kind], v.task.code or "", v.task.id or 0))
     if charter:
-        labels = {
-            CharterKind.ANNUAL_TARGET.value: "年度工作指标",
-            CharterKind.KEY_PROJECT.value: "重点工程",
-        }
-        return [Line(v.ref, v.task.title, labels[v.task.kind]) for v in charter]
+        return [Line(v.ref, v.task.title, KIND_LABELS[CharterKind(v.task.kind)]) for v in charter]
     return [Line(t.id, t.name, "考核指标") for t in scheme.targets_by_id.values()]
 
 

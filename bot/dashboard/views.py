@@ -19,7 +19,7 @@ from handlers.texts import STATUS_NAMES
 from reminders.board import UnitLight, workdays_late
 from reminders.calendar import WorkCalendar
 from reminders.deadlines import Deadline
-from scoring.facts import Status
+from scoring.facts import TASK_KIND_WORDS, Status
 from scoring.kinds import Delivery
 from scoring.model import Scheme
 from scoring.numbers import fmt
@@ -32,12 +32,6 @@ from storage.review import attachment_name
 from storage.selfcheck import Checklist
 from tally.build import OpenItem, SchemeTally, TallyRow
 
-TASK_KINDS = {
-    "annual_target": "年度工作指标",
-    "key_project": "重点工程",
-    "feedback": "任务反馈",
-    "assigned": "交办任务",
-}
 PENDING_MARK = "待评"
 
 
@@ -254,7 +248,7 @@ def task_lines(tasks: list[TaskView], today: date) -> list[TaskLine]:
         out.append(
             TaskLine(
                 t.ref,
-                TASK_KINDS.get(t.task.kind, "任务"),
+                TASK_KIND_WORDS.get(t.task.kind, "任务"),
                 t.task.title,
                 f"{t.task.due:%Y-%m-%d}",
                 state,

@@ -20,13 +20,18 @@ from scoring.kinds.base import (
 )
 from scoring.kinds.fields import Num, PosInt
 from scoring.numbers import fmt
-from scoring.periods import due_date, is_due, period_bounds, period_label, periods_of
+from scoring.periods import PeriodKind, due_date, is_due, period_bounds, period_label, periods_of
 
 if TYPE_CHECKING:
     from scoring.context import Context
     from scoring.model import Rule, Scheme
 
-PERIOD_WORDS = {"monthly": "每月", "quarterly": "每季度", "yearly": "每年", "once": "一次性"}
+PERIOD_WORDS: dict[str, str] = {
+    PeriodKind.MONTHLY: "每月",
+    PeriodKind.QUARTERLY: "每季度",
+    PeriodKind.YEARLY: "每年",
+    PeriodKind.ONCE: "一次性",
+}
 
 
 def quota_noun(scheme: Scheme, rule: Rule) -> str:

@@ -23,14 +23,26 @@ from scoring.kinds.base import (
 )
 from scoring.kinds.fields import Num, choice, refuse
 from scoring.numbers import fmt
-from scoring.periods import due_date, is_due, local_date, period_bounds, period_label, periods_of
+from scoring.periods import (
+    PeriodKind,
+    due_date,
+    is_due,
+    local_date,
+    period_bounds,
+    period_label,
+    periods_of,
+)
 
 if TYPE_CHECKING:
     from scoring.context import Context
     from scoring.model import Rule, Scheme
 
-REPORT_WORDS = {"monthly": "月报", "quarterly": "季报", "yearly": "年报"}
-ReportPeriod = choice("monthly", "quarterly", "yearly")
+REPORT_WORDS: dict[str, str] = {
+    PeriodKind.MONTHLY: "月报",
+    PeriodKind.QUARTERLY: "季报",
+    PeriodKind.YEARLY: "年报",
+}
+ReportPeriod = choice(*REPORT_WORDS)
 
 
 @register
@@ -78,7 +90,7 @@ class Reports(RuleKind):
             for period in periods_of(ctx.year, kind):
                 due = due_date(period, rule.deadline)
                 got = first.get(period)
-                if kind != "yearly":
+                if kind != PeriodKind.YEARLY:
                     label = f"{period_label(period)}{REPORT_WORDS[kind]}"
                 else:
                     label = "年报" if len(self.periods) > 1 else ""
