@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from scoring import kinds
 from scoring.errors import SchemeError
+from scoring.periods import PeriodKind
 from scoring.table import COLUMNS, META, Table
 
 RULES_SHEET = "考核细则"
@@ -141,7 +142,7 @@ def template_table() -> Table:
                 "考核细则": "没有完成任务按比例扣分",
                 "类型": "quota",
                 "参数": "{per_period: 4, points: 4}",
-                "周期": "monthly",
+                "周期": PeriodKind.MONTHLY.value,
             },
             {
                 "序号": 3,
@@ -151,9 +152,10 @@ def template_table() -> Table:
                 "考核细则": "月报未按时上报的，每次扣0.1分",
                 "类型": "reports",
                 "参数": "{periods: [monthly], amount: 0.1}",
-                "周期": "monthly",
+                "周期": PeriodKind.MONTHLY.value,
                 "截止": "+10d",
-                "口径": "原文未给截止日期：取月末后10天",
+                "口径": "{about: deadline, label: 月报截止, note: 原文未给截止日期, "
+                "choices: {+10d: 月末后10天, +15d: 月末后15天}}",
             },
         ],
         merges=[(c, 0, 1) for c in COLUMNS[:5]]

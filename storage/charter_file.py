@@ -37,10 +37,10 @@ KINDS: dict[str, CharterKind] = {
     "年度工作指标": CharterKind.ANNUAL_TARGET,
     "工作指标": CharterKind.ANNUAL_TARGET,
     "指标": CharterKind.ANNUAL_TARGET,
-    "annual_target": CharterKind.ANNUAL_TARGET,
+    CharterKind.ANNUAL_TARGET.value: CharterKind.ANNUAL_TARGET,
     "重点工程": CharterKind.KEY_PROJECT,
     "工程": CharterKind.KEY_PROJECT,
-    "key_project": CharterKind.KEY_PROJECT,
+    CharterKind.KEY_PROJECT.value: CharterKind.KEY_PROJECT,
 }
 STATUSES: dict[str, TaskStatus] = {
     "": TaskStatus.ACTIVE,

@@ -77,6 +77,17 @@ def test_old_rows_read_as_their_kind() -> None:
     assert state_from_json(OLD_SELFCHECK) == SelfCheckWindow(line="K3", year=2026, at=AT)
 
 
+def test_a_pending_action_reads_as_its_enum_and_is_stored_as_before() -> None:
+    from handlers.pending import PendingAction as FromHandlers
+    from storage.conversation import PendingAction, state_to_json
+
+    state = state_from_json(OLD_PENDING)
+    assert isinstance(state, PendingConfirmation) and state.action is PendingAction.GRADE
+    assert FromHandlers is PendingAction  # one definition, where storage can read it
+    assert state_to_json(state)["action"] == "grade"  # the value rows already hold
+    assert state_from_json({**OLD_PENDING, "action": "teleport"}) is None  # no such action
+
+
 def test_a_row_that_does_not_read_is_no_state() -> None:
     assert state_from_json(None) is None
     assert state_from_json({"step": "title"}) is None  # no kind of state has this shape

@@ -64,6 +64,9 @@ def test_the_template_imports_and_lists_every_kind(tmp_path, capsys):
     assert scheme.item("3").shares == "2"  # the merged 项目分值 cell of items 2 and 3
     assert [r.id for r in scheme.rules()] == ["T1.1", "T1.2", "T2.1", "T3.1"]
     assert scheme.rule("T3.1").reading.startswith("原文未给截止日期")
+    alternatives = scheme.rule("T3.1").alternatives  # the 口径 cell written as a choice
+    assert alternatives is not None and alternatives.about == "deadline"
+    assert [key for key, _ in alternatives.choices] == ["+10d", "+15d"]
 
 
 def test_import_errors_name_the_row_and_column(tmp_path, capsys):

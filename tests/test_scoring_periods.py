@@ -72,3 +72,12 @@ def test_local_date_is_shanghai():
     assert local_date(datetime(2026, 11, 30, 23, 59, tzinfo=timezone(timedelta(hours=8)))) == date(
         2026, 11, 30
     )
+
+
+def test_period_kinds_are_one_enum_with_the_scheme_words():
+    from scoring.periods import PERIOD_KINDS, PeriodKind
+
+    assert PERIOD_KINDS == ("monthly", "quarterly", "yearly", "once")
+    assert period_kind("2026-11") is PeriodKind.MONTHLY
+    assert period_kind("2026-Q3") is PeriodKind.QUARTERLY
+    assert period_kind("2026") is PeriodKind.YEARLY

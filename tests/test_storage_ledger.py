@@ -265,3 +265,28 @@ async def test_foreign_keys_are_enforced(database: Database) -> None:
         s.add(Submission(unit_id=424242, year=2026, target="C3b", submitted_at=AT))
         with pytest.raises(IntegrityError):
             await s.commit()
+
+
+async def test_kinds_are_enums_stored_as_the_words_rows_already_hold(database: Database) -> None:
+    """Submission and task kinds are enums in the code and the same plain words in the database
+    (no migration: rows written before read as the enum members)."""
+    from scoring.facts import SubmissionKind, TaskKind
+
+    assert [k.value for k in SubmissionKind][:4] == ["info", "feedback", "report", "evidence"]
+    assert [k.value for k in TaskKind] == ["feedback", "annual_target", "key_project", "assigned"]
+    unit_id = await _unit(database)
+    async with database.session() as s:
+        sub = await add_submission(
+            s,
+            unit_id=unit_id,
+            target="T17",
+            period="2026-Q1",
+            submitted_at=AT,
+            kind=SubmissionKind.REPORT,
+            title="排污费季报",
+        )
+        await s.commit()
+        raw = (await s.exec(select(Submission.kind).where(Submission.id == sub.id))).one()
+        assert raw == "report" and type(raw) is str
+        view = await get_submission(s, sub.id or 0)
+        assert view is not None and SubmissionKind(view.submission.kind) is SubmissionKind.REPORT
