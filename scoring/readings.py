@@ -63,7 +63,8 @@ def _written(where: str, node: Rule | Target) -> list[Reading]:
     key = choice_key(node.value_of(alt.about))
     what = f"{alt.label} [{alt.about}]" + (f"（{alt.note}）" if alt.note else "")
     others = tuple(f"{k}（{m}）" for k, m in alt.choices if k != key)
-    return [Reading(where, what, f"{key}（{alt.meaning(key)}）", others)]
+    meaning = alt.meaning(key) or "不在所列口径之中"  # the loader refuses it in a file
+    return [Reading(where, what, f"{key}（{meaning}）", others)]
 
 
 def readings(scheme: Scheme) -> list[Reading]:
