@@ -15,13 +15,14 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 from handlers.channel import Channel
 from handlers.types import InboundMessage
 from scoring import load_scheme
+from scoring.loader import builtin_scheme_ids, load_builtin
 from scoring.model import Scheme
 from scoring.periods import TZ
 from storage.conversation import ChatState
@@ -146,4 +147,13 @@ def sent_at(msg: InboundMessage, received: datetime) -> datetime:
 
 
 def scheme_of(scheme_id: str) -> Scheme:
+    """The unit's scheme: a built-in one by id from the loader's cache without touching the
+    disk (every message asks), else the scheme file at that path."""
+    if scheme_id in _builtin_ids():
+        return load_builtin(scheme_id)
     return load_scheme(scheme_id)
+
+
+@cache
+def _builtin_ids() -> frozenset[str]:
+    return frozenset(builtin_scheme_ids())

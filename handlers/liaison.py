@@ -7,8 +7,10 @@ the unit comes from the sender, never from the message), so no reply can show an
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from handlers import pending, score_texts, texts
@@ -18,7 +20,6 @@ from handlers.intents import (
     Intent,
     IntentName,
     indicator_words,
-    normalize,
     parse_month,
     parse_quarter,
 )
@@ -99,9 +100,11 @@ class InfoItem:
 REPEAT_BODY_MIN = 20  # shorter bodies ("正文见附件") are alike without being repeats
 
 
+@lru_cache(maxsize=4096)
 def _same(text: str) -> str:
-    """What two texts must share to be the same item: blanks and character widths aside."""
-    return re.sub(r"\s+", "", normalize(text))
+    """What two texts must share to be the same item: blanks and character widths aside.
+    (Cached: every new item of a month is compared with the month's items.)"""
+    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 @dataclass(frozen=True)

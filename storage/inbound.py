@@ -24,6 +24,7 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import InboundMessage, Outbox
+from storage.prepared import Prepared
 from storage.types import to_utc, utcnow
 
 T = TypeVar("T")
@@ -38,8 +39,8 @@ class InboundRecord:
 
 _in = InboundMessage.__table__  # type: ignore[attr-defined]
 _out = Outbox.__table__  # type: ignore[attr-defined]
-_STORED = select(_in.c.id, _in.c.reply).where(_in.c.key == bindparam("key"))
-_STORE_REPLY = (
+_STORED = Prepared(select(_in.c.id, _in.c.reply).where(_in.c.key == bindparam("key")))
+_STORE_REPLY = Prepared(
     update(_in)
     .where(_in.c.key == bindparam("k"))
     .values(
@@ -56,15 +57,18 @@ def _record_statement(dialect: str) -> Any:
     return make(_in).on_conflict_do_nothing(index_elements=["key"]).returning(_in.c.id)
 
 
-_RECORD = {dialect: _record_statement(dialect) for dialect in ("sqlite", "postgresql")}
+_COLUMNS = "key sender msg_type received_at content channel claimed_by claimed_until".split()
+_RECORD = {
+    dialect: Prepared(_record_statement(dialect), _COLUMNS) for dialect in ("sqlite", "postgresql")
+}
 
 
 def _record(conn: Connection, values: dict[str, Any]) -> InboundRecord | None:
-    inserted = conn.execute(_RECORD[conn.dialect.name], values).scalar()
+    inserted = _RECORD[conn.dialect.name].scalar(conn, values)
     if inserted is not None:
         return InboundRecord(id=inserted, new=True, reply=None)
-    found = conn.execute(_STORED, {"key": values["key"]}).first()
-    return InboundRecord(id=found.id, new=False, reply=found.reply) if found else None
+    found = _STORED.first(conn, {"key": values["key"]})
+    return InboundRecord(id=found[0], new=False, reply=found[1]) if found else None
 
 
 async def record_inbound(
@@ -145,8 +149,8 @@ async def stored_reply(db: Database, key: str) -> InboundRecord | None:
     """The record of `key` with the reply stored so far (None: no such message)."""
 
     def read(conn: Connection) -> InboundRecord | None:
-        found = conn.execute(_STORED, {"key": key}).first()
-        return InboundRecord(id=found.id, new=False, reply=found.reply) if found else None
+        found = _STORED.first(conn, {"key": key})
+        return InboundRecord(id=found[0], new=False, reply=found[1]) if found else None
 
     return await db.run(read)
 
@@ -156,7 +160,7 @@ def store_reply_in(
 ) -> int | None:
     """`store_reply` inside the caller's transaction."""
     now = utcnow()
-    conn.execute(_STORE_REPLY, {"k": key, "reply": reply, "at": now})
+    _STORE_REPLY.run(conn, {"k": key, "reply": reply, "at": now})
     if outbox is None:
         return None
     row = Outbox(recipient=outbox[0], payload=outbox[1], next_attempt_at=now)  # its defaults

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from scoring.facts import Status, SubmissionKind
 from storage.ledger import latest_statuses
 from storage.models import AuditLog, Submission, SubmissionEvent
+from storage.prepared import Prepared
 from storage.types import to_utc, utcnow
 
 COUNTING = frozenset({Status.SUBMITTED, Status.ACCEPTED})
@@ -43,7 +44,7 @@ class MonthItem:
     status: Status
 
 
-_MONTH = (
+_MONTH = Prepared(
     select(
         _s.c.id, _s.c.title, _s.c.text, _s.c.source_key, _s.c.unit_id, _e.c.at, _e.c.id, _e.c.status
     )
@@ -56,8 +57,14 @@ _MONTH = (
     )
     .order_by(_s.c.submitted_at, _s.c.id)
 )
-_BY_SOURCE = select(_s.c.id, _s.c.title, _s.c.unit_id).where(_s.c.source_key == bindparam("key"))
-_AUDIT = insert(_a)
+_BY_SOURCE = Prepared(
+    select(_s.c.id, _s.c.title, _s.c.unit_id).where(_s.c.source_key == bindparam("key"))
+)
+_AUDIT = Prepared(insert(_a), ("actor", "action", "detail", "at"))
+_COLUMNS = (
+    "unit_id year target period kind title text attachments submitted_at sender task_id "
+    "source_key corrects_id created_at"
+).split()
 
 
 def _insert_statement(dialect: str) -> Any:
@@ -65,16 +72,16 @@ def _insert_statement(dialect: str) -> Any:
     return make(_s).on_conflict_do_nothing(index_elements=["source_key"]).returning(_s.c.id)
 
 
-_INSERT = {dialect: _insert_statement(dialect) for dialect in ("sqlite", "postgresql")}
+_INSERT = {
+    dialect: Prepared(_insert_statement(dialect), _COLUMNS) for dialect in ("sqlite", "postgresql")
+}
 
 
 def month_items(
     conn: Connection, unit_id: int, year: int, target: str, period: str
 ) -> list[MonthItem]:
     """The unit's submissions of `period` for `target`, oldest first, each with its status."""
-    rows = conn.execute(
-        _MONTH, {"unit_id": unit_id, "year": year, "target": target, "period": period}
-    ).all()
+    rows = _MONTH.all(conn, {"unit_id": unit_id, "year": year, "target": target, "period": period})
     statuses = latest_statuses((r[0], r[5], r[6], r[7]) for r in rows)
     seen: dict[int, MonthItem] = {}
     for r in rows:
@@ -111,8 +118,8 @@ def add_info(
     """Log one 政务信息 submission with its audit row, once per `source_key` (a message handled
     again returns what it logged the first time)."""
     now = utcnow()
-    inserted = conn.execute(
-        _INSERT[conn.dialect.name],
+    inserted = _INSERT[conn.dialect.name].scalar(
+        conn,
         {
             "unit_id": unit_id,
             "year": year,
@@ -129,12 +136,13 @@ def add_info(
             "corrects_id": None,
             "created_at": now,
         },
-    ).scalar()
+    )
     if inserted is None:
-        found = conn.execute(_BY_SOURCE, {"key": source_key}).one()
-        if found.unit_id != unit_id:
-            raise LoggedElsewhere(f"message {source_key} was logged for unit {found.unit_id}")
-        return Logged(found.id, found.title, new=False)
+        found = _BY_SOURCE.first(conn, {"key": source_key})
+        assert found is not None  # the insert met its source key
+        if found[2] != unit_id:
+            raise LoggedElsewhere(f"message {source_key} was logged for unit {found[2]}")
+        return Logged(found[0], found[1], new=False)
     detail = {
         "submission": inserted,
         "unit_id": unit_id,
@@ -142,8 +150,8 @@ def add_info(
         "period": period,
         "corrects": None,
     }
-    conn.execute(
-        _AUDIT,
+    _AUDIT.run(
+        conn,
         {"actor": sender or "system", "action": "submission.add", "detail": detail, "at": now},
     )
     return Logged(inserted, title, new=True)

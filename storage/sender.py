@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from storage.conversation import AssessmentChoice, ChatState, state_from_json
 from storage.db import Database
 from storage.models import AssessmentAdmin, ConversationState, Member, Unit
+from storage.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ _m, _u = Member.__table__.c, Unit.__table__.c  # type: ignore[attr-defined]
 _cs = ConversationState.__table__.c  # type: ignore[attr-defined]
 _chosen = ConversationState.__table__.alias("chosen")  # type: ignore[attr-defined]
 # the member, their unit, their conversation state and the assessment they chose last: one row
-_MEMBER_STATE = (
+_MEMBER_STATE = Prepared(
     select(
         _m.userid,
         _m.name,
@@ -53,10 +54,10 @@ _MEMBER_STATE = (
     .outerjoin(_chosen, _chosen.c.userid == bindparam("key"))
     .where(_m.userid == bindparam("userid"))
 )
-_STATE = select(_cs.state).where(_cs.userid == bindparam("userid"))
+_STATE = Prepared(select(_cs.state).where(_cs.userid == bindparam("userid")))
 _aa = AssessmentAdmin.__table__.c  # type: ignore[attr-defined]
-_ADMIN_OF = select(_aa.assessment_id).where(_aa.userid == bindparam("userid"))
-_CHOSEN = select(_cs.state).where(_cs.userid == bindparam("key"))
+_ADMIN_OF = Prepared(select(_aa.assessment_id).where(_aa.userid == bindparam("userid")))
+_CHOSEN = Prepared(select(_cs.state).where(_cs.userid == bindparam("key")))
 
 
 def choice_key(userid: str) -> str:
@@ -76,17 +77,17 @@ class Scopes:
 def scopes_of(conn: Connection, userid: str, home: int | None = None) -> Scopes:
     """`home`: the assessment of the person's unit. The choice is read only when the person may
     have roles in more than one assessment (most people: one statement, not two)."""
-    admin_of = tuple(sorted({i for (i,) in conn.execute(_ADMIN_OF, {"userid": userid})}))
+    admin_of = tuple(sorted({i for (i,) in _ADMIN_OF.all(conn, {"userid": userid})}))
     if not admin_of and home in (None, 1):
         return Scopes()
-    state = state_from_json(conn.execute(_CHOSEN, {"key": choice_key(userid)}).scalar())
+    state = state_from_json(_CHOSEN.scalar(conn, {"key": choice_key(userid)}))
     chosen = state.assessment if isinstance(state, AssessmentChoice) else None
     return Scopes(admin_of, chosen)
 
 
 def _scopes(conn: Connection, userid: str, home: int | None, chosen: ChatState | None) -> Scopes:
     """`scopes_of` with the choice already read."""
-    admin_of = tuple(sorted({i for (i,) in conn.execute(_ADMIN_OF, {"userid": userid})}))
+    admin_of = tuple(sorted({i for (i,) in _ADMIN_OF.all(conn, {"userid": userid})}))
     if not admin_of and home in (None, 1):
         return Scopes()
     return Scopes(admin_of, chosen.assessment if isinstance(chosen, AssessmentChoice) else None)
@@ -98,7 +99,7 @@ def member_state_scopes_of(
     """Two statements for a member: the member with their unit, state and last choice of
     assessment (joined: reading the choice costs no statement of its own); the assessments
     they are an admin of."""
-    row = conn.execute(_MEMBER_STATE, {"userid": userid, "key": choice_key(userid)}).first()
+    row = _MEMBER_STATE.first(conn, {"userid": userid, "key": choice_key(userid)})
     if row is None:
         member, state = member_and_state_of(conn, userid)
         return member, state, scopes_of(conn, userid)
@@ -118,9 +119,9 @@ def member_and_state_of(conn: Connection, userid: str) -> tuple[MemberRow | None
     """One statement for a member (their unit and state joined); a second one only for the
     state of someone who is no member."""
     params = {"userid": userid, "key": choice_key(userid)}
-    row = conn.execute(_MEMBER_STATE, params).first()
+    row = _MEMBER_STATE.first(conn, params)
     if row is None:
-        return None, state_from_json(conn.execute(_STATE, params).scalar())
+        return None, state_from_json(_STATE.scalar(conn, params))
     return MemberRow(*row[:8]), state_from_json(row[8])
 
 
