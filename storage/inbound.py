@@ -57,7 +57,16 @@ def _record_statement(dialect: str) -> Any:
     return make(_in).on_conflict_do_nothing(index_elements=["key"]).returning(_in.c.id)
 
 
-_COLUMNS = "key sender msg_type received_at content channel claimed_by claimed_until".split()
+_COLUMNS = [
+    "key",
+    "sender",
+    "msg_type",
+    "received_at",
+    "content",
+    "channel",
+    "claimed_by",
+    "claimed_until",
+]
 _RECORD = {
     dialect: Prepared(_record_statement(dialect), _COLUMNS) for dialect in ("sqlite", "postgresql")
 }

@@ -61,10 +61,22 @@ _BY_SOURCE = Prepared(
     select(_s.c.id, _s.c.title, _s.c.unit_id).where(_s.c.source_key == bindparam("key"))
 )
 _AUDIT = Prepared(insert(_a), ("actor", "action", "detail", "at"))
-_COLUMNS = (
-    "unit_id year target period kind title text attachments submitted_at sender task_id "
-    "source_key corrects_id created_at"
-).split()
+_COLUMNS = [
+    "unit_id",
+    "year",
+    "target",
+    "period",
+    "kind",
+    "title",
+    "text",
+    "attachments",
+    "submitted_at",
+    "sender",
+    "task_id",
+    "source_key",
+    "corrects_id",
+    "created_at",
+]
 
 
 def _insert_statement(dialect: str) -> Any:
