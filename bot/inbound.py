@@ -51,6 +51,7 @@ from storage.inbound import (
     stored_reply,
 )
 from storage.outbox import claim_one
+from storage.prepared import savepoint
 from storage.turns import Turn, UserTurns, lock_user_in
 
 if TYPE_CHECKING:
@@ -389,7 +390,7 @@ class InboundPipeline:
                 return None
             failed = False
             try:
-                with conn.begin_nested():
+                with savepoint(conn):
                     reply = work(conn)
             except Defer:
                 return None

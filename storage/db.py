@@ -41,6 +41,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.prepared import savepoint
+
 if TYPE_CHECKING:  # Alembic (with Mako and Pygments, ~10 MB) is imported only to migrate
     from alembic.config import Config
 
@@ -253,7 +255,7 @@ class _GroupWriter:
         with conn.begin():
             for job in batch:
                 try:
-                    with conn.begin_nested():
+                    with savepoint(conn):
                         results.append((True, job.work(conn, *job.args, **job.kwargs)))
                 except Exception as exc:
                     results.append((False, exc))

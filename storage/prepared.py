@@ -13,7 +13,9 @@ to the same driver connection.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,3 +126,30 @@ class Prepared:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+
+_serial = itertools.count(1)
+
+
+def _say(conn: Connection, sql: str) -> None:
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def savepoint(conn: Connection) -> Iterator[None]:
+    """A savepoint on the driver's cursor: the block's work is undone alone when it raises (the
+    exception goes on), kept otherwise. What `Connection.begin_nested()` does at a fraction of
+    its cost; SQLAlchemy's own transaction around it is untouched."""
+    name = f"kaohe_{next(_serial)}"
+    _say(conn, f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        _say(conn, f"ROLLBACK TO SAVEPOINT {name}")
+        _say(conn, f"RELEASE SAVEPOINT {name}")
+        raise
+    _say(conn, f"RELEASE SAVEPOINT {name}")
