@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from storage.conversation import AssessmentChoice, ChatState, state_from_json
@@ -35,7 +35,10 @@ class MemberRow:
 _m, _u = Member.__table__.c, Unit.__table__.c  # type: ignore[attr-defined]
 _cs = ConversationState.__table__.c  # type: ignore[attr-defined]
 _chosen = ConversationState.__table__.alias("chosen")  # type: ignore[attr-defined]
-# the member, their unit, their conversation state and the assessment they chose last: one row
+_aa = AssessmentAdmin.__table__.c  # type: ignore[attr-defined]
+_ADMINS = select(func.count()).where(_aa.userid == _m.userid).scalar_subquery()
+# the member, their unit, their conversation state, the assessment they chose last and how many
+# assessments they are an admin of (most people: none): one row
 _MEMBER_STATE = Prepared(
     select(
         _m.userid,
@@ -48,6 +51,7 @@ _MEMBER_STATE = Prepared(
         _u.assessment_id,
         _cs.state,
         _chosen.c.state,
+        _ADMINS,
     )
     .outerjoin(Unit.__table__, _u.id == _m.unit_id)  # type: ignore[attr-defined]
     .outerjoin(ConversationState.__table__, _cs.userid == _m.userid)  # type: ignore[attr-defined]
@@ -55,7 +59,6 @@ _MEMBER_STATE = Prepared(
     .where(_m.userid == bindparam("userid"))
 )
 _STATE = Prepared(select(_cs.state).where(_cs.userid == bindparam("userid")))
-_aa = AssessmentAdmin.__table__.c  # type: ignore[attr-defined]
 _ADMIN_OF = Prepared(select(_aa.assessment_id).where(_aa.userid == bindparam("userid")))
 _CHOSEN = Prepared(select(_cs.state).where(_cs.userid == bindparam("key")))
 
@@ -96,16 +99,18 @@ def _scopes(conn: Connection, userid: str, home: int | None, chosen: ChatState |
 def member_state_scopes_of(
     conn: Connection, userid: str
 ) -> tuple[MemberRow | None, ChatState | None, Scopes]:
-    """Two statements for a member: the member with their unit, state and last choice of
-    assessment (joined: reading the choice costs no statement of its own); the assessments
-    they are an admin of."""
+    """One statement for a member of one assessment: the member with their unit, state, last
+    choice of assessment and how many they administer (joined); a second one for the
+    assessments of a person with roles in several."""
     row = _MEMBER_STATE.first(conn, {"userid": userid, "key": choice_key(userid)})
     if row is None:
         member, state = member_and_state_of(conn, userid)
         return member, state, scopes_of(conn, userid)
     member = MemberRow(*row[:8])
-    chosen = state_from_json(row[9])
-    return member, state_from_json(row[8]), _scopes(conn, userid, member.assessment_id, chosen)
+    state = state_from_json(row[8])
+    if not row[10] and member.assessment_id in (None, 1):
+        return member, state, Scopes()
+    return member, state, _scopes(conn, userid, member.assessment_id, state_from_json(row[9]))
 
 
 async def member_state_scopes(
