@@ -51,7 +51,6 @@ from storage.inbound import (
     stored_reply,
 )
 from storage.outbox import claim_one
-from storage.prepared import savepoint
 from storage.turns import Turn, UserTurns, lock_user_in
 
 if TYPE_CHECKING:
@@ -75,6 +74,11 @@ class ReplyMode(StrEnum):
     NONE = "none"  # nothing to say
     UNREADABLE = "unreadable"  # a recorded message that no longer parses
     PASSIVE = "passive"  # INLINE as written before 0005: {"mode": "passive", "type": ..., ...}
+
+
+class _HandlerFailed(Exception):
+    """The handler raised inside the message's transaction (its cause): the transaction is
+    undone and the message recorded again with the error reply."""
 
 
 class _Stored(Protocol):
@@ -380,34 +384,59 @@ class InboundPipeline:
         can_inline: Callable[[Reply], bool],
     ) -> tuple[InboundRecord, _Handled | None]:
         """Record the message, handle it and store its reply (with its outbox row when it does
-        not go in-line) in one transaction on the database's thread. The handler runs in a
-        savepoint: if it fails, its writes are undone and the error reply is stored with the
-        record. None for the handling when the handler deferred, or another instance has the
-        user's turn: then only the record is committed and the message is handled as usual."""
+        not go in-line) in one transaction on the database's thread. If the handler fails, or
+        defers (the message needs more than the database), or another instance has the user's
+        turn, nothing of that transaction is kept: the message is recorded again on its own —
+        with the error reply when the handler failed, or to be handled as usual (handling None).
+        (No savepoint around the handler: on PostgreSQL it costs two round trips per message,
+        and the failing path is the rare one.)"""
 
-        def handle(conn: Connection) -> _Handled | None:
+        def handle(conn: Connection) -> _Handled:
             if not lock_user_in(conn, msg.sender):
-                return None
-            failed = False
+                raise Defer  # another instance has the user's turn
             try:
-                with savepoint(conn):
-                    reply = work(conn)
+                reply = work(conn)
             except Defer:
-                return None
-            except Exception:
-                log.exception("inbound: handler failed for %s", msg.key)
-                reply, failed = TextReply(HANDLER_FAILED), True
-            if reply is None:
-                store_reply_in(conn, msg.key, stored_json(None, ReplyMode.NONE))
-                return _Handled(None, False, None, failed)
-            if time.monotonic() < deadline and can_inline(reply):
-                store_reply_in(conn, msg.key, stored_json(reply, ReplyMode.INLINE))
-                return _Handled(reply, True, None, failed)
-            stored = stored_json(reply, ReplyMode.ACTIVE)
-            outbox = store_reply_in(conn, msg.key, stored, self._outbox(msg, channel, reply))
-            return _Handled(reply, False, outbox, failed)
+                raise
+            except Exception as exc:
+                raise _HandlerFailed from exc
+            return self._answer(conn, msg, channel, reply, deadline, can_inline, failed=False)
 
-        return await record_and_handle(self.db, handle, **self._values(msg, raw, channel, received))
+        def failed(conn: Connection) -> _Handled:
+            reply = TextReply(HANDLER_FAILED)
+            return self._answer(conn, msg, channel, reply, deadline, can_inline, failed=True)
+
+        values = self._values(msg, raw, channel, received)
+        try:
+            return await record_and_handle(self.db, handle, **values)
+        except Defer:
+            return await record_inbound(self.db, **values), None
+        except _HandlerFailed as exc:
+            log.error("inbound: handler failed for %s", msg.key, exc_info=exc.__cause__)
+            return await record_and_handle(self.db, failed, **values)
+
+    def _answer(
+        self,
+        conn: Connection,
+        msg: InboundMessage,
+        channel: str,
+        reply: Reply | None,
+        deadline: float,
+        can_inline: Callable[[Reply], bool],
+        *,
+        failed: bool,
+    ) -> _Handled:
+        """Store the reply in the message's transaction: in-line when the delivery still waits
+        and can carry it, else with its outbox row."""
+        if reply is None:
+            store_reply_in(conn, msg.key, stored_json(None, ReplyMode.NONE))
+            return _Handled(None, False, None, failed)
+        if time.monotonic() < deadline and can_inline(reply):
+            store_reply_in(conn, msg.key, stored_json(reply, ReplyMode.INLINE))
+            return _Handled(reply, True, None, failed)
+        stored = stored_json(reply, ReplyMode.ACTIVE)
+        outbox = store_reply_in(conn, msg.key, stored, self._outbox(msg, channel, reply))
+        return _Handled(reply, False, outbox, failed)
 
     async def _record(
         self, msg: InboundMessage, raw: str, channel: str, received: datetime

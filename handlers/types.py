@@ -152,4 +152,4 @@ UnitOfWork = Callable[[Any], Reply | None]
 
 class Defer(Exception):
     """Raised by a unit of work that leaves the message to the asynchronous handler after all
-    (what it wrote is rolled back with its savepoint)."""
+    (what it wrote is rolled back with the transaction; the message is recorded on its own)."""
