@@ -213,3 +213,35 @@ async def test_a_failing_unit_in_a_group_is_rolled_back_alone(database: Database
     assert [r for i, r in enumerate(results) if i != 3] == [f"w{i}" for i in range(8) if i != 3]
     for i in range(8):
         assert (await get_state(database, f"w{i}") is None) == (i == 3)
+
+
+async def test_a_user_whose_turn_another_instance_holds_is_recorded_then_handled_in_turn(
+    database: Database, pipeline: InboundPipeline
+) -> None:
+    """PostgreSQL: another instance has the user's turn (its session-level advisory lock). The
+    message is recorded (committed) but not handled in the one transaction; it is handled once,
+    the usual way, when the turn comes free."""
+    if database.dialect != "postgresql":
+        pytest.skip("the turn of another instance: an advisory lock on PostgreSQL")
+    from sqlalchemy import text
+
+    from storage.turns import TURN_LOCK_CLASS, user_key
+
+    user = seed.liaison_id(1)
+    params = {"c": TURN_LOCK_CLASS, "k": user_key(user)}
+    async with database.engine.connect() as other:  # the other instance's turn
+        await other.execute(text("SELECT pg_advisory_lock(:c, :k)"), params)
+        accepting = asyncio.ensure_future(_accept(pipeline, _msg("t1", user, ITEM)))
+        for _ in range(200):
+            row = await get_inbound(database, "t1")
+            if row is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert row is not None and row.reply is None  # recorded, not yet handled
+        assert await _count(database, Submission) == 0
+        await other.execute(text("SELECT pg_advisory_unlock(:c, :k)"), params)
+        await other.commit()
+        accepted = await accepting
+    assert pipeline.stats["one_transaction"] == 0
+    assert "已登记" in _text(accepted)
+    assert await _count(database, Submission) == 1
