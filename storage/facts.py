@@ -16,6 +16,7 @@ on SQLite one hop to the database thread (`Database.run`), not a few per stateme
 from __future__ import annotations
 
 import gc
+import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -45,27 +46,42 @@ from storage.ledger import (
 from storage.models import AdminEntry, Submission, SubmissionEvent, Task, TaskRevision, Unit
 from storage.tasks import SCORED, latest_revision
 
+_PAUSES = threading.Lock()
+_paused = 0  # pauses in force (threads may overlap: the collector comes back after the last)
+_was_enabled = False  # as the first of them found it
+
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a whole year is scored.
+    """Pause Python's cyclic garbage collector while a whole year is scored (or its workbook
+    written).
 
-    Only around synchronous code on the event loop's thread: never across an `await` (nor around
-    work handed to a database thread), where every other request of the server would run with
-    the collector off.
+    Only around synchronous code that ends on its own, on the event loop's thread or in a worker
+    thread (the tally's workbook): never across an `await` (nor around work handed to a database
+    thread), where every other request of the server would run with the collector off for as
+    long as the wait. Meanwhile the rest of the process keeps freeing by reference counting; only
+    cycles wait for the end of the pause. Pauses may overlap (threads): the collector is back,
+    as the first found it, when the last one ends.
 
-    Facts and score cards of every unit are tens of small objects per submission, all kept until
-    the end: the collector would re-scan that growing heap again and again (about 30 % of a
-    5,000-unit tally, and what made its cost grow faster than the units; bench/notes.md). None
-    of it forms cycles that need collecting meanwhile; reference counting still frees the rest.
+    Facts and score cards of every unit are tens of small objects per submission, and a
+    workbook's cells a tuple each, all kept until the end: the collector would re-scan that
+    growing heap again and again (about 30 % of a 5,000-unit tally, and what made its cost grow
+    faster than the units; a third of the 1,000-unit workbook; bench/notes.md). None of it forms
+    cycles that need collecting meanwhile; reference counting still frees the rest.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    global _paused, _was_enabled
+    with _PAUSES:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _PAUSES:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()
 
 
 class UnitRow(NamedTuple):

@@ -54,9 +54,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         return super().result_processor(dialect, coltype)
 
 
+_NAIVE_LENGTHS = frozenset({19, 26})  # "2026-03-01 10:00:00" with or without ".123456"
+
+
 def _utc_from_sqlite_text(value: str | None) -> datetime | None:
     if value is None:
         return None
+    if len(value) in _NAIVE_LENGTHS:  # naive UTC text, as written: parsed as UTC in one step
+        # (a sixth of `fromisoformat(value).replace(tzinfo=UTC)`: `replace` alone took 0.9 µs)
+        try:
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:  # not naive after all: below
+            pass
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)

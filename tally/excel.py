@@ -22,6 +22,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from scoring.numbers import fmt, shown
+from storage.facts import collector_paused
 from tally.build import SchemeTally, Tally, TallyRow
 
 # Excel's General shows the value as written: the numbers are `shown()` (two decimals at most),
@@ -215,17 +216,22 @@ def _style_table(
     ]
     plain = [f[name] for name in styles]
     marked = highlight or {}
+    # XlsxWriter's methods without their A1-notation wrapper (a third of the cost of a cell
+    # here; the "undecorated versions" of write_string and the like, as XlsxWriter names them)
+    put_text = getattr(ws, "_write_string", ws.write_string)
+    put_number = getattr(ws, "_write_number", ws.write_number)
+    put_blank = getattr(ws, "_write_blank", ws.write_blank)
     for i, values in enumerate(rows):
         r = FIRST_ROW - 1 + i
-        cols = marked.get(i, ())
+        cols = marked.get(i)
         for c, value in enumerate(values):
-            fmt_ = f[styles[c] + "-confirmed"] if c + 1 in cols else plain[c]
+            fmt_ = f[styles[c] + "-confirmed"] if cols and c + 1 in cols else plain[c]
             if value is None:
-                ws.write_blank(r, c, None, fmt_)
+                put_blank(r, c, None, fmt_)
             elif isinstance(value, str):
-                ws.write_string(r, c, value, fmt_)
+                put_text(r, c, value, fmt_)
             else:
-                ws.write_number(r, c, value, fmt_)
+                put_number(r, c, value, fmt_)
     ws.freeze_panes(FIRST_ROW - 1, freeze_cols)
     if rows:
         ws.autofilter(HEADER_ROW - 1, 0, HEADER_ROW - 1 + len(rows), last_col - 1)
@@ -274,13 +280,12 @@ def _widths_for(
 ) -> dict[int, int]:
     widths: dict[int, int] = {}
     for col, head in enumerate(headers, start=1):
+        # each distinct value once (the same names and texts come back for every unit); by
+        # type too, so that 1 and 1.0 ("1" and "1.0") are both measured
+        distinct = {(v.__class__, v) for v in (r[col - 1] for r in rows) if v is not None}
         longest = max(
             [display_width(line) for line in str(head).split("\n")]
-            + [
-                display_width(f"{v:.1f}" if isinstance(v, float) else str(v))
-                for v in (r[col - 1] for r in rows)
-                if v is not None
-            ]
+            + [display_width(f"{v:.1f}" if isinstance(v, float) else str(v)) for _, v in distinct]
         )
         widths[col] = max(6, min(cap, longest + 2))
     return widths
@@ -343,6 +348,11 @@ def write_workbook(tally: Tally, path: str | Path, *, chart_png: str | Path | No
     never as formulas or links, whatever they start with."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    with collector_paused():  # a tuple per cell, all kept until the file is written
+        return _write_workbook(tally, path, chart_png)
+
+
+def _write_workbook(tally: Tally, path: Path, chart_png: str | Path | None) -> Path:
     options = {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
     wb = Workbook(str(path), options)
     used: set[str] = set()

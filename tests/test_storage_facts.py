@@ -211,3 +211,15 @@ def test_collector_paused_restores_the_collector() -> None:
         assert not gc.isenabled()  # left as it was found
     finally:
         gc.enable()
+
+
+def test_collector_pauses_overlap() -> None:
+    """Two pauses that overlap (two threads): the collector is back only after the last ends."""
+    assert gc.isenabled()
+    first, second = collector_paused(), collector_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second is still in force
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
