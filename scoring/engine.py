@@ -25,11 +25,16 @@ ZERO = Fraction(0)
 
 def combine(points: Fraction | None, results: list[RuleResult]) -> Fraction:
     """A budget's score from its rules' results (earn-only cap; lose: floor 0, 扣完为止)."""
-    if any(r.forfeit for r in results):
-        return ZERO
-    earned = sum((r.value for r in results if r.family == Family.EARN), ZERO)
-    lost = sum((r.value for r in results if r.family == Family.LOSE), ZERO)
-    has_lose = any(r.family == Family.LOSE for r in results)
+    earned = lost = ZERO
+    has_lose = False
+    for r in results:  # one pass: Fraction sums are the cost here
+        if r.forfeit:
+            return ZERO
+        if r.family == Family.EARN:
+            earned += r.value
+        elif r.family == Family.LOSE:
+            lost += r.value
+            has_lose = True
     if points is None:
         return max(ZERO, earned - lost)
     if not has_lose:
@@ -83,8 +88,14 @@ def _open_and_credited(
     score for periods not yet due."""
     if points is None:
         return ZERO, ZERO
-    earn = sum((stake(r) for r in results if r.family == Family.EARN), ZERO)
-    lose = sum((stake(r) for r in results if r.family == Family.LOSE), ZERO)
+    earn = lose = ZERO
+    for r in results:
+        if not r.pending:  # nothing at stake: skip the sum
+            continue
+        if r.family == Family.EARN:
+            earn += stake(r)
+        elif r.family == Family.LOSE:
+            lose += stake(r)
     open_ = min(earn, max(ZERO, points - value))
     return open_, min(lose, value)
 
@@ -121,6 +132,9 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
             )
         )
     own = {b.id: b for b in budget_lines}
+    of_item: dict[str, list[BudgetLine]] = {}
+    for b in budget_lines:
+        of_item.setdefault(b.item, []).append(b)
     items: list[ItemLine] = []
     for item in scheme.items:
         targets = []
@@ -131,14 +145,15 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
                     kind=rule.kind,
                     family=rule.family,
                     text=rule.text,
-                    value=round2(results[rule.id].value),
-                    max=_dec(results[rule.id].max),
-                    explanation=results[rule.id].explanation,
-                    pending=results[rule.id].pending,
-                    open=results[rule.id].open,
-                    stake=round2(stake(results[rule.id])),
+                    value=round2(r.value),
+                    max=_dec(r.max),
+                    explanation=r.explanation,
+                    pending=r.pending,
+                    open=r.open,
+                    stake=round2(stake(r)),
                 )
                 for rule in target.rules
+                for r in (results[rule.id],)
             )
             b = own.get(target.id) if target.points is not None else None
             targets.append(
@@ -150,7 +165,7 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
                     rules=rule_lines,
                 )
             )
-        mine = [b for b in budget_lines if b.item == item.id]
+        mine = of_item.get(item.id, [])
         score_ = sum((b.score for b in mine), Decimal("0.00")) if mine else None
         item_max = [b.points for b in mine if b.points is not None]
         max_ = None if not mine or len(item_max) < len(mine) else sum(item_max, Decimal("0.00"))

@@ -23,19 +23,20 @@ def to_fraction(value: int | float | str | Decimal | Fraction) -> Fraction:
     return Fraction(value)
 
 
-_ROUNDED: dict[Fraction, Decimal] = {}
+# kept by (numerator, denominator): a pair of ints hashes and compares several times faster than
+# the Fraction itself (Fraction.__hash__ works out a modular inverse)
+_ROUNDED: dict[tuple[int, int], Decimal] = {}
 ROUNDED_KEPT = 65536  # the same few hundred values come back for every unit of a tally
 
 
 def round2(value: Fraction) -> Decimal:
     """Round half up to two decimals."""
-    found = _ROUNDED.get(value)
+    key = (value.numerator, value.denominator)
+    found = _ROUNDED.get(key)
     if found is None:
-        found = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
-            CENT, rounding=ROUND_HALF_UP
-        )
+        found = (Decimal(key[0]) / Decimal(key[1])).quantize(CENT, rounding=ROUND_HALF_UP)
         if len(_ROUNDED) < ROUNDED_KEPT:
-            _ROUNDED[value] = found
+            _ROUNDED[key] = found
     return found
 
 
