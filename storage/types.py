@@ -50,14 +50,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name == "sqlite":
             # SQLAlchemy's SQLite processor (fromisoformat) and ours above, in one call: a
             # year's facts read ~100,000 timestamps, and three calls per value showed
-            return _utc_from_sqlite_text
+            return utc_from_sqlite_text
         return super().result_processor(dialect, coltype)
 
 
 _NAIVE_LENGTHS = frozenset({19, 26})  # "2026-03-01 10:00:00" with or without ".123456"
 
 
-def _utc_from_sqlite_text(value: str | None) -> datetime | None:
+def utc_from_sqlite_text(value: str | None) -> datetime | None:
+    """A timestamp as SQLite keeps it (naive UTC text) as an aware UTC datetime."""
     if value is None:
         return None
     if len(value) in _NAIVE_LENGTHS:  # naive UTC text, as written: parsed as UTC in one step
