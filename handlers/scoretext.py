@@ -276,8 +276,27 @@ def lost_total(card: ScoreCard) -> Decimal:
     return max(ZERO, card.assessed_max - card.base_total)
 
 
+_TEXTS: OrderedDict[tuple[int, tuple[str, ...]], tuple[ScoreCard, str]] = OrderedDict()
+
+
 def score_text(card: ScoreCard, *, hints: tuple[str, ...] = ()) -> str:
-    """ "我的得分": totals, assessed and pending, the grade, losses, what is still open."""
+    """ "我的得分": totals, assessed and pending, the grade, losses, what is still open.
+
+    Kept per card object (cards are immutable; the entry holds its card, so its id is not
+    reused): a kept card asked about again (`_card`) gets the same text without building it."""
+    key = (id(card), hints)
+    found = _TEXTS.get(key)
+    if found is not None and found[0] is card:
+        _TEXTS.move_to_end(key)
+        return found[1]
+    text = _score_text(card, hints)
+    _TEXTS[key] = (card, text)
+    while len(_TEXTS) > CARDS_KEPT:
+        _TEXTS.popitem(last=False)
+    return text
+
+
+def _score_text(card: ScoreCard, hints: tuple[str, ...]) -> str:
     scheme = scheme_of(card.scheme_id)
     rows = rows_of(card, scheme)
     totals = st.CARD_TOTALS.format(base=fmt(card.base_total), base_max=fmt(card.base_max))

@@ -133,8 +133,8 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
         )
     own = {b.id: b for b in budget_lines}
     of_item: dict[str, list[BudgetLine]] = {}
-    for b in budget_lines:
-        of_item.setdefault(b.item, []).append(b)
+    for line in budget_lines:
+        of_item.setdefault(line.item, []).append(line)
     items: list[ItemLine] = []
     for item in scheme.items:
         targets = []

@@ -393,14 +393,14 @@ def _sqlite_statements(conn: Connection, which: str) -> tuple[tuple[str, tuple[s
 
 def _sqlite_rows(
     conn: Connection, which: str, params: dict[str, Any]
-) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+) -> tuple[Sequence[Any], list[Any], list[Any], list[Any]]:
     """The rows of the four statements, run on the driver's own cursor: SQLAlchemy's execution
     and row processing cost more than the reads (a unit's first 「我的得分」, a year's tally),
     so the few typed columns are converted here, as SQLAlchemy would (storage/types.py: naive
     UTC text, ISO dates, decimal text)."""
     cursor = conn.connection.cursor()
     try:
-        rows = []
+        rows: list[Sequence[Any]] = []
         for sql, names in _sqlite_statements(conn, which):
             cursor.execute(sql, tuple(params[name] for name in names))
             rows.append(cursor.fetchall())
@@ -417,10 +417,16 @@ def _sqlite_rows(
         for r in task_rows
     ]  # fmt: skip
     entries = [
-        _EntryRow(i, u, kind, rule, Decimal(value), key, task, voids, actor, reason, ts(at))
+        _EntryRow(i, u, kind, rule, Decimal(value), key, task, voids, actor, reason, _at(at))
         for i, u, kind, rule, value, key, task, voids, actor, reason, at in entries
     ]
     return units, subs, task_rows, entries
+
+
+def _at(text: str) -> datetime:
+    moment = utc_from_sqlite_text(text)
+    assert moment is not None  # a NOT NULL column
+    return moment
 
 
 def _fact_entries(rows: list[Any], known_at: datetime | None) -> list[FactEntry]:

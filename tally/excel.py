@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from xlsxwriter import Workbook
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import Worksheet
 
 from scoring.numbers import fmt, shown
@@ -255,6 +256,27 @@ class _Sheet(Worksheet):
                 if name not in named:
                     attributes.append((name, value))
         super()._xml_empty_tag(tag, attributes)
+
+    def _write_cell(self, row: int, col: int, cell: Any) -> None:
+        """A formatted text or number cell as XlsxWriter writes it, without its general path
+        (which escapes the format's index as an attribute: a regular expression on an int, a
+        TypeError caught, per cell); any other cell goes that way. The same bytes."""
+        style = cell.format
+        if style:
+            kind = cell.__class__.__name__
+            if kind == "String":
+                ref = xl_rowcol_to_cell_fast(row, col)
+                self.fh.write(
+                    f'<c r="{ref}" s="{style._get_xf_index()}" t="s"><v>{cell.string}</v></c>'
+                )
+                return
+            if kind == "Number":
+                ref = xl_rowcol_to_cell_fast(row, col)
+                self.fh.write(
+                    f'<c r="{ref}" s="{style._get_xf_index()}"><v>{cell.number:.16G}</v></c>'
+                )
+                return
+        super()._write_cell(row, col, cell)  # fmt: skip
 
 
 def _sheet(wb: Workbook, name: str) -> Worksheet:
