@@ -121,3 +121,21 @@ async def test_cards_kept_are_bounded(database: Database) -> None:
     kept = database.memo["score_cards"]
     assert len(kept) == 3 and CARDS_KEPT >= 3
     assert list(kept) == [(u.id, 2026) for u in units]  # least recently asked first
+
+
+def test_a_cards_text_is_kept_with_the_card() -> None:
+    """「我的得分」's text is kept per card object: the same card (and hints) gives the same text,
+    built once; an equal card that is another object, or other hints, gets its own."""
+    from dataclasses import replace
+
+    from handlers import scoretext
+    from scoring import Facts
+
+    card = score(load_builtin(SCHEME), Facts("椒江区", 2026), TODAY)
+    text = scoretext.score_text(card)
+    assert text == scoretext._score_text(card, ())
+    assert scoretext.score_text(card) is text  # kept, not built again
+    hinted = scoretext.score_text(card, hints=("去年的得分请发送「2025年得分」",))
+    assert hinted != text and hinted.endswith("去年的得分请发送「2025年得分」")
+    other = replace(card, unit="黄岩区")
+    assert "黄岩区" in scoretext.score_text(other) and "黄岩区" not in text
