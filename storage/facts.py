@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Select, String, bindparam, cast, func, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scoring.facts import AdminEntry as FactEntry
@@ -285,7 +286,8 @@ def facts_of(
     subs: Sequence[Any]
     task_rows: Sequence[Any]
     entries: Sequence[Any]
-    if conn.dialect.name == "sqlite" and which != "some" and periods is None:
+    raw = conn.dialect.name == "sqlite" and periods is None
+    if raw:
         units, subs, task_rows, entries = _sqlite_rows(conn, which, params)
     else:
         units_q, subs_q, tasks_q, entries_q = _STATEMENTS[which, periods is not None]
@@ -293,7 +295,22 @@ def facts_of(
         subs = conn.execute(subs_q, params).all()
         task_rows = conn.execute(tasks_q, params).all()
         entries = conn.execute(entries_q, params).all()
+    # the rows are read (on aiosqlite, the awaits are behind): tens of objects per submission
+    # from here on, all kept
+    with collector_paused():
+        if raw:
+            subs, task_rows, entries = _sqlite_typed(subs, task_rows, entries)
+        return _facts(year, known_at, units, subs, task_rows, entries)
 
+
+def _facts(
+    year: int,
+    known_at: datetime | None,
+    units: Sequence[Any],
+    subs: Sequence[Any],
+    task_rows: Sequence[Any],
+    entries: Sequence[Any],
+) -> list[UnitFacts]:
     status_of = latest_statuses(((r[0], r[9], r[10], r[11]) for r in subs), known_at)
     subs_of: dict[int, list[FactSubmission]] = defaultdict(list)
     last_sid = None
@@ -377,36 +394,53 @@ class _EntryRow(NamedTuple):
     at: datetime
 
 
-_SQLITE: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+_SQLITE: dict[str, tuple[SQLCompiler, ...]] = {}
 
 
-def _sqlite_statements(conn: Connection, which: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The four statements of `which` ("all" or "one") as SQLite's SQL text and the names of
-    their parameters in order, compiled once."""
+def _sqlite_statements(conn: Connection, which: str) -> tuple[SQLCompiler, ...]:
+    """The four statements of `which` compiled for SQLite, once."""
     found = _SQLITE.get(which)
     if found is None:
-        compiled = [q.compile(dialect=conn.dialect) for q in _STATEMENTS[which, False]]
-        found = tuple((c.string, tuple(c.positiontup or ())) for c in compiled)
+        found = tuple(
+            _sql_compiler(q.compile(dialect=conn.dialect)) for q in _STATEMENTS[which, False]
+        )
         _SQLITE[which] = found
     return found
 
 
+def _sql_compiler(compiled: Any) -> SQLCompiler:
+    assert isinstance(compiled, SQLCompiler)
+    return compiled
+
+
 def _sqlite_rows(
     conn: Connection, which: str, params: dict[str, Any]
-) -> tuple[Sequence[Any], list[Any], list[Any], list[Any]]:
+) -> tuple[Sequence[Any], Sequence[Any], Sequence[Any], Sequence[Any]]:
     """The rows of the four statements, run on the driver's own cursor: SQLAlchemy's execution
-    and row processing cost more than the reads (a unit's first 「我的得分」, a year's tally),
-    so the few typed columns are converted here, as SQLAlchemy would (storage/types.py: naive
-    UTC text, ISO dates, decimal text)."""
+    and row processing cost more than the reads (a unit's first 「我的得分」, a year's tally);
+    the few typed columns are converted by `_sqlite_typed`. Some units: their ids expanded
+    into the statement (`unit_id IN (?, ?, …)`), as SQLAlchemy does."""
     cursor = conn.connection.cursor()
     try:
         rows: list[Sequence[Any]] = []
-        for sql, names in _sqlite_statements(conn, which):
-            cursor.execute(sql, tuple(params[name] for name in names))
+        for compiled in _sqlite_statements(conn, which):
+            if which == "some":
+                state = compiled.construct_expanded_state(params)
+                sql, values = state.statement, state.positional_parameters
+            else:
+                sql = compiled.string
+                values = tuple(params[name] for name in compiled.positiontup or ())
+            cursor.execute(sql, values)
             rows.append(cursor.fetchall())
     finally:
         cursor.close()
-    units, subs, task_rows, entries = rows
+    return rows[0], rows[1], rows[2], rows[3]
+
+
+def _sqlite_typed(
+    subs: Sequence[Any], task_rows: Sequence[Any], entries: Sequence[Any]
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """The typed columns of `_sqlite_rows`'s rows converted, as SQLAlchemy would."""
     ts, day = utc_from_sqlite_text, date.fromisoformat
     subs = [
         (i, u, target, ts(at), period, kind, task, title, code, ts(e_at) if e_at else None, e, st)
@@ -420,7 +454,7 @@ def _sqlite_rows(
         _EntryRow(i, u, kind, rule, Decimal(value), key, task, voids, actor, reason, _at(at))
         for i, u, kind, rule, value, key, task, voids, actor, reason, at in entries
     ]
-    return units, subs, task_rows, entries
+    return subs, task_rows, entries
 
 
 def _at(text: str) -> datetime:
