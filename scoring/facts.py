@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
+from scoring.frozen import quick_init
+
 K = TypeVar("K", bound=Hashable)
 
 
@@ -71,6 +73,7 @@ TASK_KIND_WORDS: dict[str, str] = {
 }
 
 
+@quick_init
 @dataclass(frozen=True)
 class Submission:
     """Something a liaison sent that counts for an indicator (政务信息, feedback, report, evidence)."""
@@ -89,6 +92,7 @@ class Submission:
         return self.status in COUNTING
 
 
+@quick_init
 @dataclass(frozen=True)
 class Task:
     """A task assigned to the unit with a due date.
@@ -105,6 +109,7 @@ class Task:
     completed_at: datetime | None = None  # completion confirmed by an admin (targets, projects)
 
 
+@quick_init
 @dataclass(frozen=True)
 class AdminEntry:
     """One admin score entry. Append-only: corrections are VOID entries or later entries."""
@@ -120,6 +125,7 @@ class AdminEntry:
     voids: str | None = None  # for VOID entries: the id of the entry cancelled
 
 
+@quick_init
 @dataclass(frozen=True)
 class Facts:
     """Everything the engine needs about one unit for one assessment year."""

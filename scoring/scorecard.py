@@ -11,6 +11,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from scoring.frozen import quick_init
+
 
 class Level(StrEnum):
     """The grades of seed 000 第七条, best first (suggested by the score, confirmed by the office)."""
@@ -29,6 +31,7 @@ class Level(StrEnum):
 GRADES: tuple[Level, ...] = tuple(Level)  # best first, as the 通报 and the tally list them
 
 
+@quick_init
 @dataclass(frozen=True)
 class RuleLine:
     id: str
@@ -51,6 +54,7 @@ def rule_code(target_id: str, rule_id: str, rules_in_target: int) -> str:
     return target_id if rules_in_target == 1 else rule_id
 
 
+@quick_init
 @dataclass(frozen=True)
 class TargetLine:
     id: str
@@ -64,6 +68,7 @@ class TargetLine:
         return rule_code(self.id, rule_id, len(self.rules))
 
 
+@quick_init
 @dataclass(frozen=True)
 class BudgetLine:
     """One points cell of the source: a target with points, or an item (with its sharers)."""
@@ -78,6 +83,7 @@ class BudgetLine:
     credited: Decimal = Decimal("0.00")  # points in `score` for periods not yet due
 
 
+@quick_init
 @dataclass(frozen=True)
 class ItemLine:
     id: str
@@ -91,6 +97,7 @@ class ItemLine:
     targets: tuple[TargetLine, ...]
 
 
+@quick_init
 @dataclass(frozen=True)
 class Grade:
     level: Level
@@ -98,6 +105,7 @@ class Grade:
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class ScoreCard:
     scheme_id: str

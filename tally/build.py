@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from scoring import Facts, Scheme, ScoreCard, Status, score
+from scoring.frozen import quick_init
 from scoring.kinds import kind_class
 from scoring.periods import TZ
 from scoring.scorecard import GRADES, Grade, RuleLine
@@ -58,6 +59,7 @@ class Column:
         return f"{self.id}{self.name}"
 
 
+@quick_init
 @dataclass(frozen=True)
 class TallyRow:
     unit: str
@@ -138,6 +140,7 @@ class SchemeTally:
         )
 
 
+@quick_init
 @dataclass(frozen=True)
 class OpenItem:
     unit: str

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from scoring.facts import AdminEntry, EntryKind
+from scoring.frozen import quick_init
 from scoring.numbers import to_fraction
 from scoring.periods import day_label
 
@@ -64,6 +65,7 @@ class Verb:
     value: Decimal | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class RuleResult:
     """The outcome of one rule. `value` is earned (earn family) or lost (lose family), never < 0."""
