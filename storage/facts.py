@@ -534,8 +534,25 @@ def _mark_statement() -> Select[Any]:
 _MARK = _mark_statement()
 
 
+_MARK_SQLITE: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
+
+
 def ledger_mark_of(conn: Connection, unit_id: int, year: int) -> LedgerMark:
-    return LedgerMark(*conn.execute(_MARK, {"unit_id": unit_id, "year": year}).one())
+    params = {"unit_id": unit_id, "year": year}
+    if conn.dialect.name != "sqlite":
+        return LedgerMark(*conn.execute(_MARK, params).one())
+    if not _MARK_SQLITE:  # on the driver's cursor, as the facts (`_sqlite_rows`): texts only
+        compiled = _sql_compiler(_MARK.compile(dialect=conn.dialect))
+        fixed = dict(compiled.construct_params({"unit_id": 0, "year": 0}))  # literals: "/", 0
+        _MARK_SQLITE.append((compiled.string, tuple(compiled.positiontup or ()), fixed))
+    sql, names, fixed = _MARK_SQLITE[0]
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, tuple(params[n] if n in params else fixed[n] for n in names))
+        (row,) = cursor.fetchall()
+    finally:
+        cursor.close()
+    return LedgerMark(*row)
 
 
 async def unit_year_facts_unless(
