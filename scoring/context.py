@@ -8,11 +8,18 @@ rules by rule id, or by target id when exactly one rule of that target accepts t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
-from scoring.facts import AdminEntry, EntryKind, Facts, Submission, Task, cancelled_by_voids
+from scoring.facts import (
+    COUNTING,
+    AdminEntry,
+    EntryKind,
+    Facts,
+    Submission,
+    Task,
+    cancelled_by_voids,
+)
 from scoring.model import Rule, Scheme
 from scoring.periods import end_of_day, local_date
 
@@ -47,9 +54,15 @@ def build_context(scheme: Scheme, facts: Facts, as_of: date) -> Context:
     ctx = Context(scheme=scheme, facts=facts, as_of=as_of)
     subs_by_target: dict[str, list[Submission]] = defaultdict(list)
     subs_by_task: dict[str, list[Submission]] = defaultdict(list)
-    known = known_by(as_of)
+    # `sub.counts and local_date(sub.submitted_at) <= as_of`, asked of every submission: an
+    # aware moment is compared with the last instant of `as_of` (the same answer without
+    # converting each to the assessment time zone); a naive one is a local time already
+    last = end_of_day(as_of)
     for sub in facts.submissions:
-        if sub.counts and known(sub.submitted_at):
+        if sub.status not in COUNTING:
+            continue
+        at = sub.submitted_at
+        if at <= last if at.tzinfo is not None else at.date() <= as_of:
             subs_by_target[sub.target].append(sub)
             if sub.task:
                 subs_by_task[sub.task].append(sub)
@@ -61,20 +74,6 @@ def build_context(scheme: Scheme, facts: Facts, as_of: date) -> Context:
     ctx.tasks_by_kind = dict(tasks_by_kind)
     ctx.entries = _match_entries(scheme, facts, as_of, ctx.notes)
     return ctx
-
-
-def known_by(as_of: date) -> Callable[[datetime], bool]:
-    """`local_date(moment) <= as_of`, asked of every submission: an aware moment is compared
-    with the last instant of `as_of` (the same answer without converting each moment to the
-    assessment time zone); a naive one is a local time already."""
-    last = end_of_day(as_of)
-
-    def known(moment: datetime) -> bool:
-        if moment.tzinfo is None:
-            return moment.date() <= as_of
-        return moment <= last
-
-    return known
 
 
 def _effective(entries: list[AdminEntry]) -> list[AdminEntry]:
