@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 
 from scoring.facts import (
     COUNTING,
@@ -57,7 +57,7 @@ def build_context(scheme: Scheme, facts: Facts, as_of: date) -> Context:
     # `sub.counts and local_date(sub.submitted_at) <= as_of`, asked of every submission: an
     # aware moment is compared with the last instant of `as_of` (the same answer without
     # converting each to the assessment time zone); a naive one is a local time already
-    last = end_of_day(as_of)
+    last = end_of_day(as_of).astimezone(UTC)  # UTC, as the ledger's moments: a plain comparison
     for sub in facts.submissions:
         if sub.status not in COUNTING:
             continue

@@ -21,6 +21,7 @@ from scoring.numbers import round2
 from scoring.scorecard import BudgetLine, ItemLine, RuleLine, ScoreCard, TargetLine
 
 ZERO = Fraction(0)
+CENTS_ZERO = Decimal("0.00")  # the start of the two-decimal sums (made once, not per sum)
 
 
 def combine(points: Fraction | None, results: list[RuleResult]) -> Fraction:
@@ -166,9 +167,9 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
                 )
             )
         mine = of_item.get(item.id, [])
-        score_ = sum((b.score for b in mine), Decimal("0.00")) if mine else None
+        score_ = sum((b.score for b in mine), CENTS_ZERO) if mine else None
         item_max = [b.points for b in mine if b.points is not None]
-        max_ = None if not mine or len(item_max) < len(mine) else sum(item_max, Decimal("0.00"))
+        max_ = None if not mine or len(item_max) < len(mine) else sum(item_max, CENTS_ZERO)
         pending = any(r.pending for t in targets for r in t.rules)
         items.append(
             ItemLine(
@@ -184,9 +185,9 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
             )
         )
     base = [b for b in budget_lines if not b.bonus]
-    base_total = sum((b.score for b in base), Decimal("0.00"))
-    base_max = sum((b.points or Decimal(0) for b in base), Decimal("0.00"))
-    bonus = sum((b.score for b in budget_lines if b.bonus), Decimal("0.00"))
+    base_total = sum((b.score for b in base), CENTS_ZERO)
+    base_max = sum((b.points or CENTS_ZERO for b in base), CENTS_ZERO)
+    bonus = sum((b.score for b in budget_lines if b.bonus), CENTS_ZERO)
     pending = any(r.pending for r in results.values())
     grade = (
         suggest_grade(scheme.grading, facts, as_of, base_total, pending=pending)
@@ -210,6 +211,6 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
         pending=pending,
         open=opens,
         notes=tuple(ctx.notes),
-        open_points=sum((b.open for b in base), Decimal("0.00")),
-        credited=sum((b.credited for b in base), Decimal("0.00")),
+        open_points=sum((b.open for b in base), CENTS_ZERO),
+        credited=sum((b.credited for b in base), CENTS_ZERO),
     )
