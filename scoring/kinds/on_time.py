@@ -72,7 +72,9 @@ class OnTime(RuleKind):
 
         due_tasks = [t for t in tasks if is_due(t.due, ctx.as_of)]
         late = [t for t in due_tasks if not in_time(t)]
-        waiting = [t for t in tasks if t not in due_tasks and not ctx.subs_by_task.get(t.id)]
+        waiting = [
+            t for t in tasks if not is_due(t.due, ctx.as_of) and not ctx.subs_by_task.get(t.id)
+        ]  # not due (what `t not in due_tasks` asked, without comparing every pair of tasks)
         lost = self.points * len(late) / len(due_tasks) if due_tasks else ZERO
         if late and self.count == "all_or_nothing":
             lost = self.points

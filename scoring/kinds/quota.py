@@ -70,7 +70,7 @@ class Quota(RuleKind):
         for sub in ctx.subs_by_target.get(rule.target, []):
             if sub.period is not None:
                 counts[sub.period] = counts.get(sub.period, 0) + 1
-        lost, short, due_n, opens, pending, later = ZERO, [], 0, [], False, 0
+        short_n, short, due_n, opens, pending, later = 0, [], 0, [], False, 0
         name = ctx.target_name(rule)
         for period in periods:
             n = counts.get(period, 0)
@@ -78,7 +78,7 @@ class Quota(RuleKind):
             if is_due(due, ctx.as_of):
                 due_n += 1
                 if n < need:
-                    lost += worth * (need - n) / need
+                    short_n += need - n  # lost: worth × short_n ÷ need, one exact division below
                     short.append(f"{period_label(period)}：{n}/{need}篇")
                 continue
             pending, later = True, later + 1
@@ -86,6 +86,7 @@ class Quota(RuleKind):
                 opens.append(
                     f"{period_label(period)}{name}：还差{need - n}篇，{due_label(ctx, due)}"
                 )
+        lost = worth * short_n / need if short_n else ZERO
         if due_n == 0:
             text = f"尚无到期的期次（每期{need}篇）"
         elif short:

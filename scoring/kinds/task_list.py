@@ -27,6 +27,7 @@ from scoring.periods import is_due
 
 if TYPE_CHECKING:
     from scoring.context import Context
+    from scoring.facts import Task
     from scoring.model import Rule, Scheme
 
 
@@ -93,9 +94,16 @@ class TaskList(RuleKind):
                 at_stake=points,
             )
         weight = points / len(tasks)
-        done = [t for t in tasks if ctx.done_by(t, t.due)]
-        failed = [t for t in tasks if t not in done and is_due(t.due, ctx.as_of)]
-        waiting = [t for t in tasks if t not in done and t not in failed]
+        done: list[Task] = []
+        failed: list[Task] = []
+        waiting: list[Task] = []
+        for t in tasks:  # one pass (equal tasks land together, as membership by equality did)
+            if ctx.done_by(t, t.due):
+                done.append(t)
+            elif is_due(t.due, ctx.as_of):
+                failed.append(t)
+            else:
+                waiting.append(t)
         text = f"完成{len(done)}/{len(tasks)}项 × {fmt(weight)}分{note}"
         if failed:
             text += f"；未按期完成：{'、'.join(t.id for t in failed)}"
