@@ -89,10 +89,11 @@ def _open_and_credited(
     score for periods not yet due."""
     if points is None:
         return ZERO, ZERO
+    pending = [r for r in results if r.pending]  # the others have nothing at stake
+    if not pending:  # what the lines below give with nothing at stake, without the arithmetic
+        return ZERO, min(ZERO, value)
     earn = lose = ZERO
-    for r in results:
-        if not r.pending:  # nothing at stake: skip the sum
-            continue
+    for r in pending:
         if r.family == Family.EARN:
             earn += stake(r)
         elif r.family == Family.LOSE:
