@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # Alembic (with Mako and Pygments, ~10 MB) is imported only t
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+SMALL_READ_BUSY_MS = 200  # `run_small` on the event loop's thread waits no longer than this
 MIGRATION_LOCK = 0x6B616F6865  # "kaohe": the PostgreSQL advisory lock held while migrating
 
 
@@ -293,6 +295,8 @@ class Database:
         self._thread: ThreadPoolExecutor | None = None  # SQLite: the reader thread
         self._writer: _GroupWriter | None = None
         self._sync_lock = threading.Lock()
+        self._loop_thread = threading.get_ident()  # `run_small` reads inline on this thread
+        self._small_conn: Connection | None = None
         # caches of the readers above, living and dying with this database (for example the
         # score cards kept by ledger mark: handlers/scoretext.py)
         self.memo: dict[str, Any] = {}
@@ -307,6 +311,33 @@ class Database:
         rolled back when it raises. Reads only unless `work` writes; on SQLite a unit that
         writes should be run with `run_write` (it takes the write lock at BEGIN)."""
         return await self._run(False, work, *args, **kwargs)
+
+    async def run_small(
+        self,
+        work: Callable[Concatenate[Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`run` for a read of a few rows (a sender, one unit's ledger): on SQLite it runs at
+        once on the calling thread, where a hop to the reader thread would cost more than the
+        read itself. WAL readers do not wait for the writer; should the file be busy all the
+        same (a checkpoint), the read goes to the reader thread after all."""
+        if self.dialect != "sqlite" or threading.get_ident() != self._loop_thread:
+            return await self.run(work, *args, **kwargs)
+        self._executor()
+        try:
+            conn = self._small_conn
+            if conn is None:
+                assert self._sync is not None
+                conn = self._small_conn = self._sync.connect()
+                driver = conn.connection.driver_connection
+                assert driver is not None
+                driver.execute(f"PRAGMA busy_timeout={SMALL_READ_BUSY_MS}")
+            return _in_transaction(conn, False, work, args, kwargs)
+        except OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        return await self.run(work, *args, **kwargs)
 
     async def run_write(
         self,
@@ -423,6 +454,9 @@ class Database:
                     await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
     async def dispose(self) -> None:
+        if self._small_conn is not None:
+            small, self._small_conn = self._small_conn, None
+            small.close()
         if self._writer is not None:
             writer, self._writer = self._writer, None
             await asyncio.to_thread(writer.stop)

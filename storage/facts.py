@@ -560,7 +560,7 @@ async def unit_year_facts_unless(
             return mark, None
         return mark, facts_of(conn, year, unit_ids=[unit_id])[0].facts
 
-    return await db.run(work)
+    return await db.run_small(work)
 
 
 _UNIT_BY_NAME = select(Unit.__table__.c.id).where(Unit.__table__.c.name == bindparam("name"))  # type: ignore[attr-defined]

@@ -161,7 +161,7 @@ async def stored_reply(db: Database, key: str) -> InboundRecord | None:
         found = _STORED.first(conn, {"key": key})
         return InboundRecord(id=found[0], new=False, reply=found[1]) if found else None
 
-    return await db.run(read)
+    return await db.run_small(read)
 
 
 def store_reply_in(

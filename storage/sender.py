@@ -117,7 +117,7 @@ async def member_state_scopes(
     db: Database, userid: str
 ) -> tuple[MemberRow | None, ChatState | None, Scopes]:
     """`member_and_state` and the person's assessments, in the same unit of work."""
-    return await db.run(member_state_scopes_of, userid)
+    return await db.run_small(member_state_scopes_of, userid)
 
 
 def member_and_state_of(conn: Connection, userid: str) -> tuple[MemberRow | None, ChatState | None]:
@@ -132,4 +132,4 @@ def member_and_state_of(conn: Connection, userid: str) -> tuple[MemberRow | None
 
 async def member_and_state(db: Database, userid: str) -> tuple[MemberRow | None, ChatState | None]:
     """The member with this user id (with their unit) and their conversation state."""
-    return await db.run(member_and_state_of, userid)
+    return await db.run_small(member_and_state_of, userid)

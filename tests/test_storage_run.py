@@ -16,7 +16,7 @@ from storage.conversation import InfoDraft, state_to_json
 from storage.db import Database
 from storage.facts import build_all_facts, read_facts, unit_year_facts
 from storage.models import ConversationState, Member, Unit
-from storage.sender import member_and_state
+from storage.sender import member_and_state, member_and_state_of
 from storage.types import utcnow
 from tests.ledger_writer import write_facts
 
@@ -88,3 +88,36 @@ async def test_read_facts_equals_the_session_path(database: Database) -> None:
         )
     with pytest.raises(LookupError):
         await unit_year_facts(database, unit_id + 1000, 2026)
+
+
+async def test_a_small_read_sees_what_the_writer_committed(database: Database) -> None:
+    await database.run_write(_put, "a", False)
+    _member, state = await database.run_small(member_and_state_of, "a")
+    assert state == DRAFT
+
+
+async def test_a_small_read_of_a_busy_file_goes_to_the_reader_thread(database: Database) -> None:
+    """SQLite: `run_small` reads on the event loop's thread; when the file is busy there (a
+    checkpoint: SQLITE_BUSY after a short wait) the read is made again on the reader thread.
+    Other errors are the caller's."""
+    import threading
+
+    if database.dialect != "sqlite":
+        pytest.skip("SQLite: PostgreSQL reads on its pool's connections, on the loop's thread")
+
+    from sqlalchemy.exc import OperationalError
+
+    await database.run_write(_put, "a", False)
+    loop_thread = threading.get_ident()
+    threads: list[bool] = []
+
+    def read(conn: Connection, error: str) -> object:
+        threads.append(threading.get_ident() == loop_thread)
+        if threads[-1]:
+            raise OperationalError("SELECT …", {}, Exception(error))
+        return member_and_state_of(conn, "a")[1]
+
+    assert await database.run_small(read, "database is locked") == DRAFT
+    assert threads == [True, False]
+    with pytest.raises(OperationalError, match="no such table"):
+        await database.run_small(read, "no such table: member")
