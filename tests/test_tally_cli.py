@@ -150,3 +150,45 @@ async def test_grade_confirm_above_the_rules_needs_exception(url) -> None:  # ty
     assert code == 0, err
     code, stdout, _ = await _cli("grade", "show", "--unit", "椒江区", "--year", str(YEAR))
     assert "优秀（现行） 【例外】cmb：经研究" in stdout
+
+
+async def test_tally_and_report_of_one_assessment(url, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """分级考核 on the command line: `--assessment` takes an assessment's units only (by name or
+    number); an assessment with nothing recorded has no tally; an unknown name is an error."""
+    from bot.settings import get_settings
+    from storage.assessments import add_assessment
+    from storage.db import Database
+
+    db = Database(get_settings().database_url)
+    try:
+        async with db.session() as s:
+            await add_assessment(s, "路桥区创模考核", actor="test", year=YEAR)
+            await s.commit()
+    finally:
+        await db.dispose()
+    common = ("--year", str(YEAR), "--as-of", AS_OF.isoformat())
+    _, everyone, _ = await _cli("tally", *common, "--out", str(tmp_path / "all.csv"))
+    code, default, err = await _cli(
+        "tally", *common, "--assessment", "1", "--out", str(tmp_path / "one.csv")
+    )
+    assert code == 0, err
+    assert default.replace("one.csv", "all.csv") == everyone  # the seeded units are all in 1
+    code, _, err = await _cli(
+        "tally", *common, "--assessment", "路桥区创模考核", "--out", str(tmp_path / "town.csv")
+    )
+    assert code == 1 and "没有任何考核记录" in err
+    assert not (tmp_path / "town.csv").exists()
+    code, _, err = await _cli(
+        "tally", *common, "--assessment", "黄岩区考核", "--out", str(tmp_path / "x.csv")
+    )
+    assert code == 1 and "没有考核「黄岩区考核」" in err and "kaohe assessments list" in err
+    code, _, err = await _cli(
+        "report",
+        "--year",
+        str(YEAR),
+        "--assessment",
+        "黄岩区考核",
+        "--out",
+        str(tmp_path / "r.docx"),
+    )
+    assert code == 1 and "没有考核「黄岩区考核」" in err

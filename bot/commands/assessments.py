@@ -143,3 +143,26 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     result = _run(work)
     return 1 if result is None else int(result)
+
+
+class UnknownAssessment(LookupError):
+    """`--assessment` names no assessment."""
+
+
+async def assessment_scope(db: Any, ref: str | None) -> int | None:
+    """The id of the assessment `--assessment` names (by name or number), for `scoped`; None
+    without the option (every unit). UnknownAssessment when there is none such."""
+    if not ref:
+        return None
+    from storage.assessments import get_assessment
+
+    async with db.session() as session:
+        found = await get_assessment(session, ref)
+    if found is None or found.id is None:
+        raise UnknownAssessment(f"没有考核「{ref}」（已有的考核见 kaohe assessments list）")
+    return found.id
+
+
+ASSESSMENT_HELP = (
+    "只含此考核的单位（分级考核：名称或编号，见 kaohe assessments list；默认全部单位）"
+)

@@ -1,6 +1,7 @@
 """`kaohe report`: the published result (seed 000 第十条, 第十二条) as a Word document.
 
 kaohe report --year 2026 --out 通报.docx [--date 2027-01-15] [--number 台创模〔2027〕1号]
+    [--assessment 路桥区创模考核]
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bot.commands.assessments import ASSESSMENT_HELP, UnknownAssessment, assessment_scope
 from bot.commands.score import parse_as_of
 from bot.settings import get_settings
 
@@ -34,24 +36,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--issuer", metavar="NAME", help="发文机关（默认按考核办法名称）")
     parser.add_argument("--scheme", action="append", metavar="ID", help="只通报此方案的单位")
+    parser.add_argument("--assessment", metavar="NAME", help=ASSESSMENT_HELP)
     parser.set_defaults(func=cmd_report)
 
 
 async def _report(url: str, args: argparse.Namespace, issued_on):  # type: ignore[no-untyped-def]
     from storage.db import Database
+    from storage.scope import scoped
     from tally.notice import year_notice
 
     db = Database(url)
     try:
-        return await year_notice(
-            db,
-            args.year,
-            args.out,
-            issued_on=issued_on,
-            issuer=args.issuer,
-            number=args.number,
-            scheme_ids=args.scheme,
-        )
+        with scoped(await assessment_scope(db, args.assessment)):
+            return await year_notice(
+                db,
+                args.year,
+                args.out,
+                issued_on=issued_on,
+                issuer=args.issuer,
+                number=args.number,
+                scheme_ids=args.scheme,
+            )
     finally:
         await db.dispose()
 
@@ -69,7 +74,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 1
     try:
         notice, path = asyncio.run(_report(get_settings().database_url, args, issued_on))
-    except NoticeError as exc:
+    except (NoticeError, UnknownAssessment) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
     print(f"已写入{path}：{notice.title}（{notice.grade_counts()}）")

@@ -1,7 +1,7 @@
 """`kaohe tally`: the year-end tally as Excel (.xlsx) or CSV; `kaohe grade confirm`: an admin
 confirms or changes a unit's suggested grade, with a reason (a new final_grade row; latest wins).
 
-    kaohe tally --year 2026 [--scheme ID] [--as-of DATE] --out 汇总.xlsx   (or .csv)
+    kaohe tally --year 2026 [--scheme ID] [--as-of DATE] [--assessment NAME] --out 汇总.xlsx   (or .csv)
     kaohe grade confirm --unit 椒江区 --year 2026 --grade 良好 --reason "..." --actor cmb-wang
 """
 
@@ -13,6 +13,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
+from bot.commands.assessments import ASSESSMENT_HELP, UnknownAssessment, assessment_scope
 from bot.commands.score import parse_as_of
 from bot.settings import get_settings
 from scoring.periods import TZ
@@ -44,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--chart", metavar="FILE.png", help="另存得分图（PNG）；Excel 中总是包含得分图"
     )
+    parser.add_argument("--assessment", metavar="NAME", help=ASSESSMENT_HELP)
     parser.set_defaults(func=cmd_tally)
 
     grade = subparsers.add_parser(
@@ -82,13 +84,17 @@ def _error(message: str) -> int:
     return 1
 
 
-async def _tally(url: str, year: int, as_of: date, schemes: list[str] | None):  # type: ignore[no-untyped-def]
+async def _tally(  # type: ignore[no-untyped-def]
+    url: str, year: int, as_of: date, schemes: list[str] | None, assessment: str | None
+):
     from storage.db import Database
+    from storage.scope import scoped
     from tally.service import load_tally
 
     db = Database(url)
     try:
-        return await load_tally(db, year, as_of=as_of, scheme_ids=schemes)
+        with scoped(await assessment_scope(db, assessment)):
+            return await load_tally(db, year, as_of=as_of, scheme_ids=schemes)
     finally:
         await db.dispose()
 
@@ -109,7 +115,11 @@ def cmd_tally(args: argparse.Namespace) -> int:
     if unknown:
         return _error(f"没有方案 {'、'.join(unknown)}（内置方案见 kaohe scheme list）")
     chart = Path(args.chart) if args.chart else None
-    tally = asyncio.run(_tally(get_settings().database_url, args.year, as_of, args.scheme))
+    url = get_settings().database_url
+    try:
+        tally = asyncio.run(_tally(url, args.year, as_of, args.scheme, args.assessment))
+    except UnknownAssessment as exc:
+        return _error(str(exc))
     if tally.empty:  # no empty workbook
         return _error(summary_text(tally))
     if suffix == ".csv":
