@@ -35,7 +35,7 @@ from scoring.kinds import Delivery
 from scoring.model import Scheme
 from scoring.periods import day_label, period_label
 from storage.db import Database
-from storage.facts import collector_paused, read_facts
+from storage.facts import Window, collector_paused, read_facts
 from storage.models import Role
 from storage.reminder_claims import claimed_digests, claimed_reminders
 from storage.reminder_digests import claim_digest, digest_sent
@@ -126,7 +126,8 @@ REMIND_EARLY_MAX = timedelta(days=14)
 def tick_window(today: date, policy: StagePolicy) -> tuple[date, date]:
     """The due dates a tick on `today` can act on: a stage of the deadline comes today (the
     bounds of `current_stage`), it is in the daily digest of missed deadlines, or it is in last
-    month's summary. The tick reads only the submissions of these deadlines' periods."""
+    month's summary. The tick reads only the submissions of these deadlines' periods and the
+    tasks due in it (with their answers and confirmations)."""
     ahead = max((n for n in policy.before_workdays if n > 0), default=0)
     back = max(policy.digest_window_days, 3 * policy.overdue_window + 14)
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
@@ -137,7 +138,7 @@ def tick_window(today: date, policy: StagePolicy) -> tuple[date, date]:
 
 def _periods_due(
     schemes: Iterable[Scheme | None], year: int, cal: WorkCalendar, lo: date, hi: date
-) -> set[str]:
+) -> frozenset[str]:
     """The periods of `year` with a deadline due between `lo` and `hi` under any of `schemes`
     (the deadlines themselves come from the rule kinds, as for scoring: one source of truth)."""
     periods: set[str] = set()
@@ -147,7 +148,7 @@ def _periods_due(
         for d in deadlines_for(scheme, Facts(unit="", year=year), cal, due_between=(lo, hi)):
             if d.kind != Delivery.TASK:
                 periods.add(d.period)
-    return periods
+    return frozenset(periods)
 
 
 async def plan(
@@ -184,7 +185,7 @@ async def plan(
         periods = _periods_due(
             [_scheme(sid, broken) for sid in {u.scheme_id for u in units}], year, cal, lo, hi
         )
-        found = await read_facts(db, year, known_at=now, periods=periods)
+        found = await read_facts(db, year, known_at=now, window=Window(periods, lo, hi))
         facts_by_year[year] = {uf.unit.id: uf.facts for uf in found}
     admin_ids = sorted({m.userid for m in members if m.role == Role.ADMIN.value} | set(admins))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -105,6 +105,15 @@ class UnitFacts:
     @property
     def scheme_id(self) -> str:
         return self.unit.scheme_id
+
+
+class Window(NamedTuple):
+    """What a reader of a few weeks needs (`facts_of`): the periods whose submissions it counts,
+    and the due dates (inclusive) of the tasks it looks at."""
+
+    periods: frozenset[str]
+    due_from: date
+    due_to: date
 
 
 class _Rev(NamedTuple):
@@ -198,9 +207,21 @@ def _statements(which: str, by_period: bool = False) -> tuple[Select[Any], ...]:
     elif which == "some":
         units, subs = units.where(_u.id.in_(ids)), subs.where(_s.unit_id.in_(ids))
         tasks, entries = tasks.where(_t.unit_id.in_(ids)), entries.where(_a.unit_id.in_(ids))
-    if by_period:  # only the submissions of some periods, and every answer to a task
+    if by_period:  # the tick's window: see `facts_of`
         periods: Any = bindparam("periods", expanding=True)
-        subs = subs.where(or_(_s.period.in_(periods), _s.task_id.is_not(None)))
+        lo: Any = bindparam("due_from")
+        hi: Any = bindparam("due_to")
+        # a task whose due date, first or revised, falls in the window (a superset of the tasks
+        # due there as they stand: the reader keeps those whose current due date is in it)
+        revised = select(_r.task_id).where(_r.due.between(lo, hi))
+        window_tasks = select(_t.id).where(
+            _t.year == year, or_(_t.due.between(lo, hi), _t.id.in_(revised))
+        )
+        tasks = tasks.where(_t.id.in_(window_tasks))
+        subs = subs.where(or_(_s.period.in_(periods), _s.task_id.in_(window_tasks)))
+        # the confirmations of those tasks (their completion) and every void (a void can cancel
+        # a confirmation, or another void): no other entry
+        entries = entries.where(or_(_a.task_id.in_(window_tasks), _a.kind == EntryKind.VOID.value))
     return units, subs, tasks, entries
 
 
@@ -253,11 +274,11 @@ async def read_facts(
     *,
     unit_ids: list[int] | None = None,
     known_at: datetime | None = None,
-    periods: Collection[str] | None = None,
+    window: Window | None = None,
 ) -> list[UnitFacts]:
-    """`build_all_facts` in one unit of work of its own (one thread hop on SQLite); `periods`
+    """`build_all_facts` in one unit of work of its own (one thread hop on SQLite); `window`
     as in `facts_of`."""
-    return await db.run(facts_of, year, unit_ids=unit_ids, known_at=known_at, periods=periods)
+    return await db.run(facts_of, year, unit_ids=unit_ids, known_at=known_at, window=window)
 
 
 def facts_of(
@@ -266,14 +287,15 @@ def facts_of(
     *,
     unit_ids: list[int] | None = None,
     known_at: datetime | None = None,
-    periods: Collection[str] | None = None,
+    window: Window | None = None,
 ) -> list[UnitFacts]:
     """Facts of every unit (or of `unit_ids`) for one year, units by name: four statements,
     whatever the number of units (cost linear in the ledger's rows).
 
-    With `periods`, the submissions are only those of these periods and the answers to tasks:
-    partial facts, for a reader that looks at those periods alone (the reminder tick, which
-    reminds of a few weeks around today); never for scoring a year."""
+    With `window`, partial facts for a reader that looks at a few weeks alone (the reminder tick):
+    the submissions of the window's periods, the tasks whose due date (first or revised) is in
+    the window with their answers and confirmations, and no score entries; never for scoring a
+    year."""
     params: dict[str, Any] = {"year": year}
     if unit_ids is None:
         which = "all"
@@ -281,17 +303,18 @@ def facts_of(
         which, params["unit_id"] = "one", unit_ids[0]
     else:
         which, params["unit_ids"] = "some", list(unit_ids)
-    if periods is not None:
-        params["periods"] = sorted(periods)
+    if window is not None:
+        params["periods"] = sorted(window.periods)
+        params["due_from"], params["due_to"] = window.due_from, window.due_to
     units: Sequence[Any]
     subs: Sequence[Any]
     task_rows: Sequence[Any]
     entries: Sequence[Any]
-    raw = conn.dialect.name == "sqlite" and periods is None
+    raw = conn.dialect.name == "sqlite" and window is None
     if raw:
         units, subs, task_rows, entries = _sqlite_rows(conn, which, params)
     else:
-        units_q, subs_q, tasks_q, entries_q = _STATEMENTS[which, periods is not None]
+        units_q, subs_q, tasks_q, entries_q = _STATEMENTS[which, window is not None]
         units = conn.execute(units_q, params).all()
         subs = conn.execute(subs_q, params).all()
         task_rows = conn.execute(tasks_q, params).all()
@@ -301,7 +324,7 @@ def facts_of(
     with collector_paused():
         if raw:
             subs, task_rows, entries = _sqlite_typed(subs, task_rows, entries)
-        return _facts(year, known_at, units, subs, task_rows, entries)
+        return _facts(year, known_at, units, subs, task_rows, entries, window is None)
 
 
 def _facts(
@@ -311,6 +334,7 @@ def _facts(
     subs: Sequence[Any],
     task_rows: Sequence[Any],
     entries: Sequence[Any],
+    score_entries: bool = True,
 ) -> list[UnitFacts]:
     status_of = latest_statuses(((r[0], r[9], r[10], r[11]) for r in subs), known_at)
     subs_of: dict[int, list[FactSubmission]] = defaultdict(list)
@@ -369,7 +393,9 @@ def _facts(
                     year=year,
                     submissions=tuple(subs_of.get(unit_id, ())),
                     tasks=tuple(f for *_, f in sorted(tasks_of.get(unit_id, ()))),
-                    entries=tuple(_fact_entries(entries_of.get(unit_id, []), known_at)),
+                    entries=tuple(_fact_entries(entries_of.get(unit_id, []), known_at))
+                    if score_entries
+                    else (),
                 ),
             )
         )
