@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from reminders.calendar import WorkCalendar
 from scoring.facts import Facts
-from scoring.kinds import Delivered, Delivery
+from scoring.kinds import ANY_DUE, Delivered, Delivery
 from scoring.model import Scheme
 
 
@@ -55,7 +55,9 @@ def deadlines_for(
     """Every deadline of the unit's year under `scheme` (only those due between the two days of
     `due_between`, inclusive, when given), with what came in by `now` (all of the facts when
     None), sorted by due date."""
-    lo, hi = due_between or (date.min, date.max)
+    lo, hi = due_between or ANY_DUE
+    if now is not None:  # compared in UTC, as the ledger's times are: no zone lookups per row
+        now = now.astimezone(UTC)
     known = [s for s in facts.submissions if s.counts and (now is None or s.submitted_at <= now)]
     got = Delivered(
         by_period=Counter((s.target, s.period) for s in known if s.period is not None),
@@ -80,8 +82,7 @@ def deadlines_for(
             have=min(owed.have, owed.need),
         )
         for rule in scheme.rules()
-        for owed in rule.params.owed(rule, scheme, facts.year, facts.tasks, got)
-        if lo <= owed.due <= hi
+        for owed in rule.params.owed(rule, scheme, facts.year, facts.tasks, got, (lo, hi))
     ]
     out.sort(key=lambda d: (d.due, d.rule_id, d.period, d.key))
     return out

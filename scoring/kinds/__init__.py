@@ -16,6 +16,7 @@ from typing import get_args
 
 from scoring.facts import EntryKind
 from scoring.kinds.base import (
+    ANY_DUE,
     ConfirmedKind,
     Delivered,
     Delivery,
@@ -110,6 +111,7 @@ def _load_builtin_kinds() -> None:
 _load_builtin_kinds()
 
 __all__ = [
+    "ANY_DUE",
     "ConfirmedKind",
     "Delivered",
     "Delivery",

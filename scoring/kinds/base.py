@@ -100,6 +100,9 @@ class Option:
         return self.choices.get(self.value, self.value)
 
 
+ANY_DUE = (date.min, date.max)  # `RuleKind.owed`'s default window: the whole year
+
+
 @dataclass(frozen=True)
 class Owed:
     """One thing a unit must send by `due` for a rule, and how much of it came in (reminders)."""
@@ -190,9 +193,16 @@ class RuleKind(BaseModel):
 
     # ---- what the unit owes -------------------------------------------------------------------
     def owed(
-        self, rule: Rule, scheme: Scheme, year: int, tasks: tuple, got: Delivered
+        self,
+        rule: Rule,
+        scheme: Scheme,
+        year: int,
+        tasks: tuple,
+        got: Delivered,
+        due_between: tuple[date, date] = ANY_DUE,
     ) -> list[Owed]:
-        """Everything the unit must send for the rule in `year`, with what came in (reminders)."""
+        """Everything the unit must send for the rule in `year` (only what is due between the two
+        days of `due_between`, inclusive), with what came in (reminders)."""
         return []
 
     # ---- helpers for the kinds ----------------------------------------------------------------

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from scoring.facts import Task
 from scoring.kinds import register
 from scoring.kinds.base import (
+    ANY_DUE,
     ZERO,
     Delivered,
     Delivery,
@@ -96,12 +98,19 @@ class OnTime(RuleKind):
         return self.result(rule, lost, self.points, text, pending=pending, open=opens)
 
     def owed(
-        self, rule: Rule, scheme: Scheme, year: int, tasks: tuple, got: Delivered
+        self,
+        rule: Rule,
+        scheme: Scheme,
+        year: int,
+        tasks: tuple,
+        got: Delivered,
+        due_between: tuple[date, date] = ANY_DUE,
     ) -> list[Owed]:
         name = scheme.target(rule.target).name
+        lo, hi = due_between
         out = []
         for task in tasks:
-            if task.kind != self.task_kind:
+            if task.kind != self.task_kind or not lo <= task.due <= hi:
                 continue
             title = task.title or task.id
             if len(title) > TASK_TITLE_MAX:

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from scoring.kinds import register
 from scoring.kinds.base import (
+    ANY_DUE,
     ZERO,
     Delivered,
     Delivery,
@@ -105,9 +107,16 @@ class Quota(RuleKind):
         )
 
     def owed(
-        self, rule: Rule, scheme: Scheme, year: int, tasks: tuple, got: Delivered
+        self,
+        rule: Rule,
+        scheme: Scheme,
+        year: int,
+        tasks: tuple,
+        got: Delivered,
+        due_between: tuple[date, date] = ANY_DUE,
     ) -> list[Owed]:
         noun = quota_noun(scheme, rule)
+        lo, hi = due_between
         return [
             Owed(
                 key=rule.id,
@@ -119,4 +128,5 @@ class Quota(RuleKind):
                 have=got.by_period[(rule.target, period)],
             )
             for period in periods_of(year, rule.period)
+            if lo <= due_date(period, rule.deadline) <= hi
         ]

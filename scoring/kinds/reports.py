@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 
 from scoring.kinds import register
 from scoring.kinds.base import (
+    ANY_DUE,
     ZERO,
     Delivered,
     Delivery,
@@ -127,9 +128,16 @@ class Reports(RuleKind):
         )
 
     def owed(
-        self, rule: Rule, scheme: Scheme, year: int, tasks: tuple, got: Delivered
+        self,
+        rule: Rule,
+        scheme: Scheme,
+        year: int,
+        tasks: tuple,
+        got: Delivered,
+        due_between: tuple[date, date] = ANY_DUE,
     ) -> list[Owed]:
         name = scheme.target(rule.target).name
+        lo, hi = due_between
         return [
             Owed(
                 key=rule.id,
@@ -142,4 +150,5 @@ class Reports(RuleKind):
             )
             for kind in self.periods
             for period in periods_of(year, kind)
+            if lo <= due_date(period, rule.deadline) <= hi
         ]

@@ -3,6 +3,7 @@ annual targets and key projects, with the 40/60 switch when a unit has no key pr
 
 from __future__ import annotations
 
+from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from scoring.kinds import register
 from scoring.kinds.base import (
+    ANY_DUE,
     ZERO,
     Delivered,
     Delivery,
@@ -120,13 +122,20 @@ class TaskList(RuleKind):
         )
 
     def owed(
-        self, rule: Rule, scheme: Scheme, year: int, tasks: tuple, got: Delivered
+        self,
+        rule: Rule,
+        scheme: Scheme,
+        year: int,
+        tasks: tuple,
+        got: Delivered,
+        due_between: tuple[date, date] = ANY_DUE,
     ) -> list[Owed]:
         """One deadline per task (a 责任书 target or project), owed until confirmed complete."""
         name = scheme.target(rule.target).name
+        lo, hi = due_between
         out = []
         for task in tasks:
-            if task.kind != self.task_kind:
+            if task.kind != self.task_kind or not lo <= task.due <= hi:
                 continue
             title = task.title or task.id
             if len(title) > TASK_TITLE_MAX:
