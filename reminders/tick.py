@@ -41,7 +41,7 @@ from storage.reminder_claims import claimed_digests, claimed_reminders
 from storage.reminder_digests import claim_digest, digest_sent
 from storage.reminders import claim_reminder, reminder_sent
 from storage.scope import DEFAULT_ASSESSMENT
-from storage.units import list_members, list_units
+from storage.units import roster
 from storage.workdays import list_overrides
 
 log = logging.getLogger(__name__)
@@ -175,19 +175,16 @@ async def plan(
         return result
     broken: dict[str, str] = {}
 
-    async with db.session() as session:
-        units = await list_units(session, with_members=True)
-        members = await list_members(session)
+    units, registered_admins = await roster(db)
     years = [today.year - 1, today.year] if today.month <= 2 else [today.year]
     lo, hi = tick_window(today, policy)
+    schemes = {sid: _scheme(sid, broken) for sid in sorted({u.scheme_id for u in units})}
     facts_by_year: dict[int, dict[int, Facts]] = {}
     for year in years:
-        periods = _periods_due(
-            [_scheme(sid, broken) for sid in {u.scheme_id for u in units}], year, cal, lo, hi
-        )
+        periods = _periods_due(schemes.values(), year, cal, lo, hi)
         found = await read_facts(db, year, known_at=now, window=Window(periods, lo, hi))
         facts_by_year[year] = {uf.unit.id: uf.facts for uf in found}
-    admin_ids = sorted({m.userid for m in members if m.role == Role.ADMIN.value} | set(admins))
+    admin_ids = sorted(set(registered_admins) | set(admins))
 
     missed: list[tuple[str, Deadline]] = []
     month_rows: list[tuple[str, list[Deadline]]] = []
@@ -195,8 +192,7 @@ async def plan(
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     with collector_paused():  # every unit's deadlines at once; no await inside
         for unit in units:
-            assert unit.id is not None
-            scheme = _scheme(unit.scheme_id, broken)
+            scheme = schemes[unit.scheme_id]
             if scheme is None:
                 result.notes.append(f"单位“{unit.name}”的考核方案 {unit.scheme_id} 无法加载，跳过")
                 continue

@@ -7,14 +7,17 @@ or unit (each change is audited). Nothing here scores.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from sqlalchemy import literal
+from sqlalchemy import bindparam, literal
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import scope
 from storage.audit import audit
+from storage.db import Database
 from storage.models import AdminEntry, Member, Role, Submission, Task, Unit, UnitKind
 from storage.types import utcnow
 
@@ -46,6 +49,71 @@ async def list_units(session: AsyncSession, *, with_members: bool = False) -> li
     if with_members:
         query = query.options(selectinload(Unit.members))  # type: ignore[arg-type]
     return list((await session.exec(query)).all())
+
+
+class RosterMember(NamedTuple):
+    userid: str
+    role: str
+    active: bool
+
+
+class RosterUnit(NamedTuple):
+    """A unit with its members (active or not), as the reminder tick reads them."""
+
+    id: int
+    name: str
+    scheme_id: str
+    assessment_id: int
+    members: tuple[RosterMember, ...]
+
+
+class Roster(NamedTuple):
+    units: list[RosterUnit]  # by name, as `list_units`
+    admins: list[str]  # active members with the role admin, as `list_members` finds them
+
+
+_ROSTER_UNITS = (
+    select(Unit.id, Unit.name, Unit.scheme_id, Unit.assessment_id)
+    .where(col(Unit.assessment_id) == bindparam("assessment"))
+    .order_by(col(Unit.name))
+)
+_ROSTER_ALL_UNITS = select(Unit.id, Unit.name, Unit.scheme_id, Unit.assessment_id).order_by(
+    col(Unit.name)
+)
+_ROSTER_MEMBERS = select(Member.unit_id, Member.userid, Member.role, Member.active).order_by(
+    col(Member.userid)
+)
+
+
+def _roster(conn: Connection, assessment: int | None) -> Roster:
+    if assessment is None:
+        unit_rows = conn.execute(_ROSTER_ALL_UNITS).all()
+    else:
+        unit_rows = conn.execute(_ROSTER_UNITS, {"assessment": assessment}).all()
+    of_unit: dict[int | None, list[RosterMember]] = {}
+    admins: list[str] = []
+    ids = {row[0] for row in unit_rows}
+    unitless = assessment is None or assessment == scope.DEFAULT_ASSESSMENT
+    for unit_id, userid, role, active in conn.execute(_ROSTER_MEMBERS):
+        of_unit.setdefault(unit_id, []).append(RosterMember(userid, role, bool(active)))
+        if (
+            active
+            and role == Role.ADMIN.value
+            and (unit_id in ids or (unit_id is None and unitless))
+        ):
+            admins.append(userid)
+    units = [
+        RosterUnit(uid, name, scheme_id, assessment_id, tuple(of_unit.get(uid, ())))
+        for uid, name, scheme_id, assessment_id in unit_rows
+    ]
+    return Roster(units, admins)
+
+
+async def roster(db: Database) -> Roster:
+    """Every unit of the current assessment (storage/scope.py) with its members, and the admins:
+    what `list_units(with_members=True)` and `list_members` give, in two plain statements and one
+    unit of work (the reminder tick reads it every few minutes for every unit)."""
+    return await db.run(_roster, scope.current())
 
 
 async def get_member(session: AsyncSession, userid: str) -> Member | None:
