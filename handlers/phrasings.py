@@ -15,7 +15,6 @@ confirms or drops anything. Questions only read, so they may be matched loosely.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from enum import StrEnum
@@ -166,48 +165,72 @@ def undouble(text: str) -> str:
     return _DOUBLED.sub(r"\1", text)
 
 
+_CJK_FIRST, _CJK_LAST = 0x4E00, 0x9FFF
+_READING = re.compile(r'"(\d+)"\s*:\s*"([^",]*)')  # "20013": "zhōng,zhòng" → 20013, zhōng
+
+
 @cache
-def _readings() -> dict[str, str]:
-    """CJK character → its first reading without tone, from pypinyin's character table. Read
-    directly: importing pypinyin loads its phrase dictionary too (~55 MB), which this does not need."""
+def _readings() -> list[str]:
+    """The first reading without tone of each CJK character (U+4E00..U+9FFF, by code point;
+    "" when none), from pypinyin's character table. Read directly: importing pypinyin loads its
+    phrase dictionary too (~55 MB), which this does not need. A list of shared strings (a few
+    hundred distinct syllables), not a dict of 21,000 characters (~3 MB resident); the file is
+    scanned, not parsed into a dict of its 41,000 entries."""
     spec = find_spec("pypinyin")
     assert spec is not None and spec.origin is not None
-    raw = json.loads((Path(spec.origin).parent / "pinyin_dict.json").read_text("utf-8"))
-    table: dict[str, str] = {}
-    for code, readings in raw.items():
-        point = int(code)
-        if 0x4E00 <= point <= 0x9FFF:
-            first = readings.split(",", 1)[0]
-            plain = unicodedata.normalize("NFKD", first)
-            table[chr(point)] = "".join(c for c in plain if c.isascii() and c.isalpha())
+    text = (Path(spec.origin).parent / "pinyin_dict.json").read_text("utf-8")
+    table = [""] * (_CJK_LAST - _CJK_FIRST + 1)
+    syllables: dict[str, str] = {}
+    for found in _READING.finditer(text):
+        point = int(found[1])
+        if _CJK_FIRST <= point <= _CJK_LAST:
+            plain = unicodedata.normalize("NFKD", found[2])
+            syllable = "".join(c for c in plain if c.isascii() and c.isalpha())
+            table[point - _CJK_FIRST] = syllables.setdefault(syllable, syllable)
     return table
+
+
+def _reading(table: list[str], ch: str) -> str:
+    point = ord(ch) - _CJK_FIRST
+    return (table[point] or ch) if 0 <= point < len(table) else ch
 
 
 def pinyin(text: str) -> str:
     """'我的得分' → 'wo de de fen' (characters without a reading are kept)."""
     table = _readings()
-    return " ".join(table.get(ch, ch) for ch in text)
+    return " ".join(_reading(table, ch) for ch in text)
 
 
 @cache
-def _index() -> tuple[dict[str, StrEnum], dict[str, StrEnum]]:
-    """(phrasing → intent, pinyin of phrasing → intent) over the whole table."""
+def _by_text() -> dict[str, StrEnum]:
+    """Phrasing → intent over the whole table (with doubled characters folded)."""
     by_text: dict[str, StrEnum] = {}
-    by_sound: dict[str, StrEnum] = {}
     for intent, phrases in PHRASINGS.items():
         for phrase in phrases:
             key = canon(phrase)
             for variant in (key, undouble(key)):
                 if by_text.setdefault(variant, intent) != intent:
                     raise ValueError(f"phrasing {phrase!r} is listed for two intents")
-            if intent not in EXACT_ONLY and len(key) >= 2:
+    return by_text
+
+
+@cache
+def _by_sound() -> dict[str, StrEnum]:
+    """Pinyin of phrasing → intent: only loose matching (`match`) reads the readings table."""
+    by_sound: dict[str, StrEnum] = {}
+    for intent, phrases in PHRASINGS.items():
+        if intent in EXACT_ONLY:
+            continue
+        for phrase in phrases:
+            key = canon(phrase)
+            if len(key) >= 2:
                 by_sound.setdefault(pinyin(undouble(key)), intent)
-    return by_text, by_sound
+    return by_sound
 
 
 def exact(norm: str) -> StrEnum | None:
     """The intent the message says in one of the table's phrasings (fillers and doubles aside)."""
-    by_text, _ = _index()
+    by_text = _by_text()
     core = canon(norm)
     for candidate in (core, undouble(core), _trim(core), undouble(_trim(core))):
         if candidate in by_text:
@@ -227,7 +250,7 @@ def match(norm: str) -> tuple[StrEnum, bool] | None:
     core = undouble(_trim(canon(norm)))
     if not core:
         return None
-    _, by_sound = _index()
+    by_sound = _by_sound()
     sound = pinyin(core)
     if len(core) >= 2 and sound in by_sound:
         return by_sound[sound], True
