@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # Alembic (with Mako and Pygments, ~10 MB) is imported only t
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 SMALL_READ_BUSY_MS = 200  # `run_small` on the event loop's thread waits no longer than this
+SQLITE_CACHE_KIB = 512  # page cache per connection (PRAGMA cache_size)
 MIGRATION_LOCK = 0x6B616F6865  # "kaohe": the PostgreSQL advisory lock held while migrating
 
 
@@ -97,6 +98,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # a small page cache per connection (SQLite's default is 2 MB each, kept for the life of
+        # the pooled connection): reads come from the OS's file cache at no measurable cost
+        # (a year's facts of 1,000 units read in the same CPU time), and the serving process
+        # stays ~3.5 MB smaller (bench/notes.md)
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         # FULL: a commit is on disk when it returns (NORMAL may lose the last commits on a power
         # cut, and a message must not be acknowledged before it is durable); group commit
         # shares the sync among the messages that commit together
