@@ -16,11 +16,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from storage.db import Database
+from storage.dialects import insert_for
 from storage.inspection import EventKind
 from storage.models import ConversationState
 from storage.outbox import enqueue
@@ -181,7 +180,7 @@ async def get_state(db: Database, userid: str) -> ChatState | None:
 
 async def set_state(db: Database, userid: str, state: ChatState) -> None:
     """Replace the state kept under `userid` (an upsert, safe under concurrent writers)."""
-    insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
+    insert = insert_for(db.dialect)
     now = utcnow()
     data = state_to_json(state)
     statement = insert(ConversationState).values(userid=userid, state=data, updated_at=now)

@@ -14,15 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, insert, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 
 from storage.db import Database
+from storage.dialects import insert_for
 from storage.models import InboundMessage, Outbox
 from storage.prepared import Prepared
 from storage.types import to_utc, utcnow
@@ -53,8 +53,9 @@ _ENQUEUE = insert(_out).returning(_out.c.id)
 def _record_statement(dialect: str) -> Any:
     """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id: the unique key decides, in one
     statement, which of two deliveries of a message is the first."""
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    return make(_in).on_conflict_do_nothing(index_elements=["key"]).returning(_in.c.id)
+    return (
+        insert_for(dialect)(_in).on_conflict_do_nothing(index_elements=["key"]).returning(_in.c.id)
+    )
 
 
 _COLUMNS = [
@@ -67,13 +68,17 @@ _COLUMNS = [
     "claimed_by",
     "claimed_until",
 ]
-_RECORD = {
-    dialect: Prepared(_record_statement(dialect), _COLUMNS) for dialect in ("sqlite", "postgresql")
-}
+
+
+@cache
+def _record_prepared(dialect: str) -> Prepared:
+    """Built at the first use of its dialect: a process serving from SQLite does not load
+    SQLAlchemy's PostgreSQL dialect (storage/dialects.py)."""
+    return Prepared(_record_statement(dialect), _COLUMNS)
 
 
 def _record(conn: Connection, values: dict[str, Any]) -> InboundRecord | None:
-    inserted = _RECORD[conn.dialect.name].scalar(conn, values)
+    inserted = _record_prepared(conn.dialect.name).scalar(conn, values)
     if inserted is not None:
         return InboundRecord(id=inserted, new=True, reply=None)
     found = _STORED.first(conn, {"key": values["key"]})

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from scoring.facts import Status, SubmissionKind
+from storage.dialects import insert_for
 from storage.ledger import latest_statuses
 from storage.models import AuditLog, Submission, SubmissionEvent
 from storage.prepared import Prepared
@@ -80,13 +80,18 @@ _COLUMNS = [
 
 
 def _insert_statement(dialect: str) -> Any:
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    return make(_s).on_conflict_do_nothing(index_elements=["source_key"]).returning(_s.c.id)
+    return (
+        insert_for(dialect)(_s)
+        .on_conflict_do_nothing(index_elements=["source_key"])
+        .returning(_s.c.id)
+    )
 
 
-_INSERT = {
-    dialect: Prepared(_insert_statement(dialect), _COLUMNS) for dialect in ("sqlite", "postgresql")
-}
+@cache
+def _insert_prepared(dialect: str) -> Prepared:
+    """Built at the first use of its dialect: a process serving from SQLite does not load
+    SQLAlchemy's PostgreSQL dialect (storage/dialects.py)."""
+    return Prepared(_insert_statement(dialect), _COLUMNS)
 
 
 def month_items(
@@ -130,7 +135,7 @@ def add_info(
     """Log one 政务信息 submission with its audit row, once per `source_key` (a message handled
     again returns what it logged the first time)."""
     now = utcnow()
-    inserted = _INSERT[conn.dialect.name].scalar(
+    inserted = _insert_prepared(conn.dialect.name).scalar(
         conn,
         {
             "unit_id": unit_id,

@@ -10,12 +10,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from storage.db import Database
+from storage.dialects import insert_for
 from storage.models import ReminderSend
 from storage.outbox import enqueue
 from storage.types import to_utc, utcnow
@@ -89,7 +88,7 @@ async def claim_reminders(
     together with ONE outbox row whose payload `payload_of` builds from the claims won: several
     deadlines of a unit go out as one message, each still claimed under its own key. (the claims
     won, the outbox row's id); nothing is written when none was free."""
-    make = pg_insert if db.dialect == "postgresql" else sqlite_insert
+    make = insert_for(db.dialect)
     table = ReminderSend.__table__  # type: ignore[attr-defined]
     won: list[Claim] = []
     async with db.session() as session:
