@@ -69,6 +69,7 @@ class WorkCalendar:
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
         self.overrides = dict(overrides or {})
         self._known: dict[date, bool] = {}
+        self._added: dict[tuple[date, int], date] = {}
 
     def is_workday(self, day: date) -> bool:
         known = self._known.get(day)
@@ -113,11 +114,16 @@ class WorkCalendar:
         return self.workday_on_or_after(day + timedelta(days=1))
 
     def add_workdays(self, day: date, n: int) -> date:
-        """`n` working days after (n > 0) or before (n < 0) `day`; `day` itself need not work."""
-        step = self.next_workday if n > 0 else self.previous_workday
-        for _ in range(abs(n)):
-            day = step(day)
-        return day
+        """`n` working days after (n > 0) or before (n < 0) `day`; `day` itself need not work.
+        Remembered per calendar (a tick asks the same few questions for every unit)."""
+        found = self._added.get((day, n))
+        if found is None:
+            step = self.next_workday if n > 0 else self.previous_workday
+            found = day
+            for _ in range(abs(n)):
+                found = step(found)
+            self._added[(day, n)] = found
+        return found
 
     def first_workday_of_month(self, year: int, month: int) -> date:
         return self.workday_on_or_after(date(year, month, 1))
