@@ -10,7 +10,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from handlers import pending, score_texts, texts
@@ -100,11 +99,27 @@ class InfoItem:
 REPEAT_BODY_MIN = 20  # shorter bodies ("正文见附件") are alike without being repeats
 
 
-@lru_cache(maxsize=4096)
 def _same(text: str) -> str:
-    """What two texts must share to be the same item: blanks and character widths aside.
-    (Cached: every new item of a month is compared with the month's items.)"""
+    """What two texts must share to be the same item: blanks and character widths aside."""
     return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+# the hash of `_same` of a text, by the hash of the text: every new item of a month is compared
+# with the month's items, whose texts are read again each time. Hashes, not the texts (a cache
+# keyed by the texts held up to 4,096 titles and bodies, MBs in the serving process); a hash
+# that matches is confirmed on the texts themselves
+FORMS_MAX = 4096
+_forms: dict[int, int] = {}
+
+
+def _form_of(text: str) -> int:
+    key = hash(text)
+    known = _forms.get(key)
+    if known is None:
+        if len(_forms) >= FORMS_MAX:
+            _forms.clear()
+        known = _forms[key] = hash(_same(text))
+    return known
 
 
 @dataclass(frozen=True)
@@ -122,12 +137,17 @@ def repeat_in(items: list[MonthItem], item: InfoItem) -> Repeat | None:
     if any(found.source_key == item.source_key for found in items):
         return None
     title, body = _same(item.title), _same(item.body)
+    title_form, body_form = hash(title), hash(body)
     for found in items:
         if found.status not in COUNTING:
             continue
-        if title and _same(found.title) == title:
+        if title and _form_of(found.title) == title_form and _same(found.title) == title:
             return Repeat(submission_ref(found.id), found.title, texts.REPEAT_SAME_TITLE)
-        if len(body) >= REPEAT_BODY_MIN and _same(found.text) == body:
+        if (
+            len(body) >= REPEAT_BODY_MIN
+            and _form_of(found.text) == body_form
+            and _same(found.text) == body
+        ):
             return Repeat(submission_ref(found.id), found.title, texts.REPEAT_SAME_BODY)
     return None
 
