@@ -30,13 +30,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import aiohttp_jinja2
-import jinja2
 from aiohttp import web
 
 from bot.dashboard import views
@@ -65,7 +64,6 @@ log = logging.getLogger(__name__)
 AdminCheck = Callable[[str], Awaitable[bool]]
 AdminOf = Callable[[str], Awaitable[list[int]]]  # the assessments a user is an admin of
 CONFIG_KEY = web.AppKey("dashboard", Any)
-JINJA_KEY: web.AppKey[jinja2.Environment] = web.AppKey("dashboard_jinja", jinja2.Environment)
 HERE = Path(__file__).parent
 PAGE_SIZE = 20
 HEADERS = {
@@ -122,14 +120,6 @@ def add_dashboard_routes(
         secure_cookie,
         clock,
         admin_of,
-    )
-    aiohttp_jinja2.setup(
-        app,
-        app_key=JINJA_KEY,
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
-        autoescape=jinja2.select_autoescape(("html",), default=True),
-        undefined=jinja2.StrictUndefined,
-        filters={"pts": views.points},
     )
     app.router.add_get(DASHBOARD_PATH, tally_page)
     app.router.add_get(f"{DASHBOARD_PATH}/chart.png", chart_png)
@@ -212,12 +202,26 @@ def _config(request: web.Request) -> DashboardConfig:
     return request.app[CONFIG_KEY]  # type: ignore[no-any-return]
 
 
+@cache
+def _templates() -> Any:
+    """The pages' templates (a `jinja2.Environment`), made at the first page: Jinja (~1 MB
+    resident) is not loaded by a process that serves no dashboard page."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(("html",), default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["pts"] = views.points
+    return env
+
+
 def render(
     request: web.Request, name: str, context: dict[str, Any], status: int = 200
 ) -> web.Response:
-    response = aiohttp_jinja2.render_template(
-        name, request, context, app_key=JINJA_KEY, status=status
-    )
+    text = _templates().get_template(name).render(context)
+    response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
     response.headers.update(HEADERS)
     return response
 
