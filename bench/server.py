@@ -111,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.WARNING))
     if args.app == "real":
-        app = real_app(args.database, args.pool_size)
+        from bot.app import serving
+
+        app = serving(real_app(args.database, args.pool_size))  # as `kaohe serve` runs it
     elif args.app in ("peer", "limit"):
         from bench import peers
 

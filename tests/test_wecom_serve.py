@@ -112,3 +112,31 @@ def test_serve_is_a_command(capsys: pytest.CaptureFixture[str]) -> None:
         main(["serve", "--help"])
     assert info.value.code == 0
     assert "/wecom/callback" in capsys.readouterr().out
+
+
+async def test_a_serving_app_freezes_what_start_up_made_last() -> None:
+    """`kaohe serve` runs the app through `serving`: once every other start-up step has run,
+    what is alive is moved out of the cyclic collector's reach (gc.freeze), so full collections
+    no longer stall requests on it."""
+    import gc
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from bot.app import freeze_startup_objects, serving
+
+    seen: list[int] = []
+
+    async def earlier_step(_app: web.Application) -> None:
+        seen.append(gc.get_freeze_count())
+
+    app = web.Application()
+    app.on_startup.append(earlier_step)
+    assert serving(app) is app and app.on_startup[-1] is freeze_startup_objects
+    gc.unfreeze()
+    try:
+        async with TestServer(app):
+            assert seen == [0]  # not yet frozen during the earlier steps
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

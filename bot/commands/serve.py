@@ -106,7 +106,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("--reset 只能与 --demo 一起使用 / --reset only works with --demo", file=sys.stderr)
         return 2
     logsetup.configure(args.log_level, settings.log_format)
-    from bot.app import build_app
+    from bot.app import build_app, serving
     from bot.cli import invoked_as
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -141,5 +141,5 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"  {invoked_as()} chat --demo --user admin      # 管理员 the admin",
             flush=True,
         )
-    web.run_app(app, host=host, port=port, print=None)
+    web.run_app(serving(app), host=host, port=port, print=None)
     return 0
