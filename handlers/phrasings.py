@@ -138,9 +138,10 @@ def canon(norm: str) -> str:
     text = unicodedata.normalize("NFKC", norm).lower().strip()
     if text in ("?", "？"):
         return "?"
-    emoji = "".join(ch for ch in text if unicodedata.category(ch) == "So")
     core = _DROP.sub("", text)
-    return core or emoji
+    if core:
+        return core
+    return "".join(ch for ch in text if unicodedata.category(ch) == "So")  # emoji only
 
 
 def _trim(core: str) -> str:
