@@ -147,10 +147,21 @@ async def review_queue(ctx: Ctx, intent: Intent) -> str:
     lines = [rt.QUEUE_HEADER.format(total=page.total, scope=scope, page=number, pages=pages)]
     lines.extend(_queue_line(item) for item in page.items)
     more = rt.QUEUE_MORE.format(scope_cmd=scope_cmd, next=number + 1) if number < pages else ""
-    first, last = page.items[0].ref, page.items[-1].ref
-    span = first if first == last else f"{first}-{last}"
-    lines.append(rt.QUEUE_FOOTER.format(first=first, span=span, more=more))
+    first = page.items[0].ref
+    lines.append(rt.QUEUE_FOOTER.format(first=first, span=_span(ids), more=more))
     return fit_text("\n".join(lines))
+
+
+def _span(ids: tuple[int, ...]) -> str:
+    """「通过 S3-S12」 when the page holds exactly the numbers S3 to S12 (the queue is ordered by
+    time, not number: a range from the lowest to the highest would take in items not shown)."""
+    numbers = sorted(ids)
+    if len(numbers) == 1:
+        return rt.QUEUE_ONE.format(ref=ledger.submission_ref(numbers[0]))
+    if not numbers or numbers != list(range(numbers[0], numbers[-1] + 1)):
+        return ""
+    low, high = ledger.submission_ref(numbers[0]), ledger.submission_ref(numbers[-1])
+    return rt.QUEUE_SPAN.format(low=low, high=high)
 
 
 def _queue_line(item: queue.QueueItem) -> str:

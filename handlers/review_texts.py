@@ -15,9 +15,10 @@ QUEUE_EMPTY = "目前没有待审核的报送{scope}。"
 QUEUE_HEADER = "待审核{total}项{scope}（第{page}/{pages}页，最早的在前）："
 QUEUE_LINE = "· {ref} {unit} {target} {kind} {when}「{title}」{late}"
 QUEUE_FOOTER = (
-    "查看全文：「查看 {first}」；批量通过：「通过 本页」「通过 {span}」；"
-    "退回：「退回 {first} 原因」{more}"
+    "查看全文：「查看 {first}」；批量通过：「通过 本页」{span}；退回：「退回 {first} 原因」{more}"
 )
+QUEUE_SPAN = "「通过 {low}-{high}」"  # only when the page is exactly that range of numbers
+QUEUE_ONE = "「通过 {ref}」"
 QUEUE_MORE = "；下一页：「待审核{scope_cmd} 第{next}页」"
 QUEUE_SCOPE_UNIT = "（{unit}）"
 QUEUE_SCOPE_TARGET = "（指标{target}）"

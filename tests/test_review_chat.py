@@ -296,3 +296,24 @@ async def test_office_actions_tell_the_liaison_once_with_the_score_change(
         assert len(told) == n + 2 and "2026年度等次：不合格（年度任务未完成）" in told[-1]
         await b.say("admin1", "定级 椒江区 不合格 年度任务未完成")
         assert len(await notices(database, "zhangsan")) == n + 2
+
+
+async def test_the_queue_offers_a_range_only_when_it_is_exactly_the_page(
+    database, tmp_path: Path
+) -> None:
+    """「通过 S3-S12」 approves every pending item numbered 3 to 12, shown or not: the queue offers
+    it only when the page is exactly that run of numbers, else only 「通过 本页」."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+        refs = []
+        for n, user in enumerate(["zhangsan", "wangwu", "zhangsan"]):
+            reply = await b.say(user, f"政务信息：第{n}篇\n正文{n}")
+            refs.append(reply.split("编号")[1].split("，")[0])
+            b.clock.now = b.clock.now.replace(minute=n + 1)
+        everything = await b.say("admin1", "待审核")
+        assert f"「通过 本页」「通过 {refs[0]}-{refs[2]}」" in everything
+        jiaojiang = await b.say("admin1", "待审核 椒江区")  # S1 and S3: S2 is 路桥区's
+        assert refs[0] in jiaojiang and refs[2] in jiaojiang and refs[1] not in jiaojiang
+        assert "「通过 本页」" in jiaojiang and f"-{refs[2]}" not in jiaojiang
+        reply = await b.say("admin1", "通过 本页")
+        assert "已通过2项" in reply and refs[1] not in reply
