@@ -55,6 +55,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+NOT_MIGRATED = (
+    "错误：数据库尚未初始化或版本过旧（缺少数据表）。请先运行 kaohe db upgrade，"
+    "或检查 KAOHE_DATABASE_URL / KAOHE_DATA_DIR 是否指向正确的数据库。"
+)
+
+
+def _missing_tables(exc: BaseException) -> bool:
+    """A command met a database without kaohe's tables (never migrated, or another file): SQLite's
+    "no such table", PostgreSQL's undefined table; raised by SQLAlchemy or, on the paths that use
+    the driver's cursor, by the driver itself."""
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        text = str(seen)
+        if "no such table" in text or type(seen).__name__.startswith("UndefinedTable"):
+            return True
+        if "relation" in text and "does not exist" in text:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -66,6 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if not _missing_tables(exc):
+            raise
+        print(NOT_MIGRATED, file=sys.stderr)
+        return 1
     except BrokenPipeError:
         sys.stderr.close()
         return 0

@@ -192,3 +192,24 @@ async def test_tally_and_report_of_one_assessment(url, tmp_path: Path) -> None: 
         str(tmp_path / "r.docx"),
     )
     assert code == 1 and "没有考核「黄岩区考核」" in err
+
+
+async def test_a_database_without_tables_is_named_not_traced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command against a database that was never migrated (or another file) says so and what
+    to do, instead of a Python traceback."""
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("KAOHE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+    try:
+        for argv in (
+            ("tally", "--year", str(YEAR), "--out", str(tmp_path / "t.xlsx")),
+            ("tally", "--year", str(YEAR), "--assessment", "x", "--out", str(tmp_path / "t.csv")),
+        ):
+            code, _, err = await _cli(*argv)
+            assert code == 1 and "数据库尚未初始化" in err and "kaohe db upgrade" in err
+            assert "Traceback" not in err
+    finally:
+        get_settings.cache_clear()
