@@ -23,7 +23,13 @@ from handlers.lookup import find_indicator, resolve_rule, rule_label, rule_ref
 from handlers.notify import tell_unit_change
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, Router
-from handlers.scoretext import past_unit_card, score_change, score_text, unit_card
+from handlers.scoretext import (
+    confirmed_grade_line,
+    past_unit_card,
+    score_change,
+    score_text,
+    unit_card,
+)
 from handlers.texts import fmt_date, fmt_points, sentence
 from scoring import kinds
 from scoring.facts import EntryKind, TaskKind
@@ -359,7 +365,7 @@ async def unit_score(ctx: Ctx, intent: Intent) -> str:
     card = await past_unit_card(ctx.db, unit.id, unit.scheme_id, ctx.year, ctx.today)
     if card is None:  # nothing recorded yet: 待评, not a card of zeros
         return st.NOT_SCORED_YET.format(unit=unit.name, year=ctx.year)
-    return score_text(card)
+    return score_text(card, confirmed=await confirmed_grade_line(ctx.db, unit.id, ctx.year))
 
 
 @router.intent(N.TALLY, roles=ADMIN)

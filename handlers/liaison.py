@@ -40,6 +40,7 @@ from handlers.lookup import (
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, LIAISON, REPORTERS, Router
 from handlers.scoretext import (
+    confirmed_grade_line,
     detail_text,
     indicator_text,
     losses_text,
@@ -451,7 +452,8 @@ async def my_score(ctx: Ctx, intent: Intent) -> str:
     hints: tuple[str, ...] = ()
     if "year" not in intent.args and ctx.today.month == 1:  # last year's result is what matters now
         hints = (texts.SCORE_LAST_YEAR_HINT.format(year=ctx.year - 1),)
-    return score_text(card, hints=hints)
+    confirmed = await confirmed_grade_line(ctx.db, _unit_id(ctx), year)
+    return score_text(card, hints=hints, confirmed=confirmed)
 
 
 async def _this_year(ctx: Ctx) -> ScoreCard:

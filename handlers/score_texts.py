@@ -16,6 +16,10 @@ WHO_SUBMIT = "按报送情况计分"
 WHO_BEFORE_YEAR_END = "年底前"
 
 GRADE_LINE = "建议等次：{level}{mark}。依据：{basis}"
+# a grade the office confirmed (定级) stands above the card's suggestion
+CONFIRMED_GRADE = (
+    "【已确定等次】{year}年度：{grade}（{day}确定，理由：{reason}）。下方得分与建议等次供参考。"
+)
 GRADE_PROVISIONAL = "（暂定）"
 GRADE_FINAL = "（考核年度已结束，由考核组确认）"
 BASIS_EXCELLENT = "基本分{base}，达到优秀线{excellent}"

@@ -29,9 +29,11 @@ from scoring.kinds import Delivery, Family, OpenCategory
 from scoring.kinds.rating import Rating
 from scoring.model import Rule, Scheme
 from scoring.numbers import fmt
+from scoring.periods import TZ
 from scoring.scorecard import Level, RuleLine, ScoreCard
 from storage.db import Database
 from storage.facts import LedgerMark, unit_year_facts_unless
+from storage.grades import grade_history
 from storage.models import Unit
 
 ZERO = Decimal("0.00")
@@ -96,6 +98,20 @@ async def past_unit_card(
     """`unit_card`, or None when the unit has no record that year (not assessed, 待评: a card of
     zeros would be made up)."""
     return await _card(db, unit_id, scheme_id, year, as_of, if_any=True)
+
+
+async def confirmed_grade_line(db: Database, unit_id: int, year: int) -> str | None:
+    """The grade the office confirmed for the unit's year (定级, latest wins), as the line that
+    goes above its score card; None while none is confirmed."""
+    async with db.session() as session:
+        history = await grade_history(session, unit_id, year)
+    if not history:
+        return None
+    last = history[-1]
+    day = last.at.astimezone(TZ)
+    return st.CONFIRMED_GRADE.format(
+        year=year, grade=last.grade, day=f"{day.month}月{day.day}日", reason=last.reason
+    )
 
 
 # ---- the card as people read it ----------------------------------------------------------------
@@ -276,33 +292,37 @@ def lost_total(card: ScoreCard) -> Decimal:
     return max(ZERO, card.assessed_max - card.base_total)
 
 
-_TEXTS: OrderedDict[tuple[int, tuple[str, ...]], tuple[ScoreCard, str]] = OrderedDict()
+_TEXTS: OrderedDict[tuple[int, tuple[str, ...], str | None], tuple[ScoreCard, str]] = OrderedDict()
 
 
-def score_text(card: ScoreCard, *, hints: tuple[str, ...] = ()) -> str:
+def score_text(
+    card: ScoreCard, *, hints: tuple[str, ...] = (), confirmed: str | None = None
+) -> str:
     """ "我的得分": totals, assessed and pending, the grade, losses, what is still open.
 
     Kept per card object (cards are immutable; the entry holds its card, so its id is not
     reused): a kept card asked about again (`_card`) gets the same text without building it."""
-    key = (id(card), hints)
+    key = (id(card), hints, confirmed)
     found = _TEXTS.get(key)
     if found is not None and found[0] is card:
         _TEXTS.move_to_end(key)
         return found[1]
-    text = _score_text(card, hints)
+    text = _score_text(card, hints, confirmed)
     _TEXTS[key] = (card, text)
     while len(_TEXTS) > CARDS_KEPT:
         _TEXTS.popitem(last=False)
     return text
 
 
-def _score_text(card: ScoreCard, hints: tuple[str, ...]) -> str:
+def _score_text(card: ScoreCard, hints: tuple[str, ...] = (), confirmed: str | None = None) -> str:
     scheme = scheme_of(card.scheme_id)
     rows = rows_of(card, scheme)
     totals = st.CARD_TOTALS.format(base=fmt(card.base_total), base_max=fmt(card.base_max))
     if any(item.bonus for item in card.items):
         totals += st.CARD_BONUS.format(bonus=fmt(card.bonus), total=fmt(card.total))
     head = [st.CARD_HEAD.format(unit=card.unit, year=card.year, as_of=_day(card)), totals]
+    if confirmed:
+        head.insert(1, confirmed)
     head += _assessed(card, rows)
     grade = grade_text(card, scheme, rows)
     if grade:

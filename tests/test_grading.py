@@ -54,3 +54,22 @@ async def test_grades_are_checked_and_exceptions_marked(database, tmp_path: Path
         assert rows["椒江区"]["最终等次"] == "合格（例外）"
         assert rows["椒江区"]["确认说明"].startswith("【例外】admin1")
         assert rows["路桥区"]["最终等次"] == "不合格"
+
+
+async def test_a_confirmed_grade_stands_above_the_score_card(database, tmp_path: Path) -> None:
+    """After 定级 the unit's 「我的得分」 and the admin's 「得分 路桥区」 lead with the grade the
+    office confirmed (the card's 建议等次 stays below it, for reference); before it, none."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 12, 20)
+        await b.say("wangwu", "政务信息：河道保洁进展\n本周完成清淤3公里。")  # a record of the year
+        assert "已确定等次" not in await b.say("wangwu", "我的得分")
+        reply = await b.say("admin1", "定级 路桥区 不合格 例外 暗访发现问题")
+        assert "已确定路桥区2026年度等次为「不合格」" in reply
+        for user, text in (("wangwu", "我的得分"), ("admin1", "得分 路桥区")):
+            card = await b.say(user, text)
+            first, second = card.split("\n")[:2]
+            assert "路桥区2026年度得分" in first
+            assert second.startswith(
+                "【已确定等次】2026年度：不合格（12月20日确定，理由：暗访发现问题）"
+            )
+            assert "建议等次" in card
