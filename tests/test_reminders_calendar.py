@@ -91,7 +91,7 @@ def test_monthly_quota_owed_and_text() -> None:
     assert early[("C3b.1", "2026-11")].have == 2
     # December: the self-check report and the annual summary, 15 December (seed 000 第十一条)
     assert found[("C4b.1", "2026")].due == date(2026, 12, 15)
-    assert found[("C4c.1", "2026")].label == "2026年度年度工作总结"
+    assert found[("C4c.1", "2026")].label == "2026年度工作总结"
     assert not found[("C4b.1", "2026")].done
 
 

@@ -130,7 +130,7 @@ async def test_a_whole_december(database: Database) -> None:
     by_id = {s.card.task_id: s for s in channel.cards() if s.card}
     summary = by_id[rid(j, "C4c.1", "2026", "dayof")]
     assert summary.at.date() == date(2026, 12, 15)
-    assert "2026年度年度工作总结尚未报送，截止12月15日（周二）" in summary.card.description  # type: ignore[union-attr]
+    assert "2026年度工作总结尚未报送，截止12月15日（周二）" in summary.card.description  # type: ignore[union-attr]
     assert by_id[rid(j, "C4c.1", "2026", "before3")].at.date() == date(2026, 12, 10)
     assert "截止日期已过" in by_id[rid(j, "C3b.1", "2026-11", "overdue")].card.description  # type: ignore[union-attr]
     assert not [s for s in channel.sent if "li" in s.users]  # 黄岩区 is done

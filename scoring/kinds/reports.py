@@ -143,7 +143,7 @@ class Reports(RuleKind):
                 key=rule.id,
                 period=period,
                 delivery=Delivery.REPORT,
-                label=f"{period_label(period)}{name}",
+                label=_owed_label(period, name),
                 due=due_date(period, rule.deadline),
                 need=1,
                 have=1 if got.by_period[(rule.target, period)] else 0,
@@ -152,3 +152,11 @@ class Reports(RuleKind):
             for period in periods_of(year, kind)
             if lo <= due_date(period, rule.deadline) <= hi
         ]
+
+
+def _owed_label(period: str, name: str) -> str:
+    """ "11月月报", "2026年度工作总结" (not "2026年度年度工作总结")."""
+    head = period_label(period)
+    if head.endswith("年度") and name.startswith("年度"):
+        name = name[len("年度") :]
+    return head + name
