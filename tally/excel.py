@@ -337,7 +337,7 @@ def _write_summary(wb: Workbook, ws: Worksheet, tally: Tally, st: SchemeTally) -
     ws.write_string(
         FIRST_ROW + len(rows),
         0,
-        "注：得分按考核方案由台账自动计算，显示保留一位小数（单元格内为两位小数的计算值）；"
+        "注：得分按考核方案由台账自动计算，保留两位小数（与对话中的得分相同）；"
         "“最终等次”为考核办确认的等次，未确认的以“建议等次”为准。",
         _formats(wb)["note"],
     )
