@@ -101,8 +101,14 @@ REPEAT_BODY_MIN = 20  # shorter bodies ("正文见附件") are alike without bei
 
 
 def _same(text: str) -> str:
-    """What two texts must share to be the same item: blanks and character widths aside."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
+    """What two texts must share to be the same item: blanks, character widths and punctuation
+    aside (「…专项行动！」 repeats 「…专项行动」)."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if not (ch.isspace() or _is_punctuation(ch)))
+
+
+def _is_punctuation(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("P")
 
 
 # the hash of `_same` of a text, by the hash of the text: every new item of a month is compared

@@ -127,6 +127,10 @@ async def test_repeats_are_flagged_not_counted(database, tmp_path: Path) -> None
         assert len(await _submissions(b)) == 1
         assert "已取消" in await b.say("zhangsan", "取消")
         assert len(await _submissions(b)) == 1
+        # ...and with punctuation added ("！", "“…”"): the same title all the same.
+        again = await b.say("zhangsan", "政务信息：“河道清理”专项行动！\n另一段文字")
+        assert f"与本月已登记的{ref}「河道清理专项行动」标题相同" in again
+        assert "已取消" in await b.say("zhangsan", "取消")
 
         # The same body under another title (full-width blanks aside) is a repeat too.
         again = await b.say("zhangsan", f"政务信息：新标题\n{long_body.replace('，', '，　')}")
