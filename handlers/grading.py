@@ -30,6 +30,10 @@ from storage.units import get_unit_by_name
 router = Router()
 
 NEED_REASON = "请写明定级理由，例如「定级 {unit} {grade} 工作量大、成效突出」。"
+GRADE_HOWTO = (
+    "定级请写明单位、等次和理由，等次为优秀、良好、合格、不合格之一，"
+    "例如「定级 椒江区 良好 按建议」；往年的：「定级 椒江区 2025 良好 按建议」。"
+)
 RECORDED = (
     "已确定{unit}{year}年度等次为「{grade}」（理由：{reason}）。基本分{base}，建议等次{suggested}。"
 )
@@ -134,6 +138,11 @@ async def confirm_grade(
         suggested=check.suggested,
     )
     return GradeOutcome(True, text + (EXCEPTION_NOT_NEEDED if exception else ""))
+
+
+@router.intent(OfficeIntent.GRADE_HOWTO, roles=ADMIN)
+async def grade_howto(ctx: Ctx, intent: Intent) -> str:
+    return GRADE_HOWTO
 
 
 @router.intent(OfficeIntent.GRADE, roles=ADMIN)

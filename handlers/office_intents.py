@@ -23,6 +23,7 @@ class OfficeIntent(StrEnum):
     REPLACE_LIAISON = "replace_liaison"  # 更换联络员 单位 旧账号 新账号 [姓名]
     DEACTIVATE = "deactivate"  # 停用联络员 账号 原因
     GRADE = "grade"  # 定级 单位 [年度] 等次 [例外] 理由
+    GRADE_HOWTO = "grade_howto"  # 定级 without a grade it knows: how to write it
     NOTICE_ACK = "notice_ack"  # 通知签收 正文: a 通知 that asks for 签收 (a card button)
     ACK = "ack"  # 签收 [N3] (typed, or the card's button on platforms that send its text back)
     ACK_CLICK = "ack_click"  # a click on a notice card's 签收 button
@@ -63,6 +64,7 @@ _PATTERNS: list[tuple[OfficeIntent, str]] = [
         r"(?P<grade>优秀|良好|合格|不合格)"
         r"(?:\s*(?P<exception>例外|特例|破格)[:,，：]?)?(?:\s+(?P<reason>.+))?",
     ),
+    (OfficeIntent.GRADE_HOWTO, r"(?:定级|确定等次|评定等次)(?:[\s:：,，、].*)?"),
 ]
 _NOTICE = rf"(?:{SEP}#?(?P<ref>[Nn]\d+))?"
 _PATTERNS += [

@@ -73,3 +73,12 @@ async def test_a_confirmed_grade_stands_above_the_score_card(database, tmp_path:
                 "【已确定等次】2026年度：不合格（12月20日确定，理由：暗访发现问题）"
             )
             assert "建议等次" in card
+
+
+async def test_a_grade_word_it_does_not_know_gets_how_to_write_it(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        for text in ("定级 路桥区 很好 理由", "定级", "定级：椒江区"):
+            reply = await b.say("admin1", text)
+            assert "优秀、良好、合格、不合格之一" in reply and "定级 椒江区 良好 按建议" in reply
+            assert "没有听懂" not in reply
+        assert "请写明定级理由" in await b.say("admin1", "定级 路桥区 合格")  # still the real one
