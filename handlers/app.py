@@ -9,6 +9,7 @@ conversation), check the route's declared roles, run it, and fit the reply to We
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -110,9 +111,16 @@ async def ack(ctx: Ctx, intent: Intent) -> str:
     return texts.ACK if not ctx.sender.is_admin else texts.THANKS_ADMIN
 
 
+_INFO_HEAD = re.compile(r"(?:政务信息|工作信息|报送信息)\s*[:：]")
+
+
 @router.intent(N.QUESTION, roles=EVERYONE)
 async def question(ctx: Ctx, intent: Intent) -> str:
-    return texts.UNKNOWN_ADMIN if ctx.sender.is_admin else texts.QUESTION
+    if ctx.sender.is_admin:
+        return texts.UNKNOWN_ADMIN
+    if _INFO_HEAD.match(ctx.msg.content.strip()):  # "政务信息：椒江区开展哪些创模活动。全区…"
+        return texts.QUESTION + "\n" + texts.QUESTION_LOOKS_LIKE_INFO
+    return texts.QUESTION
 
 
 async def resolve_sender(deps: ChatDeps, userid: str) -> Sender:

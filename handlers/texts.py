@@ -59,6 +59,10 @@ QUESTION = (
     "「截止是哪天」，或发送「帮助」查看全部用法；其他问题请联系市创模办。"
 )
 QUESTION_IN_DRAFT = "（这条消息像是提问，没有记入正在编辑的政务信息。）"
+# a question that begins like a 政务信息 item: how to send it as one, if that was meant
+QUESTION_LOOKS_LIKE_INFO = (
+    "如果这是要报送的政务信息，请把标题单独写在第一行，正文另起一行，例如：\n政务信息：标题\n正文……"
+)
 THANKS = "不客气！有需要随时发消息给我。"
 THANKS_ADMIN = "不客气！发送「帮助」可查看管理员命令。"
 ACK = "好的。有需要随时发消息给我，发送「帮助」可查看我能做的事。"

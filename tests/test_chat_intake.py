@@ -430,3 +430,17 @@ async def test_three_images_sent_at_once_all_attach_to_the_draft(database, tmp_p
             assert unit is not None and unit.id is not None
             rows = await list_submissions(s, unit.id, 2026)
         assert len(rows) == 1 and len(rows[0].submission.attachments) == 3
+
+
+async def test_a_question_shaped_like_an_item_says_how_to_send_one(
+    database, tmp_path: Path
+) -> None:
+    """「政务信息：椒江区开展哪些创模活动。…」 on one line reads as a question (哪些) and is not
+    logged; the reply says how to send it as an item if that was meant. Other questions do not
+    get that line."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        reply = await b.say("zhangsan", "政务信息：椒江区开展哪些创模活动。全区组织志愿者宣传")
+        assert "没有登记任何内容" in reply and "请把标题单独写在第一行" in reply
+        assert len(await _submissions(b)) == 0
+        assert "标题单独" not in await b.say("zhangsan", "档案资料怎么准备？")
