@@ -351,7 +351,7 @@ def split_title(body: str) -> tuple[str, str]:
     return "", body
 
 
-_YEAR_MONTH = re.compile(r"(?:(?P<y>\d{4})\s*[-年./])?\s*(?P<m>\d{1,2})\s*月?")
+_YEAR_MONTH = re.compile(r"(?:(?P<y>\d{4})\s*[-年./])?\s*(?P<m>\d{1,2})\s*(?:月份?)?")
 _QUARTER = re.compile(
     r"(?:(?P<y>\d{4})\s*[-年]?\s*)?(?:Q|第)?(?P<q>[1-4一二三四])\s*(?:季度?)?", re.I
 )
@@ -359,7 +359,7 @@ _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
 
 
 def parse_month(text: str, default_year: int) -> str | None:
-    """'11月', '2026-11', '2026年11月' → '2026-11'."""
+    """'11月', '11月份', '2026-11', '2026年11月' → '2026-11'."""
     m = _YEAR_MONTH.fullmatch(normalize(text))
     if not m or not 1 <= int(m["m"]) <= 12:
         return None

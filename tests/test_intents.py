@@ -123,3 +123,15 @@ def test_every_admin_verb_of_the_rule_kinds_parses() -> None:
     for verb in kinds.verbs():
         intent = parse(f"{verb} 黄岩区 T20 0.1 理由")
         assert intent.name == "admin_entry" and intent.args["verb"] == verb, verb
+
+
+def test_month_words_and_a_typed_score_ask() -> None:
+    """「10月份」 is October wherever a month is asked for (未报, 月报); 「我的的分」 (得 typed as
+    的) asks for the score."""
+    from handlers.intents import IntentName, parse, parse_month
+
+    assert parse_month("10月份", 2026) == "2026-10"
+    assert parse_month("2025年12月份", 2026) == "2025-12"
+    assert parse_month("份", 2026) is None
+    assert parse("我的的分").name == IntentName.MY_SCORE
+    assert parse("我的分").name == IntentName.MY_SCORE
