@@ -203,6 +203,7 @@ _PATTERNS: list[tuple[IntentName, str]] = [
         rf"(?:任务)?{_words('反馈', '回复任务', '任务回复')}{SEP}#?(?P<task>[A-Za-z]*\d+)"
         rf"(?:{SEP}(?P<body>.+))?",
     ),
+    (N.FEEDBACK, r"反馈"),  # alone: how to write it
     (
         N.REPORT,
         rf"(?P<report>{_words('月报', '季报', '年报', '自查报告', '年度总结', '年度工作总结', '工作总结')})"
@@ -213,6 +214,7 @@ _PATTERNS: list[tuple[IntentName, str]] = [
         rf"{_words('佐证', '证明材料', '完成佐证', '完成情况', '目标完成')}{SEP}"
         rf"(?P<ref>[A-Za-z]+[\w.-]*)(?:{SEP}(?P<body>.+))?",
     ),
+    (N.EVIDENCE, r"佐证"),  # alone: how to write it
     # --- admin ---
     (
         N.ASSIGN_TASK,

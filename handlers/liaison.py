@@ -322,6 +322,8 @@ async def log_repeat_anyway(ctx: Ctx, args: dict[str, Any]) -> str:
 
 @router.intent(N.FEEDBACK, roles=REPORTERS)
 async def feedback(ctx: Ctx, intent: Intent) -> str:
+    if "task" not in intent.args:  # 「反馈」 alone
+        return texts.FEEDBACK_HOWTO
     body = intent.args.get("body", "")
     if not body:
         return texts.BODY_NEEDED.format(example=f"反馈{intent.args['task']}已完成排查，共整改3处")
@@ -413,6 +415,8 @@ async def report(ctx: Ctx, intent: Intent) -> str:
 
 @router.intent(N.EVIDENCE, roles=REPORTERS)
 async def evidence(ctx: Ctx, intent: Intent) -> str:
+    if "ref" not in intent.args:  # 「佐证」 alone
+        return texts.EVIDENCE_HOWTO
     ref = intent.args["ref"]
     body = intent.args.get("body", "")
     view = await _find_task(ctx, ref)

@@ -444,3 +444,16 @@ async def test_a_question_shaped_like_an_item_says_how_to_send_one(
         assert "没有登记任何内容" in reply and "请把标题单独写在第一行" in reply
         assert len(await _submissions(b)) == 0
         assert "标题单独" not in await b.say("zhangsan", "档案资料怎么准备？")
+
+
+async def test_feedback_or_evidence_alone_asks_for_the_code_and_content(
+    database, tmp_path: Path
+) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        feedback = await b.say("zhangsan", "反馈")
+        assert "请写明任务编号和反馈内容" in feedback and "反馈 K7" in feedback
+        evidence = await b.say("zhangsan", "佐证")
+        assert "请写明指标或任务编号和说明" in evidence and "佐证 A1" in evidence
+        assert all("没有登记任何内容" in r for r in (feedback, evidence))
+        assert len(await _submissions(b)) == 0
