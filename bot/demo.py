@@ -41,7 +41,7 @@ ANNUAL_TARGETS = ["城市污水集中处理率达标", "空气质量优良天数
 KEY_PROJECTS = ["污水处理厂提标改造工程", "河道综合整治工程"]
 
 
-def _at(day: date, hour: int = 10) -> datetime:
+def _at_hour(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=TZ).astimezone(UTC)
 
 
@@ -67,7 +67,7 @@ async def seed_demo(db: Database, now: datetime, *, seed: int = 2026) -> None:
                 if unit_name == name:
                     await upsert_member(s, userid, person, Role.LEADER, unit.id, actor="demo")
         for unit in units:
-            await _history(s, unit, people_of(unit.name), year, today, rng)
+            await _history(s, unit, people_of(unit.name), year, today, rng, now)
         await s.commit()
 
 
@@ -75,8 +75,16 @@ def people_of(unit_name: str) -> str:
     return next(people[0][0] for name, _, people in UNITS if name == unit_name)
 
 
-async def _history(s, unit: Unit, liaison: str, year: int, today: date, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+async def _history(
+    s, unit: Unit, liaison: str, year: int, today: date, rng: random.Random, now: datetime
+) -> None:  # type: ignore[no-untyped-def]
+    """The unit's year so far; nothing dated after `now` (at 01:00 on the 1st, today's items
+    at 10:00 would lie in the future)."""
     assert unit.id is not None
+
+    def _at(day: date, hour: int = 10) -> datetime:
+        return min(_at_hour(day, hour), now.astimezone(UTC))
+
     diligence = rng.uniform(0.7, 1.0)
     for month in range(1, today.month + 1):
         last_day = today.day if month == today.month else 28

@@ -431,3 +431,18 @@ def test_explanations_name_task_kinds_in_words() -> None:
     text = score_text(card)
     assert "（无「重点工程」任务，本项按 60 分计）" in text.replace("按60分", "按 60 分")
     assert "key_project" not in text and "annual_target" not in text
+
+
+async def test_the_demo_dates_nothing_after_now(database) -> None:  # type: ignore[no-untyped-def]
+    """Seeded at 01:28 on 1 December (Beijing), the demo's items of that day are not dated
+    10:00, later than "now" (进度 and 未报 disagreed about them)."""
+    from sqlmodel import select
+
+    from bot.demo import seed_demo
+    from storage.models import Submission
+
+    now = datetime(YEAR, 11, 30, 17, 28, tzinfo=UTC)  # 12月1日 01:28 in Asia/Shanghai
+    await seed_demo(database, now)
+    async with database.session() as s:
+        times = [sub.submitted_at for sub in (await s.exec(select(Submission))).all()]
+    assert times and max(times) <= now
