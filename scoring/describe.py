@@ -6,6 +6,7 @@ from fractions import Fraction
 from typing import Any
 
 from scoring.budgets import scheme_budgets
+from scoring.facts import TASK_KIND_WORDS
 from scoring.model import Rule, Scheme, Target
 from scoring.numbers import fmt
 
@@ -39,10 +40,10 @@ def render_scheme(scheme: Scheme) -> str:
     head.append(f"{total}基本分满分{fmt(base_max(scheme))}{extra}")
     if scheme.grading is not None:
         g = scheme.grading
-        req = "、".join(g.required_task_kinds)
+        req = "、".join(TASK_KIND_WORDS.get(k, k) for k in g.required_task_kinds)
         sign = ">" if g.lines == "above" else "≥"
         head.append(
-            f"等次：优秀{sign} {fmt(g.excellent)}，良好{sign} {fmt(g.good)}，否则合格"
+            f"等次：优秀{sign}{fmt(g.excellent)}，良好{sign}{fmt(g.good)}，否则合格"
             + (f"；「{req}」任务逾期未完成为不合格" if req else "")
         )
     lines = [*head, ""]
