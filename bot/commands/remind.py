@@ -40,7 +40,7 @@ def parse_at(text: str | None) -> datetime:
             return datetime.combine(date.fromisoformat(value), time(9, 0), TZ)
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"--at 应为 YYYY-MM-DD[THH:MM]，实际为 {text!r}") from None
+        raise ValueError(f"--at 应为 YYYY-MM-DD[THH:MM]，实际为「{text}」") from None
     return moment.replace(tzinfo=TZ) if moment.tzinfo is None else moment
 
 

@@ -65,7 +65,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from tally.notice import NoticeError
 
     if Path(args.out).suffix.lower() != ".docx":
-        print(f"错误：--out 应以 .docx 结尾，实际为 {args.out!r}", file=sys.stderr)
+        print(f"错误：--out 应以 .docx 结尾，实际为「{args.out}」", file=sys.stderr)
         return 1
     try:
         issued_on = parse_as_of(args.date)

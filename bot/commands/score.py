@@ -52,7 +52,7 @@ def parse_as_of(text: str | None) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"--as-of 应为日期 YYYY-MM-DD，实际为 {text!r}") from None
+        raise ValueError(f"--as-of 应为日期 YYYY-MM-DD，实际为「{text}」") from None
 
 
 def score_facts_file(scheme_ref: str, facts_path: str | Path, as_of: date) -> ScoreCard:

@@ -110,7 +110,7 @@ def cmd_tally(args: argparse.Namespace) -> int:
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
-        return _error(f"--out 应以 .xlsx 或 .csv 结尾，实际为 {args.out!r}")
+        return _error(f"--out 应以 .xlsx 或 .csv 结尾，实际为「{args.out}」")
     unknown = [s for s in args.scheme or [] if s not in builtin_scheme_ids()]
     if unknown:
         return _error(f"没有方案 {'、'.join(unknown)}（内置方案见 kaohe scheme list）")
