@@ -55,7 +55,7 @@ DONE_REJECTED = (
     "已退回{ref}（{unit}「{title}」），原因：{reason}联络员可发送「补正 {ref} 内容」重新报送。"
 )
 DONE_ALREADY = "{refs}此前已是「{status}」，未重复记录。"
-DONE_UNKNOWN = "没有找到：{refs}。"
+DONE_UNKNOWN = "没有找到：{refs}，请核对编号（发送「待审核」可查看待审核的报送及编号）。"
 DONE_WITHDRAWN = "{refs}已被联络员撤回，无需审核。"
 DONE_TASK = "佐证{ref}通过，已同时确认{unit}任务{task}「{title}」完成。"
 DONE_TOLD = "已通知相关单位联络员。"
