@@ -49,7 +49,7 @@ from handlers.scoretext import (
     unit_card,
 )
 from handlers.texts import fmt_date
-from scoring.facts import COUNTING, SubmissionKind, TaskKind
+from scoring.facts import COUNTING, Status, SubmissionKind, TaskKind
 from scoring.kinds import Delivery
 from scoring.periods import PeriodKind, local_date, period_label
 from scoring.scorecard import ScoreCard
@@ -63,6 +63,7 @@ from storage.ledger import (
     submission_ref,
 )
 from storage.models import Submission, Task
+from storage.outbox import enqueue
 from storage.types import to_utc
 from storage.units import list_units
 
@@ -635,6 +636,9 @@ async def withdraw(ctx: Ctx, intent: Intent) -> str:
         deadline = _deadline_of(ctx, view, task_due)
         if deadline is not None and ctx.today > deadline:
             return texts.WITHDRAW_TOO_LATE.format(ref=view.ref, deadline=fmt_date(deadline))
+        reviewer = None
+        if view.status == Status.ACCEPTED:  # the office counted it: its reviewer is told
+            reviewer = await ledger.accepted_by(session, view.submission.id or 0)
         await ledger.withdraw_submission(
             session,
             view.submission.id or 0,
@@ -642,8 +646,17 @@ async def withdraw(ctx: Ctx, intent: Intent) -> str:
             reason="联络员撤回",
             at=ctx.now,
         )
+        if reviewer:
+            told = texts.WITHDRAWN_TELL_REVIEWER.format(
+                unit=ctx.sender.unit_name or "",
+                who=ctx.sender.name,
+                ref=view.ref,
+                title=view.submission.title,
+            )
+            enqueue(session, reviewer, {"type": "text", "to": [reviewer], "text": told})
         await session.commit()
-    return texts.WITHDRAWN.format(ref=view.ref, title=view.submission.title)
+    done = texts.WITHDRAWN.format(ref=view.ref, title=view.submission.title)
+    return done + (texts.WITHDRAWN_APPROVED.format(reviewer=reviewer) if reviewer else "")
 
 
 @router.intent(N.WITHDRAW_LIST, roles=REPORTERS)

@@ -267,6 +267,21 @@ class SubmissionView:
         return submission_ref(self.submission.id)
 
 
+async def accepted_by(session: AsyncSession, submission_id: int) -> str | None:
+    """Who approved the submission last (the actor of its latest 通过), if anyone."""
+    row = (
+        await session.exec(
+            select(SubmissionEvent.actor)
+            .where(
+                SubmissionEvent.submission_id == submission_id,
+                SubmissionEvent.status == ReviewStatus.ACCEPTED,
+            )
+            .order_by(col(SubmissionEvent.at).desc(), col(SubmissionEvent.id).desc())
+        )
+    ).first()
+    return row
+
+
 async def get_submission(session: AsyncSession, submission_id: int) -> SubmissionView | None:
     row = await session.get(Submission, submission_id)
     if row is None or not await scope.visible(session, row.unit_id):

@@ -317,3 +317,21 @@ async def test_the_queue_offers_a_range_only_when_it_is_exactly_the_page(
         assert "「通过 本页」" in jiaojiang and f"-{refs[2]}" not in jiaojiang
         reply = await b.say("admin1", "通过 本页")
         assert "已通过2项" in reply and refs[1] not in reply
+
+
+async def test_withdrawing_an_approved_item_tells_its_reviewer(database, tmp_path: Path) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+        reply = await b.say("zhangsan", "政务信息：河道保洁进展\n本周完成清淤3公里。")
+        ref = reply.split("编号")[1].split("，")[0]
+        assert "已通过" in await b.say("admin1", f"通过 {ref}")
+        before = len(await notices(database, "admin1"))
+        reply = await b.say("zhangsan", f"撤回 {ref}")
+        assert f"已撤回编号{ref}" in reply and "已告知审核人admin1" in reply
+        told = await notices(database, "admin1")
+        assert len(told) == before + 1
+        assert told[-1].startswith(f"【撤回】椒江区的张三撤回了您已通过的{ref}「河道保洁进展」")
+        # an item nobody approved: nobody to tell
+        reply = await b.say("zhangsan", "政务信息：扬尘整治\n本周检查工地5处。")
+        other = reply.split("编号")[1].split("，")[0]
+        assert "告知审核人" not in await b.say("zhangsan", f"撤回 {other}")
