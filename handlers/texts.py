@@ -179,7 +179,7 @@ RECORDS_HEADER = "{unit}最近的报送："
 RECORDS_EMPTY = "{unit}还没有报送记录。"
 STATUS_NAMES: dict[str, str] = {  # by Status (a StrEnum: its members are the strings)
     Status.SUBMITTED: "待审核",
-    Status.ACCEPTED: "已采纳",
+    Status.ACCEPTED: "已通过",
     Status.REJECTED: "已退回",
     Status.WITHDRAWN: "已撤回",
 }

@@ -87,7 +87,7 @@ async def test_queue_show_batch_reject_and_correct(database, tmp_path: Path) -> 
         # sent twice: recorded once, announced once
         told = len(await notices(database, "zhangsan"))
         reply = await b.say("admin1", f"通过 {first}-{ninth}")
-        assert "未重复记录" in reply and "已通过" not in reply
+        assert "未重复记录" in reply and "已通过9项" not in reply
         assert await _count(database, SubmissionEvent) == events
         assert len(await notices(database, "zhangsan")) == told
 
