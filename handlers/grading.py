@@ -43,6 +43,7 @@ RETRY_CHAT = "如确属经研究的例外，请发送「定级 {unit} {grade} �
 RETRY_DASHBOARD = "如确属经研究的例外，请勾选「按例外处理」并写明理由。"
 EXCEPTION_NOT_NEEDED = "（该等次符合第七条，无需按例外处理，已按正常定级记录。）"
 NO_GRADING = "{unit}的考核方案没有等次规则，不能定级。"
+EARLY = "（{year}年度尚未结束，此为提前定级；年度结束后如情况有变，可再次定级，以最后一次为准。）"
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,10 @@ async def confirm_grade(
         base=fmt_points(check.card.base_total),
         suggested=check.suggested,
     )
-    return GradeOutcome(True, text + (EXCEPTION_NOT_NEEDED if exception else ""))
+    text += EXCEPTION_NOT_NEEDED if exception else ""
+    if today <= date(year, 12, 31):
+        text += EARLY.format(year=year)
+    return GradeOutcome(True, text)
 
 
 @router.intent(OfficeIntent.GRADE_HOWTO, roles=ADMIN)

@@ -37,6 +37,7 @@ async def test_grades_are_checked_and_exceptions_marked(database, tmp_path: Path
         # Below what the score allows is the group's judgement: recorded as a normal grade.
         reply = await b.say("admin1", "定级 路桥区 不合格 例外 暗访发现问题")
         assert "已确定路桥区2026年度等次为「不合格」" in reply and "无需按例外处理" in reply
+        assert "提前定级" not in reply  # January: the year is over
         # 良好 needs 80: 路桥区 has far less.
         assert "最高可评「合格」" in await b.say("admin1", "定级 路桥区 良好 表现不错")
 
@@ -65,6 +66,7 @@ async def test_a_confirmed_grade_stands_above_the_score_card(database, tmp_path:
         assert "已确定等次" not in await b.say("wangwu", "我的得分")
         reply = await b.say("admin1", "定级 路桥区 不合格 例外 暗访发现问题")
         assert "已确定路桥区2026年度等次为「不合格」" in reply
+        assert "2026年度尚未结束，此为提前定级" in reply  # said when the year is not over
         for user, text in (("wangwu", "我的得分"), ("admin1", "得分 路桥区")):
             card = await b.say(user, text)
             first, second = card.split("\n")[:2]
