@@ -276,6 +276,7 @@ async def _log_submission(
     repeats a counting submission of the unit (`_repeats`) is held back: the reply names the
     earlier one (`what`: the item as users see it), and 「确认」 within the conversation TTL logs
     it anyway, with its own time and message (a pending action under the user's own key)."""
+    earlier: list[str] = []
     async with ctx.db.session() as session:
         if not force:
             views = await list_submissions(
@@ -290,10 +291,19 @@ async def _log_submission(
                 found = next((v for v in views if _repeats(v, fields)), None)
                 if found is not None:
                     return await _hold_repeat(ctx, fields, reply, what, found.submission)
+            if fields["kind"] == SubmissionKind.FEEDBACK:  # the task answered before
+                earlier = [
+                    v.ref
+                    for v in views
+                    if v.submission.task_id == fields["task_id"] and v.status in COUNTING
+                ]
         row = await ledger.add_submission(session, **fields)
         await session.commit()
     assert row.id is not None
-    return _LOGGED[fields["kind"]].format(ref=submission_ref(row.id), **reply)
+    text = _LOGGED[fields["kind"]].format(ref=submission_ref(row.id), **reply)
+    if earlier:
+        text += texts.FEEDBACK_AGAIN.format(task=reply["task"], refs="、".join(earlier))
+    return text
 
 
 async def _hold_repeat(

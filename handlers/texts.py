@@ -134,6 +134,7 @@ INFO_HOWTO = (
 )
 
 FEEDBACK_LOGGED = "已登记任务{task}「{title}」的反馈（编号{ref}），{timing}。"
+FEEDBACK_AGAIN = "任务{task}此前已有反馈{refs}，本次作为补充一并登记。"
 TASK_UNKNOWN = "没有找到本单位的任务{task}。请发送「进度」查看本单位的任务编号。"
 REPORT_LOGGED = "已登记{report}（编号{ref}，{period}，指标{target}），{timing}。"
 REPORT_NOT_IN_SCHEME = (

@@ -173,8 +173,10 @@ async def test_repeated_feedback_reports_and_evidence_are_held_back(
         assert "当前没有待确认的报送" in await b.say("zhangsan", "确认")
         assert len(await _submissions(b)) == 1
 
-        # Another text for the same task is a new item, logged as usual.
-        assert "已登记任务" in await b.say("zhangsan", f"反馈 {task} 补充：另有2处已整改")
+        # Another text for the same task is a new item, logged as usual, the earlier one named.
+        more = await b.say("zhangsan", f"反馈 {task} 补充：另有2处已整改")
+        assert "已登记任务" in more and f"任务{task}此前已有反馈{ref}，本次作为补充一并登记" in more
+        assert "此前已有反馈" not in first
         assert len(await _submissions(b)) == 2
 
         # 「确认」 within the window logs the repeat anyway, once, byte for byte, at its own time.
