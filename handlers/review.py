@@ -16,18 +16,18 @@ from handlers import pending, reviewing
 from handlers import review_texts as rt
 from handlers.channel import fit_text
 from handlers.context import Ctx, scheme_of
-from handlers.intents import Intent, normalize_mapped, typed_args
+from handlers.intents import TITLE_MAX, Intent, normalize_mapped, typed_args
 from handlers.lookup import submission_deadline
 from handlers.notify import card_of, tell_unit_change
 from handlers.pending import PendingAction
 from handlers.router import ADMIN, LIAISON, Router
 from handlers.texts import STATUS_NAMES, fmt_date
-from scoring.facts import Status
+from scoring.facts import Status, SubmissionKind
 from scoring.periods import TZ
 from storage import ledger
 from storage import review as queue
 from storage.conversation import ReviewPage, get_state, set_state
-from storage.models import Unit
+from storage.models import Submission, Unit
 from storage.units import get_member, get_unit_by_name
 
 router = Router()
@@ -414,6 +414,7 @@ async def correct(ctx: Ctx, intent: Intent) -> str:
         if not body:
             return rt.CORRECT_BODY.format(ref=view.ref)
         old = view.submission
+        title, text = _retitled(old, body)
         row = await ledger.add_submission(
             session,
             unit_id=old.unit_id,
@@ -423,11 +424,22 @@ async def correct(ctx: Ctx, intent: Intent) -> str:
             year=old.year,
             period=old.period,
             kind=old.kind,
-            title=old.title,
-            text=body,
+            title=title,
+            text=text,
             task_id=old.task_id,
             source_key=ctx.msg.key,
             corrects_id=old.id,
         )
         await session.commit()
-    return rt.CORRECT_LOGGED.format(old=view.ref, ref=f"S{row.id}")
+    renamed = rt.CORRECT_RETITLED.format(title=title) if title != old.title else ""
+    return rt.CORRECT_LOGGED.format(old=view.ref, ref=f"S{row.id}") + renamed
+
+
+def _retitled(old: Submission, body: str) -> tuple[str, str]:
+    """(title, text) of a 补正: a 政务信息 item's correction may give a new title on its first
+    line, the text below it (a return for 「标题重复」 is corrected so); else the old title."""
+    first, newline, rest = body.partition("\n")
+    head = first.strip()
+    if old.kind == SubmissionKind.INFO and newline and rest.strip() and 0 < len(head) <= TITLE_MAX:
+        return head, rest.strip()
+    return old.title, body

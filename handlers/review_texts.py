@@ -86,3 +86,4 @@ CORRECT_UNKNOWN = "没有找到本单位编号为{ref}的报送。发送「记�
 CORRECT_NOT_RETURNED = "{ref}未被退回（当前状态：{status}），无需补正。"
 CORRECT_BODY = "请在编号后写上补正内容，例如「补正 {ref} 已补充现场照片和整改说明」。"
 CORRECT_LOGGED = "已登记对{old}的补正（新编号{ref}），待市创模办审核。"
+CORRECT_RETITLED = "标题改为「{title}」。"

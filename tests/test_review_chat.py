@@ -335,3 +335,19 @@ async def test_withdrawing_an_approved_item_tells_its_reviewer(database, tmp_pat
         reply = await b.say("zhangsan", "政务信息：扬尘整治\n本周检查工地5处。")
         other = reply.split("编号")[1].split("，")[0]
         assert "告知审核人" not in await b.say("zhangsan", f"撤回 {other}")
+
+
+async def test_a_correction_may_give_an_info_item_a_new_title(database, tmp_path: Path) -> None:
+    """A 政务信息 item returned for its title is corrected with a new first line: 「补正 S7 新标题」
+    then the text below it; a one-line 补正 keeps the title."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+        reply = await b.say("zhangsan", "政务信息：河道清理专项行动\n本周清淤3公里。")
+        ref = reply.split("编号")[1].split("，")[0]
+        assert "已退回" in await b.say("admin1", f"退回 {ref} 标题与S1重复")
+        reply = await b.say("zhangsan", f"补正 {ref} 椒江区河道巡查问题全部整改\n本周整改排口2处。")
+        assert f"已登记对{ref}的补正" in reply and "标题改为「椒江区河道巡查问题全部整改」" in reply
+        async with database.session() as s:
+            newest = (await s.exec(select(Submission).order_by(col(Submission.id).desc()))).first()
+        assert newest is not None
+        assert (newest.title, newest.text) == ("椒江区河道巡查问题全部整改", "本周整改排口2处。")
