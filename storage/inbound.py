@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, insert, or_, update
@@ -22,9 +21,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 
 from storage.db import Database
-from storage.dialects import insert_for
 from storage.models import InboundMessage, Outbox
-from storage.prepared import Prepared
+from storage.prepared import InsertOnce, Prepared
 from storage.types import to_utc, utcnow
 
 T = TypeVar("T")
@@ -50,14 +48,6 @@ _STORE_REPLY = Prepared(
 _ENQUEUE = insert(_out).returning(_out.c.id)
 
 
-def _record_statement(dialect: str) -> Any:
-    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id: the unique key decides, in one
-    statement, which of two deliveries of a message is the first."""
-    return (
-        insert_for(dialect)(_in).on_conflict_do_nothing(index_elements=["key"]).returning(_in.c.id)
-    )
-
-
 _COLUMNS = [
     "key",
     "sender",
@@ -68,17 +58,12 @@ _COLUMNS = [
     "claimed_by",
     "claimed_until",
 ]
-
-
-@cache
-def _record_prepared(dialect: str) -> Prepared:
-    """Built at the first use of its dialect: a process serving from SQLite does not load
-    SQLAlchemy's PostgreSQL dialect (storage/dialects.py)."""
-    return Prepared(_record_statement(dialect), _COLUMNS)
+# the first of two deliveries of a message is the one whose row is new
+_RECORD = InsertOnce(_in, "key", _COLUMNS)
 
 
 def _record(conn: Connection, values: dict[str, Any]) -> InboundRecord | None:
-    inserted = _record_prepared(conn.dialect.name).scalar(conn, values)
+    inserted = _RECORD.new_id(conn, values)
     if inserted is not None:
         return InboundRecord(id=inserted, new=True, reply=None)
     found = _STORED.first(conn, {"key": values["key"]})

@@ -12,17 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from scoring.facts import Status, SubmissionKind
-from storage.dialects import insert_for
 from storage.ledger import latest_statuses
 from storage.models import AuditLog, Submission, SubmissionEvent
-from storage.prepared import Prepared
+from storage.prepared import InsertOnce, Prepared
 from storage.types import to_utc, utcnow
 
 COUNTING = frozenset({Status.SUBMITTED, Status.ACCEPTED})
@@ -79,19 +77,8 @@ _COLUMNS = [
 ]
 
 
-def _insert_statement(dialect: str) -> Any:
-    return (
-        insert_for(dialect)(_s)
-        .on_conflict_do_nothing(index_elements=["source_key"])
-        .returning(_s.c.id)
-    )
-
-
-@cache
-def _insert_prepared(dialect: str) -> Prepared:
-    """Built at the first use of its dialect: a process serving from SQLite does not load
-    SQLAlchemy's PostgreSQL dialect (storage/dialects.py)."""
-    return Prepared(_insert_statement(dialect), _COLUMNS)
+# a message handled again (the recovery sweep after a crash) finds its submission by source key
+_INSERT = InsertOnce(_s, "source_key", _COLUMNS)
 
 
 def month_items(
@@ -135,7 +122,7 @@ def add_info(
     """Log one 政务信息 submission with its audit row, once per `source_key` (a message handled
     again returns what it logged the first time)."""
     now = utcnow()
-    inserted = _insert_prepared(conn.dialect.name).scalar(
+    inserted = _INSERT.new_id(
         conn,
         {
             "unit_id": unit_id,

@@ -23,6 +23,8 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from storage.dialects import insert_for
+
 Processor = Callable[[Any], Any] | None
 
 
@@ -126,6 +128,30 @@ class Prepared:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+
+class InsertOnce:
+    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING id` into `table`: the unique index
+    decides, in one statement, whether the row is new. Prepared for a dialect at its first use,
+    so a process serving from SQLite never builds PostgreSQL's (storage/dialects.py)."""
+
+    def __init__(self, table: Any, key: str, columns: Sequence[str]) -> None:
+        self.table, self.key, self.columns = table, key, list(columns)
+        self._by_dialect: dict[str, Prepared] = {}
+
+    def new_id(self, conn: Connection, values: Mapping[str, Any]) -> int | None:
+        """The new row's id; None when a row with this key was there already."""
+        dialect = conn.dialect.name
+        prepared = self._by_dialect.get(dialect)
+        if prepared is None:
+            statement = (
+                insert_for(dialect)(self.table)
+                .on_conflict_do_nothing(index_elements=[self.key])
+                .returning(self.table.c.id)
+            )
+            prepared = self._by_dialect[dialect] = Prepared(statement, self.columns)
+        found = prepared.scalar(conn, values)
+        return None if found is None else int(found)
 
 
 _serial = itertools.count(1)
