@@ -23,8 +23,6 @@ from storage.models import AuditLog, Submission, SubmissionEvent
 from storage.prepared import InsertOnce, Prepared
 from storage.types import to_utc, utcnow
 
-COUNTING = frozenset({Status.SUBMITTED, Status.ACCEPTED})
-
 _s = Submission.__table__  # type: ignore[attr-defined]
 _e = SubmissionEvent.__table__  # type: ignore[attr-defined]
 _a = AuditLog.__table__  # type: ignore[attr-defined]
