@@ -148,6 +148,18 @@ async def _notice(ctx: Ctx, intent: Intent) -> Notice | str:
     return found
 
 
+async def _acks(ctx: Ctx, intent: Intent) -> tuple[Notice, dict[str, datetime], list[str]] | str:
+    """The notice asked about (`_notice`), who signed for it (user id → when) and who has not
+    yet; or the reply saying there is no such notice."""
+    notice = await _notice(ctx, intent)
+    if isinstance(notice, str):
+        return notice
+    assert notice.id is not None
+    async with ctx.db.session() as session:
+        done = await store.acks(session, notice.id)
+    return notice, done, [u for u in notice.recipients if u not in done]
+
+
 async def _people(ctx: Ctx) -> dict[str, tuple[str, str]]:
     """user id → (unit name, person's name)."""
     async with ctx.db.session() as session:
@@ -158,20 +170,17 @@ async def _people(ctx: Ctx) -> dict[str, tuple[str, str]]:
 
 @router.intent(OfficeIntent.ACK_STATUS, roles=ADMIN)
 async def ack_status(ctx: Ctx, intent: Intent) -> str:
-    notice = await _notice(ctx, intent)
-    if isinstance(notice, str):
-        return notice
-    assert notice.id is not None
-    async with ctx.db.session() as session:
-        done = await store.acks(session, notice.id)
+    found = await _acks(ctx, intent)
+    if isinstance(found, str):
+        return found
+    notice, done, missing = found
+    ref = store.notice_ref(notice.id or 0)
     people = await _people(ctx)
-    ref = store.notice_ref(notice.id)
 
     def who(userid: str) -> tuple[str, str]:
         unit, name = people.get(userid, ("", userid))
         return (f"{unit} " if unit else ""), name
 
-    missing = [u for u in notice.recipients if u not in done]
     lines = [
         nt.STATUS_HEAD.format(
             ref=ref, when=_when(notice.at), done=len(done), total=len(notice.recipients)
@@ -192,14 +201,11 @@ async def ack_status(ctx: Ctx, intent: Intent) -> str:
 
 @router.intent(OfficeIntent.ACK_CHASE, roles=ADMIN)
 async def ack_chase(ctx: Ctx, intent: Intent) -> str:
-    notice = await _notice(ctx, intent)
-    if isinstance(notice, str):
-        return notice
-    assert notice.id is not None
-    async with ctx.db.session() as session:
-        done = await store.acks(session, notice.id)
-    ref = store.notice_ref(notice.id)
-    missing = [u for u in notice.recipients if u not in done]
+    found = await _acks(ctx, intent)
+    if isinstance(found, str):
+        return found
+    notice, _done, missing = found
+    ref = store.notice_ref(notice.id or 0)
     if not missing:
         return nt.CHASE_ALL_DONE.format(ref=ref)
     text = nt.NOTICE_CARD_AGAIN.format(ref=ref, excerpt=_excerpt(notice.text))
