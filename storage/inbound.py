@@ -70,35 +70,14 @@ def _record(conn: Connection, values: dict[str, Any]) -> InboundRecord | None:
     return InboundRecord(id=found[0], new=False, reply=found[1]) if found else None
 
 
-async def record_inbound(
-    db: Database,
-    *,
-    key: str,
-    sender: str,
-    msg_type: str,
-    received_at: datetime,
-    content: str,
-    channel: str = "wecom",
-    claimed_by: str | None = None,
-    claimed_until: datetime | None = None,
-) -> InboundRecord:
+async def record_inbound(db: Database, **values: Any) -> InboundRecord:
     """Record a delivered message durably (committed before returning), claimed by the caller:
-    one statement built once (and, for a repeat, one read), one transaction, one hop."""
-    found = await db.run_write(
-        _record,
-        _values(
-            key=key,
-            sender=sender,
-            msg_type=msg_type,
-            received_at=received_at,
-            content=content,
-            channel=channel,
-            claimed_by=claimed_by,
-            claimed_until=claimed_until,
-        ),
-    )
+    one statement built once (and, for a repeat, one read), one transaction, one hop. `values`:
+    the message's columns as `_values` takes them (key, sender, msg_type, received_at, content,
+    channel, claimed_by, claimed_until)."""
+    found = await db.run_write(_record, _values(**values))
     if found is None:  # neither inserted nor there: let the caller see it
-        raise RuntimeError(f"inbound message {key!r} could not be recorded")
+        raise RuntimeError(f"inbound message {values['key']!r} could not be recorded")
     return found
 
 
