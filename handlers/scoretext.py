@@ -33,7 +33,7 @@ from scoring.periods import TZ
 from scoring.scorecard import Level, RuleLine, ScoreCard
 from storage.db import Database
 from storage.facts import LedgerMark, unit_year_facts_unless
-from storage.grades import grade_history
+from storage.grades import confirmed_grade
 from storage.models import Unit
 
 ZERO = Decimal("0.00")
@@ -103,14 +103,13 @@ async def past_unit_card(
 async def confirmed_grade_line(db: Database, unit_id: int, year: int) -> str | None:
     """The grade the office confirmed for the unit's year (定级, latest wins), as the line that
     goes above its score card; None while none is confirmed."""
-    async with db.session() as session:
-        history = await grade_history(session, unit_id, year)
-    if not history:
+    found = await confirmed_grade(db, unit_id, year)
+    if found is None:
         return None
-    last = history[-1]
-    day = last.at.astimezone(TZ)
+    grade, reason, at = found
+    day = at.astimezone(TZ)
     return st.CONFIRMED_GRADE.format(
-        year=year, grade=last.grade, day=f"{day.month}月{day.day}日", reason=last.reason
+        year=year, grade=grade, day=f"{day.month}月{day.day}日", reason=reason
     )
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, bindparam
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scoring.scorecard import GRADES
 from storage.audit import audit
+from storage.db import Database
 from storage.models import Unit
+from storage.prepared import Prepared
 from storage.types import UTCDateTime, to_utc, utcnow
 
 
@@ -137,3 +139,19 @@ async def grade_history(session: AsyncSession, unit_id: int, year: int) -> list[
         )
     ).all()
     return [_view(row) for row in rows]
+
+
+_LATEST = Prepared(
+    select(FinalGrade.grade, FinalGrade.reason, FinalGrade.at)
+    .where(FinalGrade.unit_id == bindparam("unit_id"), FinalGrade.year == bindparam("year"))
+    .order_by(col(FinalGrade.at).desc(), col(FinalGrade.id).desc())
+    .limit(1)
+)
+
+
+async def confirmed_grade(
+    db: Database, unit_id: int, year: int
+) -> tuple[str, str, datetime] | None:
+    """(grade, reason, when) of the grade in force for the unit's year (the latest 定级), or
+    None: one small read, asked with every 「我的得分」."""
+    return await db.run_small(lambda conn: _LATEST.first(conn, {"unit_id": unit_id, "year": year}))
