@@ -1,8 +1,8 @@
 """Logging a 政务信息 item as one synchronous unit of work (`Database.run_write`, or inside the
 inbound message's own transaction): SQLAlchemy Core statements built once, bound parameters.
 
-Three statements in all: the unit's items of the month with their status (for the repeat check
-and the quota count, one outer join), the submission (`INSERT … ON CONFLICT (source_key) DO
+Three statements in all: the unit's items of the month, each with its status (for the repeat
+check and the quota count; the status a subquery, one row per item), the submission (`INSERT … ON CONFLICT (source_key) DO
 NOTHING`: the unique index decides whether the message was logged before, no pre-check), and
 its audit row. The unit is not looked up: the foreign key guarantees it.
 """
@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from scoring.facts import Status, SubmissionKind
-from storage.ledger import latest_statuses
 from storage.models import AuditLog, Submission, SubmissionEvent
 from storage.prepared import InsertOnce, Prepared
 from storage.types import to_utc, utcnow
@@ -28,9 +27,9 @@ _e = SubmissionEvent.__table__  # type: ignore[attr-defined]
 _a = AuditLog.__table__  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class MonthItem:
-    """One submission of a unit's month for one target, with its effective status now."""
+class MonthItem(NamedTuple):
+    """One submission of a unit's month for one target, with its effective status now. (A
+    tuple: a busy unit's month has dozens, made for every new item.)"""
 
     id: int
     title: str
@@ -40,11 +39,17 @@ class MonthItem:
     status: Status
 
 
+# each item's effective status is its latest review event (by time, then id), as
+# storage.ledger.latest_statuses has it; none: submitted
+_LATEST = (
+    select(_e.c.status)
+    .where(_e.c.submission_id == _s.c.id)
+    .order_by(_e.c.at.desc(), _e.c.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
 _MONTH = Prepared(
-    select(
-        _s.c.id, _s.c.title, _s.c.text, _s.c.source_key, _s.c.unit_id, _e.c.at, _e.c.id, _e.c.status
-    )
-    .outerjoin(_e, _e.c.submission_id == _s.c.id)
+    select(_s.c.id, _s.c.title, _s.c.text, _s.c.source_key, _s.c.unit_id, _LATEST)
     .where(
         _s.c.unit_id == bindparam("unit_id"),
         _s.c.year == bindparam("year"),
@@ -84,12 +89,13 @@ def month_items(
 ) -> list[MonthItem]:
     """The unit's submissions of `period` for `target`, oldest first, each with its status."""
     rows = _MONTH.all(conn, {"unit_id": unit_id, "year": year, "target": target, "period": period})
-    statuses = latest_statuses((r[0], r[5], r[6], r[7]) for r in rows)
-    seen: dict[int, MonthItem] = {}
-    for r in rows:
-        if r[0] not in seen:
-            seen[r[0]] = MonthItem(r[0], r[1], r[2], r[3], r[4], statuses[r[0]])
-    return list(seen.values())
+    return [
+        MonthItem(r[0], r[1], r[2], r[3], r[4], _STATUS[r[5]] if r[5] else Status.SUBMITTED)
+        for r in rows
+    ]
+
+
+_STATUS = {s.value: s for s in Status}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ to the same driver connection.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,33 @@ class _Compiled:
     given: dict[str, Any]  # the values the statement carries itself (`values(claimed_by=None)`)
     binds: tuple[Processor, ...]
     results: tuple[Processor, ...]  # one per result column (empty: no rows)
+
+    def __post_init__(self) -> None:
+        # most statements need no conversion either way (integers and strings on both drivers):
+        # then the parameters are picked in one C call and the driver's rows returned as they are
+        plain = all(b is None for b in self.binds)
+        object.__setattr__(self, "pick", _picker(self.names, self.given) if plain else None)
+        object.__setattr__(self, "converts", any(r is not None for r in self.results))
+
+    pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
+    converts: bool = True
+
+
+def _picker(
+    names: tuple[str, ...], given: dict[str, Any]
+) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """The driver's positional parameters from the execution's (and the statement's own)."""
+    if not names:
+        return lambda _params: ()
+    if len(names) == 1:
+        name = names[0]
+        if given:
+            return lambda params: (params.get(name, given.get(name)),)
+        return lambda params: (params[name],)
+    get = operator.itemgetter(*names)
+    if given:
+        return lambda params: get({**given, **params})
+    return get
 
 
 class Prepared:
@@ -81,18 +109,23 @@ class Prepared:
     def execute(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
         """Run the statement in `conn`'s transaction; the driver's cursor."""
         compiled = self._for(conn.dialect)
-        values = {**compiled.given, **params} if params else compiled.given
-        args = tuple(
-            value if bind is None else bind(value)
-            for value, bind in zip(
-                (values[name] for name in compiled.names), compiled.binds, strict=True
+        if compiled.pick is not None:
+            args = compiled.pick(params or {})
+        else:
+            values = {**compiled.given, **params} if params else compiled.given
+            args = tuple(
+                value if bind is None else bind(value)
+                for value, bind in zip(
+                    (values[name] for name in compiled.names), compiled.binds, strict=True
+                )
             )
-        )
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(compiled.sql, args)
         return cursor
 
     def _row(self, compiled: _Compiled, raw: Sequence[Any]) -> tuple[Any, ...]:
+        if not compiled.converts:  # the driver's row (a Record on asyncpg: made a tuple)
+            return raw if type(raw) is tuple else tuple(raw)
         return tuple(
             value if convert is None or value is None else convert(value)
             for value, convert in zip(raw, compiled.results, strict=True)
@@ -103,7 +136,10 @@ class Prepared:
         cursor = self.execute(conn, params)
         try:
             compiled = self._compiled[conn.dialect.name]
-            return [self._row(compiled, raw) for raw in cursor.fetchall()]
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            if not compiled.converts and (not rows or type(rows[0]) is tuple):
+                return rows
+            return [self._row(compiled, raw) for raw in rows]
         finally:
             cursor.close()
 
