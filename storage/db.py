@@ -15,21 +15,20 @@ SQLite it runs on a database thread with a plain sqlite3 connection — one thre
 whole unit instead of a few per statement through aiosqlite; on PostgreSQL it runs on a pooled
 asyncpg connection (no thread involved).
 
-Group commit (SQLite): units that write (`run_write`) go to ONE writer thread; the units queued
-within `group_window` seconds of the first share one transaction and one commit, each in a
-savepoint of its own (one that raises is rolled back alone), and each caller is answered only
-after that commit. Reads (`run`) go to a reader thread of their own (WAL: readers never wait
-for the writer).
+Group commit (SQLite): units that write (`run_write`) run on the event loop's thread in the one
+open transaction; the units that arrive within `group_window` seconds of its first share it and
+its one commit, each in a savepoint of its own (one that raises is rolled back alone), and each
+caller is answered only after that commit, which runs on the writer thread
+(storage/group_commit.py). Reads (`run`) go to a reader thread of their own (WAL: readers never
+wait for the writer).
 """
 
 from __future__ import annotations
 
 import ast
 import asyncio
-import contextlib
 import re
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,7 +41,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.prepared import savepoint
+from storage.group_commit import GroupCommit
 
 if TYPE_CHECKING:  # Alembic (with Mako and Pygments, ~10 MB) is imported only to migrate
     from alembic.config import Config
@@ -161,116 +160,6 @@ def _in_transaction(
         return work(conn, *args, **kwargs)
 
 
-class _Job:
-    __slots__ = ("args", "at", "future", "kwargs", "loop", "work")
-
-    def __init__(
-        self, work: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> None:
-        self.work, self.args, self.kwargs = work, args, kwargs
-        self.loop = asyncio.get_running_loop()
-        self.future: asyncio.Future[Any] = self.loop.create_future()
-        self.at = time.monotonic()
-
-
-def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.done():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
-
-
-class _GroupWriter:
-    """The SQLite writer thread: one connection, the units of work queued within `window`
-    seconds of the first run in one transaction (each in a savepoint) and one commit; every
-    caller's future is settled after the commit (or with the error that ended the batch)."""
-
-    MAX_BATCH = 128
-
-    def __init__(self, engine: Engine, window: float) -> None:
-        self.engine, self.window = engine, window
-        self.jobs: list[_Job] = []
-        self.cv = threading.Condition()
-        self.stopping = False
-        self.commits = 0  # transactions committed (for tests and the bench)
-        self.thread = threading.Thread(target=self._loop, name="kaohe-db-write", daemon=True)
-        self.thread.start()
-
-    def submit(self, job: _Job) -> None:
-        with self.cv:
-            if self.stopping:
-                raise RuntimeError("the database is closed")
-            self.jobs.append(job)
-            self.cv.notify()
-
-    def stop(self) -> None:
-        with self.cv:
-            self.stopping = True
-            self.cv.notify()
-        self.thread.join()
-
-    def _take(self) -> list[_Job] | None:
-        with self.cv:
-            while not self.jobs and not self.stopping:
-                self.cv.wait()
-            if not self.jobs:
-                return None
-            if self.window > 0 and not self.stopping:
-                until = self.jobs[0].at + self.window
-                while len(self.jobs) < self.MAX_BATCH and not self.stopping:
-                    left = until - time.monotonic()
-                    if left <= 0:
-                        break
-                    self.cv.wait(left)
-            batch, self.jobs = self.jobs[: self.MAX_BATCH], self.jobs[self.MAX_BATCH :]
-            return batch
-
-    def _loop(self) -> None:
-        conn: Connection | None = None
-        while (batch := self._take()) is not None:
-            try:
-                if conn is None:
-                    conn = self.engine.connect()
-                    conn.info["write"] = True
-                results = self._batch(conn, batch)
-            except Exception as exc:  # BEGIN or COMMIT failed: nobody's work is durable
-                results = [(False, exc)] * len(batch)
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        conn.close()
-                    conn = None
-            for job, (ok, value) in zip(batch, results, strict=True):
-                with contextlib.suppress(RuntimeError):  # the caller's loop is closed
-                    job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
-        if conn is not None:
-            conn.close()
-
-    def _batch(self, conn: Connection, batch: list[_Job]) -> list[tuple[bool, Any]]:
-        results: list[tuple[bool, Any]] = []
-        if len(batch) == 1:  # alone: no savepoint; an error rolls the transaction back
-            job = batch[0]
-            try:
-                with conn.begin():
-                    results.append((True, job.work(conn, *job.args, **job.kwargs)))
-            except Exception as exc:
-                if conn.in_transaction():
-                    raise
-                results.append((False, exc))
-            self.commits += results[0][0]
-            return results
-        with conn.begin():
-            for job in batch:
-                try:
-                    with savepoint(conn):
-                        results.append((True, job.work(conn, *job.args, **job.kwargs)))
-                except Exception as exc:
-                    results.append((False, exc))
-        self.commits += 1
-        return results
-
-
 def _upgrade(connection: Connection, cfg: Config, revision: str) -> None:
     from alembic import command
 
@@ -299,7 +188,7 @@ class Database:
         )
         self._sync: Engine | None = None  # SQLite: the engine of `run`, made on first use
         self._thread: ThreadPoolExecutor | None = None  # SQLite: the reader thread
-        self._writer: _GroupWriter | None = None
+        self._writer: GroupCommit | None = None
         self._sync_lock = threading.Lock()
         self._loop_thread = threading.get_ident()  # `run_small` reads inline on this thread
         self._small_conn: Connection | None = None
@@ -360,10 +249,7 @@ class Database:
             async with self.engine.connect() as conn:
                 return await conn.run_sync(_in_transaction, write, work, args, kwargs)
         if write:
-            job = _Job(work, args, kwargs)
-            self._group_writer().submit(job)
-            result: T = await job.future
-            return result
+            return await self._group_writer().run(work, args, kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor(), self._run_sqlite, write, work, args, kwargs
@@ -377,18 +263,18 @@ class Database:
                     self._thread = ThreadPoolExecutor(1, thread_name_prefix="kaohe-db-read")
         return self._thread
 
-    def _group_writer(self) -> _GroupWriter:
+    def _group_writer(self) -> GroupCommit:
         if self._writer is None:
             self._executor()
             with self._sync_lock:
                 if self._writer is None:
                     assert self._sync is not None
-                    self._writer = _GroupWriter(self._sync, self.group_window)
+                    self._writer = GroupCommit(self._sync, self.group_window)
         return self._writer
 
     @property
     def group_commits(self) -> int:
-        """SQLite: transactions the writer thread committed (each for one or more units)."""
+        """SQLite: transactions the writer committed (each for one or more units)."""
         return self._writer.commits if self._writer is not None else 0
 
     def _run_sqlite(
@@ -465,7 +351,7 @@ class Database:
             small.close()
         if self._writer is not None:
             writer, self._writer = self._writer, None
-            await asyncio.to_thread(writer.stop)
+            await writer.stop()
         if self._thread is not None:
             thread, self._thread = self._thread, None
             await asyncio.get_running_loop().run_in_executor(thread, self._dispose_sync)

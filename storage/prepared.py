@@ -57,7 +57,7 @@ def _picker(
     if len(names) == 1:
         name = names[0]
         if given:
-            return lambda params: (params.get(name, given.get(name)),)
+            return lambda params: (params[name] if name in params else given[name],)
         return lambda params: (params[name],)
     get = operator.itemgetter(*names)
     if given:

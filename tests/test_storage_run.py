@@ -121,3 +121,73 @@ async def test_a_small_read_of_a_busy_file_goes_to_the_reader_thread(database: D
     assert threads == [True, False]
     with pytest.raises(OperationalError, match="no such table"):
         await database.run_small(read, "no such table: member")
+
+
+# --- group commit (SQLite: storage/group_commit.py) ----------------------------------------------
+
+
+def _sqlite_only(database: Database) -> None:
+    if database.dialect != "sqlite":
+        pytest.skip("group commit is SQLite's: PostgreSQL commits each unit on its own connection")
+
+
+def _orphan(conn: Connection) -> None:
+    """A write the database refuses only at COMMIT (a deferred foreign key to no unit)."""
+    conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+    conn.execute(
+        insert(Member.__table__).values(  # type: ignore[attr-defined]
+            userid="ghost",
+            name="无此单位",
+            unit_id=999_999,
+            role="liaison",
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+    )
+
+
+async def test_the_first_unit_of_a_group_failing_undoes_only_itself(database: Database) -> None:
+    _sqlite_only(database)
+    database.group_window = 0.2  # the three arrive together: one transaction
+    results = await asyncio.gather(
+        *(database.run_write(_put, f"f{i}", i == 0) for i in range(3)), return_exceptions=True
+    )
+    assert isinstance(results[0], RuntimeError) and results[1:] == [1, 2]
+    assert (await member_and_state(database, "f0")) == (None, None)
+    assert (await member_and_state(database, "f2"))[1] == DRAFT
+
+
+async def test_a_commit_that_fails_fails_every_unit_of_its_group(database: Database) -> None:
+    """Callers are answered only after the commit: when it fails, each gets the error and none
+    of their work is kept; the next unit gets a new transaction."""
+    _sqlite_only(database)
+    database.group_window = 0.2
+    units = [database.run_write(_put, f"g{i}", False) for i in range(3)]
+    results = await asyncio.gather(database.run_write(_orphan), *units, return_exceptions=True)
+    assert all(isinstance(r, Exception) and "FOREIGN KEY" in str(r) for r in results), results
+    for i in range(3):
+        assert (await member_and_state(database, f"g{i}")) == (None, None)
+    assert database.group_commits == 0
+    assert await database.run_write(_put, "after", False) == 1
+    assert database.group_commits == 1
+
+
+async def test_a_write_waiting_for_another_writers_lock_leaves_the_loop_free(
+    database: Database,
+) -> None:
+    """The writer's BEGIN IMMEDIATE waits on the writer thread, not on the event loop: a session
+    of the same process holding the write lock can finish (on the loop) and the write then
+    goes through."""
+    _sqlite_only(database)
+    async with database.session() as s:
+        await s.exec(
+            insert(_state).values(userid="held", state=state_to_json(DRAFT), updated_at=utcnow())
+        )  # the session's connection now holds the write lock
+        write = asyncio.ensure_future(database.run_write(_put, "waits", False))
+        ticks = 0
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 10 and not write.done()
+        await s.commit()
+    assert await asyncio.wait_for(write, 10) == 2
