@@ -299,7 +299,9 @@ class InboundPipeline:
         deadline = started + budget
         received = self.now()
         turn = self.turns.reserve(msg.sender)  # its place in the user's queue: arrival order
-        msg = replace(msg, created_at=self.sent_at(msg.created_at, received))
+        sent = self.sent_at(msg.created_at, received)
+        if sent != msg.created_at:  # (a copy of the message costs more than the check)
+            msg = replace(msg, created_at=sent)
         work = self._unit_of(msg, turn)
         # recorded and taken in hand even if this delivery is given up meanwhile (the caller
         # cancelled: its connection dropped): a retry finds it in hand, or its stored reply

@@ -4,7 +4,7 @@ values a statement carries itself, and a driver-level savepoint undoes only its 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import bindparam, insert, select, update
@@ -97,3 +97,33 @@ def test_a_missing_parameter_is_refused_before_the_driver() -> None:
 
     with pytest.raises(KeyError):
         _PREPARED_BY_ACTOR.execute(_Conn(), {})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        AT,
+        datetime(2026, 11, 30, 8, 15, 30, tzinfo=UTC),  # no microseconds
+        datetime(2026, 1, 1, 7, 59, 59, 999999, tzinfo=timezone(timedelta(hours=8))),
+        datetime(1, 1, 1, 0, 0, tzinfo=UTC),
+        datetime(9999, 12, 31, 10, 0, 0, 1, tzinfo=timezone(timedelta(hours=-5))),
+    ],
+)
+def test_sqlite_timestamps_are_written_as_sqlalchemy_writes_them(moment: datetime) -> None:
+    """UTCDateTime's one-call SQLite bind gives SQLAlchemy's own text (its DATETIME processor
+    after our UTC conversion): the stored text orders and compares as before."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.types import TypeDecorator
+
+    from storage.types import UTCDateTime
+
+    dialect = sqlite.dialect()
+    kind = UTCDateTime().dialect_impl(dialect)
+    theirs = TypeDecorator.bind_processor(kind, dialect)  # what it was without the override
+    assert theirs is not None
+    ours = kind.bind_processor(dialect)
+    assert ours is not theirs
+    assert ours(moment) == theirs(moment)
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        ours(moment.replace(tzinfo=None))
