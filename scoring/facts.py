@@ -73,6 +73,13 @@ TASK_KIND_WORDS: dict[str, str] = {
 }
 
 
+def task_kind_words(task_kind: str) -> str:
+    """A task kind as people name it ("重点工程"); a kind kaohe does not know, quoted as written
+    ("「inspection」")."""
+    word = TASK_KIND_WORDS.get(task_kind)
+    return word if word is not None else f"「{task_kind}」"
+
+
 @quick_init
 @dataclass(frozen=True)
 class Submission:

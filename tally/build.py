@@ -16,10 +16,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from scoring import Facts, Scheme, ScoreCard, Status, score
+from scoring.budgets import Budget, scheme_budgets
+from scoring.facts import task_kind_words
 from scoring.frozen import quick_init
 from scoring.kinds import kind_class
+from scoring.numbers import fmt
 from scoring.periods import TZ
-from scoring.scorecard import GRADES, Grade, RuleLine
+from scoring.scorecard import GRADES, BudgetLine, Grade, RuleLine
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,93 @@ class Column:
     name: str
     covers: tuple[str, ...]
     points: Decimal | None
+    # the item's points when a unit has no tasks of a kind (seed 000: W1 40, "如无重点工程则总分60分"):
+    # (task kind in words, points), from the scheme's `points_if_none`
+    switched: tuple[tuple[str, Decimal], ...] = ()
 
     @property
     def label(self) -> str:
         return f"{self.id}{self.name}"
+
+    @property
+    def points_text(self) -> str:
+        """The points as a header states them: "40分", or "40分，无重点工程时60分"; "" without."""
+        if self.points is None:
+            return ""
+        alt = "".join(f"，无{word}时{fmt(points)}分" for word, points in self.switched)
+        return f"{fmt(self.points)}分{alt}"
+
+
+@dataclass(frozen=True)
+class CellPlan:
+    """Where a target's points come from, worked out once per scheme: the points cell (budget)
+    its rules draw on — its own, or its item's shared one — and the targets sharing that cell."""
+
+    budget: str  # the budget id: the target's own id, or the item's
+    label: str  # the cell's name when shared: the item's column label ("C2工作网络建设")
+    shared_with: tuple[str, ...]  # the other targets drawing on the same cell
+    declared: Decimal | None  # the cell's points as the scheme writes them (before any switch)
+    carved: bool  # an item cell that gives what its pointed targets leave over
+    switch: str  # the task kind (in words) whose absence switches the cell's points, or ""
+
+
+@dataclass(frozen=True)
+class TargetCell:
+    """A target's line in the detail sheet: the points and score of the cell it draws on (after
+    the `points_if_none` switch), and a note when that cell is shared, switched or uncapped."""
+
+    points: Decimal | None
+    score: Decimal
+    note: str
+
+
+def cell_plans(scheme: Scheme, columns: tuple[Column, ...]) -> dict[str, CellPlan]:
+    """target id → its `CellPlan`, for every target of the scheme."""
+    budgets = scheme_budgets(scheme)
+    of_rule = {rule.id: b for b in budgets for rule in b.rules}
+    labels = {item_id: c.label for c in columns for item_id in c.covers}
+    drawing: dict[str, list[str]] = {}
+    plan_of: dict[str, Budget] = {}
+    for item in scheme.items:
+        for target in item.targets:
+            if not target.rules:
+                continue
+            budget = of_rule[target.rules[0].id]
+            plan_of[target.id] = budget
+            drawing.setdefault(budget.id, []).append(target.id)
+    plans = {}
+    for target_id, b in plan_of.items():
+        pins = [
+            pin
+            for rule in b.rules
+            if (pin := getattr(rule.params, "points_if_none", None)) is not None
+        ]
+        plans[target_id] = CellPlan(
+            budget=b.id,
+            label=labels.get(b.item, b.item),
+            shared_with=tuple(t for t in drawing[b.id] if t != target_id),
+            declared=_dec(b.points) if b.points is not None else None,
+            carved=b.declared is not None and b.declared != b.points,
+            switch=task_kind_words(pins[0].task_kind) if pins else "",
+        )
+    return plans
+
+
+def target_cell(plan: CellPlan, line: BudgetLine) -> TargetCell:
+    """The cell of one target of one unit's card (`line`: the card's line of `plan.budget`)."""
+    notes = []
+    if plan.shared_with:
+        rest = "其余" if plan.carved else ""
+        notes.append(
+            f"与{'、'.join(plan.shared_with)}共用{plan.label}的{rest}{fmt(line.points)}分"
+            if line.points is not None
+            else f"与{'、'.join(plan.shared_with)}共用{plan.label}"
+        )
+    if plan.switch and line.points != plan.declared and line.points is not None:
+        notes.append(f"无{plan.switch}，按{fmt(line.points)}分计（方案{fmt(plan.declared)}分）")
+    if line.points is None:
+        notes.append("加分项目，不设分值上限")
+    return TargetCell(line.points, line.score, "；".join(notes))
 
 
 @quick_init
@@ -115,6 +201,12 @@ class SchemeTally:
     scheme: Scheme
     columns: tuple[Column, ...]
     rows: tuple[TallyRow, ...]  # by rank, then unit name
+    cells: Mapping[str, CellPlan] = field(default_factory=dict)  # target id → its points cell
+
+    def target_cells(self, row: TallyRow) -> dict[str, TargetCell]:
+        """target id → the points and score of the cell it draws on, for one unit's row."""
+        lines = {b.id: b for b in row.card.budgets}
+        return {t: target_cell(plan, lines[plan.budget]) for t, plan in self.cells.items()}
 
     @property
     def id(self) -> str:
@@ -198,8 +290,27 @@ def columns_of(scheme: Scheme) -> tuple[Column, ...]:
         covers = (item.id, *sharers.get(item.id, ()))
         name = "、".join(names[i] for i in covers)
         points = _dec(item.points) if item.points is not None else None
-        columns.append(Column(item.id, name, covers, points))
+        columns.append(Column(item.id, name, covers, points, _switched(scheme, covers, points)))
     return tuple(columns)
+
+
+def _switched(
+    scheme: Scheme, covers: tuple[str, ...], points: Decimal | None
+) -> tuple[tuple[str, Decimal], ...]:
+    """What the column's points become when a `points_if_none` switch applies to one of its
+    budgets: the item's points less the budget's, plus the switched points."""
+    if points is None:
+        return ()
+    out = []
+    for budget in scheme_budgets(scheme):
+        if budget.item not in covers or budget.points is None:
+            continue
+        for rule in budget.rules:
+            pin = getattr(rule.params, "points_if_none", None)
+            if pin is not None:
+                alt = points - _dec(budget.points) + _dec(pin.points)
+                out.append((task_kind_words(pin.task_kind), alt))
+    return tuple(dict.fromkeys(out))
 
 
 def _dec(value: object) -> Decimal:
@@ -319,5 +430,5 @@ def build_tally(
             )
             open_items.extend(open_items_of(card, unit.facts, as_of))
         rows.sort(key=lambda r: (r.rank, r.unit))
-        tallies.append(SchemeTally(scheme, columns, tuple(rows)))
+        tallies.append(SchemeTally(scheme, columns, tuple(rows), cell_plans(scheme, columns)))
     return Tally(year, as_of, tuple(tallies), tuple(open_items), tuple(skipped), records)

@@ -84,9 +84,7 @@ def sheet_title(prefix: str, scheme_id: str, used: set[str]) -> str:
 
 
 def summary_headers(st: SchemeTally) -> list[str]:
-    items = [
-        f"{c.label}（{fmt(c.points)}分）" if c.points is not None else c.label for c in st.columns
-    ]
+    items = [f"{c.label}（{c.points_text}）" if c.points_text else c.label for c in st.columns]
     return [
         "排名",
         "单位",
@@ -146,6 +144,7 @@ DETAIL_HEADERS = [
     "指标",
     "指标分值",
     "指标得分",
+    "分值说明",
     "细则编号",
     "细则",
     "计分方式",
@@ -156,11 +155,16 @@ DETAIL_HEADERS = [
 ]
 
 
-def detail_values(row: TallyRow) -> list[list[Any]]:
-    """One row per rule of the unit's score card: how each number was reached."""
+def detail_values(st: SchemeTally, row: TallyRow) -> list[list[Any]]:
+    """One row per rule of the unit's score card: how each number was reached. 指标分值 and
+    指标得分 are those of the points cell the rule draws on — the target's own, or the one its
+    item's targets share (分值说明 says so) — as this unit's card has them (W1 of a unit without
+    key projects: 60), so that every row states a value and a score."""
     out: list[list[Any]] = []
+    cells = st.target_cells(row)
     for item in row.card.items:
         for target in item.targets:
+            cell = cells[target.id]
             for rule in target.rules:
                 signed = rule.value if rule.family == "earn" else -rule.value
                 out.append(
@@ -168,8 +172,9 @@ def detail_values(row: TallyRow) -> list[list[Any]]:
                         row.unit,
                         f"{item.id}{item.name}",
                         f"{target.id}{target.name}",
-                        _num(target.points),
-                        _num(target.score),
+                        _num(cell.points),
+                        _num(cell.score),
+                        cell.note,
                         target.code_of(rule.id),  # the code the office types back
                         rule.text,
                         "得分" if rule.family == "earn" else "扣分",
@@ -320,7 +325,8 @@ def _write_summary(wb: Workbook, ws: Worksheet, tally: Tally, st: SchemeTally) -
     numeric = set(range(4, 4 + n_items + 3))  # items, 基本分, 加分, 总分
     widths = _widths_for(headers, rows, cap=40)
     for col in range(4, 4 + n_items):
-        widths[col] = 11  # item columns: the header wraps
+        # item columns: the header wraps, in at most three lines (the header row's height)
+        widths[col] = min(18, max(11, -(-display_width(headers[col - 1]) // 3) + 2))
     widths[4 + n_items + 6] = max(widths.get(4 + n_items + 6, 10), 24)  # 确认说明
     widths[4 + n_items + 6] = min(widths[4 + n_items + 6], 40)
     when = "（阶段得分）" if tally.pending else ""
@@ -344,13 +350,14 @@ def _write_summary(wb: Workbook, ws: Worksheet, tally: Tally, st: SchemeTally) -
 
 
 def _write_detail(wb: Workbook, ws: Worksheet, tally: Tally, st: SchemeTally) -> None:
-    rows = [line for row in st.rows for line in detail_values(row)]
+    rows = [line for row in st.rows for line in detail_values(st, row)]
     widths = _widths_for(DETAIL_HEADERS, rows, cap=50)
-    widths[7] = min(widths[7], 40)  # 细则
-    widths[11] = min(max(widths[11], 30), 50)  # 计分说明
+    widths[6] = min(max(widths[6], 20), 30)  # 分值说明 (wraps)
+    widths[8] = min(widths[8], 40)  # 细则
+    widths[12] = min(max(widths[12], 30), 50)  # 计分说明
     title = f"{tally.year}年度考核计分明细 · {st.name}（截至{tally.as_of.isoformat()}）"
     _style_table(
-        wb, ws, title, DETAIL_HEADERS, rows, numeric={4, 5, 9, 10}, widths=widths, freeze_cols=1
+        wb, ws, title, DETAIL_HEADERS, rows, numeric={4, 5, 10, 11}, widths=widths, freeze_cols=1
     )
 
 

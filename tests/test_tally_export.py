@@ -107,9 +107,10 @@ async def test_workbook_numbers_are_the_engines_for_every_unit(
         assert set(rows) == {n for n, (_, sid, _) in files.items() if sid == scheme_id}
         columns = [i for i in scheme.items if not i.bonus and not i.shares]
         headers = [c.value for c in ws[HEADER_ROW]]
+        switched = {"W1": "，无重点工程时60分", "W2": "，无重点工程时0分"}  # seed 000 第四条
         assert headers[3 : 3 + len(columns)] == [
             f"{i.id}{'、'.join([i.name] + [j.name for j in scheme.items if j.shares == i.id])}"
-            f"（{i.points}分）"
+            f"（{i.points}分{switched.get(i.id, '')}）"
             for i in columns
         ]
         for unit, row in rows.items():
@@ -257,9 +258,9 @@ def test_detail_sheet_explains_every_rule(exported) -> None:  # type: ignore[no-
             for target in item.targets
             for rule in target.rules
         ]
-        got = [(r[0], r[5], r[10], abs(r[8])) for r in body]
+        got = [(r[0], r[6], r[11], abs(r[9])) for r in body]
         assert got == expected
-        assert ws.cell(FIRST_ROW, 9).number_format == "General"
+        assert ws.cell(FIRST_ROW, 10).number_format == "General"
 
 
 def test_open_items_sheet(exported) -> None:  # type: ignore[no-untyped-def]

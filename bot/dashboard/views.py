@@ -119,9 +119,7 @@ def _assessed(card: ScoreCard) -> bool:
 
 
 def tally_table(st: SchemeTally) -> TallyTable:
-    heads = [
-        Head(c.label, f"{fmt(c.points)}分" if c.points is not None else "") for c in st.columns
-    ]
+    heads = [Head(c.label, c.points_text) for c in st.columns]
     rows = []
     for row in st.rows:
         card = row.card
