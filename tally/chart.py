@@ -17,6 +17,7 @@ from typing import Any
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.transforms import offset_copy
 
 from scoring.numbers import fmt
 from scoring.scorecard import Level
@@ -32,6 +33,7 @@ GRADE_COLORS = {
     None: "#78909c",
 }
 BONUS_COLOR = "#90caf9"
+VALUE_GROUND = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0}
 
 # Noto Sans CJK, Simplified Chinese face. The OS copy (Debian: fonts-noto-cjk) is preferred when
 # present; otherwise the copy installed from PyPI with kaohe (noto-cjk-sans-otc, SIL OFL 1.1), so
@@ -85,28 +87,34 @@ def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> 
     for x, row in zip(xs, st.rows, strict=True):
         if crowded:
             break
-        ax.text(
+        ax.text(  # over the grade lines, on a white ground: a line never strikes through it
             x,
             float(row.total) + top * 0.01,
             fmt(row.total),
             ha="center",
             va="bottom",
             fontsize=8,
+            zorder=5,
+            bbox=VALUE_GROUND,
             **font,
         )
     good, excellent = st.thresholds
     for value, label in ((good, Level.GOOD), (excellent, Level.EXCELLENT)):
         color = GRADE_COLORS[label]
         ax.axhline(float(value), color=color, linestyle="--", linewidth=1.2, zorder=3)
+        # the line's name right of the plot, at its height (as a tick of a right-hand axis):
+        # inside the plot it lay over the last bar's value label whenever the two met
         ax.text(
-            len(names) - 0.45,
+            1.0,
             float(value),
-            f"{label}线{float(value):g} ",
+            f"{label}线{float(value):g}",
+            # x in axes fractions and 4 points further right, y in data
+            transform=offset_copy(ax.get_yaxis_transform(), ax.figure, x=4, units="points"),
             color=color,
-            va="bottom",
-            ha="right",
+            va="center",
+            ha="left",
             fontsize=9,
-            zorder=4,
+            clip_on=False,
             **font,
         )
     if crowded:
@@ -136,8 +144,14 @@ def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> 
     if any(bonus):
         handles.append(Patch(color=BONUS_COLOR, label="加分"))
     if handles:
+        # right of the plot too, at the end away from the grade lines' names
+        low = min(float(good), float(excellent)) / (top * 1.1)
+        at_bottom = low >= 0.4
         legend = ax.legend(
-            handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=9
+            handles=handles,
+            loc="lower left" if at_bottom else "upper left",
+            bbox_to_anchor=(1.0, 0.0 if at_bottom else 1.0),
+            fontsize=9,
         )
         if font:
             for text in legend.get_texts():

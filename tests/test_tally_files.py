@@ -74,3 +74,56 @@ def test_texts_are_never_formulas_or_links(tmp_path: Path) -> None:
     totals = [ws.cell(r, 3 + 1).value for r in range(FIRST_ROW, FIRST_ROW + 4)]
     assert all(isinstance(v, float | int) for v in totals)
     assert Decimal(str(totals[0])) >= 0
+
+
+def _clones(spec: list[tuple[str, int, str | None]]):  # type: ignore[no-untyped-def]
+    """A tally of copies of tally_helpers' units: (unit to copy, how many, C4.1 points given to
+    the copies: a total just under a grade line), ranked as scored."""
+    from dataclasses import replace
+
+    from tally_helpers import AS_OF, unit_facts
+
+    from scoring import AdminEntry, EntryKind
+
+    files = unit_facts()
+    units = []
+    for source, n, c4 in spec:
+        kind, scheme_id, facts = files[source]
+        if c4 is not None:
+            at = datetime(2026, 12, 30, 2, tzinfo=UTC)
+            entry = AdminEntry("X1", EntryKind.POINTS, "C4.1", at, Decimal(c4), None, "cmb", "复核")
+            facts = replace(facts, entries=(*facts.entries, entry))
+        for i in range(n):
+            name = f"{source}{i + 1}号"
+            units.append(TallyUnit(name, kind, scheme_id, replace(facts, unit=name)))
+    schemes = {sid: load_builtin(sid) for _, sid, _ in files.values()}
+    return build_tally(units, schemes, AS_OF, year=YEAR)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        [("临海市", 6, "10"), ("临海市", 6, None)],  # 87.88 six times, then 86.38: under 90
+        [("临海市", 5, None), ("椒江区", 7, "10")],  # the last bar: 76.88, right under 80
+        [("临海市", 5, None)],  # 86.38 between the lines
+        [("椒江区", 2, None), ("临海市", 1, "10"), ("路桥区环保局", 2, None)],  # two panels
+        [("临海市", 1, None)],
+    ],
+    ids=["12-under-excellent", "12-under-good", "5-between", "two-schemes", "one"],
+)
+def test_chart_labels_never_overlap(spec: list[tuple[str, int, str | None]]) -> None:
+    """Every text on a panel — each bar's value, the 良好/优秀 lines' names — and the legend
+    keep apart from each other, wherever the last bar's value falls."""
+    fig = chart.chart_figure(_clones(spec))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    for ax in fig.axes:
+        boxes = [(t.get_text().strip(), t.get_window_extent(renderer)) for t in ax.texts]
+        names = {text for text, _ in boxes}
+        assert {"良好线80", "优秀线90"} <= names
+        legend = ax.get_legend()
+        if legend is not None:
+            boxes.append(("legend", legend.get_window_extent(renderer)))
+        for i, (a, box_a) in enumerate(boxes):
+            for b, box_b in boxes[i + 1 :]:
+                assert not box_a.overlaps(box_b), f"{a} overlaps {b}"
