@@ -35,7 +35,7 @@ from scoring import kinds
 from scoring.facts import EntryKind, TaskKind
 from scoring.kinds import RuleKind
 from scoring.model import Scheme
-from scoring.periods import TZ
+from scoring.periods import TZ, day_label
 from storage import ledger
 from storage.audit import audit
 from storage.ledger import list_tasks
@@ -105,7 +105,9 @@ async def assign_task(ctx: Ctx, intent: Intent) -> str:
     args = {"units": [u.id for u in units], "due": due.isoformat(), "title": title}
     worries = []
     if due < ctx.today:
-        worries.append(ct.PAST_DUE.format(due=due.isoformat(), today=ctx.today.isoformat()))
+        worries.append(
+            ct.PAST_DUE.format(due=day_label(due, ctx.today.year), today=day_label(ctx.today))
+        )
     if twice:
         worries.append(
             ct.ASSIGNED_TWICE.format(units="、".join(twice[:5]), title=title, refs="见前")

@@ -21,6 +21,7 @@ from handlers.router import ADMIN, Router
 from handlers.scoretext import base_changes, base_scores, score_change, unit_card
 from handlers.texts import REASON_NEEDED, STATUS_NAMES, fmt_date, fmt_points, sentence
 from scoring.facts import COUNTING
+from scoring.periods import day_label
 from storage import ledger, scope
 from storage.models import AdminEntry, Member, Role, Task, TaskStatus, Unit
 from storage.tasks import current_task, revise_task, tasks_by_code
@@ -134,7 +135,9 @@ async def redate_task(ctx: Ctx, intent: Intent) -> str:
         return t.TASK_SAME_DUE.format(task=tasks[0].code, due=fmt_date(due))
     args = {"ids": [x.id for x in live], "due": due.isoformat(), "reason": reason}
     if due < ctx.today:
-        prompt = t.REDATE_PAST.format(due=due.isoformat(), today=ctx.today.isoformat())
+        prompt = t.REDATE_PAST.format(
+            due=day_label(due, ctx.today.year), today=day_label(ctx.today)
+        )
         return await pending.ask(ctx, PendingAction.REDATE, args, prompt)
     return await _redate(ctx, args, names)
 

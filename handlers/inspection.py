@@ -21,7 +21,7 @@ from handlers.router import ADMIN, EVERYONE, INSPECTOR, MEMBERS, Router
 from handlers.texts import fmt_date, fmt_points
 from scoring.kinds.deduction import Deduction
 from scoring.model import Rule, Scheme
-from scoring.periods import TZ
+from scoring.periods import TZ, day_label
 from storage import inspection as store
 from storage.conversation import EvidenceWindow, clear_state, get_state, set_state
 from storage.models import Member, Role, Unit
@@ -391,10 +391,10 @@ async def show(ctx: Ctx, intent: Intent) -> str:
         unit=units.get(row.unit_id, ""),
         target=row.target,
         rule=f"（扣分细则{row.rule}）" if row.rule else "",
-        found_on=row.found_on.isoformat(),
+        found_on=day_label(row.found_on, ctx.today.year),
         finding=row.finding,
         amount=f"拟扣分：{fmt_points(row.amount)}分\n" if row.amount else "",
-        respond_by=row.respond_by.isoformat(),
+        respond_by=day_label(row.respond_by, ctx.today.year),
         evidence=len(found.evidence),
     )
     for event in found.appeals:
@@ -411,4 +411,5 @@ async def show(ctx: Ctx, intent: Intent) -> str:
 
 
 def _local(moment: Any) -> str:
-    return moment.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+    local = moment.astimezone(TZ)
+    return f"{day_label(local.date())} {local:%H:%M}"  # 12月1日 10:05, as replies write days

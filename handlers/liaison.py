@@ -52,7 +52,7 @@ from handlers.scoretext import (
 from handlers.texts import fmt_date
 from scoring.facts import COUNTING, Status, SubmissionKind, TaskKind
 from scoring.kinds import Delivery
-from scoring.periods import PeriodKind, local_date, period_label
+from scoring.periods import PeriodKind, day_label, local_date, period_label
 from scoring.scorecard import ScoreCard
 from storage import ledger
 from storage.intake import MonthItem, add_info, month_items
@@ -607,7 +607,7 @@ def _record_line(view: SubmissionView) -> str:
     sub = view.submission
     when = local_date(sub.submitted_at)
     status = texts.STATUS_NAMES.get(view.status, view.status)
-    return f"· {view.ref} {when.month}/{when.day} {sub.target} {sub.title[:24]}（{status}）"
+    return f"· {view.ref} {day_label(when)} {sub.target} {sub.title[:24]}（{status}）"
 
 
 @router.intent(N.RECORDS, roles=LIAISON)

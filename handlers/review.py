@@ -23,7 +23,7 @@ from handlers.pending import PendingAction
 from handlers.router import ADMIN, LIAISON, Router
 from handlers.texts import STATUS_NAMES, fmt_date
 from scoring.facts import Status, SubmissionKind
-from scoring.periods import TZ
+from scoring.periods import TZ, day_label
 from storage import ledger
 from storage import review as queue
 from storage.conversation import ReviewPage, get_state, set_state
@@ -173,7 +173,7 @@ def _queue_line(item: queue.QueueItem) -> str:
         unit=item.unit,
         target=sub.target,
         kind=rt.KIND_NAMES.get(sub.kind, sub.kind),
-        when=f"{when.month}/{when.day}",
+        when=day_label(when.date()),  # 11月5日, as every reply writes a day
         title=title,
         late="",
     ).rstrip()

@@ -23,7 +23,6 @@ from handlers.context import scheme_of
 from handlers.lookup import NAMED_REPORTS, REPORT_PERIODS, info_quota, rule_label, rule_ref
 from handlers.texts import SCORE_FOOTER
 from scoring import score
-from scoring.facts import TASK_KIND_WORDS
 from scoring.grade import level_by_score
 from scoring.kinds import Delivery, Family, OpenCategory
 from scoring.kinds.rating import Rating
@@ -261,15 +260,10 @@ def grade_text(card: ScoreCard, scheme: Scheme, rows: list[Row]) -> str | None:
 _ENTRY_REF = re.compile(r"（E\d+）")
 
 
-# task kinds as a scheme names them → as people do ("无「key_project」任务" → "无「重点工程」任务")
-_TASK_KIND = re.compile("「(" + "|".join(TASK_KIND_WORDS) + ")」")
-
-
 def _why(line: RuleLine) -> str:
-    """The rule's explanation for a liaison: whole, without the office's entry numbers, task
-    kinds in words."""
-    text = _ENTRY_REF.sub("", line.explanation)
-    return _TASK_KIND.sub(lambda m: f"「{TASK_KIND_WORDS[m[1]]}」", text)
+    """The rule's explanation for a liaison: whole, without the office's entry numbers (task
+    kinds are in words already: scoring.facts.task_kind_words)."""
+    return _ENTRY_REF.sub("", line.explanation)
 
 
 def example(scheme: Scheme, rows: list[Row] | None = None) -> str:

@@ -185,8 +185,8 @@ async def test_changed_file_is_applied_as_ledger_rows(database, tmp_path: Path) 
     assert "A4" not in now and "P4" in now and "A5" in now
     c = await card(database, "椒江区")
     assert c.rule("W1.1").max == Decimal(40)
-    assert "完成0/4项 × 10分" in c.rule("W1.1").explanation  # A1 A2 A3 A5 (A4 withdrawn)
-    assert "完成1/4项 × 5分" in c.rule("W2.1").explanation  # P1 P2 P3, P4 kept and done
+    assert "共4项，已完成0项，每项10分" in c.rule("W1.1").explanation  # A1 A2 A3 A5 (A4 withdrawn)
+    assert "共4项，已完成1项，每项5分" in c.rule("W2.1").explanation  # P1 P2 P3, P4 kept and done
     # Importing v2 again: nothing.
     plan, applied = await import_charter(
         database, second, YEAR, actor="cmb", reason="x", apply=True
@@ -288,4 +288,4 @@ def test_charter_tasks_are_reminded_until_confirmed() -> None:
     assert set(found) == {"W1.1@A1", "W2.1@P1"}
     assert not found["W1.1@A1"].done and found["W2.1@P1"].done
     assert found["W1.1@A1"].due == date(YEAR, 6, 30)
-    assert "城区污水管网改造”尚未确认完成" in owed_text(found["W1.1@A1"], WorkCalendar())
+    assert "城区污水管网改造」尚未确认完成" in owed_text(found["W1.1@A1"], WorkCalendar())

@@ -99,6 +99,8 @@ async def test_a_year_of_reporting_scores_as_the_engine_says(database, tmp_path:
         assert "政务信息：已报1/4篇" in progress
         records = await b.say("zhangsan", "记录")
         assert "已撤回" in records and "11月重报" in records
+        assert re.search(r"^· \S+ \d+月\d+日 ", records, re.M)  # 11月5日, not 11/5
+        assert not re.search(r" \d+/\d+ ", records)
 
     async with database.session() as s:
         unit = await get_unit_by_name(s, "椒江区")

@@ -64,6 +64,7 @@ async def test_cancel_and_redate_are_revisions_and_liaisons_are_told(
         revs = await _count(database, TaskRevision)
         reply = await b.say("admin1", "改期 K2 10月1日 补录")
         assert "已经过去" in reply and "确认" in reply
+        assert "10月1日已经过去" in reply and "2026-" not in reply  # days as 10月1日
         assert await _count(database, TaskRevision) == revs
         assert "已取消，未作任何改动" in await b.say("admin1", "取消")
         assert (await _tasks(database, "椒江区"))["K2"].task.due == date(2026, 12, 20)
@@ -76,6 +77,7 @@ async def test_past_due_and_double_assignment_ask_first(database, tmp_path: Path
         b.clock.set(2026, 11, 20)
         reply = await b.say("admin1", "布置任务 椒江区 11月1日 补报十月数据")
         assert "已经过去" in reply and "确认" in reply
+        assert "截止日期11月1日已经过去（今天是11月20日）" in reply
         assert await _count(database, Task) == 0
         assert "已向1个单位布置任务K1" in await b.say("admin1", "确认")
 

@@ -134,6 +134,9 @@ async def test_missing_covers_every_obligation_per_period(database, tmp_path: Pa
         assert "报送大气污染防治进展" in jj and "尚未报送（截止11月20日，已逾期8个工作日）" in jj
         lq = next(line for line in nov.splitlines() if line.startswith("· 路桥区"))
         assert "建成区黑臭水体消除" in lq and "尚未确认完成" in lq
+        # names in 「」 as everywhere else in the bot, not “”
+        assert "「建成区黑臭水体消除" in lq and "「报送大气污染防治进展」" in jj
+        assert "“" not in nov and "”" not in nov
         assert "政务信息" not in lq and "大气" not in lq  # met its quota, answered K1
         hy = next(line for line in nov.splitlines() if line.startswith("· 黄岩区环保局"))
         assert "已报0/4篇" in hy

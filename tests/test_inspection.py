@@ -77,6 +77,7 @@ async def test_a_finding_with_deduction_appeal_and_confirmation(database, tmp_pa
         assert any("【申辩】" in t and appeal in t for t in b.wecom.sent_texts("admin1"))
         detail = await b.say("qianba", "检查 J1")
         assert "待处理" in detail and appeal in detail and "照片/附件：2件" in detail
+        assert "申辩期至：9月19日" in detail and "2026-" not in detail  # days as 9月19日
 
         b.clock.set(2026, 9, 16, 10)
         reply = await b.say("admin1", "确认检查 J1 出警记录时间与暗访时间不符")

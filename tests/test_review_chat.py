@@ -5,6 +5,7 @@ completing its task (the 不合格 lifts), and the liaisons told once with the s
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -61,6 +62,8 @@ async def test_queue_show_batch_reject_and_correct(database, tmp_path: Path) -> 
         assert "待审核13项" in page1 and "第1/2页" in page1
         assert page1.index(refs[0]) < page1.index(refs[9]) and refs[10] not in page1
         assert "下一页" in page1
+        # the day as every reply writes one (11月5日), not 11/5
+        assert re.search(r"\d+月\d+日「", page1) and not re.search(r"\d+/\d+「", page1)
         page2 = await b.say("admin1", "下一页")
         assert refs[10] in page2 and luqiao in page2 and "第2/2页" in page2
         only = await b.say("admin1", "待审核 路桥区")

@@ -429,7 +429,7 @@ def test_explanations_name_task_kinds_in_words() -> None:
     tasks = (Task("A1", "annual_target", date(YEAR, 12, 31)),)
     card = score(scheme, Facts("住建局", YEAR, tasks=tasks), DATES["30 november"])
     text = score_text(card)
-    assert "（无「重点工程」任务，本项按 60 分计）" in text.replace("按60分", "按 60 分")
+    assert "（无重点工程任务，本项按60分计）" in text
     assert "key_project" not in text and "annual_target" not in text
 
 
@@ -446,3 +446,27 @@ async def test_the_demo_dates_nothing_after_now(database) -> None:  # type: igno
     async with database.session() as s:
         times = [sub.submitted_at for sub in (await s.exec(select(Submission))).all()]
     assert times and max(times) <= now
+
+
+@pytest.mark.parametrize(
+    "facts_file, scheme_id",
+    [
+        ("facts-chuangmo-jiaojiang-2026.yaml", "chuangmo-taizhou"),
+        ("facts-epb-luqiao-2007.yaml", "epb-district-2007"),
+    ],
+)
+def test_explanations_are_words_not_formulas(facts_file: str, scheme_id: str) -> None:
+    """「完成2/3项 × 13.33分」 read as a formula: every rule's explanation in the replies says it in
+    words (共3项，已完成2项，每项13.33分; 按比例扣1.2分; 扣分3次，每次0.1分)."""
+    from scoring import load_facts_file
+
+    facts = load_facts_file(Path(__file__).parent / "data" / facts_file)
+    scheme = load_builtin(scheme_id)
+    card = score(scheme, facts, date(facts.year + 1, 1, 20))
+    explained = [r.explanation for i in card.items for t in i.targets for r in t.rules]
+    assert [e for e in explained if "×" in e] == []
+    for text in (score_text(card), losses_text(card), detail_text(card)):
+        assert "×" not in text
+    if scheme_id == "chuangmo-taizhou":
+        assert card.rule("W1.1").explanation.startswith("共4项，已完成3项，每项10分")
+        assert card.rule("C3a.1").explanation.endswith("按比例扣1.5分")

@@ -224,7 +224,7 @@ def tasks_of(kind, n_done, n_total, due="2026-12-31", completed="2026-10-30T12:0
 def test_task_list_seed_example_four_targets_two_done_is_20():
     s = one_rule("{kind: task_list, task_kind: annual_target, points: 40}", points=40)
     _, rule, target = run(s, facts(tasks=tasks_of("annual_target", 2, 4)))
-    assert target == 20 and "完成2/4项 × 10分" in rule.explanation and not rule.pending
+    assert target == 20 and "共4项，已完成2项，每项10分" in rule.explanation and not rule.pending
 
 
 def test_task_list_seed_example_four_projects_two_done_is_10():
@@ -352,7 +352,7 @@ def test_deduction_fixed_amount_per_event_with_void():
     events = [entry(f"E{n}", "deduction", value=5) for n in range(3)]  # the value is ignored
     _, rule, target = run(s, facts(entries=events))
     assert rule.value == Decimal("0.30") and target == Decimal("0.70")
-    assert "扣分3次 × 0.1分" in rule.explanation
+    assert "扣分3次，每次0.1分" in rule.explanation
     void = entry("V", "void", voids="E0", at="2026-03-02T00:00:00")
     assert run(s, facts(entries=[*events, void]))[2] == Decimal("0.80")
 

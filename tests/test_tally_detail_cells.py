@@ -80,7 +80,10 @@ def test_w1_without_key_projects_is_worth_60_on_both_sheets(tmp_path: Path) -> N
     dept_w1 = detail[("市生态环境局", "W1a")]
     assert (dept_w1["指标分值"], dept_w1["指标得分"], dept_w1["上限"]) == (60, 45, 60)
     assert dept_w1["分值说明"] == "无重点工程，按60分计（方案40分）"
-    assert "本项按60分计" in dept_w1["计分说明"]
+    assert (
+        dept_w1["计分说明"]
+        == "共4项，已完成3项，每项15分（无重点工程任务，本项按60分计）；未按期完成：A4"
+    )
     dept_w2 = detail[("市生态环境局", "W2a")]
     assert (dept_w2["指标分值"], dept_w2["指标得分"]) == (0, 0)
     assert dept_w2["分值说明"] == "无重点工程，按0分计（方案20分）"

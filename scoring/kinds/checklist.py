@@ -67,7 +67,7 @@ class Checklist(ConfirmedKind):
         text = f"已完成{done}/{len(self.items)}项"
         if missing:
             names = "、".join(i.name for i in missing)
-            text += f"，缺{len(missing)}项 × {fmt(self.per_missing)}分（{names}）"
+            text += f"，缺{len(missing)}项（{names}），每项扣{fmt(self.per_missing)}分"
         due = rule.final_due(ctx.year)
         if missing and not is_due(due, ctx.as_of):
             opens = tuple(f"{i.name}：待确认，{due_label(ctx, due)}" for i in missing)

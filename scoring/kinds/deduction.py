@@ -98,7 +98,7 @@ class Deduction(RuleKind):
         if not counted:
             text = "无扣分记录"
         elif self.amount is not None:
-            text = f"扣分{len(counted)}次 × {fmt(self.amount)}分"
+            text = f"扣分{len(counted)}次，每次{fmt(self.amount)}分"
         else:
             detail = "；".join(f"{e.reason or e.id} {fmt(v)}" for e, v in counted)
             text = f"扣分{len(counted)}次共{fmt(sum((v for _, v in counted), ZERO))}分：{detail}"

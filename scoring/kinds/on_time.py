@@ -7,7 +7,7 @@ from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from scoring.facts import Task
+from scoring.facts import Task, task_kind_words
 from scoring.kinds import register
 from scoring.kinds.base import (
     ANY_DUE,
@@ -61,7 +61,7 @@ class OnTime(RuleKind):
 
     def describe(self, rule: Rule) -> str:
         how = "未按时按比例扣" if self.count == "proportional" else "有一项未按时即不得分"
-        return f"「{self.task_kind}」任务按时完成，共{fmt(self.points)}分，{how}"
+        return f"{task_kind_words(self.task_kind)}任务按时完成，共{fmt(self.points)}分，{how}"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         tasks = sorted(ctx.tasks_by_kind.get(self.task_kind, []), key=lambda t: (t.due, t.id))
@@ -85,12 +85,12 @@ class OnTime(RuleKind):
         else:
             text = f"到期{len(due_tasks)}项，按时{len(due_tasks) - len(late)}项"
             if late:
-                how = (
-                    f"扣{fmt(self.points)} × {len(late)}/{len(due_tasks)}"
+                how = (  # in words, not a formula ("扣6 × 1/5")
+                    f"按比例扣{fmt(lost)}分"
                     if self.count == "proportional"
                     else f"扣全部{fmt(self.points)}分"
                 )
-                text += f"，未按时{len(late)}项（{'、'.join(t.id for t in late)}）：{how}"
+                text += f"，未按时{len(late)}项（{'、'.join(t.id for t in late)}），{how}"
         opens = tuple(
             f"{t.id} {t.title or ctx.target_name(rule)}：{due_label(ctx, t.due)}" for t in waiting
         )
@@ -121,7 +121,7 @@ class OnTime(RuleKind):
                     key=f"{rule.id}@{task.id}",
                     period=task.due.isoformat(),
                     delivery=Delivery.TASK,
-                    label=f"{name}“{title}”",
+                    label=f"{name}「{title}」",
                     due=task.due,
                     need=1,
                     have=1 if done else 0,

@@ -51,5 +51,5 @@ class PerUnit(RuleKind):
         size = "" if self.unit_size == 1 else f"每{fmt(self.unit_size)}"
         base = f"，基数{fmt(self.baseline)}" if self.baseline else ""
         cap = f"，上限{fmt(self.max)}分" if self.max is not None else ""
-        text = f"累计{fmt(total)}（{len(entries)}条）{base}，{size}计{fmt(self.points)}分 × {units}{cap}"
+        text = f"累计{fmt(total)}（{len(entries)}条）{base}，{size or '每个'}计{fmt(self.points)}分，可计{units}个{cap}"
         return self.result(rule, earned, self.max, text)

@@ -43,4 +43,6 @@ class Ratio(RateKind):
             text = f"完成率{pct(rate)}低于{pct(self.cutoff)}，不得分"
             return self.result(rule, ZERO, self.points, text)
         earned = self.points * min(rate, Fraction(1))
-        return self.result(rule, earned, self.points, f"完成率{pct(rate)} × {fmt(self.points)}分")
+        return self.result(
+            rule, earned, self.points, f"完成率{pct(rate)}，按比例得分（满分{fmt(self.points)}分）"
+        )

@@ -119,7 +119,7 @@ class Reports(RuleKind):
         elif not parts:
             text = "到期报表均按时上报"
         elif self.amount is not None:
-            text = f"{'、'.join(parts)} × {fmt(self.amount)}分"
+            text = f"{'、'.join(parts)}，每次扣{fmt(self.amount)}分"
         else:
             text = f"{'、'.join(parts)}，扣分以扣分记录为准"
         stake = self.amount * later if self.amount is not None else ZERO

@@ -44,6 +44,6 @@ class SteppedRate(RateKind):
         steps = math.floor((self.min - rate) / self.step)
         text = (
             f"比率{pct(rate)}低于{pct(self.min)}，"
-            f"每低{pct(self.step)}扣{fmt(self.amount)}分 × {steps}"
+            f"每低{pct(self.step)}扣{fmt(self.amount)}分，共扣{steps}次"
         )
         return self.result(rule, self.amount * steps, None, text)

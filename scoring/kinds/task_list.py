@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from scoring.facts import task_kind_words as kind_words
 from scoring.kinds import register
 from scoring.kinds.base import (
     ANY_DUE,
@@ -67,8 +68,8 @@ class TaskList(RuleKind):
         alt = ""
         if self.points_if_none is not None:
             pin = self.points_if_none
-            alt = f"（无「{pin.task_kind}」任务时{fmt(pin.points)}分）"
-        return f"「{self.task_kind}」任务等权，按完成数计，共{fmt(self.points)}分{alt}"
+            alt = f"（无{kind_words(pin.task_kind)}任务时{fmt(pin.points)}分）"
+        return f"{kind_words(self.task_kind)}任务等权，按完成数计，共{fmt(self.points)}分{alt}"
 
     def evaluate(self, rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
         points, switched = self.points, None
@@ -79,9 +80,10 @@ class TaskList(RuleKind):
         note = ""
         if switched is not None:
             assert pin is not None
-            note = f"（无「{pin.task_kind}」任务，本项按{fmt(points)}分计）"
+            note = f"（无{kind_words(pin.task_kind)}任务，本项按{fmt(points)}分计）"
         if not tasks and switched == 0:  # e.g. W2 of a unit without key projects: nothing to do
-            return self.result(rule, ZERO, ZERO, f"无此类任务{note}", switched_max=switched)
+            text = f"无{kind_words(self.task_kind)}任务，本项按0分计"
+            return self.result(rule, ZERO, ZERO, text, switched_max=switched)
         if not tasks:
             opens: tuple[str, ...] = (f"{ctx.target_name(rule)}：任务尚未下达",)
             text = f"尚未下达任务{note}"
@@ -106,7 +108,8 @@ class TaskList(RuleKind):
                 failed.append(t)
             else:
                 waiting.append(t)
-        text = f"完成{len(done)}/{len(tasks)}项 × {fmt(weight)}分{note}"
+        # in words, not a formula: "共3项，已完成2项，每项13.33分"
+        text = f"共{len(tasks)}项，已完成{len(done)}项，每项{fmt(weight)}分{note}"
         if failed:
             text += f"；未按期完成：{'、'.join(t.id for t in failed)}"
         opens = tuple(f"{t.id} {t.title or t.kind}：{due_label(ctx, t.due)}" for t in waiting)
@@ -145,7 +148,7 @@ class TaskList(RuleKind):
                     key=f"{rule.id}@{task.id}",
                     period=task.due.isoformat(),
                     delivery=Delivery.TARGET,
-                    label=f"{name}“{title}”",
+                    label=f"{name}「{title}」",
                     due=task.due,
                     need=1,
                     have=1 if task.id in got.completed else 0,
