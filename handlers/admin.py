@@ -17,7 +17,7 @@ from handlers import corrections_text as ct
 from handlers import pending, texts
 from handlers import review_texts as rt
 from handlers import score_texts as st
-from handlers.context import Ctx, scheme_of
+from handlers.context import Ctx, office_name, scheme_of
 from handlers.intents import Intent, IntentName, parse_date
 from handlers.lookup import find_indicator, resolve_rule, rule_label, rule_ref
 from handlers.notify import tell_unit_change
@@ -136,7 +136,9 @@ async def _assign(ctx: Ctx, args: dict[str, Any]) -> str:
                 code=code,
             )
         await session.commit()
-    notice = texts.TASK_NOTICE.format(task=code, title=title, due=fmt_date(due))
+    notice = texts.TASK_NOTICE.format(
+        task=code, title=title, due=fmt_date(due), office=office_name()
+    )
     for unit in units:
         for userid in await _liaisons(ctx, unit.id):
             await ctx.tell(userid, notice)
@@ -413,5 +415,5 @@ async def broadcast(ctx: Ctx, intent: Intent) -> str:
         )
         await session.commit()
     for userid in userids:
-        await ctx.tell(userid, texts.BROADCAST_PREFIX + body)
+        await ctx.tell(userid, texts.BROADCAST_PREFIX.format(office=office_name()) + body)
     return texts.BROADCAST_DONE.format(count=len(userids))

@@ -32,6 +32,8 @@ from handlers.context import (
     Ctx,
     Sender,
     Unregistered,
+    office_name,
+    office_scope,
     scheme_of,
     sent_at,
     system_clock,
@@ -119,8 +121,8 @@ async def question(ctx: Ctx, intent: Intent) -> str:
     if ctx.sender.is_admin:
         return texts.UNKNOWN_ADMIN
     if _INFO_HEAD.match(ctx.msg.content.strip()):  # "政务信息：椒江区开展哪些创模活动。全区…"
-        return texts.QUESTION + "\n" + texts.QUESTION_LOOKS_LIKE_INFO
-    return texts.QUESTION
+        return texts.QUESTION.format(office=office_name()) + "\n" + texts.QUESTION_LOOKS_LIKE_INFO
+    return texts.QUESTION.format(office=office_name())
 
 
 async def resolve_sender(deps: ChatDeps, userid: str) -> Sender:
@@ -173,12 +175,12 @@ def _refusal(sender: Sender, roles: frozenset[Role]) -> str:
     if sender.is_inspector:
         return method_texts.INSPECTOR_ONLY
     if roles <= ADMIN:
-        return texts.NOT_ADMIN
+        return texts.NOT_ADMIN.format(office=office_name())
     if sender.is_admin and roles <= LIAISON:
         return texts.ADMIN_USE_UNIT
     if sender.role == Role.LEADER and roles <= LIAISON:
-        return texts.LEADER_READ_ONLY
-    return texts.NOT_ADMIN
+        return texts.LEADER_READ_ONLY.format(office=office_name())
+    return texts.NOT_ADMIN.format(office=office_name())
 
 
 async def _in_draft(ctx: Ctx, intent: Intent) -> str | None:
@@ -212,7 +214,8 @@ async def _dispatch(ctx: Ctx, intent: Intent) -> str:
             return await conversation.add_link(ctx)
         if ctx.sender.is_admin:
             return texts.UNKNOWN_ADMIN
-        return texts.LEADER_READ_ONLY if ctx.sender.role == Role.LEADER else texts.NO_UNIT
+        text = texts.LEADER_READ_ONLY if ctx.sender.role == Role.LEADER else texts.NO_UNIT
+        return text.format(office=office_name())
     answer = await _in_draft(ctx, intent)
     if answer is not None:
         return answer
@@ -226,7 +229,7 @@ async def _dispatch(ctx: Ctx, intent: Intent) -> str:
     if ctx.sender.role not in route.roles:
         return _refusal(ctx.sender, route.roles)
     if route.roles <= LIAISON and ctx.sender.unit_id is None:
-        return texts.NO_UNIT
+        return texts.NO_UNIT.format(office=office_name())
     reply = await route.func(ctx, intent)
     if intent.name == N.QUESTION and conversation.in_info_flow(ctx):
         reply = texts.QUESTION_IN_DRAFT + "\n" + reply
@@ -256,7 +259,8 @@ class ChatHandler:
         received: datetime = deps.clock()
         sender = assessments.first_hat(hats, scopes)
         ctx = Ctx(deps, sender, msg, sent_at(msg, received), state, received=received)
-        with scope.scoped(sender.assessment_id):
+        office = await assessments.office_of(deps.db, sender.assessment_id, deps.offices)
+        with scope.scoped(sender.assessment_id), office_scope(office):
             return await self._turn(ctx, hats, scopes)
 
     async def _turn(self, ctx: Ctx, hats: list[Sender], scopes: Scopes) -> Reply | None:
@@ -272,7 +276,10 @@ class ChatHandler:
             if question is not None:
                 return TextReply(question)
             scope.enter(ctx.sender.assessment_id)  # the hat chosen for this message
-        reply = intent if isinstance(intent, str) else await _dispatch(ctx, intent)
+        # the replies name the office that runs this assessment (市创模办, 路桥区创模办)
+        office = await assessments.office_of(ctx.db, ctx.sender.assessment_id, ctx.deps.offices)
+        with office_scope(office):
+            reply = intent if isinstance(intent, str) else await _dispatch(ctx, intent)
         return TextReply(fit_text("\n\n".join([*ctx.notices, reply])))
 
     def in_one(self, msg: InboundMessage) -> UnitOfWork | None:

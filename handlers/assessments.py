@@ -18,8 +18,10 @@ from handlers import assessment_texts as at
 from handlers.context import ChatDeps, Ctx, Sender, Unregistered
 from handlers.intents import Intent, normalize
 from handlers.router import Router
-from storage.assessments import names_of
+from handlers.texts import CITY_OFFICE, OFFICE_OF
+from storage.assessments import names_of, organiser_name
 from storage.conversation import AssessmentChoice, set_state
+from storage.db import Database
 from storage.models import Role
 from storage.scope import DEFAULT_ASSESSMENT
 from storage.sender import MemberRow, Scopes, choice_key
@@ -55,6 +57,20 @@ def hats_of(deps: ChatDeps, userid: str, member: MemberRow | None, scopes: Scope
         else:
             hats[assessment_id] = Sender(userid, name, Role.ADMIN, assessment_id=assessment_id)
     return list(hats.values())
+
+
+async def office_of(db: Database, assessment_id: int | None, kept: dict[int, str]) -> str:
+    """The office that runs an assessment: the city's 市创模办 for the default one (no read),
+    else its organiser's ("路桥区创模办"), read once and kept in `kept` (ChatDeps.offices)."""
+    if assessment_id is None or assessment_id == DEFAULT_ASSESSMENT:
+        return CITY_OFFICE
+    found = kept.get(assessment_id)
+    if found is None:
+        async with db.session() as session:
+            organiser = await organiser_name(session, assessment_id)
+        found = OFFICE_OF.format(organiser=organiser) if organiser else CITY_OFFICE
+        kept[assessment_id] = found
+    return found
 
 
 def unregistered(userid: str, member: MemberRow | None) -> Sender:

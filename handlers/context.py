@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.channel import Channel
+from handlers.texts import CITY_OFFICE
 from handlers.types import InboundMessage
 from scoring import load_scheme
 from scoring.loader import builtin_scheme_ids, load_builtin
@@ -54,6 +57,28 @@ class ChatDeps:
     dashboard_secret: str | None = None  # signs the dashboard links admins get ("看板")
     public_url: str | None = None  # where the dashboard is reached from outside
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    # 分级考核: assessment id → the office that runs it ("路桥区创模办"), read once per process
+    # (an assessment's organiser is set when it is added and never changes)
+    offices: dict[int, str] = field(default_factory=dict)
+
+
+_OFFICE: ContextVar[str | None] = ContextVar("kaohe_office", default=None)
+
+
+def office_name() -> str:
+    """The office that runs the assessment of the turn in hand, as replies name it: 市创模办, or
+    路桥区创模办 in 路桥区's own assessment of its towns (set by `office_scope` for each turn;
+    the city's outside a turn)."""
+    return _OFFICE.get() or CITY_OFFICE
+
+
+@contextmanager
+def office_scope(name: str) -> Iterator[None]:
+    token = _OFFICE.set(name)
+    try:
+        yield
+    finally:
+        _OFFICE.reset(token)
 
 
 class Unregistered(StrEnum):

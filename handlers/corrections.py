@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers import corrections_text as t
 from handlers import pending
-from handlers.context import Ctx, scheme_of
+from handlers.context import Ctx, office_name, scheme_of
 from handlers.intents import Intent, parse_date
 from handlers.lookup import find_indicator, rule_label
 from handlers.office_intents import OfficeIntent
@@ -108,7 +108,9 @@ async def cancel_task(ctx: Ctx, intent: Intent) -> str:
         await session.commit()
     code, title = live[0].code or "", live[0].title
     for task in live:
-        notice = t.NOTICE_CANCELLED.format(task=code, title=task.title, reason=sentence(reason))
+        notice = t.NOTICE_CANCELLED.format(
+            task=code, title=task.title, reason=sentence(reason), office=office_name()
+        )
         await _tell_unit(ctx, task.unit_id, notice)
     change = base_changes(before, await base_scores(ctx.db, keys, ctx.today))
     return t.TASK_CANCELLED.format(
@@ -217,7 +219,9 @@ async def void(ctx: Ctx, intent: Intent) -> str:
         what = f"任务完成确认（{entry.reason}）"
     card = await unit_card(ctx.db, unit.id, unit.scheme_id, entry.year, ctx.today)
     base = fmt_points(card.base_total)
-    notice = t.NOTICE_ENTRY_VOIDED.format(ref=ref, what=what, reason=sentence(reason), base=base)
+    notice = t.NOTICE_ENTRY_VOIDED.format(
+        ref=ref, what=what, reason=sentence(reason), base=base, office=office_name()
+    )
     await _tell_unit(ctx, unit.id, notice)
     change = (
         score_change(before, card, rule_id)
@@ -241,7 +245,10 @@ async def _void_submission(ctx: Ctx, number: int, ref: str, reason: str) -> str:
         await session.commit()
     sub = view.submission
     await ctx.tell(
-        sub.sender, t.NOTICE_VOIDED.format(title=sub.title, ref=ref, reason=sentence(reason))
+        sub.sender,
+        t.NOTICE_VOIDED.format(
+            title=sub.title, ref=ref, reason=sentence(reason), office=office_name()
+        ),
     )
     return t.VOIDED_SUBMISSION.format(
         unit=unit.name if unit else "", ref=ref, title=sub.title, reason=reason

@@ -16,7 +16,7 @@ TASK_REDATED = (
 TASK_SAME_DUE = "任务{task}的截止日期已是{due}，未重复记录。"
 TASK_IS_CANCELLED = "任务{task}已取消，不能改期。"
 NOTICE_CANCELLED = (
-    "【任务取消】市创模办已取消任务{task}「{title}」，原因：{reason}该任务不再计分，无需再反馈。"
+    "【任务取消】{office}已取消任务{task}「{title}」，原因：{reason}该任务不再计分，无需再反馈。"
 )
 NOTICE_REDATED = "【任务改期】任务{task}「{title}」的截止日期改为{due}，原因：{reason}"
 PAST_DUE = "截止日期{due}已经过去（今天是{today}），任务一下达即为逾期。"
@@ -35,8 +35,8 @@ VOIDED_SUBMISSION = (
     "已作废{unit}的报送{ref}「{title}」（理由：{reason}），该报送不再计分。作废记录已存档。"
 )
 SUBMISSION_ALREADY = "报送{ref}已经是「{status}」状态，未重复记录。"
-NOTICE_ENTRY_VOIDED = "【评分更正】市创模办撤销了本单位的一条记录{ref}（{what}），原因：{reason}得分已重新计算，当前基本分{base}。"
-NOTICE_VOIDED = "您报送的「{title}」（编号{ref}）已被市创模办作废，不再计分。原因：{reason}如有疑问请联系市创模办。"
+NOTICE_ENTRY_VOIDED = "【评分更正】{office}撤销了本单位的一条记录{ref}（{what}），原因：{reason}得分已重新计算，当前基本分{base}。"
+NOTICE_VOIDED = "您报送的「{title}」（编号{ref}）已被{office}作废，不再计分。原因：{reason}如有疑问请联系{office}。"
 
 ALREADY_DONE = "{unit}的任务{task}「{title}」已于{when}确认完成，未重复记录。"
 SAME_ENTRY = "您在{when}已为{unit}记录过同样的一条（{ref}：{verb} {rule} {value}，理由：{reason}）。再记一次就会算两次。"

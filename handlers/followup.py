@@ -20,7 +20,7 @@ from typing import Any
 
 from handlers import followup_texts as ft
 from handlers.channel import clip, fit_lines, reply_to_data
-from handlers.context import Ctx
+from handlers.context import Ctx, office_name
 from handlers.intents import Intent, IntentName, normalize, parse_month
 from handlers.notify import send_now
 from handlers.office_intents import CHASE_KEY, OfficeIntent
@@ -333,7 +333,9 @@ def _chase_payload(
     else:
         title = ft.CHASE_TITLE_MANY.format(unit=unit.unit, count=len(items))
     body = ft.CHASE_BODY.format(
-        unit=unit.unit, items="；".join(owed_line(d, today, calendar) for d in items)
+        unit=unit.unit,
+        items="；".join(owed_line(d, today, calendar) for d in items),
+        office=office_name(),
     )
     card = {
         "title": clip(title, reminder_texts.TITLE_MAX),

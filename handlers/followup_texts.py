@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-NOTICE_PREFIX = "【市创模办通知{ref}】"
-NOTICE_CARD_TITLE = "请签收：市创模办通知{ref}"
+NOTICE_PREFIX = "【{office}通知{ref}】"
+NOTICE_CARD_TITLE = "请签收：{office}通知{ref}"
 NOTICE_CARD_DESC = "{excerpt}\n请点击「签收」确认已收到（也可回复「签收」）。"
-NOTICE_CARD_AGAIN = "【提醒】市创模办通知{ref}您尚未签收：{excerpt}"
+NOTICE_CARD_AGAIN = "【提醒】{office}通知{ref}您尚未签收：{excerpt}"
 BUTTON_ACK = "签收"
 NOTICE_SENT = (
     "通知{ref}已发送给{count}人，请他们签收。发送「签收情况」查看谁已签收，"
@@ -78,4 +78,4 @@ CHASE_NONE_SENT = "没有发送新的催报。"
 
 CHASE_TITLE = "催报：{what}"
 CHASE_TITLE_MANY = "催报：{unit}{count}项未报"
-CHASE_BODY = "{unit}：{items}。市创模办提醒您尽快报送；已报送的请忽略。"
+CHASE_BODY = "{unit}：{items}。{office}提醒您尽快报送；已报送的请忽略。"

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 from handlers import review_texts as rt
 from handlers.channel import Channel
-from handlers.context import Ctx
+from handlers.context import Ctx, office_name
 from handlers.intents import Intent
 from handlers.notify import tell_unit
 from handlers.office_intents import OfficeIntent
@@ -118,7 +118,7 @@ async def confirm_grade(
     if not history or history[-1].grade != level:  # the same grade again is not news
         line = rt.NOTICE_GRADE.format(year=year, grade=level, reason=reason)
         base = rt.SCORE_SAME.format(after=fmt_points(check.card.base_total))
-        text = "\n".join([rt.NOTICE_OFFICE_HEAD, line, base])
+        text = "\n".join([rt.NOTICE_OFFICE_HEAD.format(office=office_name()), line, base])
         await tell_unit(db, unit.id, text, now=at or datetime.now(UTC), channel=channel)
     if as_exception:
         text = RECORDED_EXCEPTION.format(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from handlers import pending, score_texts, texts
 from handlers.channel import fit_text
-from handlers.context import Ctx
+from handlers.context import Ctx, office_name
 from handlers.intents import (
     Intent,
     IntentName,
@@ -306,7 +306,7 @@ async def _log_submission(
         row = await ledger.add_submission(session, **fields)
         await session.commit()
     assert row.id is not None
-    text = _LOGGED[fields["kind"]].format(ref=submission_ref(row.id), **reply)
+    text = _LOGGED[fields["kind"]].format(ref=submission_ref(row.id), office=office_name(), **reply)
     if earlier:
         text += texts.FEEDBACK_AGAIN.format(task=reply["task"], refs="、".join(earlier))
     return text
@@ -386,7 +386,7 @@ def not_in_scheme(ctx: Ctx, what: str) -> str:
     """What the unit's scheme does not have, and the reports it does have."""
     words = report_words(ctx.scheme)
     have = texts.REPORTS_WE_HAVE.format(reports="、".join(words)) if words else texts.REPORTS_NONE
-    return texts.REPORT_NOT_IN_SCHEME.format(report=what, have=have)
+    return texts.REPORT_NOT_IN_SCHEME.format(report=what, have=have, office=office_name())
 
 
 def _example_period(report: str) -> str:
@@ -651,7 +651,10 @@ async def withdraw(ctx: Ctx, intent: Intent) -> str:
             task_due = task.due if task is not None else None
         deadline = _deadline_of(ctx, view, task_due)
         if deadline is not None and ctx.today > deadline:
-            return texts.WITHDRAW_TOO_LATE.format(ref=view.ref, deadline=fmt_date(deadline))
+            deadline_ = fmt_date(deadline)
+            return texts.WITHDRAW_TOO_LATE.format(
+                ref=view.ref, deadline=deadline_, office=office_name()
+            )
         reviewer = None
         if view.status == Status.ACCEPTED:  # the office counted it: its reviewer is told
             reviewer = await ledger.accepted_by(session, view.submission.id or 0)

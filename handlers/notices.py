@@ -11,7 +11,7 @@ from datetime import datetime
 
 from handlers import followup_texts as nt
 from handlers.channel import fit_text, reply_to_data
-from handlers.context import Ctx
+from handlers.context import Ctx, office_name
 from handlers.intents import Intent
 from handlers.notify import queue_and_send
 from handlers.office_intents import ACK_KEY, OfficeIntent
@@ -41,7 +41,7 @@ def _card(notice: Notice, now: datetime) -> Card:
     assert notice.id is not None
     ref = store.notice_ref(notice.id)
     return Card(
-        title=nt.NOTICE_CARD_TITLE.format(ref=ref),
+        title=nt.NOTICE_CARD_TITLE.format(ref=ref, office=office_name()),
         description=nt.NOTICE_CARD_DESC.format(excerpt=_excerpt(notice.text)),
         task_id=f"notice-{notice.id}-{int(now.timestamp() * 1000)}",  # unique per send
         buttons=(Button(nt.BUTTON_ACK, f"{ACK_KEY}{notice.id}"),),
@@ -77,7 +77,7 @@ async def send_notice(ctx: Ctx, intent: Intent) -> str:
         await session.commit()
     assert notice.id is not None
     ref = store.notice_ref(notice.id)
-    text = nt.NOTICE_PREFIX.format(ref=ref) + body
+    text = nt.NOTICE_PREFIX.format(ref=ref, office=office_name()) + body
     await queue_and_send(
         ctx.db, to, {"type": "text", "to": to, "text": text}, now=ctx.now, channel=ctx.deps.channel
     )
@@ -208,7 +208,7 @@ async def ack_chase(ctx: Ctx, intent: Intent) -> str:
     ref = store.notice_ref(notice.id or 0)
     if not missing:
         return nt.CHASE_ALL_DONE.format(ref=ref)
-    text = nt.NOTICE_CARD_AGAIN.format(ref=ref, excerpt=_excerpt(notice.text))
+    text = nt.NOTICE_CARD_AGAIN.format(ref=ref, excerpt=_excerpt(notice.text), office=office_name())
     await queue_and_send(
         ctx.db,
         missing,

@@ -13,6 +13,7 @@ from typing import Any
 
 from handlers import review_texts as rt
 from handlers.channel import Channel
+from handlers.context import office_name
 from handlers.scoretext import unit_card
 from reminders.dispatch import send_payload
 from scoring.numbers import fmt
@@ -63,7 +64,8 @@ async def tell_unit_change(
     change of the base score since `before` (the card read before writing)."""
     after = await card_of(db, unit_id, year, today) if before is not None else None
     change = change_text(before, after)
-    text = "\n".join([rt.NOTICE_OFFICE_HEAD, *lines, *([change] if change else [])])
+    head = rt.NOTICE_OFFICE_HEAD.format(office=office_name())
+    text = "\n".join([head, *lines, *([change] if change else [])])
     return await tell_unit(db, unit_id, text, now=now, channel=channel)
 
 

@@ -7,7 +7,7 @@ audit row with the admin, the time and the reason.
 
 from __future__ import annotations
 
-from handlers.context import Ctx
+from handlers.context import Ctx, office_name
 from handlers.intents import Intent
 from handlers.office_intents import OfficeIntent
 from handlers.router import ADMIN, Router
@@ -18,7 +18,7 @@ from storage.units import get_member, get_unit_by_name, upsert_member
 router = Router()
 
 REPLACED = "已更换{unit}的联络员：{old}（{old_name}）停用，{new}（{new_name}）启用。{old}此前的报送记录保留不变。"
-WELCOME = "您好，{name}！市创模办已将您登记为{unit}的创模考核联络员。发送「帮助」可查看报送和查询方法，发送「我的任务」查看本单位责任书。"
+WELCOME = "您好，{name}！{office}已将您登记为{unit}的创模考核联络员。发送「帮助」可查看报送和查询方法，发送「我的任务」查看本单位责任书。"
 NOT_MEMBER = (
     "{userid}不是{unit}的人员，请核对账号（可发送「责任书 {unit}」或运行 kaohe units list 查看）。"
 )
@@ -65,7 +65,7 @@ async def replace_liaison(ctx: Ctx, intent: Intent) -> str:
         )
         old_name = old.name
         await session.commit()
-    await ctx.tell(new_id, WELCOME.format(name=new_name, unit=unit.name))
+    await ctx.tell(new_id, WELCOME.format(name=new_name, unit=unit.name, office=office_name()))
     return REPLACED.format(
         unit=unit.name, old=old_id, old_name=old_name, new=new_id, new_name=new_name
     )

@@ -15,7 +15,7 @@ from typing import Any
 from handlers import pending, reviewing
 from handlers import review_texts as rt
 from handlers.channel import fit_text
-from handlers.context import Ctx, scheme_of
+from handlers.context import Ctx, office_name, scheme_of
 from handlers.intents import TITLE_MAX, Intent, normalize_mapped, typed_args
 from handlers.lookup import submission_deadline
 from handlers.notify import card_of, tell_unit_change
@@ -432,7 +432,7 @@ async def correct(ctx: Ctx, intent: Intent) -> str:
         )
         await session.commit()
     renamed = rt.CORRECT_RETITLED.format(title=title) if title != old.title else ""
-    return rt.CORRECT_LOGGED.format(old=view.ref, ref=f"S{row.id}") + renamed
+    return rt.CORRECT_LOGGED.format(old=view.ref, ref=f"S{row.id}", office=office_name()) + renamed
 
 
 def _retitled(old: Submission, body: str) -> tuple[str, str]:

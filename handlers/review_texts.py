@@ -67,13 +67,13 @@ ASKED_DONE = "已确认{tasks}完成（依据佐证{refs}）。已通知相关�
 ASKED_ALREADY = "{tasks}此前已确认完成，未重复记录。"
 ASKED_WHY = "佐证{ref}审核通过，管理员确认完成"
 
-NOTICE_HEAD = "【审核结果】市创模办审核了本单位的报送："
+NOTICE_HEAD = "【审核结果】{office}审核了本单位的报送："
 NOTICE_ACCEPTED = "· {ref} {title}：已通过"
 NOTICE_REJECTED = (
     "· {ref}「{title}」：被退回，原因：{reason}请发送「补正 {ref} 修改后的内容」重新报送。"
 )
 NOTICE_TASK = "· 任务{task}「{title}」：已确认完成"
-NOTICE_OFFICE_HEAD = "【考核记录】市创模办记录了本单位的考核事项："
+NOTICE_OFFICE_HEAD = "【考核记录】{office}记录了本单位的考核事项："
 NOTICE_ENTRY = "· {rule} {verb}{value}（{reason}）"
 NOTICE_CONFIRMED = "· {rule} {verb}（{reason}）"
 NOTICE_TASK_DONE = "· 任务{task}「{title}」：已确认完成（{reason}）"
@@ -85,5 +85,5 @@ BONUS_CHANGE = "，加分{before} → {after}"
 CORRECT_UNKNOWN = "没有找到本单位编号为{ref}的报送。发送「记录」可查看编号。"
 CORRECT_NOT_RETURNED = "{ref}未被退回（当前状态：{status}），无需补正。"
 CORRECT_BODY = "请在编号后写上补正内容，例如「补正 {ref} 已补充现场照片和整改说明」。"
-CORRECT_LOGGED = "已登记对{old}的补正（新编号{ref}），待市创模办审核。"
+CORRECT_LOGGED = "已登记对{old}的补正（新编号{ref}），待{office}审核。"
 CORRECT_RETITLED = "标题改为「{title}」。"

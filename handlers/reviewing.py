@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from handlers import review_texts as rt
 from handlers.channel import Channel
+from handlers.context import office_name
 from handlers.notify import card_of, change_text, tell_unit
 from handlers.texts import STATUS_NAMES, sentence
 from scoring.facts import Status, SubmissionKind, TaskKind
@@ -144,7 +145,7 @@ async def decide(
         await session.commit()
     for unit_id, year in sorted(units):
         after = await card_of(db, unit_id, year, today)
-        lines = [rt.NOTICE_HEAD]
+        lines = [rt.NOTICE_HEAD.format(office=office_name())]
         for d in result.of(Outcome.RECORDED):
             if d.unit_id != unit_id:
                 continue

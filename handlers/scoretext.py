@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from handlers import score_texts as st
 from handlers.channel import Section, fit_sections
-from handlers.context import scheme_of
+from handlers.context import office_name, scheme_of
 from handlers.lookup import NAMED_REPORTS, REPORT_PERIODS, info_quota, rule_label, rule_ref
 from handlers.texts import SCORE_FOOTER
 from scoring import score
@@ -189,14 +189,14 @@ def _who(card: ScoreCard, rows: list[Row]) -> str:
     words = [
         word
         for category, word in (
-            (OpenCategory.SCORE, st.WHO_SCORE),
+            (OpenCategory.SCORE, st.WHO_SCORE.format(office=office_name())),
             (OpenCategory.COMPLETE, st.WHO_COMPLETE),
             (OpenCategory.SUBMIT, st.WHO_SUBMIT),
         )
         if category in categories
     ]
     when = st.WHO_BEFORE_YEAR_END if card.as_of <= date(card.year, 12, 31) else ""
-    return when + "或".join(words or [st.WHO_SCORE])
+    return when + "或".join(words or [st.WHO_SCORE.format(office=office_name())])
 
 
 def _assessed(card: ScoreCard, rows: list[Row]) -> list[str]:
@@ -235,7 +235,7 @@ def grade_text(card: ScoreCard, scheme: Scheme, rows: list[Row]) -> str | None:
     }[grade.level]
     changes = []
     if grade.level == Level.FAIL:
-        changes.append(st.CHANGE_FAIL)
+        changes.append(st.CHANGE_FAIL.format(office=office_name()))
     else:
         if card.open_points > 0:
             best = card.base_total + card.open_points
@@ -285,7 +285,9 @@ def lost_total(card: ScoreCard) -> Decimal:
     return max(ZERO, card.assessed_max - card.base_total)
 
 
-_TEXTS: OrderedDict[tuple[int, tuple[str, ...], str | None], tuple[ScoreCard, str]] = OrderedDict()
+_TEXTS: OrderedDict[tuple[int, tuple[str, ...], str | None, str], tuple[ScoreCard, str]] = (
+    OrderedDict()
+)
 
 
 def score_text(
@@ -295,7 +297,7 @@ def score_text(
 
     Kept per card object (cards are immutable; the entry holds its card, so its id is not
     reused): a kept card asked about again (`_card`) gets the same text without building it."""
-    key = (id(card), hints, confirmed)
+    key = (id(card), hints, confirmed, office_name())  # the text names the office
     found = _TEXTS.get(key)
     if found is not None and found[0] is card:
         _TEXTS.move_to_end(key)
@@ -337,7 +339,8 @@ def _score_text(card: ScoreCard, hints: tuple[str, ...] = (), confirmed: str | N
         Section(losses, st.LOST_TITLE.format(total=fmt(lost_total(card))), st.LOST_MORE),
         Section(opens, st.OPEN_TITLE, st.OPEN_MORE),
     ]
-    tail = [st.CARD_FOOTER.format(example=example(scheme, rows)), SCORE_FOOTER, *hints]
+    footer = SCORE_FOOTER.format(office=office_name())
+    tail = [st.CARD_FOOTER.format(example=example(scheme, rows)), footer, *hints]
     return fit_sections(head, sections, tail)
 
 
@@ -368,13 +371,16 @@ def can_do(scheme: Scheme, row: Row) -> str:
         if not pending and row.line.max == 0:
             return st.DO_NO_TASKS
         if pending:
-            return st.DO_COMPLETE
-        return st.DO_COMPLETE_LATE if row.lost > 0 else st.DO_COMPLETE_DONE
+            return st.DO_COMPLETE.format(office=office_name())
+        if row.lost > 0:
+            return st.DO_COMPLETE_LATE.format(office=office_name())
+        return st.DO_COMPLETE_DONE
     if isinstance(params, Rating):
-        return st.DO_RATING
+        return st.DO_RATING.format(office=office_name())
     if params.family == Family.LOSE:
-        return st.DO_DEDUCTION
-    return (st.DO_SCORE_OPEN if pending else st.DO_SCORE_DONE).format(ref=row.ref)
+        return st.DO_DEDUCTION.format(office=office_name())
+    done = st.DO_SCORE_OPEN if pending else st.DO_SCORE_DONE
+    return done.format(ref=row.ref, office=office_name())
 
 
 def _state(card: ScoreCard, row: Row) -> str:
@@ -467,7 +473,8 @@ def detail_text(card: ScoreCard) -> str:
         )
     ]
     head += _assessed(card, list(rows.values()))
-    return fit_sections(head, [Section(lines, more=st.DETAIL_MORE)], [SCORE_FOOTER])
+    footer = SCORE_FOOTER.format(office=office_name())
+    return fit_sections(head, [Section(lines, more=st.DETAIL_MORE)], [footer])
 
 
 def indicator_text(card: ScoreCard, rule_ids: tuple[str, ...]) -> str:
@@ -481,7 +488,8 @@ def indicator_text(card: ScoreCard, rule_ids: tuple[str, ...]) -> str:
             continue
         head = st.IND_HEAD.format(label=row.label, as_of=_day(card), state=_state(card, row))
         blocks.append("\n".join(_explained(scheme, row, head=head)))
-    return fit_sections([], [Section(blocks, more=st.IND_MORE)], [SCORE_FOOTER])
+    footer = SCORE_FOOTER.format(office=office_name())
+    return fit_sections([], [Section(blocks, more=st.IND_MORE)], [footer])
 
 
 # ---- admin replies ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 from handlers import pending, targets_text
 from handlers.channel import fit_text
-from handlers.context import Ctx, scheme_of
+from handlers.context import Ctx, office_name, scheme_of
 from handlers.intents import Intent
 from handlers.office_intents import OfficeIntent
 from handlers.pending import PendingAction
@@ -163,12 +163,12 @@ async def charter(ctx: Ctx, intent: Intent) -> str:
                 return f"没有找到单位「{name}」，请核对名称。"
         else:
             if ctx.sender.unit_id is None:
-                return NO_UNIT
+                return NO_UNIT.format(office=office_name())
             if name and name != ctx.sender.unit_name:
                 return f"抱歉，您只能查看本单位（{ctx.sender.unit_name}）的责任书。"
             unit = await get_unit_by_name(session, ctx.sender.unit_name or "")
             if unit is None:
-                return NO_UNIT
+                return NO_UNIT.format(office=office_name())
         assert unit.id is not None
         views = await list_tasks(session, unit.id, year, include_inactive=True)
     return fit_text(targets_text.charter_text(unit.name, year, views))

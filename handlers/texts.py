@@ -56,7 +56,7 @@ UNKNOWN = "抱歉，没有听懂您的意思。发送「帮助」可查看我能
 UNKNOWN_ADMIN = "抱歉，没有听懂您的意思。" + HELP_ADMIN
 QUESTION = (
     "抱歉，这个问题我还答不上来，没有登记任何内容。您可以问「我的得分」「进度」「信息怎么报」"
-    "「截止是哪天」，或发送「帮助」查看全部用法；其他问题请联系市创模办。"
+    "「截止是哪天」，或发送「帮助」查看全部用法；其他问题请联系{office}。"
 )
 QUESTION_IN_DRAFT = "（这条消息像是提问，没有记入正在编辑的政务信息。）"
 # a question that begins like a 政务信息 item: how to send it as one, if that was meant
@@ -67,14 +67,19 @@ THANKS = "不客气！有需要随时发消息给我。"
 THANKS_ADMIN = "不客气！发送「帮助」可查看管理员命令。"
 ACK = "好的。有需要随时发消息给我，发送「帮助」可查看我能做的事。"
 
+# the office that runs the assessment a message is about (分级考核): the city's, or the
+# organiser's for a district's own assessment of its towns (handlers.assessments.office_name())
+CITY_OFFICE = "市创模办"
+OFFICE_OF = "{organiser}创模办"
+
 UNREGISTERED = (
     "您好！您还没有登记为创模考核联络员，暂时无法使用本助手。"
     "请联系市创模办，提供您的姓名和所在单位，登记后即可报送和查询。"
 )
-NOT_ADMIN = "抱歉，这条命令仅限市创模办管理员使用。如需办理，请联系市创模办。"
+NOT_ADMIN = "抱歉，这条命令仅限{office}管理员使用。如需办理，请联系{office}。"
 LEADER_READ_ONLY = (
     "领导账号可以查看本单位的得分、进度和记录；报送、反馈和撤回请由本单位联络员办理。"
-    "如您同时担任联络员，请联系市创模办登记为联络员。"
+    "如您同时担任联络员，请联系{office}登记为联络员。"
 )
 INACTIVE = "您的账号已停用，不能再报送或查询。如有疑问，请联系市创模办。"
 OTHER_UNIT = "抱歉，您只能查看和办理本单位（{own}）的事项。"
@@ -138,11 +143,11 @@ FEEDBACK_AGAIN = "任务{task}此前已有反馈{refs}，本次作为补充一�
 TASK_UNKNOWN = "没有找到本单位的任务{task}。请发送「进度」查看本单位的任务编号。"
 REPORT_LOGGED = "已登记{report}（编号{ref}，{period}，指标{target}），{timing}。"
 REPORT_NOT_IN_SCHEME = (
-    "本单位的考核方案中没有「{report}」这一项，未登记。{have}如有疑问请联系市创模办。"
+    "本单位的考核方案中没有「{report}」这一项，未登记。{have}如有疑问请联系{office}。"
 )
 REPORTS_WE_HAVE = "本单位需报送的是：{reports}。"
 REPORTS_NONE = "本单位的考核方案不需要报送报表报告。"
-EVIDENCE_LOGGED = "已登记{what}的完成佐证（编号{ref}），待市创模办确认。"
+EVIDENCE_LOGGED = "已登记{what}的完成佐证（编号{ref}），待{office}确认。"
 SUBMISSION_REPEAT = (
     "这份{what}与{date}已登记的{ref}内容相同，看起来是重复报送，这次没有登记。"
     "如确需再登记一份，请在{minutes}分钟内回复「确认」；如是新的内容，请修改后重新发送。"
@@ -168,7 +173,7 @@ WITHDRAWN_TELL_REVIEWER = (
     "【撤回】{unit}的{who}撤回了您已通过的{ref}「{title}」，该篇不再计分。如有疑问请与其联系。"
 )
 WITHDRAW_UNKNOWN = "没有找到本单位编号为{ref}的报送。发送「记录」可查看最近的报送编号。"
-WITHDRAW_TOO_LATE = "编号{ref}的报送已过截止日期{deadline}，不能撤回。如需更正请联系市创模办。"
+WITHDRAW_TOO_LATE = "编号{ref}的报送已过截止日期{deadline}，不能撤回。如需更正请联系{office}。"
 WITHDRAW_ALREADY = "编号{ref}的报送已经是「{status}」状态，无需撤回。"
 WITHDRAW_LIST_HEADER = "以下报送可以撤回（截止前）："
 WITHDRAW_LIST_FOOTER = "撤回请发送「撤回 编号」，如「撤回 {ref}」。"
@@ -191,7 +196,7 @@ PROGRESS_TASK = "· 任务{task}「{title}」：截止{due}，{state}"
 PROGRESS_OVERDUE = "· 已逾期未反馈或未完成的任务：{refs}"
 PROGRESS_NOTHING = "· 本月暂无其他待办事项"
 
-SCORE_FOOTER = "（发送「记录」查看报送明细，对得分有疑问请联系市创模办）"
+SCORE_FOOTER = "（发送「记录」查看报送明细，对得分有疑问请联系{office}）"
 
 REASON_NEEDED = "请写明理由，例如「{example}」。所有评分操作都会记录理由备查。"
 
@@ -203,14 +208,14 @@ VALUE_BAD = "分值「{value}」不正确：{why}。"
 
 TASK_ASSIGNED = "已向{count}个单位布置任务{ids}「{title}」，截止{due}。"
 TASK_NOTICE = (
-    "市创模办布置了新任务{task}「{title}」，请于{due}前反馈。反馈方式：「反馈 {task} 反馈内容」。"
+    "{office}布置了新任务{task}「{title}」，请于{due}前反馈。反馈方式：「反馈 {task} 反馈内容」。"
 )
 DATE_BAD = "截止日期「{text}」无法识别，请写成「12月10日」或「2026-12-10」。"
 TASK_COMPLETED = "已确认{unit}完成任务{task}「{title}」（理由：{reason}）。"
 
 
 BROADCAST_DONE = "通知已发送给{count}位联络员。"
-BROADCAST_PREFIX = "【市创模办通知】"
+BROADCAST_PREFIX = "【{office}通知】"
 
 TALLY_HEADER = "{year}年度考核汇总（截至{today}）："
 
@@ -236,6 +241,6 @@ ADMIN_USE_UNIT = (
     "您是管理员，未绑定单位。查询某单位请发送「得分 单位名」，发送「帮助」查看管理员命令。"
 )
 ADMIN_NAME_A_UNIT = "请在后面加上单位名称，如「{ask} {unit}」；发送「汇总」可查看全部单位。"
-NO_UNIT = "您的账号尚未绑定单位，暂时无法报送或查询。请联系市创模办登记所在单位。"
+NO_UNIT = "您的账号尚未绑定单位，暂时无法报送或查询。请联系{office}登记所在单位。"
 DASHBOARD_LINK = "考核看板（{minutes}分钟内有效，请勿转发）：\n{link}"
 DASHBOARD_OFF = "考核看板尚未启用（需设置 KAOHE_DASHBOARD_SECRET）。请联系系统运维人员。"

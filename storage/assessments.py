@@ -36,6 +36,17 @@ async def names_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
     return {a.id: a.name for a in rows if a.id is not None}
 
 
+async def organiser_name(session: AsyncSession, assessment_id: int) -> str | None:
+    """The name of the unit that runs the assessment (路桥区); None for the default one and for
+    an assessment without an organiser."""
+    found = await session.exec(
+        select(Unit.name)
+        .join(Assessment, col(Assessment.organiser_unit_id) == col(Unit.id))
+        .where(Assessment.id == assessment_id)
+    )
+    return found.first()
+
+
 async def add_assessment(
     session: AsyncSession,
     name: str,

@@ -21,6 +21,7 @@ from storage.scope import scoped
 from storage.units import get_unit_by_name, list_units, upsert_member, upsert_unit
 from tally.links import dashboard_link_for
 from tests.chat_env import Bench, bench
+from tests.method_env import flush_outbox
 
 SECRET = "two-assessments"
 TOWNS = [("新桥镇", "xq1", "许桥"), ("峰江街道", "fj1", "冯江")]
@@ -245,3 +246,33 @@ async def test_the_city_digest_names_no_town(database, tmp_path: Path) -> None:
     text = "\n".join(str(i.payload) for i in digests)
     assert "椒江区" in text and "新桥镇" not in text and "峰江街道" not in text
     assert any("xq1" in i.recipients for i in found.items if i.kind == "reminder")
+
+
+async def test_replies_name_the_office_that_runs_the_assessment(database, tmp_path: Path) -> None:
+    """In 路桥区's own assessment of its towns the office is 路桥区创模办, not the city's
+    市创模办: in refusals, score replies, the notices its admins' decisions send, and the
+    welcome; the city's assessment still says 市创模办."""
+    async with bench(database, tmp_path) as b:
+        await _district_assessment(b)
+        b.clock.set(2026, 11, 16)
+        town = await b.say("xq1", "我的得分")
+        assert "新桥镇2026年度" in town
+        assert "对得分有疑问请联系路桥区创模办" in town and "市创模办" not in town
+        assert "由路桥区创模办评定" in town
+        losses = await b.say("xq1", "扣分原因")
+        assert "市创模办" not in losses
+        refused = await b.say("xq1", "汇总")
+        assert refused == "抱歉，这条命令仅限路桥区创模办管理员使用。如需办理，请联系路桥区创模办。"
+
+        await b.say("xq1", "政务信息：新桥镇开展河道清理\n组织志愿者清理河道3公里。")
+        sub_id = await _submission_of(b, "xq1")
+        assert f"S{sub_id}" in await b.say("lq_admin", f"退回 S{sub_id} 请补充照片")
+        await flush_outbox(b)
+        told = b.wecom.sent_texts("xq1")
+        assert any("路桥区创模办审核了本单位的报送" in t for t in told), told
+        assert not any("市创模办" in t for t in told), told
+
+        # the city's own units and admins: unchanged
+        city = await b.say("zhangsan", "我的得分")
+        assert "对得分有疑问请联系市创模办" in city and "路桥区创模办" not in city
+        assert "仅限市创模办管理员" in await b.say("zhangsan", "汇总")

@@ -50,7 +50,8 @@ async def test_leader_sees_but_does_not_submit(database, tmp_path: Path) -> None
             "撤回 S1",
             "佐证 C1a 文件",
         ):
-            assert await b.say("lisi", text) == texts.LEADER_READ_ONLY, text
+            read_only = texts.LEADER_READ_ONLY.format(office=texts.CITY_OFFICE)
+            assert await b.say("lisi", text) == read_only, text
         assert "得分" in await b.say("lisi", "我的得分")
         assert "进度" in await b.say("lisi", "进度")
         assert "还没有报送记录" in await b.say("lisi", "记录")

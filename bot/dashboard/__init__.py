@@ -28,7 +28,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -41,8 +41,9 @@ from aiohttp import web
 from bot.dashboard import views
 from bot.dashboard.session import COOKIE, Clock, Session, SessionRefused, Sessions
 from handlers import grading, reviewing
+from handlers.assessments import office_of
 from handlers.channel import Channel
-from handlers.context import scheme_of
+from handlers.context import office_scope, scheme_of
 from handlers.selfcheck import deadline_of
 from reminders.board import light_of, owed
 from reminders.tick import load_calendar
@@ -90,6 +91,7 @@ class DashboardConfig:
     secure_cookie: bool
     clock: Clock
     admin_of: AdminOf | None = None
+    offices: dict[int, str] = field(default_factory=dict)  # assessment → its office's name
 
 
 def add_dashboard_routes(
@@ -268,7 +270,9 @@ def guarded(handler: Page) -> Callable[[web.Request], Awaitable[web.StreamRespon
             log.info("dashboard refused %s: %s", request.path, exc.reason)
             return refused(request, exc.reason)
         view = replace(_view(request, session), assessment=assessment)
-        with scoped(assessment):  # every list and lookup sees this assessment only
+        # every list and lookup sees this assessment only; notices name its office
+        office = await office_of(config.db, assessment, config.offices)
+        with scoped(assessment), office_scope(office):
             return await handler(request, view)
 
     wrapped.__name__ = handler.__name__
