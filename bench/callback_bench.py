@@ -15,6 +15,7 @@ Two phases per server:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -29,10 +30,9 @@ from sqlalchemy.engine import make_url
 
 from bench import seed
 from bench.common import (
-    backends_delta,
+    BackendsCPU,
     cpu_seconds,
     percentile,
-    pg_backends_cpu,
     rss_mb,
     scratch_database,
 )
@@ -271,18 +271,18 @@ async def _phase(
         count = requests if app in STORING else requests * 5
         reqs = build_requests(count, senders, server.port, f"s{tag}")
         dbname = make_url(url).database if url.startswith("postgresql") and app in STORING else None
-        backends0 = await pg_backends_cpu(dbname) if dbname else None
-        cpu0 = cpu_seconds(server.pid)
-        sat = await load(server.port, reqs, concurrency=concurrency, max_seconds=max_seconds)
-        cpu = cpu_seconds(server.pid) - cpu0
+        async with contextlib.AsyncExitStack() as stack:
+            # the backends read through the phase: those that end during it count too
+            backends = await stack.enter_async_context(BackendsCPU(dbname)) if dbname else None
+            cpu0 = cpu_seconds(server.pid)
+            sat = await load(server.port, reqs, concurrency=concurrency, max_seconds=max_seconds)
+            cpu = cpu_seconds(server.pid) - cpu0
         out = sat.summary()
         out["cpu_ms_per_request"] = round(cpu / sat.requests * 1000, 3) if sat.requests else 0.0
         if url.startswith("postgresql"):  # client + server: the database's backends too
-            db_cpu = 0.0
-            if dbname:
-                backends1 = await pg_backends_cpu(dbname)
-                if backends0 is not None and backends1 is not None:
-                    db_cpu = backends_delta(backends0, backends1)
+            db_cpu = backends.seconds if backends is not None else 0.0
+            if backends is not None:
+                out["backends_ended"] = backends.ended
             ms = db_cpu / sat.requests * 1000 if sat.requests else 0.0
             out["db_cpu_ms_per_request"] = round(ms, 3)
             out["total_cpu_ms_per_request"] = round(out["cpu_ms_per_request"] + ms, 3)
