@@ -51,7 +51,7 @@ from storage.inbound import (
     stored_reply,
 )
 from storage.outbox import claim_one
-from storage.turns import Turn, UserTurns, lock_user_in
+from storage.turns import Turn, TurnTaken, UserTurns
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -394,8 +394,6 @@ class InboundPipeline:
         and the failing path is the rare one.)"""
 
         def handle(conn: Connection) -> _Handled:
-            if not lock_user_in(conn, msg.sender):
-                raise Defer  # another instance has the user's turn
             try:
                 reply = work(conn)
             except Defer:
@@ -409,9 +407,9 @@ class InboundPipeline:
             return self._answer(conn, msg, channel, reply, deadline, can_inline, failed=True)
 
         values = self._values(msg, raw, channel, received)
-        try:
-            return await record_and_handle(self.db, handle, **values)
-        except Defer:
+        try:  # the record takes the user's turn (TurnTaken: another instance has it)
+            return await record_and_handle(self.db, handle, turn=True, **values)
+        except (Defer, TurnTaken):
             return await record_inbound(self.db, **values), None
         except _HandlerFailed as exc:
             log.error("inbound: handler failed for %s", msg.key, exc_info=exc.__cause__)

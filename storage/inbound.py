@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert, or_, update
+from sqlalchemy import Integer, bindparam, insert, or_, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 
 from storage.db import Database
+from storage.dialects import insert_for
 from storage.models import InboundMessage, Outbox
 from storage.prepared import InsertOnce, Prepared
+from storage.turns import TURN_LOCK_CLASS, TurnTaken, turn_lock, user_key
 from storage.types import to_utc, utcnow
 
 T = TypeVar("T")
@@ -66,8 +68,39 @@ def _record(conn: Connection, values: dict[str, Any]) -> InboundRecord | None:
     inserted = _RECORD.new_id(conn, values)
     if inserted is not None:
         return InboundRecord(id=inserted, new=True, reply=None)
-    found = _STORED.first(conn, {"key": values["key"]})
+    return _stored(conn, values["key"])
+
+
+def _stored(conn: Connection, key: str) -> InboundRecord | None:
+    found = _STORED.first(conn, {"key": key})
     return InboundRecord(id=found[0], new=False, reply=found[1]) if found else None
+
+
+_RECORD_IN_TURN: Prepared | None = None
+
+
+def _record_in_turn(conn: Connection, values: dict[str, Any]) -> InboundRecord | None:
+    """`_record`, and for a new message its sender's turn taken in the same statement
+    (PostgreSQL: the advisory lock in RETURNING, one round trip instead of two); TurnTaken
+    when another instance has the turn. On SQLite (one writer process) just `_record`."""
+    global _RECORD_IN_TURN
+    if conn.dialect.name != "postgresql":
+        return _record(conn, values)
+    prepared = _RECORD_IN_TURN
+    if prepared is None:
+        turn = turn_lock(bindparam("c", type_=Integer), bindparam("k", type_=Integer))
+        statement = (
+            insert_for("postgresql")(_in)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(_in.c.id, turn)
+        )
+        prepared = _RECORD_IN_TURN = Prepared(statement, _COLUMNS)
+    row = prepared.first(conn, {**values, "c": TURN_LOCK_CLASS, "k": user_key(values["sender"])})
+    if row is None:  # recorded before: a repeat, nothing to take
+        return _stored(conn, values["key"])
+    if not row[1]:
+        raise TurnTaken(values["sender"])
+    return InboundRecord(id=int(row[0]), new=True, reply=None)
 
 
 async def record_inbound(db: Database, **values: Any) -> InboundRecord:
@@ -105,32 +138,30 @@ def _values(
 
 
 def _record_and_handle(
-    conn: Connection, values: dict[str, Any], handle: Callable[[Connection], T]
+    conn: Connection, values: dict[str, Any], handle: Callable[[Connection], T], turn: bool
 ) -> tuple[InboundRecord, T | None]:
-    found = _record(conn, values)
+    found = _record_in_turn(conn, values) if turn else _record(conn, values)
     if found is None:
         raise RuntimeError(f"inbound message {values['key']!r} could not be recorded")
     return found, (handle(conn) if found.new else None)
 
 
 async def record_and_handle(
-    db: Database, handle: Callable[[Connection], T], **values: Any
+    db: Database, handle: Callable[[Connection], T], *, turn: bool = False, **values: Any
 ) -> tuple[InboundRecord, T | None]:
     """Record a delivered message (as `record_inbound`) and, when it is new, run
     `handle(conn)` in the same transaction — one commit for the message, its handling and its
     stored reply (`handle` stores it with `store_reply_in`). Returns the record and what
-    `handle` returned (None for a repeat delivery). Nothing is committed when `handle` raises."""
-    return await db.run_write(_record_and_handle, _values(**values), handle)
+    `handle` returned (None for a repeat delivery). Nothing is committed when `handle` raises.
+    `turn`: a new message also takes its sender's turn across instances for the transaction
+    (storage.turns), in the record's own statement; when another instance has it,
+    `TurnTaken` is raised and nothing is committed."""
+    return await db.run_write(_record_and_handle, _values(**values), handle, turn)
 
 
 async def stored_reply(db: Database, key: str) -> InboundRecord | None:
     """The record of `key` with the reply stored so far (None: no such message)."""
-
-    def read(conn: Connection) -> InboundRecord | None:
-        found = _STORED.first(conn, {"key": key})
-        return InboundRecord(id=found[0], new=False, reply=found[1]) if found else None
-
-    return await db.run_small(read)
+    return await db.run_small(_stored, key)
 
 
 def store_reply_in(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import await_only
 
 from storage.dialects import insert_for
 
@@ -46,6 +48,7 @@ class _Compiled:
 
     pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
     converts: bool = True
+    asyncpg: bool = False  # PostgreSQL through asyncpg: run as asyncpg's own prepared statement
 
 
 def _picker(
@@ -104,24 +107,45 @@ class Prepared:
             for name, bind in compiled.binds.items()
             if not bind.required and name in names
         }
-        return _Compiled(compiled.string, names, given, binds, results)
+        asyncpg = dialect.name == "postgresql" and dialect.driver == "asyncpg"
+        return _Compiled(compiled.string, names, given, binds, results, asyncpg=asyncpg)
+
+    @staticmethod
+    def _args(compiled: _Compiled, params: Mapping[str, Any] | None) -> tuple[Any, ...]:
+        if compiled.pick is not None:
+            return compiled.pick(params or {})
+        values = {**compiled.given, **params} if params else compiled.given
+        return tuple(
+            value if bind is None else bind(value)
+            for value, bind in zip(
+                (values[name] for name in compiled.names), compiled.binds, strict=True
+            )
+        )
 
     def execute(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
         """Run the statement in `conn`'s transaction; the driver's cursor."""
         compiled = self._for(conn.dialect)
-        if compiled.pick is not None:
-            args = compiled.pick(params or {})
-        else:
-            values = {**compiled.given, **params} if params else compiled.given
-            args = tuple(
-                value if bind is None else bind(value)
-                for value, bind in zip(
-                    (values[name] for name in compiled.names), compiled.binds, strict=True
-                )
-            )
+        args = self._args(compiled, params)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(compiled.sql, args)
         return cursor
+
+    def _rows(
+        self, conn: Connection, params: Mapping[str, Any] | None
+    ) -> tuple[_Compiled, Sequence[Any], int]:
+        """The statement's rows (as the driver gives them) and how many rows it changed."""
+        compiled = self._for(conn.dialect)
+        args = self._args(compiled, params)
+        if compiled.asyncpg:
+            found = _asyncpg_fetch(conn, compiled.sql, args)
+            if found is not None:
+                return compiled, found[0], found[1]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.sql, args)
+            return compiled, (cursor.fetchall() if compiled.results else ()), cursor.rowcount
+        finally:
+            cursor.close()
 
     def _row(self, compiled: _Compiled, raw: Sequence[Any]) -> tuple[Any, ...]:
         if not compiled.converts:  # the driver's row (a Record on asyncpg: made a tuple)
@@ -133,24 +157,15 @@ class Prepared:
 
     def all(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[tuple]:
         """Every row, converted as SQLAlchemy would."""
-        cursor = self.execute(conn, params)
-        try:
-            compiled = self._compiled[conn.dialect.name]
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-            if not compiled.converts and (not rows or type(rows[0]) is tuple):
-                return rows
-            return [self._row(compiled, raw) for raw in rows]
-        finally:
-            cursor.close()
+        compiled, rows, _count = self._rows(conn, params)
+        if not compiled.converts and (not rows or type(rows[0]) is tuple):
+            return list(rows)
+        return [self._row(compiled, raw) for raw in rows]
 
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> tuple | None:
         """The first row (converted), or None."""
-        cursor = self.execute(conn, params)
-        try:
-            raw = cursor.fetchone()
-            return None if raw is None else self._row(self._compiled[conn.dialect.name], raw)
-        finally:
-            cursor.close()
+        compiled, rows, _count = self._rows(conn, params)
+        return self._row(compiled, rows[0]) if rows else None
 
     def scalar(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
         """The first column of the first row, or None."""
@@ -159,11 +174,7 @@ class Prepared:
 
     def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
         """A statement without rows; how many rows it changed."""
-        cursor = self.execute(conn, params)
-        try:
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
+        return int(self._rows(conn, params)[2])
 
 
 class InsertOnce:
@@ -188,6 +199,52 @@ class InsertOnce:
             prepared = self._by_dialect[dialect] = Prepared(statement, self.columns)
         found = prepared.scalar(conn, values)
         return None if found is None else int(found)
+
+
+_STATEMENTS = "kaohe_prepared"  # asyncpg's prepared statements of a connection, by SQL text
+_COUNT = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
+
+
+def _asyncpg_fetch(
+    conn: Connection, sql: str, args: tuple[Any, ...]
+) -> tuple[list[Any], int] | None:
+    """PostgreSQL: the statement run as asyncpg's own prepared statement on the raw connection,
+    in the transaction SQLAlchemy's asyncpg adaptation began (or begins now, as its cursor
+    would); its rows and how many rows it changed. What the adaptation's cursor does, without
+    its per-execution work around the driver call (its lock, its statement cache's coroutine,
+    the cursor description, the rows copied into a deque): ~20 µs less per statement on the
+    bench's machine. Errors are raised as the cursor raises them (the adaptation's DBAPI
+    errors). None when the adaptation is not the one this was written for: then the cursor."""
+    pooled = conn.connection
+    adapted = pooled.dbapi_connection
+    begin = getattr(adapted, "_start_transaction", None)
+    translate = getattr(adapted, "_handle_exception", None)
+    if begin is None or translate is None or not hasattr(adapted, "_transaction"):
+        return None
+    raw = pooled.driver_connection
+    kept = pooled.info.get(_STATEMENTS)  # (the asyncpg connection, its statements by SQL)
+    if kept is None or kept[0] is not raw:
+        kept = pooled.info[_STATEMENTS] = (raw, {})
+    statements: dict[str, Any] = kept[1]
+    try:
+        if adapted._transaction is None:  # type: ignore[union-attr]
+            await_only(begin())  # BEGIN (nothing in autocommit mode)
+        statement = statements.get(sql)
+        if statement is None:
+            statement = statements[sql] = await_only(raw.prepare(sql))  # type: ignore[union-attr]
+        rows: list[Any] = await_only(statement.fetch(*args))
+    except Exception as exc:
+        from asyncpg.exceptions import (  # type: ignore[import-untyped]
+            InvalidCachedStatementError,
+            OutdatedSchemaCacheError,
+        )
+
+        if isinstance(exc, InvalidCachedStatementError | OutdatedSchemaCacheError):
+            statements.pop(sql, None)  # the schema changed: prepared again next time
+        translate(exc)
+        raise  # not reached: `translate` raises
+    found = _COUNT.match(statement.get_statusmsg() or "")
+    return rows, int(found.group(1)) if found else -1
 
 
 _serial = itertools.count(1)

@@ -3,8 +3,9 @@
 Inside a process each message takes its place in its user's queue the moment it arrives, before
 anything is awaited (so a slower database insert cannot reorder two messages). Across instances (PostgreSQL) the process then takes a session-level advisory lock
 keyed by the user on ONE dedicated connection of its own, so waiting for a turn never holds a
-connection of the pool that handlers need. SQLite has one writer process, so the local lock is
-the whole story there.
+connection of the pool that handlers need. A message handled in its own one transaction takes
+the transaction-level form of that lock in its record's statement (`turn_lock`; storage.inbound).
+SQLite has one writer process, so the local lock is the whole story there.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import contextlib
 import hashlib
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy import Boolean, func, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database
@@ -30,16 +30,16 @@ def user_key(user: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:c, :k)")
+class TurnTaken(Exception):
+    """Another instance has the user's turn: the transaction that tried to take it keeps
+    nothing (storage.inbound.record_and_handle with `turn=True`)."""
 
 
-def lock_user_in(conn: Connection, user: str) -> bool:
-    """Take `user`'s turn across instances for the rest of the caller's transaction, if no
-    other instance has it (PostgreSQL: the transaction-level form of the same advisory lock
-    `Turn` takes; they exclude each other). Always True on SQLite (one writer process)."""
-    if conn.dialect.name != "postgresql":
-        return True
-    return bool(conn.execute(_TRY_LOCK, {"c": TURN_LOCK_CLASS, "k": user_key(user)}).scalar())
+def turn_lock(c: Any, k: Any) -> Any:
+    """The SQL expression that takes a user's turn across instances for the rest of the
+    transaction, if no other instance has it: the transaction-level form of the advisory lock
+    `Turn` takes (they exclude each other). `c`, `k`: TURN_LOCK_CLASS and `user_key(user)`."""
+    return func.pg_try_advisory_xact_lock(c, k, type_=Boolean)
 
 
 class Turn:
