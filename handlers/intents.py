@@ -265,7 +265,7 @@ _STRONG_QUESTION: tuple[str, ...] = (
     "什么时候",
     "哪天",
 )
-_STRONG_QUESTION += ("几号", "几篇", "几分", "呢")
+_STRONG_QUESTION += ("几号", "几篇", "几条", "几分", "呢")
 _WEAK_QUESTION = ("几", "什么", "哪")
 
 

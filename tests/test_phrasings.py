@@ -43,6 +43,8 @@ PHRASINGS: list[tuple[str, IntentName]] = [
     ("还差几篇", N.PROGRESS),
     ("本月还缺几篇？", N.PROGRESS),
     ("政务信息报了几篇", N.PROGRESS),
+    ("这个月政务信息报了几条？", N.PROGRESS),  # 条 as people say it, not only 篇
+    ("信息报了多少条", N.PROGRESS),
     ("截止是哪天", N.PROGRESS),
     ("什么时候截止？", N.PROGRESS),
     ("我的任务有哪些", N.PROGRESS),
@@ -126,6 +128,7 @@ def test_keyword_matches_are_marked() -> None:
     ("text", "question"),
     [
         ("政务信息报了几篇", True),
+        ("政务信息报了几条", True),
         ("年报什么时候交", True),
         ("明天开会吗", True),
         ("椒江区开展河道清理", False),
