@@ -106,9 +106,30 @@ class _Folds(dict[str, str]):
 _FOLDS = _Folds()
 
 
+# already normal once folded: words separated by single blanks, lines by single "\n", nothing to
+# trim and no empty line (most messages, typed on a phone)
+_TIDY = re.compile(r"[^\s]+(?: [^\s]+)*(?:\n[^\s]+(?: [^\s]+)*)*")
+
+
 @lru_cache(maxsize=64)
 def _normalized(text: str) -> tuple[str, tuple[int, ...]]:
     # cached: every command table recognises the same message (office, review, method, words)
+    folded = "".join(map(_FOLDS.__getitem__, text))
+    if len(folded) == len(text) and _TIDY.fullmatch(folded):
+        # one character for one (NFKC never folds a character to nothing) and nothing to
+        # collapse: the map is the identity, but that a line break maps to the line it starts
+        where = list(range(len(text)))
+        at = folded.find("\n")
+        while at >= 0:
+            where[at] = at + 1
+            at = folded.find("\n", at + 1)
+        return folded, tuple(where)
+    return _normalized_slowly(text)
+
+
+def _normalized_slowly(text: str) -> tuple[str, tuple[int, ...]]:
+    """`_normalized` character by character: expansions (「①」 → 「1」, 「㈱」 → 「(株)」),
+    blanks to collapse or trim, \r, empty lines."""
     out: list[str] = []
     where: list[int] = []
     line: list[tuple[str, int]] = []
