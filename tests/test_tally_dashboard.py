@@ -404,6 +404,7 @@ async def test_browser_approves_from_the_review_page(dash: Dash, browser) -> Non
     await item.locator("button.return").click()
     await page.wait_for_load_state("load")
     assert f"已退回S{second}" in await page.inner_text("main")
+    SCREENS.mkdir(parents=True, exist_ok=True)  # this test may run before the screenshots one
     (SCREENS / "review-after-390.png").write_bytes(await page.screenshot(full_page=True))
     await context.close()
 
