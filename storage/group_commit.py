@@ -101,7 +101,11 @@ class GroupCommit:
         if self.conn is None:
             self.conn = self.engine.connect()
             self.conn.info["write"] = True  # storage.db's `begin` listener: BEGIN IMMEDIATE
-        return self.conn.begin()
+        try:
+            return self.conn.begin()
+        except Exception:  # e.g. another writer held the lock past the busy timeout: start
+            self._drop_connection()  # the next transaction on a fresh connection
+            raise
 
     def _commit(self) -> None:
         """Commit the open transaction on the writer thread; its units' callers are answered

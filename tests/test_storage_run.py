@@ -191,3 +191,25 @@ async def test_a_write_waiting_for_another_writers_lock_leaves_the_loop_free(
         assert ticks == 10 and not write.done()
         await s.commit()
     assert await asyncio.wait_for(write, 10) == 2
+
+
+async def test_a_begin_that_times_out_leaves_the_writer_usable(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds the write lock past the busy timeout: that write fails with the
+    lock error, and the next one, once the lock is free, goes through on a fresh connection."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    import storage.db
+
+    _sqlite_only(database)
+    monkeypatch.setattr(storage.db, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    other = sqlite3.connect(database.url.split("///", 1)[1], isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(OperationalError, match="locked"):
+        await database.run_write(_put, "blocked", False)
+    other.execute("ROLLBACK")
+    other.close()
+    assert await database.run_write(_put, "after", False) == 1
