@@ -90,33 +90,18 @@ async def _pg_admin(statement: str) -> None:
         await conn.close()
 
 
-async def _pg_fetch(statement: str, *args: object) -> list[Any]:
-    conn = await _pg_connect()
-    try:
-        return list(await conn.fetch(statement, *args))
-    finally:
-        await conn.close()
+_BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = $1"
 
 
-async def pg_backends_cpu(database: str) -> dict[int, float] | None:
-    """CPU seconds so far of every PostgreSQL backend connected to `database`, by pid (the
-    server runs on this machine: its processes are read from /proc); None when they cannot be
-    read. The server's shared processes (WAL writer, checkpointer) are not counted: other
-    databases on the server use them too."""
-    rows = await _pg_fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", database)
+def _cpu_by_pid(rows: Any) -> dict[int, float]:
+    """CPU seconds so far of each backend of `rows` (pid), those gone meanwhile left out."""
     found: dict[int, float] = {}
     for row in rows:
         try:
             found[row["pid"]] = cpu_seconds(row["pid"])
         except OSError:
             continue
-    return found if found or not rows else None
-
-
-def backends_delta(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU the backends used between two readings (a backend that started meanwhile counts
-    from zero; one that ended meanwhile is missed: use `BackendsCPU` over a phase)."""
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    return found
 
 
 class BackendsCPU:
@@ -137,16 +122,7 @@ class BackendsCPU:
         self._task: asyncio.Task[None] | None = None
 
     async def _read(self) -> dict[int, float]:
-        rows = await self._conn.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = $1", self.database
-        )
-        found: dict[int, float] = {}
-        for row in rows:
-            try:
-                found[row["pid"]] = cpu_seconds(row["pid"])
-            except OSError:
-                continue
-        return found
+        return _cpu_by_pid(await self._conn.fetch(_BACKENDS, self.database))
 
     async def _poll(self) -> None:
         while True:
