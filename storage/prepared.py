@@ -122,14 +122,6 @@ class Prepared:
             )
         )
 
-    def execute(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
-        """Run the statement in `conn`'s transaction; the driver's cursor."""
-        compiled = self._for(conn.dialect)
-        args = self._args(compiled, params)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(compiled.sql, args)
-        return cursor
-
     def _rows(
         self, conn: Connection, params: Mapping[str, Any] | None
     ) -> tuple[_Compiled, Sequence[Any], int]:

@@ -92,11 +92,11 @@ async def test_a_failed_savepoint_undoes_only_its_block(database: Database) -> N
 def test_a_missing_parameter_is_refused_before_the_driver() -> None:
     from sqlalchemy.dialects import sqlite
 
-    class _Conn:  # only what `execute` reads before the cursor
+    class _Conn:  # only what a statement reads before the driver
         dialect = sqlite.dialect()
 
     with pytest.raises(KeyError):
-        _PREPARED_BY_ACTOR.execute(_Conn(), {})  # type: ignore[arg-type]
+        _PREPARED_BY_ACTOR.all(_Conn(), {})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
