@@ -21,7 +21,6 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 
 from storage.db import Database
-from storage.dialects import insert_for
 from storage.models import InboundMessage, Outbox
 from storage.prepared import InsertOnce, Prepared
 from storage.turns import TURN_LOCK_CLASS, TurnTaken, turn_lock, user_key
@@ -76,26 +75,24 @@ def _stored(conn: Connection, key: str) -> InboundRecord | None:
     return InboundRecord(id=found[0], new=False, reply=found[1]) if found else None
 
 
-_RECORD_IN_TURN: Prepared | None = None
+# PostgreSQL: the record that also takes its sender's turn (the advisory lock in RETURNING)
+_RECORD_IN_TURN = InsertOnce(
+    _in,
+    "key",
+    _COLUMNS,
+    also=[turn_lock(bindparam("c", type_=Integer), bindparam("k", type_=Integer))],
+)
 
 
 def _record_in_turn(conn: Connection, values: dict[str, Any]) -> InboundRecord | None:
     """`_record`, and for a new message its sender's turn taken in the same statement
-    (PostgreSQL: the advisory lock in RETURNING, one round trip instead of two); TurnTaken
-    when another instance has the turn. On SQLite (one writer process) just `_record`."""
-    global _RECORD_IN_TURN
+    (PostgreSQL: one round trip instead of two); TurnTaken when another instance has the turn.
+    On SQLite (one writer process) just `_record`."""
     if conn.dialect.name != "postgresql":
         return _record(conn, values)
-    prepared = _RECORD_IN_TURN
-    if prepared is None:
-        turn = turn_lock(bindparam("c", type_=Integer), bindparam("k", type_=Integer))
-        statement = (
-            insert_for("postgresql")(_in)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(_in.c.id, turn)
-        )
-        prepared = _RECORD_IN_TURN = Prepared(statement, _COLUMNS)
-    row = prepared.first(conn, {**values, "c": TURN_LOCK_CLASS, "k": user_key(values["sender"])})
+    row = _RECORD_IN_TURN.new_row(
+        conn, {**values, "c": TURN_LOCK_CLASS, "k": user_key(values["sender"])}
+    )
     if row is None:  # recorded before: a repeat, nothing to take
         return _stored(conn, values["key"])
     if not row[1]:

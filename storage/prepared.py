@@ -171,26 +171,33 @@ class Prepared:
 
 class InsertOnce:
     """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING id` into `table`: the unique index
-    decides, in one statement, whether the row is new. Prepared for a dialect at its first use,
-    so a process serving from SQLite never builds PostgreSQL's (storage/dialects.py)."""
+    decides, in one statement, whether the row is new. `also`: more expressions to return with
+    the id (the turn's lock, storage/inbound.py). Prepared for a dialect at its first use, so a
+    process serving from SQLite never builds PostgreSQL's (storage/dialects.py)."""
 
-    def __init__(self, table: Any, key: str, columns: Sequence[str]) -> None:
-        self.table, self.key, self.columns = table, key, list(columns)
+    def __init__(
+        self, table: Any, key: str, columns: Sequence[str], also: Sequence[Any] = ()
+    ) -> None:
+        self.table, self.key, self.columns, self.also = table, key, list(columns), tuple(also)
         self._by_dialect: dict[str, Prepared] = {}
 
-    def new_id(self, conn: Connection, values: Mapping[str, Any]) -> int | None:
-        """The new row's id; None when a row with this key was there already."""
+    def new_row(self, conn: Connection, values: Mapping[str, Any]) -> tuple | None:
+        """(the new row's id, *`also`); None when a row with this key was there already."""
         dialect = conn.dialect.name
         prepared = self._by_dialect.get(dialect)
         if prepared is None:
             statement = (
                 insert_for(dialect)(self.table)
                 .on_conflict_do_nothing(index_elements=[self.key])
-                .returning(self.table.c.id)
+                .returning(self.table.c.id, *self.also)
             )
             prepared = self._by_dialect[dialect] = Prepared(statement, self.columns)
-        found = prepared.scalar(conn, values)
-        return None if found is None else int(found)
+        return prepared.first(conn, values)
+
+    def new_id(self, conn: Connection, values: Mapping[str, Any]) -> int | None:
+        """The new row's id; None when a row with this key was there already."""
+        found = self.new_row(conn, values)
+        return None if found is None else int(found[0])
 
 
 _STATEMENTS = "kaohe_prepared"  # asyncpg's prepared statements of a connection, by SQL text
