@@ -2,9 +2,11 @@
 inbound message's own transaction): SQLAlchemy Core statements built once, bound parameters.
 
 Three statements in all: the unit's items of the month, each with its status (for the repeat
-check and the quota count; the status a subquery, one row per item), the submission (`INSERT … ON CONFLICT (source_key) DO
-NOTHING`: the unique index decides whether the message was logged before, no pre-check), and
-its audit row. The unit is not looked up: the foreign key guarantees it.
+check and the quota count; the status a subquery, one row per item), the submission (`INSERT … ON
+CONFLICT (source_key) DO NOTHING`: the unique index decides whether the message was logged before,
+no pre-check), and its audit row. On PostgreSQL the submission and its audit row are one
+statement (`_ADD_AUDITED`: the audit row is inserted from the submission's RETURNING; one round
+trip less). The unit is not looked up: the foreign key guarantees it.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, literal_column, select
 from sqlalchemy.engine import Connection
 
 from scoring.facts import Status, SubmissionKind
+from storage.dialects import insert_for
 from storage.models import AuditLog, Submission, SubmissionEvent
 from storage.prepared import InsertOnce, Prepared
 from storage.types import to_utc, utcnow
@@ -82,6 +86,52 @@ _COLUMNS = [
 
 # a message handled again (the recovery sweep after a crash) finds its submission by source key
 _INSERT = InsertOnce(_s, "source_key", _COLUMNS)
+_ADD_ACTION = "submission.add"
+
+
+@cache
+def _add_audited() -> Prepared:
+    """PostgreSQL: `_INSERT` and its audit row in one statement — the submission inserted in a
+    CTE whose RETURNING feeds the audit row's INSERT, so the audit row exists exactly when the
+    submission is new. The same row `add_info` writes on SQLite: the actor (the sender, or
+    "system"), the action, the detail (built by `json_build_object`: the same keys, in the same
+    order, the JSON's spacing PostgreSQL's) and the submission's creation time."""
+    added = (
+        insert_for("postgresql")(_s)
+        .values({name: bindparam(name) for name in _COLUMNS})
+        .on_conflict_do_nothing(index_elements=["source_key"])
+        .returning(_s.c.id, _s.c.unit_id, _s.c.target, _s.c.period, _s.c.sender, _s.c.created_at)
+        .cte("added")
+    )
+    detail = func.json_build_object(
+        literal_column("'submission'"),
+        added.c.id,
+        literal_column("'unit_id'"),
+        added.c.unit_id,
+        literal_column("'target'"),
+        added.c.target,
+        literal_column("'period'"),
+        added.c.period,
+        literal_column("'corrects'"),
+        literal_column("NULL"),
+    )
+    actor = func.coalesce(
+        func.nullif(added.c.sender, literal_column("''")), literal_column("'system'")
+    )
+    audited = (
+        insert(_a)
+        .from_select(
+            ["actor", "action", "detail", "at"],
+            select(
+                actor.label("actor"),
+                literal_column(f"'{_ADD_ACTION}'").label("action"),
+                detail.label("detail"),
+                added.c.created_at,
+            ),
+        )
+        .cte("audited")
+    )
+    return Prepared(select(added.c.id).add_cte(audited))
 
 
 def month_items(
@@ -126,31 +176,34 @@ def add_info(
     """Log one 政务信息 submission with its audit row, once per `source_key` (a message handled
     again returns what it logged the first time)."""
     now = utcnow()
-    inserted = _INSERT.new_id(
-        conn,
-        {
-            "unit_id": unit_id,
-            "year": year,
-            "target": target,
-            "period": period,
-            "kind": SubmissionKind.INFO.value,
-            "title": title,
-            "text": text,
-            "attachments": [dict(a) for a in attachments],
-            "submitted_at": to_utc(submitted_at),
-            "sender": sender,
-            "task_id": None,
-            "source_key": source_key,
-            "corrects_id": None,
-            "created_at": now,
-        },
-    )
+    values = {
+        "unit_id": unit_id,
+        "year": year,
+        "target": target,
+        "period": period,
+        "kind": SubmissionKind.INFO.value,
+        "title": title,
+        "text": text,
+        "attachments": [dict(a) for a in attachments],
+        "submitted_at": to_utc(submitted_at),
+        "sender": sender,
+        "task_id": None,
+        "source_key": source_key,
+        "corrects_id": None,
+        "created_at": now,
+    }
+    if conn.dialect.name == "postgresql":
+        inserted = _add_audited().scalar(conn, values)  # built at its first use
+    else:
+        inserted = _INSERT.new_id(conn, values)
     if inserted is None:
         found = _BY_SOURCE.first(conn, {"key": source_key})
         assert found is not None  # the insert met its source key
         if found[2] != unit_id:
             raise LoggedElsewhere(f"message {source_key} was logged for unit {found[2]}")
         return Logged(found[0], found[1], new=False)
+    if conn.dialect.name == "postgresql":
+        return Logged(inserted, title, new=True)  # its audit row came with it
     detail = {
         "submission": inserted,
         "unit_id": unit_id,
@@ -160,6 +213,6 @@ def add_info(
     }
     _AUDIT.run(
         conn,
-        {"actor": sender or "system", "action": "submission.add", "detail": detail, "at": now},
+        {"actor": sender or "system", "action": _ADD_ACTION, "detail": detail, "at": now},
     )
     return Logged(inserted, title, new=True)
