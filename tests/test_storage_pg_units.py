@@ -200,3 +200,137 @@ async def test_one_users_turn_is_held_by_one_instance_at_a_time(pg: Database) ->
     finally:
         await b.dispose()
         await gate.dispose()
+
+
+# --- group commit: units that write share a transaction while the connections are busy --------
+
+
+async def _gated(db: Database, units: list[Any], meanwhile: Any = None) -> list[Any]:
+    """`units` (coroutines of `db.run_write`) queued while the one unit connection of `db` is
+    held by a unit waiting at a gate, then let go together: they run as one group.
+    `meanwhile(futures)` runs before the gate opens."""
+    gate = await asyncpg_connection(db)
+    await gate.execute("SELECT pg_advisory_lock(4243)")
+
+    def wait_at_gate(conn: Connection) -> None:
+        conn.execute(text("SELECT pg_advisory_xact_lock(4243)"))
+
+    first = asyncio.ensure_future(db.run_write(wait_at_gate))
+    for _ in range(500):
+        waiting = await gate.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            " AND objid = 4243 AND NOT granted"
+        )
+        if waiting:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the first unit never reached the gate")
+    queued = [asyncio.ensure_future(u) for u in units]
+    await asyncio.sleep(0.05)
+    assert db._units is not None and len(db._units.queued) == len(units)
+    if meanwhile is not None:
+        meanwhile(queued)
+    commits = db.group_commits
+    await gate.execute("SELECT pg_advisory_unlock(4243)")
+    await gate.close()
+    await first
+    results = await asyncio.gather(*queued, return_exceptions=True)
+    assert db.group_commits == commits + 2  # the gate's unit, then all the others at once
+    return results
+
+
+async def asyncpg_connection(db: Database) -> Any:
+    import asyncpg  # type: ignore[import-untyped]
+
+    url = db.engine.url.set(drivername="postgresql")
+    return await asyncpg.connect(url.render_as_string(hide_password=False))
+
+
+@pytest.fixture
+async def one(pg: Database) -> Any:
+    db = Database(pg.url, unit_connections=1)
+    yield db
+    await db.dispose()
+
+
+async def test_units_that_write_share_one_commit_while_the_connection_is_busy(
+    one: Database,
+) -> None:
+    def write(conn: Connection, actor: str) -> str:
+        _audit(conn, actor)
+        return actor
+
+    results = await _gated(one, [one.run_write(write, f"u{i}") for i in range(8)])
+    assert results == [f"u{i}" for i in range(8)]
+    assert await _count(one, _a.c.actor.like("u%")) == 8
+
+
+async def test_a_failing_unit_of_a_group_keeps_nothing_and_the_others_run_again(
+    one: Database,
+) -> None:
+    """The third unit writes, then raises: its caller gets its error and nothing of it is
+    kept; the transaction is rolled back and the other units run again in a new one (the two
+    before it twice in all), each kept once. A unit whose statement fails (a duplicate key)
+    fails alone too."""
+    tries: list[str] = []
+    insert = Prepared(_in.insert(), list(_values("x")))
+
+    def write(conn: Connection, actor: str) -> str:
+        tries.append(actor)
+        _audit(conn, actor)
+        if actor == "bad":
+            raise RuntimeError("the unit's own error")
+        if actor == "dup":
+            insert.run(conn, _values("taken"))
+        return actor
+
+    await one.run_write(lambda c: insert.run(c, _values("taken")))
+    names = ["a", "b", "bad", "c", "dup", "d"]
+    results = await _gated(one, [one.run_write(write, n) for n in names])
+    assert results[:2] == ["a", "b"] and results[3] == "c" and results[5] == "d"
+    assert isinstance(results[2], RuntimeError)
+    assert isinstance(results[4], one.engine.dialect.dbapi.IntegrityError)  # type: ignore[union-attr]
+    assert tries.count("a") == 3 and tries.count("bad") == 1 and tries.count("d") == 1
+    for kept in ("a", "b", "c", "d"):
+        assert await _count(one, _a.c.actor == kept) == 1
+    assert await _count(one, _a.c.actor.in_(["bad", "dup"])) == 0
+
+
+async def test_a_group_whose_connection_dies_before_commit_runs_once_more(
+    one: Database,
+) -> None:
+    """A unit of the group kills its own backend: the group's work is gone with the
+    transaction and the whole group runs again on a new connection, each unit kept once."""
+    tries: list[str] = []
+
+    def write(conn: Connection, actor: str) -> str:
+        tries.append(actor)
+        _audit(conn, actor)
+        if actor == "k" and tries.count("k") == 1:
+            conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return actor
+
+    results = await _gated(one, [one.run_write(write, n) for n in ("x", "k", "y")])
+    assert results == ["x", "k", "y"]
+    assert one._units is not None and one._units.retried == 1
+    assert tries == ["x", "k", "x", "k", "y"]
+    for actor in ("x", "k", "y"):
+        assert await _count(one, _a.c.actor == actor) == 1
+
+
+async def test_a_unit_whose_caller_went_away_before_its_group_is_not_run(
+    one: Database,
+) -> None:
+    tries: list[str] = []
+
+    def write(conn: Connection, actor: str) -> str:
+        tries.append(actor)
+        _audit(conn, actor)
+        return actor
+
+    units = [one.run_write(write, "gone"), one.run_write(write, "kept")]
+    results = await _gated(one, units, meanwhile=lambda queued: queued[0].cancel())
+    assert isinstance(results[0], asyncio.CancelledError) and results[1] == "kept"
+    assert tries == ["kept"]
+    assert await _count(one, _a.c.actor == "gone") == 0

@@ -128,7 +128,9 @@ async def test_a_small_read_of_a_busy_file_goes_to_the_reader_thread(database: D
 
 def _sqlite_only(database: Database) -> None:
     if database.dialect != "sqlite":
-        pytest.skip("group commit is SQLite's: PostgreSQL commits each unit on its own connection")
+        pytest.skip(
+            "SQLite's group commit (window, writer thread); PostgreSQL's: test_storage_pg_units"
+        )
 
 
 def _orphan(conn: Connection) -> None:
