@@ -289,7 +289,8 @@ class _Units:
             self.slots.put_nowait(_Slot())
         self.retried = 0  # units run again after their connection died (for tests)
         self.queued: list[_Write] = []  # units that write, waiting for a group
-        self.leaders: set[asyncio.Task[None]] = set()  # each runs groups on a connection
+        self.leading = 0  # leaders running groups, each on a connection (at most `size`)
+        self.leaders: set[asyncio.Task[None]] = set()  # (kept referenced while they run)
         self.commits = 0  # transactions of units that write committed (for tests and the bench)
 
     async def run(self, work: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
@@ -326,17 +327,23 @@ class _Units:
         with it; after that, the unit's work may be committed all the same."""
         future: asyncio.Future[T] = self.loop.create_future()
         self.queued.append(_Write(work, args, kwargs, future))
-        if len(self.leaders) < self.size:
+        if self.leading < self.size:
+            self.leading += 1
             leader = self.loop.create_task(self._lead())
             self.leaders.add(leader)
             leader.add_done_callback(self.leaders.discard)
         return await future
 
     async def _lead(self) -> None:
-        while self.queued:
-            group = self.queued[:PG_GROUP_MAX]
-            del self.queued[:PG_GROUP_MAX]
-            await self._group(group)
+        # counted out in the same step that finds the queue empty: a unit queued after it
+        # starts a leader of its own (a task's done callbacks run only later)
+        try:
+            while self.queued:
+                group = self.queued[:PG_GROUP_MAX]
+                del self.queued[:PG_GROUP_MAX]
+                await self._group(group)
+        finally:
+            self.leading -= 1
 
     async def _group(self, group: list[_Write]) -> None:
         """Run `group` (`_pg_group`) and answer its callers; once more on a new connection when

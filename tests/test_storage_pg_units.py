@@ -334,3 +334,16 @@ async def test_a_unit_whose_caller_went_away_before_its_group_is_not_run(
     assert isinstance(results[0], asyncio.CancelledError) and results[1] == "kept"
     assert tries == ["kept"]
     assert await _count(one, _a.c.actor == "gone") == 0
+
+
+@pytest.mark.timeout(30)
+async def test_units_written_one_after_another_each_find_a_leader(one: Database) -> None:
+    """A unit queued just as the last leader found the queue empty gets a leader of its own
+    (it once waited forever: the leader was counted out only by its task's done callback)."""
+
+    def write(conn: Connection, actor: str) -> str:
+        _audit(conn, actor)
+        return actor
+
+    for i in range(3):  # awaited directly: the caller resumes before the leader's task is done
+        assert await one.run_write(write, f"s{i}") == f"s{i}"
