@@ -35,7 +35,15 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from handlers.channel import Channel, reply_from_data, reply_to_data
-from handlers.types import Defer, Handler, InboundMessage, Reply, TextReply, UnitOfWork
+from handlers.types import (
+    Defer,
+    Handler,
+    InboundMessage,
+    ReadsFirst,
+    Reply,
+    TextReply,
+    UnitOfWork,
+)
 from reminders.clock import SystemClock
 from reminders.dispatch import Dispatcher
 from storage.db import Database
@@ -407,8 +415,9 @@ class InboundPipeline:
             return self._answer(conn, msg, channel, reply, deadline, can_inline, failed=True)
 
         values = self._values(msg, raw, channel, received)
+        reads = work.reads if isinstance(work, ReadsFirst) else ()
         try:  # the record takes the user's turn (TurnTaken: another instance has it)
-            return await record_and_handle(self.db, handle, turn=True, **values)
+            return await record_and_handle(self.db, handle, turn=True, reads=reads, **values)
         except (Defer, TurnTaken):
             return await record_inbound(self.db, **values), None
         except _HandlerFailed as exc:

@@ -40,17 +40,19 @@ from handlers.context import (
 )
 from handlers.intents import MENU_KEYS, Intent, IntentName, is_question, parse, split_title
 from handlers.liaison import InfoItem, Repeat, log_info_in
-from handlers.lookup import evidence_example, info_quota, report_words, rule_label
+from handlers.lookup import evidence_example, info_quota, month_of, report_words, rule_label
 from handlers.router import ADMIN, EVERYONE, LIAISON, REPORTERS, Router
 from handlers.scoretext import example
-from handlers.types import Defer, InboundMessage, Reply, TextReply, UnitOfWork
+from handlers.types import Defer, InboundMessage, ReadsFirst, Reply, TextReply, UnitOfWork
 from scoring.kinds import Delivery
 from scoring.kinds.rating import Rating
 from scoring.model import Scheme
+from scoring.periods import local_date
 from storage import scope
 from storage.db import Database
+from storage.intake import month_items_ahead
 from storage.models import Role
-from storage.sender import Scopes, member_state_scopes, member_state_scopes_of
+from storage.sender import Scopes, member_state_ahead, member_state_scopes, member_state_scopes_of
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -65,6 +67,7 @@ router.include(office.router)
 router.include(review.router)
 router.include(method.router)
 N = IntentName
+INFO_GUESSES = 20_000  # liaisons whose unit and target `in_one` remembers (then it forgets all)
 
 
 @router.intent(N.HELP, roles=EVERYONE)
@@ -244,6 +247,9 @@ class ChatHandler:
 
     def __init__(self, deps: ChatDeps) -> None:
         self.deps = deps
+        # a liaison's unit and 政务信息 target as their last item found them: the month's items
+        # are read ahead on that guess (`in_one`); a wrong guess only costs the read again
+        self._info_month: dict[str, tuple[int, str]] = {}
 
     async def periodic(self) -> None:
         await expire_drafts(self.deps)
@@ -296,7 +302,12 @@ class ChatHandler:
         title, body = split_title(intent.args["body"])
         if not (title and body):
             return None
-        return partial(self._submit_info, msg, title, body)
+        reads = [member_state_ahead(msg.sender)]
+        guess = self._info_month.get(msg.sender)
+        if guess is not None:
+            day = local_date(sent_at(msg, self.deps.clock()))
+            reads.append(month_items_ahead(guess[0], day.year, guess[1], month_of(day)))
+        return ReadsFirst(partial(self._submit_info, msg, title, body), tuple(reads))
 
     def _submit_info(self, msg: InboundMessage, title: str, body: str, conn: Connection) -> Reply:
         """`submit_info` of a liaison with one hat and no conversation open, on the message's
@@ -312,6 +323,9 @@ class ChatHandler:
         quota = info_quota(scheme) if scheme is not None else None
         if scheme is None or quota is None:
             raise Defer
+        if len(self._info_month) >= INFO_GUESSES:
+            self._info_month.clear()
+        self._info_month[msg.sender] = (sender.unit_id, quota.rule.target)
         now = sent_at(msg, self.deps.clock())
         item = InfoItem(title=title, body=body, attachments=(), sent_at=now, source_key=msg.key)
         label = rule_label(scheme, quota.rule.id)

@@ -150,6 +150,19 @@ Handler = Callable[[InboundMessage], Awaitable[Reply | None]]
 UnitOfWork = Callable[[Any], Reply | None]
 
 
+@dataclass(frozen=True, slots=True)
+class ReadsFirst:
+    """A unit of work and the reads it makes first, each (statement, parameters) of
+    `storage.prepared` (`Ahead`): the pipeline may make them in the message's own record
+    statement (PostgreSQL: one round trip for the record and the reads)."""
+
+    work: UnitOfWork
+    reads: tuple[Any, ...]
+
+    def __call__(self, conn: Any) -> Reply | None:
+        return self.work(conn)
+
+
 class Defer(Exception):
     """Raised by a unit of work that leaves the message to the asynchronous handler after all
     (what it wrote is rolled back with the transaction; the message is recorded on its own)."""

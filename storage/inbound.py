@@ -22,7 +22,7 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import InboundMessage, Outbox
-from storage.prepared import InsertOnce, Prepared
+from storage.prepared import Ahead, InsertOnce, Prepared, forget_reads_ahead
 from storage.turns import TURN_LOCK_CLASS, TurnTaken, turn_lock, user_key
 from storage.types import to_utc, utcnow
 
@@ -84,14 +84,17 @@ _RECORD_IN_TURN = InsertOnce(
 )
 
 
-def _record_in_turn(conn: Connection, values: dict[str, Any]) -> InboundRecord | None:
+def _record_in_turn(
+    conn: Connection, values: dict[str, Any], reads: tuple[Ahead, ...] = ()
+) -> InboundRecord | None:
     """`_record`, and for a new message its sender's turn taken in the same statement
     (PostgreSQL: one round trip instead of two); TurnTaken when another instance has the turn.
-    On SQLite (one writer process) just `_record`."""
+    `reads`: the handler's first reads, made in the same statement on PostgreSQL
+    (`first_reading_ahead`). On SQLite (one writer process) just `_record`."""
     if conn.dialect.name != "postgresql":
         return _record(conn, values)
     row = _RECORD_IN_TURN.new_row(
-        conn, {**values, "c": TURN_LOCK_CLASS, "k": user_key(values["sender"])}
+        conn, {**values, "c": TURN_LOCK_CLASS, "k": user_key(values["sender"])}, reads
     )
     if row is None:  # recorded before: a repeat, nothing to take
         return _stored(conn, values["key"])
@@ -135,16 +138,33 @@ def _values(
 
 
 def _record_and_handle(
-    conn: Connection, values: dict[str, Any], handle: Callable[[Connection], T], turn: bool
+    conn: Connection,
+    values: dict[str, Any],
+    handle: Callable[[Connection], T],
+    turn: bool,
+    reads: tuple[Ahead, ...],
 ) -> tuple[InboundRecord, T | None]:
-    found = _record_in_turn(conn, values) if turn else _record(conn, values)
-    if found is None:
-        raise RuntimeError(f"inbound message {values['key']!r} could not be recorded")
-    return found, (handle(conn) if found.new else None)
+    if not reads or not turn or conn.dialect.name != "postgresql":  # nothing read ahead
+        found = _record_in_turn(conn, values) if turn else _record(conn, values)
+        if found is None:
+            raise RuntimeError(f"inbound message {values['key']!r} could not be recorded")
+        return found, (handle(conn) if found.new else None)
+    try:
+        found = _record_in_turn(conn, values, reads)
+        if found is None:
+            raise RuntimeError(f"inbound message {values['key']!r} could not be recorded")
+        return found, (handle(conn) if found.new else None)
+    finally:
+        forget_reads_ahead(conn)
 
 
 async def record_and_handle(
-    db: Database, handle: Callable[[Connection], T], *, turn: bool = False, **values: Any
+    db: Database,
+    handle: Callable[[Connection], T],
+    *,
+    turn: bool = False,
+    reads: tuple[Ahead, ...] = (),
+    **values: Any,
 ) -> tuple[InboundRecord, T | None]:
     """Record a delivered message (as `record_inbound`) and, when it is new, run
     `handle(conn)` in the same transaction — one commit for the message, its handling and its
@@ -152,8 +172,10 @@ async def record_and_handle(
     `handle` returned (None for a repeat delivery). Nothing is committed when `handle` raises.
     `turn`: a new message also takes its sender's turn across instances for the transaction
     (storage.turns), in the record's own statement; when another instance has it,
-    `TurnTaken` is raised and nothing is committed."""
-    return await db.run_write(_record_and_handle, _values(**values), handle, turn)
+    `TurnTaken` is raised and nothing is committed. `reads`: the statements `handle` runs
+    first, with their parameters; with `turn` on PostgreSQL they are read in the record's
+    own statement, and `handle` running them gets their rows without a round trip."""
+    return await db.run_write(_record_and_handle, _values(**values), handle, turn, reads)
 
 
 async def stored_reply(db: Database, key: str) -> InboundRecord | None:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from scoring.facts import Status, SubmissionKind
 from storage.dialects import insert_for
 from storage.models import AuditLog, Submission, SubmissionEvent
-from storage.prepared import InsertOnce, Prepared
+from storage.prepared import Ahead, InsertOnce, Prepared
 from storage.types import to_utc, utcnow
 
 _s = Submission.__table__  # type: ignore[attr-defined]
@@ -132,6 +132,11 @@ def _add_audited() -> Prepared:
         .cte("audited")
     )
     return Prepared(select(added.c.id).add_cte(audited))
+
+
+def month_items_ahead(unit_id: int, year: int, target: str, period: str) -> Ahead:
+    """The read of `month_items`, to be read ahead (`first_reading_ahead`)."""
+    return _MONTH, {"unit_id": unit_id, "year": year, "target": target, "period": period}
 
 
 def month_items(

@@ -76,6 +76,7 @@ class Prepared:
         self.statement = statement
         self.keys = list(keys) if keys is not None else None
         self._compiled: dict[str, _Compiled] = {}
+        self._aheads: dict[tuple[str, ...], str] = {}  # `_ahead_sql`, by the reads' SQL
 
     def _for(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)
@@ -109,6 +110,32 @@ class Prepared:
         }
         asyncpg = dialect.name == "postgresql" and dialect.driver == "asyncpg"
         return _Compiled(compiled.string, names, given, binds, results, asyncpg=asyncpg)
+
+    def _ahead_sql(self, reads: tuple[str, ...], given: int) -> str:
+        """PostgreSQL: this statement (of `given` parameters) and `reads` (SQL texts) as one:
+        `first_reading_ahead`. Built once per combination."""
+        sql = self._aheads.get(reads)
+        if sql is not None:
+            return sql
+        columns, joins, offset = ["_first.*"], [], given
+        for i, read in enumerate(reads):
+            assert "$$" not in read  # its parameters are the only `$n` in it
+
+            def shift(found: re.Match[str], by: int = offset) -> str:
+                return f"${int(found.group(1)) + by}"
+
+            offset += len(set(_NUMBERED.findall(read)))
+            columns.append(f"_r{i}.rows")
+            joins.append(
+                f" LEFT JOIN LATERAL (SELECT array_agg(_q) AS rows FROM"
+                f" ({_NUMBERED.sub(shift, read)}) AS _q) AS _r{i} ON true"
+            )
+        first = self._compiled["postgresql"].sql
+        sql = self._aheads[reads] = (
+            f"WITH _first AS ({first}) SELECT {', '.join(columns)}"
+            f" FROM (SELECT 1) AS _one LEFT JOIN _first ON true{''.join(joins)}"
+        )
+        return sql
 
     @staticmethod
     def _args(compiled: _Compiled, params: Mapping[str, Any] | None) -> tuple[Any, ...]:
@@ -181,8 +208,12 @@ class InsertOnce:
         self.table, self.key, self.columns, self.also = table, key, list(columns), tuple(also)
         self._by_dialect: dict[str, Prepared] = {}
 
-    def new_row(self, conn: Connection, values: Mapping[str, Any]) -> tuple | None:
-        """(the new row's id, *`also`); None when a row with this key was there already."""
+    def new_row(
+        self, conn: Connection, values: Mapping[str, Any], reads: Sequence[Ahead] = ()
+    ) -> tuple | None:
+        """(the new row's id, *`also`); None when a row with this key was there already.
+        `reads`: statements the caller will run next, read in the same round trip
+        (`first_reading_ahead`)."""
         dialect = conn.dialect.name
         prepared = self._by_dialect.get(dialect)
         if prepared is None:
@@ -192,6 +223,8 @@ class InsertOnce:
                 .returning(self.table.c.id, *self.also)
             )
             prepared = self._by_dialect[dialect] = Prepared(statement, self.columns)
+        if reads:
+            return first_reading_ahead(conn, prepared, values, reads)
         return prepared.first(conn, values)
 
     def new_id(self, conn: Connection, values: Mapping[str, Any]) -> int | None:
@@ -225,6 +258,14 @@ def _asyncpg_fetch(
     if kept is None or kept[0] is not raw:
         kept = pooled.info[_STATEMENTS] = (raw, {})
     statements: dict[str, Any] = kept[1]
+    ahead = pooled.info.get(_AHEAD)
+    if ahead:  # read already, in the statement before (`first_reading_ahead`)
+        try:
+            found_ahead = ahead.pop((sql, args), None)
+        except TypeError:  # an argument that cannot be a key: not a read kept
+            found_ahead = None
+        if found_ahead is not None:
+            return found_ahead, -1
     try:
         if adapted._transaction is None:  # type: ignore[union-attr]
             await_only(begin())  # BEGIN (nothing in autocommit mode)
@@ -244,6 +285,51 @@ def _asyncpg_fetch(
         raise  # not reached: `translate` raises
     found = _COUNT.match(statement.get_statusmsg() or "")
     return rows, int(found.group(1)) if found else -1
+
+
+# A read a unit of work will make: the statement and its parameters (`first_reading_ahead`).
+Ahead = tuple[Prepared, Mapping[str, Any]]
+_AHEAD = "kaohe_ahead"  # rows read ahead on a connection, by (SQL text, arguments)
+_NUMBERED = re.compile(r"\$(\d+)")
+
+
+def first_reading_ahead(
+    conn: Connection, first: Prepared, params: Mapping[str, Any], reads: Sequence[Ahead]
+) -> tuple | None:
+    """`first.first(conn, params)`, and on PostgreSQL (asyncpg) `reads` in the same statement
+    and round trip: `first` in a WITH (it may write: an INSERT … RETURNING), each read in a
+    LATERAL subquery whose rows come back as one array. Each read's rows are kept on the
+    connection until a statement with its SQL and arguments is run next in this transaction,
+    which takes them instead of a round trip — or until `forget_reads_ahead`, which the caller
+    must call when its transaction ends. The reads see the statement's snapshot: as if run
+    just before `first`'s writes, which they must not depend on. Elsewhere: `first` alone."""
+    compiled = first._for(conn.dialect)
+    if not compiled.asyncpg:
+        return first.first(conn, params)
+    parts = [(prepared._for(conn.dialect), values) for prepared, values in reads]
+    sql = first._ahead_sql(tuple(c.sql for c, _ in parts), len(compiled.names))
+    args = first._args(compiled, params)
+    kept: dict[tuple[str, tuple[Any, ...]], list[Any]] = {}
+    for part, values in parts:
+        part_args = first._args(part, values)
+        kept[(part.sql, part_args)] = []  # (filled from the row below)
+        args += part_args
+    found = _asyncpg_fetch(conn, sql, args)
+    if found is None:  # not the adaptation `_asyncpg_fetch` knows: no reading ahead
+        return first.first(conn, params)
+    (row,) = found[0]
+    width = len(compiled.results)
+    for key, rows in zip(kept, row[width:], strict=True):
+        kept[key] = list(rows) if rows is not None else []
+    conn.connection.info[_AHEAD] = kept
+    if row[0] is None:  # `first` returned no row (the first column is never NULL)
+        return None
+    return first._row(compiled, tuple(row[:width]))
+
+
+def forget_reads_ahead(conn: Connection) -> None:
+    """Drop what `first_reading_ahead` kept on the connection and was not taken."""
+    conn.connection.info.pop(_AHEAD, None)
 
 
 _serial = itertools.count(1)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from storage.conversation import AssessmentChoice, ChatState, state_from_json
 from storage.db import Database
 from storage.models import AssessmentAdmin, ConversationState, Member, Unit
-from storage.prepared import Prepared
+from storage.prepared import Ahead, Prepared
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,11 @@ def _scopes(conn: Connection, userid: str, home: int | None, chosen: ChatState |
     if not admin_of and home in (None, 1):
         return Scopes()
     return Scopes(admin_of, chosen.assessment if isinstance(chosen, AssessmentChoice) else None)
+
+
+def member_state_ahead(userid: str) -> Ahead:
+    """The first read of `member_state_scopes_of`, to be read ahead (`first_reading_ahead`)."""
+    return _MEMBER_STATE, {"userid": userid, "key": choice_key(userid)}
 
 
 def member_state_scopes_of(
