@@ -199,11 +199,16 @@ def _pg_group(conn: Connection, group: list[_Write], committing: list[bool]) -> 
     release are two round trips, what sharing BEGIN and COMMIT saves), and units are already
     bound to be free of outside side effects (run again after their connection died). When
     the connection itself died, the error is raised: the whole group is the caller's to run
-    again. `committing` says the COMMIT was reached."""
-    left = list(group)
+    again. `committing` says the COMMIT was reached.
+
+    A unit that meets a deadlock or a serialization failure in a group of several may owe it
+    to the locks the units before it hold: it is run again alone once the group has committed
+    (the group's callers answered first), and only an error it meets alone is its own."""
+    left, alone = list(group), []
+    results: list[Any] = []
     while left:
-        results: list[Any] = []
         failed: tuple[_Write, Exception] | None = None
+        results = []
         trans = conn.begin()
         try:
             for unit in left:
@@ -215,7 +220,7 @@ def _pg_group(conn: Connection, group: list[_Write], committing: list[bool]) -> 
             if failed is None:
                 committing.append(True)
                 trans.commit()
-                return results
+                break
         except BaseException:
             if trans.is_active:
                 trans.rollback()
@@ -224,11 +229,38 @@ def _pg_group(conn: Connection, group: list[_Write], committing: list[bool]) -> 
         if _dead_sync(conn):
             raise error  # the transaction went with the connection: the group runs again
         trans.rollback()
-        if not unit.future.done():
+        if len(left) > 1 and _sqlstate(error) in _CONFLICTS:
+            alone.append(unit)
+        elif not unit.future.done():
             unit.future.set_exception(error)
         left = [u for u in left if u is not unit]
         group[:] = left
-    return []
+    if alone:
+        for unit, result in zip(left, results, strict=True):  # committed: answered first
+            if not unit.future.done():
+                unit.future.set_result(result)
+        for unit in alone:
+            try:
+                with conn.begin():
+                    result = unit.work(conn, *unit.args, **unit.kwargs)
+            except Exception as exc:
+                if not unit.future.done():
+                    unit.future.set_exception(exc)
+            else:
+                if not unit.future.done():
+                    unit.future.set_result(result)
+    return results
+
+
+_CONFLICTS = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a driver error (the adaptation's own, or wrapped by SQLAlchemy)."""
+    code = getattr(error, "sqlstate", None) or getattr(
+        getattr(error, "orig", None), "sqlstate", None
+    )
+    return code if isinstance(code, str) else None
 
 
 class _Write:

@@ -347,3 +347,46 @@ async def test_units_written_one_after_another_each_find_a_leader(one: Database)
 
     for i in range(3):  # awaited directly: the caller resumes before the leader's task is done
         assert await one.run_write(write, f"s{i}") == f"s{i}"
+
+
+async def test_a_unit_deadlocked_in_a_group_is_run_again_alone(one: Database) -> None:
+    """Unit 1 of the group updates row A, unit 2 waits for row B, held by another session
+    which then waits for A: a deadlock that unit 2 meets only because of unit 1's lock. The
+    server aborts the group's statement (the other session waits longer before it checks);
+    unit 1 runs again and commits, then unit 2 alone, and both callers get their results."""
+    await record_inbound(one, **_values("A"))
+    await record_inbound(one, **_values("B"))
+    update = "UPDATE inbound_message SET claimed_by = :by WHERE key = :key"
+
+    def claim(conn: Connection, key: str, by: str) -> str:
+        conn.execute(text(update), {"by": by, "key": key})
+        return by
+
+    other = await asyncpg_connection(one)
+    await other.execute("SET deadlock_timeout = '30s'")
+    await other.execute("BEGIN")
+    await other.execute("UPDATE inbound_message SET claimed_by = 'other' WHERE key = 'B'")
+
+    async def cross() -> None:
+        for _ in range(500):  # until unit 2 waits for B
+            waiting = await other.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("unit 2 never waited")
+        await other.execute("UPDATE inbound_message SET claimed_by = 'other' WHERE key = 'A'")
+        await other.execute("COMMIT")
+
+    crossing = asyncio.ensure_future(cross())
+    units = [one.run_write(claim, "A", "u1"), one.run_write(claim, "B", "u2")]
+    results = await _gated(one, units)
+    await crossing
+    await other.close()
+    assert results == ["u1", "u2"]
+    claimed = await one.run(
+        lambda c: dict(c.execute(text("SELECT key, claimed_by FROM inbound_message")).all())
+    )
+    assert claimed == {"A": "u1", "B": "u2"}
