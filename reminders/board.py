@@ -66,12 +66,7 @@ def light_of(
 
 def workdays_late(d: Deadline, today: date, calendar: WorkCalendar) -> int:
     """Working days between the due date and today (0 when not late)."""
-    n, day = 0, d.due
-    while day < today:
-        day = calendar.next_workday(day)
-        if day <= today:
-            n += 1
-    return n
+    return calendar.workdays_after(d.due, today)
 
 
 async def owed(

@@ -70,6 +70,11 @@ class WorkCalendar:
         self.overrides = dict(overrides or {})
         self._known: dict[date, bool] = {}
         self._added: dict[tuple[date, int], date] = {}
+        self._before: dict[date, date] = {}
+        self._after: dict[date, date] = {}
+        # answers others work out from this calendar alone (reminders.stages: a deadline's
+        # stage on a day), kept with it: a tick asks the same few questions for every unit
+        self.memo: dict[object, object] = {}
 
     def is_workday(self, day: date) -> bool:
         known = self._known.get(day)
@@ -96,14 +101,22 @@ class WorkCalendar:
         return f"{weekday}，休息日"
 
     def workday_on_or_before(self, day: date) -> date:
-        while not self.is_workday(day):
-            day -= timedelta(days=1)
-        return day
+        found = self._before.get(day)
+        if found is None:
+            found = day
+            while not self.is_workday(found):
+                found -= timedelta(days=1)
+            self._before[day] = found
+        return found
 
     def workday_on_or_after(self, day: date) -> date:
-        while not self.is_workday(day):
-            day += timedelta(days=1)
-        return day
+        found = self._after.get(day)
+        if found is None:
+            found = day
+            while not self.is_workday(found):
+                found += timedelta(days=1)
+            self._after[day] = found
+        return found
 
     def previous_workday(self, day: date) -> date:
         """The last working day strictly before `day`."""
@@ -112,6 +125,20 @@ class WorkCalendar:
     def next_workday(self, day: date) -> date:
         """The first working day strictly after `day`."""
         return self.workday_on_or_after(day + timedelta(days=1))
+
+    def workdays_after(self, start: date, end: date) -> int:
+        """Working days after `start` up to `end` (inclusive; 0 when `end` is not after
+        `start`). Remembered per calendar."""
+        key = ("after", start, end)
+        found = self.memo.get(key)
+        if found is None:
+            n, day = 0, start
+            while day < end:
+                day = self.next_workday(day)
+                if day <= end:
+                    n += 1
+            found = self.memo[key] = n
+        return found  # type: ignore[return-value]
 
     def add_workdays(self, day: date, n: int) -> date:
         """`n` working days after (n > 0) or before (n < 0) `day`; `day` itself need not work.

@@ -78,7 +78,20 @@ def schedule(
 def current_stage(
     deadline: Deadline, today: date, calendar: WorkCalendar, policy: StagePolicy
 ) -> tuple[str, date] | None:
-    """The stage to send on `today` (a working day), or None: not yet, or stale."""
+    """The stage to send on `today` (a working day), or None: not yet, or stale. It depends on
+    the deadline's two days alone: remembered per calendar (a tick asks it of every unit's
+    deadlines, most of them sharing their days)."""
+    key = ("stage", deadline.remind_on, deadline.due, today, policy)
+    memo = calendar.memo
+    if key in memo:
+        return memo[key]  # type: ignore[return-value]
+    found = memo[key] = _current_stage(deadline, today, calendar, policy)
+    return found
+
+
+def _current_stage(
+    deadline: Deadline, today: date, calendar: WorkCalendar, policy: StagePolicy
+) -> tuple[str, date] | None:
     # cheap bounds first (a working day is never more than ~3 calendar days on, even around the
     # Spring Festival and National Day weeks): most deadlines of a year are far from today
     ahead = max((n for n in policy.before_workdays if n > 0), default=0)

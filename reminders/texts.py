@@ -45,11 +45,15 @@ def _when_text(d: Deadline, stage: str, today: date, calendar: WorkCalendar) -> 
 
 
 def _workdays_between(start: date, end: date, calendar: WorkCalendar) -> int:
-    n, day = 0, start
-    while day < end:
-        day = calendar.next_workday(day)
-        n += 1
-    return n
+    key = ("between", start, end)  # the same few pairs for every unit of a tick
+    found = calendar.memo.get(key)
+    if found is None:
+        n, day = 0, start
+        while day < end:
+            day = calendar.next_workday(day)
+            n += 1
+        found = calendar.memo[key] = n
+    return found  # type: ignore[return-value]
 
 
 TITLE_MAX = 26  # WeCom shows about 26 characters of a card title

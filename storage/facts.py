@@ -310,9 +310,9 @@ def facts_of(
     subs: Sequence[Any]
     task_rows: Sequence[Any]
     entries: Sequence[Any]
-    raw = conn.dialect.name == "sqlite" and window is None
+    raw = conn.dialect.name == "sqlite"
     if raw:
-        units, subs, task_rows, entries = _sqlite_rows(conn, which, params)
+        units, subs, task_rows, entries = _sqlite_rows(conn, which, params, window is not None)
     else:
         units_q, subs_q, tasks_q, entries_q = _STATEMENTS[which, window is not None]
         units = conn.execute(units_q, params).all()
@@ -421,17 +421,19 @@ class _EntryRow(NamedTuple):
     at: datetime
 
 
-_SQLITE: dict[str, tuple[SQLCompiler, ...]] = {}
+_SQLITE: dict[tuple[str, bool], tuple[SQLCompiler, ...]] = {}
 
 
-def _sqlite_statements(conn: Connection, which: str) -> tuple[SQLCompiler, ...]:
-    """The four statements of `which` compiled for SQLite, once."""
-    found = _SQLITE.get(which)
+def _sqlite_statements(
+    conn: Connection, which: str, windowed: bool = False
+) -> tuple[SQLCompiler, ...]:
+    """The four statements of `which` (of a window: `facts_of`) compiled for SQLite, once."""
+    found = _SQLITE.get((which, windowed))
     if found is None:
         found = tuple(
-            _sql_compiler(q.compile(dialect=conn.dialect)) for q in _STATEMENTS[which, False]
+            _sql_compiler(q.compile(dialect=conn.dialect)) for q in _STATEMENTS[which, windowed]
         )
-        _SQLITE[which] = found
+        _SQLITE[which, windowed] = found
     return found
 
 
@@ -441,19 +443,23 @@ def _sql_compiler(compiled: Any) -> SQLCompiler:
 
 
 def _sqlite_rows(
-    conn: Connection, which: str, params: dict[str, Any]
+    conn: Connection, which: str, params: dict[str, Any], windowed: bool = False
 ) -> tuple[Sequence[Any], Sequence[Any], Sequence[Any], Sequence[Any]]:
     """The rows of the four statements, run on the driver's own cursor: SQLAlchemy's execution
     and row processing cost more than the reads (a unit's first 「我的得分」, a year's tally);
     the few typed columns are converted by `_sqlite_typed`. Some units: their ids expanded
     into the statement (`unit_id IN (?, ?, …)`), as SQLAlchemy does. Not `storage.prepared`:
     it has no expanding parameters, and its conversion per column of every row cost about three
-    times the few typed columns converted here on a year's ~150,000 rows."""
+    times the few typed columns converted here on a year's ~150,000 rows. A window's
+    statements (the reminder tick's) likewise: their periods expanded, their two days bound as
+    SQLAlchemy's SQLite `Date` stores them (ISO text)."""
+    if windowed:
+        params = {k: v.isoformat() if type(v) is date else v for k, v in params.items()}
     cursor = conn.connection.cursor()
     try:
         rows: list[Sequence[Any]] = []
-        for compiled in _sqlite_statements(conn, which):
-            if which == "some":
+        for compiled in _sqlite_statements(conn, which, windowed):
+            if which == "some" or windowed:
                 state = compiled.construct_expanded_state(params)
                 sql, values = state.statement, state.positional_parameters
             else:

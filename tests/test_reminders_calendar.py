@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import chinese_calendar
 import pytest
@@ -152,3 +152,41 @@ def test_long_titles_are_clipped_for_cards() -> None:
     assert len(digest.encode()) < 4096
     short = daily_digest(date(2026, 11, 23), [(f"单位{i}", d) for i in range(3)], CAL)
     assert "未列出" not in short and short.count("- **") == 3
+
+
+def test_remembered_answers_match_the_days_counted_one_by_one() -> None:
+    """The calendar keeps its answers (a tick asks the same few for every unit): kept or not,
+    they are the days counted one by one, around the National Day week and an override."""
+    cal = WorkCalendar({date(2026, 10, 10): False})
+    days = [date(2026, 9, 20) + timedelta(days=n) for n in range(60)]
+
+    def late(start: date, end: date) -> int:
+        n, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            while not cal.is_workday(day):
+                day += timedelta(days=1)
+            if day <= end:
+                n += 1
+        return n
+
+    for _ in range(2):  # worked out, then remembered
+        for start in days:
+            before = start
+            while not cal.is_workday(before):
+                before -= timedelta(days=1)
+            assert cal.workday_on_or_before(start) == before
+            for end in days[::3]:
+                assert cal.workdays_after(start, end) == late(start, end)
+    d = next(
+        x for x in deadlines_for(SCHEME, Facts(unit="甲", year=2026), cal) if x.due.month == 10
+    )
+    stages = [current_stage(d, day, cal, DEFAULT_POLICY) for day in days]
+    assert [current_stage(d, day, cal, DEFAULT_POLICY) for day in days] == stages
+    assert stages == [stages_fresh(d, day) for day in days]
+    assert {s[0] for s in stages if s is not None} >= {"dayof", "overdue"}
+
+
+def stages_fresh(d: object, day: date) -> object:
+    """The stage worked out on a calendar that has remembered nothing."""
+    return current_stage(d, day, WorkCalendar({date(2026, 10, 10): False}), DEFAULT_POLICY)  # type: ignore[arg-type]
