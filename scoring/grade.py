@@ -35,13 +35,16 @@ def suggest_grade(
     grading: Grading, facts: Facts, as_of: date, base_total: Decimal, *, pending: bool
 ) -> Grade:
     required = set(grading.required_task_kinds)
-    failed = [
-        t
-        for t in sorted(facts.tasks, key=lambda t: (t.due, t.id))
-        if t.kind in required
-        and is_due(t.due, as_of)
-        and (t.completed_at is None or local_date(t.completed_at) > as_of)
-    ]
+    failed = sorted(  # filtered, then sorted: the same list, without sorting every task
+        (
+            t
+            for t in facts.tasks
+            if t.kind in required
+            and is_due(t.due, as_of)
+            and (t.completed_at is None or local_date(t.completed_at) > as_of)
+        ),
+        key=lambda t: (t.due, t.id),
+    )
     sign = ">" if grading.lines == "above" else "≥"
     tolerated = ""
     if failed and len(failed) <= grading.unfinished_allowed:

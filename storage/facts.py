@@ -27,7 +27,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, String, bindparam, cast, func, or_, select
+from sqlalchemy import Select, String, bindparam, cast, func, literal_column, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -143,6 +143,10 @@ def _statements(which: str, by_period: bool = False) -> tuple[Select[Any], ...]:
     one: Any = bindparam("unit_id")
     year: Any = bindparam("year")
     units = select(_u.id, _u.name, _u.kind, _u.scheme_id).order_by(_u.name)
+    # one unit's tasks: SQLite (no statistics) took the year's index, reading every task of
+    # the year to keep the unit's (163 µs for 200 units' year, and growing with the units,
+    # against 11 µs by the unit's index); `year + 0` is served by no index, so the unit's is
+    task_year = (_t.year + literal_column("0") == year) if which == "one" else (_t.year == year)
     subs = (
         select(
             _s.id,
@@ -181,7 +185,7 @@ def _statements(which: str, by_period: bool = False) -> tuple[Select[Any], ...]:
             _r.status,
         )
         .outerjoin(TaskRevision.__table__, _r.task_id == _t.id)  # type: ignore[attr-defined]
-        .where(_t.year == year)
+        .where(task_year)
         .order_by(_t.id)
     )
     entries = (

@@ -295,9 +295,17 @@ def chart_png(tally: Tally, *, dpi: int = 110) -> bytes:
     return data
 
 
+# zlib's level for the PNG: the same pixels; at 1 the encoding (a third of a 1,000-unit chart's
+# drawing at PIL's default, 6) costs about half, and that chart's file came out no larger
+# (332 KB against 383 KB)
+PNG_LEVEL = 1
+
+
 def _draw(tally: Tally, dpi: int) -> bytes:
     out = io.BytesIO()
-    chart_figure(tally, dpi=dpi).savefig(out, format="png", dpi=dpi, facecolor="white")
+    chart_figure(tally, dpi=dpi).savefig(
+        out, format="png", dpi=dpi, facecolor="white", pil_kwargs={"compress_level": PNG_LEVEL}
+    )
     return out.getvalue()
 
 

@@ -81,3 +81,30 @@ def test_chinese_is_drawn_as_characters_not_boxes() -> None:
     tofu_a, tofu_b = _render("考核汇总", "DejaVu Sans"), _render("良好优秀", "DejaVu Sans")
     assert (tofu_a == tofu_b).all()  # boxes look alike whatever the text
     assert (a != tofu_a).sum() > 100
+
+
+def test_the_png_is_the_picture_at_the_default_compression(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chart's PNG is written with a faster zlib level: the same pixels as at PIL's default
+    level (the picture unchanged), a crowded chart (> 60 bars) as well."""
+    import io
+
+    from PIL import Image
+
+    from tally import chart
+
+    scheme = load_builtin("chuangmo-taizhou")
+    names = [f"单位{n}" for n in range(70)]
+    crowded = build_tally(
+        [TallyUnit(n, "district", scheme.id, Facts(n, YEAR)) for n in names],
+        {scheme.id: scheme},
+        RUNNING,
+        year=YEAR,
+    )
+    for tally in (_tally(), crowded):
+        fast = chart._draw(tally, 60)
+        monkeypatch.setattr(chart, "PNG_LEVEL", 6)  # PIL's default
+        slow = chart._draw(tally, 60)
+        monkeypatch.setattr(chart, "PNG_LEVEL", 1)
+        assert fast != slow  # written differently
+        pictures = [np.asarray(Image.open(io.BytesIO(data))) for data in (fast, slow)]
+        assert pictures[0].shape == pictures[1].shape and (pictures[0] == pictures[1]).all()

@@ -33,3 +33,37 @@ def test_cells_are_written_as_xlsxwriter_writes_them(
     theirs = _sheets(write_workbook(tally, tmp_path / "theirs.xlsx"))
     assert b"<v>" in ours["xl/worksheets/sheet1.xml"]  # cells were written
     assert ours == theirs
+
+
+def test_cells_stored_at_once_make_the_workbook_xlsxwriters_methods_make(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The body's cells stored in the sheet's table directly (tally.excel._store_body) give the
+    workbook the cells written one by one through XlsxWriter's methods give: the same sheets and
+    shared strings byte for byte, so the same cell values; a confirmed row's highlight, blanks
+    and a text longer than the fast path takes included."""
+    from dataclasses import replace
+
+    from openpyxl import load_workbook
+
+    from tally import excel
+
+    files = unit_facts()
+    units = [TallyUnit(n, k, sid, f) for n, (k, sid, f) in files.items()]
+    schemes = {sid: load_builtin(sid) for _, sid, _ in files.values()}
+    tally = build_tally(units, schemes, AS_OF, year=YEAR)
+    long = replace(tally.open_items[0], text="长" * 20000)  # past the fast path's length
+    tally = replace(tally, open_items=(long, *tally.open_items[1:]))
+    monkeypatch.setattr(excel, "_STORE_CELLS", True)
+    stored = write_workbook(tally, tmp_path / "stored.xlsx")
+    monkeypatch.setattr(excel, "_STORE_CELLS", False)
+    written = write_workbook(tally, tmp_path / "written.xlsx")
+    assert _sheets(stored) == _sheets(written)
+
+    def cells(path: Path) -> list[list[tuple[object, ...]]]:
+        return [list(ws.iter_rows(values_only=True)) for ws in load_workbook(path).worksheets]
+
+    values = cells(stored)
+    assert values == cells(written)
+    found = [c for sheet in values for row in sheet for c in row]
+    assert any(isinstance(c, float) for c in found) and "长" * 20000 in found
