@@ -102,17 +102,19 @@ async def request_log(
             elapsed = time.perf_counter() - started
             if request.path == "/wecom/callback":
                 outcome = _callback_outcome(status, context.pop("outcome", None))
-                metrics.CALLBACK_REQUESTS.labels(outcome=outcome).inc()
+                metrics.count_callback(outcome)
             quiet = request.path in ("/healthz", "/readyz", "/metrics")
-            log.log(
-                logging.DEBUG if quiet else logging.INFO,
-                "%s %s %s %.0fms",
-                request.method,
-                request.path,
-                status,
-                elapsed * 1000,
-                extra={"context": dict(context)},
-            )
+            level = logging.DEBUG if quiet else logging.INFO
+            if log.isEnabledFor(level):  # (the context's copy is per request)
+                log.log(
+                    level,
+                    "%s %s %s %.0fms",
+                    request.method,
+                    request.path,
+                    status,
+                    elapsed * 1000,
+                    extra={"context": dict(context)},
+                )
 
 
 class TimedHandler:

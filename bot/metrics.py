@@ -30,8 +30,19 @@ CALLBACK_REQUESTS = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
-for _outcome in ("ok", "refused", "unavailable", "error"):
-    CALLBACK_REQUESTS.labels(outcome=_outcome)  # present at 0 before the first request
+# each outcome's counter, looked up once (`labels` builds and locks per call; this is per request)
+_CALLBACK_BY_OUTCOME = {
+    outcome: CALLBACK_REQUESTS.labels(outcome=outcome)  # present at 0 before the first request
+    for outcome in ("ok", "refused", "unavailable", "error")
+}
+
+
+def count_callback(outcome: str) -> None:
+    """One callback request more with `outcome`."""
+    counter = _CALLBACK_BY_OUTCOME.get(outcome)
+    if counter is None:
+        counter = _CALLBACK_BY_OUTCOME[outcome] = CALLBACK_REQUESTS.labels(outcome=outcome)
+    counter.inc()
 HANDLER_SECONDS = Histogram(
     "kaohe_handler_seconds",
     "Time the message handler took for one inbound message",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.wecom.messages import (
+    MAX_DEPTH,
     MAX_ELEMENTS,
+    MAX_TEXT,
     XmlError,
     cdata,
     parse_envelope,
@@ -176,6 +178,38 @@ def test_refuses_a_message_for_another_corp() -> None:
 def test_hostile_or_broken_envelopes(bad: bytes) -> None:
     with pytest.raises(XmlError):
         parse_envelope(bad)
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_bounds_hold_exactly_at_their_edges(as_text: bool) -> None:
+    """The bounds, on flat documents (the quick check) and nested ones (the walk): at each
+    bound a document parses, one past it is refused."""
+
+    def doc(inner: str) -> bytes | str:
+        text = f"<xml>{inner}</xml>"
+        return text if as_text else text.encode()
+
+    def nested(depth: int) -> str:  # the root counts as one level
+        return "<a>" * (depth - 1) + "</a>" * (depth - 1)
+
+    fine = [
+        "<a/>" * (MAX_ELEMENTS - 1),  # with the root, MAX_ELEMENTS elements
+        "<a>" + "文" * MAX_TEXT + "</a>",
+        nested(MAX_DEPTH),
+        "<b>" + "<a/>" * (MAX_ELEMENTS - 2) + "</b>",
+    ]
+    for inner in fine:
+        assert parse_xml(doc(inner)).tag == "xml"
+    too_much = [
+        "<a/>" * MAX_ELEMENTS,
+        "<a>" + "x" * (MAX_TEXT + 1) + "</a>",
+        "<a>" + "文" * (MAX_TEXT + 1) + "</a>",
+        nested(MAX_DEPTH + 1),
+        "<b>" + "<a/>" * (MAX_ELEMENTS - 1) + "</b>",
+    ]
+    for inner in too_much:
+        with pytest.raises(XmlError):
+            parse_xml(doc(inner))
 
 
 HOSTILE = [
