@@ -67,7 +67,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MEDIA_TYPES = frozenset({"image", "voice", "video", "file"})
-HANDLER_FAILED = "抱歉，刚才这条消息没有处理成功。请稍后再发一次；如仍不行，请联系市创模办。"
+HANDLER_FAILED = (
+    "抱歉，刚才这条消息没有处理成功。请稍后再发一次；如仍不行，请联系创模办的工作人员。"
+)
 STOP_GRACE = 10.0  # seconds handlers in progress may take to finish at shutdown
 # a reply being sent is leased this long: if the process dies mid-send, the outbox sends it again
 SEND_LEASE = timedelta(seconds=30)

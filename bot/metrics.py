@@ -43,6 +43,8 @@ def count_callback(outcome: str) -> None:
     if counter is None:
         counter = _CALLBACK_BY_OUTCOME[outcome] = CALLBACK_REQUESTS.labels(outcome=outcome)
     counter.inc()
+
+
 HANDLER_SECONDS = Histogram(
     "kaohe_handler_seconds",
     "Time the message handler took for one inbound message",

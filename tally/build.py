@@ -242,6 +242,11 @@ class OpenItem:
     text: str
 
 
+def cn_date(day: date) -> str:
+    """A day as the tally's titles and the dashboard's headings write it: 2026年12月1日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 @dataclass(frozen=True)
 class Tally:
     year: int
@@ -260,6 +265,11 @@ class Tally:
     @property
     def year_over(self) -> bool:
         return self.as_of > date(self.year, 12, 31)
+
+    @property
+    def as_of_text(self) -> str:
+        """The day the tally counts up to, as titles write it: 2026年12月1日."""
+        return cn_date(self.as_of)
 
     @property
     def pending(self) -> bool:

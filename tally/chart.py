@@ -133,7 +133,7 @@ def _draw_scheme(fig: Figure, ax, st: SchemeTally, tally: Tally, font: dict) -> 
     ax.set_axisbelow(True)
     state = "（阶段得分）" if any(row.pending for row in st.rows) else ""
     ax.set_title(
-        f"{st.name}\n{tally.year}年度各单位总分{state}（截至{tally.as_of.isoformat()}）",
+        f"{st.name}\n{tally.year}年度各单位总分{state}（截至{tally.as_of_text}）",
         fontsize=12,
         **font,
     )

@@ -402,7 +402,7 @@ def _write_summary(wb: Workbook, ws: Worksheet, tally: Tally, st: SchemeTally) -
     widths[4 + n_items + 6] = max(widths.get(4 + n_items + 6, 10), 24)  # 确认说明
     widths[4 + n_items + 6] = min(widths[4 + n_items + 6], 40)
     when = "（阶段得分）" if tally.pending else ""
-    title = f"{tally.year}年度考核汇总表 · {st.name}（截至{tally.as_of.isoformat()}）{when}"
+    title = f"{tally.year}年度考核汇总表 · {st.name}（截至{tally.as_of_text}）{when}"
     confirmed_col = 4 + n_items + 4  # 最终等次, then 等次确认
     highlight = {
         i: {confirmed_col, confirmed_col + 1} for i, row in enumerate(st.rows) if row.confirmed
@@ -427,7 +427,7 @@ def _write_detail(wb: Workbook, ws: Worksheet, tally: Tally, st: SchemeTally) ->
     widths[6] = min(max(widths[6], 20), 30)  # 分值说明 (wraps)
     widths[8] = min(widths[8], 40)  # 细则
     widths[12] = min(max(widths[12], 30), 50)  # 计分说明
-    title = f"{tally.year}年度考核计分明细 · {st.name}（截至{tally.as_of.isoformat()}）"
+    title = f"{tally.year}年度考核计分明细 · {st.name}（截至{tally.as_of_text}）"
     _style_table(
         wb, ws, title, DETAIL_HEADERS, rows, numeric={4, 5, 10, 11}, widths=widths, freeze_cols=1
     )
@@ -465,7 +465,7 @@ def _write_workbook(tally: Tally, path: Path, chart_png: str | Path | None) -> P
         _sheet(wb, "汇总").write_string(0, 0, f"{tally.year}年度没有可汇总的单位")
     rows = open_rows(tally)
     widths = _widths_for(OPEN_HEADERS, rows, cap=70)
-    title = f"{tally.year}年度待办事项（截至{tally.as_of.isoformat()}，共{len(rows)}项）"
+    title = f"{tally.year}年度待办事项（截至{tally.as_of_text}，共{len(rows)}项）"
     _style_table(
         wb, _sheet(wb, OPEN_SHEET), title, OPEN_HEADERS, rows,
         numeric=set(), widths=widths, freeze_cols=1,

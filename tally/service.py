@@ -82,7 +82,7 @@ def summary_text(tally: Tally, *, top: int = 3, limit: int = TEXT_LIMIT) -> str:
     if tally.empty:
         return NOTHING_TO_TALLY.format(year=tally.year)
     state = "（部分指标待定，为阶段得分）" if tally.pending else ""
-    lines = [f"{tally.year}年度考核汇总，截至{tally.as_of.isoformat()}{state}"]
+    lines = [f"{tally.year}年度考核汇总，截至{tally.as_of_text}{state}"]
     if not tally.schemes:
         lines.append("没有可汇总的单位。")
     for st in tally.schemes:

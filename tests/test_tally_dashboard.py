@@ -9,6 +9,7 @@ no horizontal overflow, screenshots written to out/screens for a person to look 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -146,8 +147,11 @@ async def test_chart_open_and_board_pages(dash: Dash) -> None:
         assert image.format == "PNG" and image.size[0] >= 800
     html = await dash.page("/dashboard/open")
     assert "待办事项（共" in html and "待评分" in html
+    # dated as people write dates, not 2026-12-01
+    assert f"截至{AS_OF.year}年{AS_OF.month}月{AS_OF.day}日" in html
     html = await dash.page("/dashboard/board")
     assert "各单位状态" in html and "红" in html and "逾期未报" in html
+    assert re.search(r"截止\d{1,2}月\d{1,2}日，已逾期\d+个工作日", html)
 
 
 async def test_review_buttons_write_the_same_rows_as_chat(dash: Dash) -> None:

@@ -219,6 +219,7 @@ def test_sheets_headers_frozen_panes_formats_and_print_setup(exported) -> None: 
     summary = wb["汇总-chuangmo-taizhou"]
     assert summary.freeze_panes == "C3"
     assert "2026年度考核汇总表" in summary.cell(1, 1).value
+    assert "（截至2027年1月20日）" in summary.cell(1, 1).value
     headers = [c.value for c in summary[HEADER_ROW]]
     assert headers[:3] == ["排名", "单位", "类型"]
     for name in ("基本分", "加分", "总分", "建议等次", "最终等次", "等次确认"):
@@ -293,7 +294,7 @@ def test_summary_text(exported) -> None:  # type: ignore[no-untyped-def]
     result, _ = exported
     text = result.summary_text
     assert len(text.encode("utf-8")) <= TEXT_LIMIT
-    assert text.startswith("2026年度考核汇总，截至2027-01-20")
+    assert text.startswith("2026年度考核汇总，截至2027年1月20日")
     assert "1. 临海市：86.38分，良好" in text
     assert "2. 椒江区" in text and "2. 黄岩区" in text
     assert "待审核8项" in text

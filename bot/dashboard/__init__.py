@@ -57,6 +57,7 @@ from storage.ledger import get_submission, list_submissions, list_tasks
 from storage.models import Role, Submission, Unit
 from storage.scope import DEFAULT_ASSESSMENT, scoped
 from storage.units import list_units
+from tally.build import cn_date
 from tally.links import DASHBOARD_PATH, LinkError, verify_dashboard_query
 from tally.service import load_tally
 
@@ -216,6 +217,7 @@ def _templates() -> Any:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["pts"] = views.points
+    env.filters["cn_date"] = cn_date
     return env
 
 

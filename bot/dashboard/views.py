@@ -374,8 +374,8 @@ _SPACES = re.compile(r"\s+")
 def owed_line(d: Deadline, today: date, calendar: WorkCalendar, late: bool) -> str:
     what = f"{d.label}（已报{d.have}/{d.need}篇）" if d.kind == Delivery.QUOTA else d.label
     if late:
-        return f"{what}，截止{d.due:%m-%d}，已逾期{workdays_late(d, today, calendar)}个工作日"
-    return f"{what}，截止{d.due:%m-%d}"
+        return f"{what}，截止{d.due.month}月{d.due.day}日，已逾期{workdays_late(d, today, calendar)}个工作日"
+    return f"{what}，截止{d.due.month}月{d.due.day}日"
 
 
 def board_lines(lights: list[UnitLight], today: date, calendar: WorkCalendar) -> list[BoardLine]:
