@@ -107,7 +107,7 @@ async def inspect(ctx: Ctx, intent: Intent) -> str:
         unit = await get_unit_by_name(session, args["unit"])
         if unit is None:
             known = "、".join(u.name for u in await list_units(session))
-            return f"没有名为“{args['unit']}”的单位。已登记的单位：{known}。"
+            return f"没有名为「{args['unit']}」的单位。已登记的单位：{known}。"
     scheme = scheme_of(unit.scheme_id)
     target = args["target"]
     is_known = target in scheme.rules_by_id or _target_key(scheme, target) in scheme.targets_by_id
@@ -352,7 +352,7 @@ async def listing(ctx: Ctx, intent: Intent) -> str:
             if "unit" in intent.args:
                 unit = await get_unit_by_name(session, intent.args["unit"])
                 if unit is None:
-                    return f"没有名为“{intent.args['unit']}”的单位。"
+                    return f"没有名为「{intent.args['unit']}」的单位。"
                 unit_id = unit.id
         elif unit_id is None:
             return mt.INSPECTIONS_NONE.format(year=ctx.year)

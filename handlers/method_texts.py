@@ -26,7 +26,7 @@ RATERS_UNITLESS = "评价人须为某个单位的人员（代表该单位评价�
 RATERS_AMBIGUOUS = "以下姓名对应多人，请改写账号：{names}。"
 RATING_OPENED_SKIPPED = "\n以下区没有分管领导，未发测评表：{units}。"
 RATING_OPENED_UNRATED = "\n以下部门的考核方案没有测评规则，不参加测评：{units}。"
-RATING_DUE_BAD = "截止日期“{text}”看不懂，请写成「12月20日」或「2026-12-20」，且不早于今天。"
+RATING_DUE_BAD = "截止日期「{text}」看不懂，请写成「12月20日」或「2026-12-20」，且不早于今天。"
 HOW_CHOICE = "满意 / 基本满意 / 不满意"
 HOW_SCORE = "0–10分"
 
@@ -46,10 +46,10 @@ RATING_INTRO = (
 
 NOT_RATER = "您不是当前测评的测评人。如有疑问，请联系“创模”办。"
 NO_OPEN_ROUND = "目前没有进行中的测评。"
-RATE_UNKNOWN_DEPARTMENT = "“{name}”不在本次测评之列。待评部门：{known}。"
+RATE_UNKNOWN_DEPARTMENT = "「{name}」不在本次测评之列。待评部门：{known}。"
 RATE_BAD_ANSWER = "测评结果请写{choices}之一，例如「测评 {department} {example}」。"
 RATED = "已记录：{department} {answer}{comment}。"
-RATED_CHANGED = "已更改：{department}由“{before}”改为“{answer}”{comment}。"
+RATED_CHANGED = "已更改：{department}由「{before}」改为「{answer}」{comment}。"
 RATED_LEFT = "还有{count}个部门待评：{names}。"
 RATED_ALL = "您已完成全部{count}个部门的测评，谢谢！结束前仍可更改。"
 MY_RATING_HEAD = "{year}年度测评{ref}（截止{due}），已评{done}/{count}："
@@ -83,11 +83,11 @@ REMIND_BODY = "{year}年度测评{ref}截止{due}。待评：{names}。回复「
 
 # ---- 检查考评 -----------------------------------------------------------------------------------
 
-INSPECT_BAD_TARGET = "{unit}的考核方案中没有指标“{target}”。可用指标：{known}。"
+INSPECT_BAD_TARGET = "{unit}的考核方案中没有指标「{target}」。可用指标：{known}。"
 INSPECT_NO_RULE = (
     "指标{target}没有可扣分的细则（deduction），无法扣分。可只记录检查发现（不写“扣…分”）。"
 )
-INSPECT_BAD_AMOUNT = "扣分“{text}”不对：{why}。"
+INSPECT_BAD_AMOUNT = "扣分「{text}」不对：{why}。"
 INSPECTED = (
     "已记录检查{ref}：{unit} {target}（{rule_text}）\n发现：{finding}\n{deduction}"
     "已通知该单位，申辩期至{respond_by}。\n现场照片可直接发送，将附在{ref}上（30分钟内）。"

@@ -49,7 +49,7 @@ async def test_a_finding_with_deduction_appeal_and_confirmation(database, tmp_pa
         assert "多条扣分细则" in reply and "T20.7" in reply
         reply = await b.say("admin1", f"检查记录 {UNIT} T20.7 值班人员不在位 扣0.2分")
         assert "每次扣0.1分" in reply
-        assert "没有指标“Z9”" in await b.say("admin1", f"检查记录 {UNIT} Z9 值班人员不在位")
+        assert "没有指标「Z9」" in await b.say("admin1", f"检查记录 {UNIT} Z9 值班人员不在位")
         assert "没有名为" in await b.say("admin1", "检查记录 无此单位 T20.7 值班人员不在位")
         assert "管理员" in await b.say("qianba", f"检查记录 {UNIT} T20.7 值班人员不在位 扣0.1分")
 

@@ -90,8 +90,8 @@ async def test_the_checklist_from_cards_and_text_to_the_office(database, tmp_pat
         reply = await b.say("zhangsan", "自查 K3 未完成 二期主体完工，设备安装中")
         assert "已记录自查：K3 未完成" in reply and "已全部填写" in reply
         reply = await b.say("zhangsan", "自查 K3 部分完成 主体完工，设备已进场")
-        assert "由“未完成”改为“部分完成”" in reply
-        assert "自查清单中没有“K9”" in await b.say("zhangsan", "自查 K9 完成")
+        assert "由「未完成」改为「部分完成」" in reply
+        assert "自查清单中没有「K9」" in await b.say("zhangsan", "自查 K9 完成")
         assert "领导账号可以查看" in await b.say("lisi", "自查 K1 未完成")
         mine = await b.say("lisi", "自查情况")
         assert "已填3/3项（完成1，部分完成2，未完成0）" in mine and evidence in mine
@@ -117,7 +117,7 @@ async def test_the_checklist_from_cards_and_text_to_the_office(database, tmp_pat
         detail = await b.say("admin1", "自查情况 椒江区")
         assert "椒江区2026年度自查情况（截止12月15日）" in detail and "当前得分" in detail
         assert "2. K2 城市污水处理率达到85%：部分完成：83%，差2个百分点" in detail
-        assert "没有名为“无此区”的单位" in await b.say("admin1", "自查情况 无此区")
+        assert "没有名为「无此区」的单位" in await b.say("admin1", "自查情况 无此区")
         assert "管理员" not in await b.say("zhangsan", "自查情况")  # a unit sees its own
 
         # after the deadline nothing changes

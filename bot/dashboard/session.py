@@ -67,15 +67,15 @@ class Sessions:
         if not self.enabled:
             raise SessionRefused("看板未配置签名密钥（KAOHE_DASHBOARD_SECRET）")
         if not value:
-            raise SessionRefused("未登录或会话已结束，请在企业微信中发送“看板”获取新链接")
+            raise SessionRefused("未登录或会话已结束，请在企业微信中发送「看板」获取新链接")
         try:
             data = self._serializer.loads(value, max_age=self.max_age)
         except SignatureExpired:
-            raise SessionRefused("会话已过期，请在企业微信中发送“看板”获取新链接") from None
+            raise SessionRefused("会话已过期，请在企业微信中发送「看板」获取新链接") from None
         except BadSignature:
             raise SessionRefused(
-                "会话无效，可能已被修改，请在企业微信中发送“看板”获取新链接"
+                "会话无效，可能已被修改，请在企业微信中发送「看板」获取新链接"
             ) from None
         if not isinstance(data, dict) or not data.get("u") or not data.get("c"):
-            raise SessionRefused("会话无效，请在企业微信中发送“看板”获取新链接")
+            raise SessionRefused("会话无效，请在企业微信中发送「看板」获取新链接")
         return Session(str(data["u"]), str(data["c"]))
