@@ -59,3 +59,30 @@ def test_every_bench_produces_figures(tmp_path) -> None:  # type: ignore[no-unty
     rows = run.rows_of(results)
     assert rows and all(r.figure for r in rows)
     assert "| what |" in run.document(results, rows)
+
+
+def test_targets_scaled_by_the_limit_reference() -> None:
+    """The scaled rows put each time target at the issue's figure × (this run's limit ÷ the
+    issue's 0.20 ms), and judge the measured figure against that; no limit, no scaled rows."""
+    results = {
+        "callback_sqlite": {
+            "limit": {"cpu_ms_per_request": 0.4},  # ×2 the issue's machine
+            "real": {"cpu_ms_per_request": 0.9, "p99_ms": 120.0},
+        },
+        "callback_postgres": {"real": {"cpu_ms_per_request": 1.5, "total_cpu_ms_per_request": 2.1}},
+        "score": {"cpu_ms_per_call": 1.9},
+        "tally": {"sizes": [{"units": 1000, "files": True, "total_s": 6.5}]},
+        "reminders": {"measured": True, "tick_s": 0.5},
+    }
+    rows = {r.what.split(":")[0]: r for r in run._scaled_rows(results)}
+    verdicts = {what: row.status for what, row in rows.items()}
+    assert verdicts == {
+        "callback, SQLite, CPU per message": "PASS (scaled)",  # 0.9 ≤ 1.0
+        "callback, SQLite, p99 with 50 senders": "MISS (scaled)",  # 120 > 100
+        "callback, PostgreSQL, CPU per message": "MISS (scaled)",  # client + server 2.1 > 2.0
+        "「我的得分」, CPU per call": "PASS (scaled)",  # 1.9 ≤ 2.0
+        "tally of 1000 units with its files": "MISS (scaled)",  # 6.5 > 6.0
+        "reminder tick, 1000 units": "PASS (scaled)",  # 0.5 ≤ 0.6
+    }
+    assert rows["callback, SQLite, CPU per message"].target == "0.5 ms × 2.0 = 1 ms"
+    assert run._scaled_rows({"callback_sqlite": {"skipped": "no"}}) == []
