@@ -92,7 +92,7 @@ async def test_two_assessments_side_by_side_in_chat(database, tmp_path: Path) ->
         # the city's admin sees nothing of the towns; 路桥区's admin nothing of the city
         assert "没有找到单位「新桥镇」" in await b.say("admin1", "得分 新桥镇")
         assert "新桥镇" not in await b.say("admin1", "自查情况")
-        assert "没有名为“新桥镇”的单位" in await b.say("admin1", "检查记录 新桥镇 C1a 未开会")
+        assert "没有名为「新桥镇」的单位" in await b.say("admin1", "检查记录 新桥镇 C1a 未开会")
         assert "没有找到单位「椒江区」" in await b.say("lq_admin", "得分 椒江区")
 
         # submissions by number: only the admins of the unit's assessment review them
