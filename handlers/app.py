@@ -165,6 +165,11 @@ def _intent_of(ctx: Ctx) -> Intent | str | None:
     intent = _text_intent(msg.content)
     if not conversation.in_info_flow(ctx):
         return intent
+    if intent.name == N.SUBMIT_INFO and not intent.keyword and ctx.sender.role in REPORTERS:
+        # 「政务信息：标题…」 again: a new item, not the draft's next line
+        answer = conversation.new_item_in_draft(ctx)
+        if answer is not None:
+            return answer
     if intent.name in _DRAFT_CONTENT:
         return Intent(N.DRAFT_TEXT, {"body": intent.args.get("body", msg.content)})
     if intent.name == N.QUESTION and not is_question(intent.text, weak=False):

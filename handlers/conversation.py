@@ -75,6 +75,16 @@ def _what(state: InfoDraft) -> str:
     return f"「{state.title}」" if state.title else ""
 
 
+def new_item_in_draft(ctx: Ctx) -> str | None:
+    """The answer to a whole new 「政务信息：…」 while a draft with content is open: neither
+    merged into the draft nor logged (the user says which to do with the draft first); None
+    when no draft has content."""
+    draft = _draft(ctx)
+    if not (in_info_flow(ctx) and draft.has_content):
+        return None
+    return texts.CONV_NEW_ITEM_IN_DRAFT.format(what=_what(draft))
+
+
 def _expired(state: InfoDraft, now: datetime, deps: ChatDeps) -> bool:
     if state.touched is None:
         return False

@@ -348,6 +348,25 @@ async def test_drafts_restart_and_expire_out_loud(database, tmp_path: Path) -> N
         assert await _submissions(b) == []
 
 
+async def test_a_new_item_sent_into_an_open_draft_is_not_merged(database, tmp_path: Path) -> None:
+    """A title sent alone opens a draft; a whole new 「政务信息：…」 after it is neither appended
+    to that draft nor logged: the user is asked what to do with the draft first."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10, 9)
+        await b.say("zhangsan", "政务信息：椒江区开展河长制巡河")
+        before = await get_state(database, "zhangsan")
+        asked = await b.say("zhangsan", "政务信息：椒江区开展河长制巡河！\n本周巡河12次。")
+        assert "尚未提交的政务信息「椒江区开展河长制巡河」" in asked and "没有并入" in asked
+        assert await get_state(database, "zhangsan") == before  # the draft as it was
+        assert await _submissions(b) == []
+        # plain text still goes into the draft, and the draft is logged as written
+        await b.say("zhangsan", "本周巡河12次。")
+        assert "已登记" in await b.say("zhangsan", "确认")
+        # with no draft open, the same message is logged at once
+        assert "已登记" in await b.say("zhangsan", "政务信息：另一篇\n正文")
+        assert len(await _submissions(b)) == 2
+
+
 async def test_withdraw_without_a_number_lists_what_can_be(database, tmp_path: Path) -> None:
     async with bench(database, tmp_path) as b:
         b.clock.set(2026, 10, 10)
