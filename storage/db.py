@@ -327,10 +327,7 @@ class _Units:
 
     async def run(self, work: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
         for attempt in (1, 2):
-            try:
-                slot = self.slots.get_nowait()
-            except asyncio.QueueEmpty:
-                slot = await self.slots.get()
+            slot = await self._take_slot()
             committing: list[bool] = []
             try:
                 conn = await self._open(slot)
@@ -384,10 +381,7 @@ class _Units:
             group = [unit for unit in group if not unit.future.done()]
             if not group:
                 return
-            try:
-                slot = self.slots.get_nowait()
-            except asyncio.QueueEmpty:
-                slot = await self.slots.get()
+            slot = await self._take_slot()
             committing: list[bool] = []
             try:
                 conn = await self._open(slot)
@@ -434,6 +428,14 @@ class _Units:
                 await conn.invalidate()  # never back to the pool
         with contextlib.suppress(Exception):
             await conn.close()
+
+    async def _take_slot(self) -> _Slot:
+        """A free connection slot: at once when one is free (no suspension), else the first
+        given back."""
+        try:
+            return self.slots.get_nowait()
+        except asyncio.QueueEmpty:
+            return await self.slots.get()
 
     async def close(self) -> None:
         while not self.slots.empty():
