@@ -25,6 +25,7 @@ from storage.models import AuditLog, Submission
 from storage.prepared import _STATEMENTS
 from storage.sender import _MEMBER_STATE, member_state_ahead, member_state_scopes_of
 from storage.units import upsert_unit
+from tests.test_storage_pg_units import _values
 
 AT = datetime(2026, 11, 3, 1, 12, tzinfo=UTC)
 _a = AuditLog.__table__  # type: ignore[attr-defined]
@@ -119,20 +120,6 @@ async def test_on_postgresql_the_audit_row_comes_in_the_submissions_statement(
 # --- reads ahead: the handler's first reads in the message's record statement -----------------
 
 
-def _message(key: str, sender: str) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    return {
-        "key": key,
-        "sender": sender,
-        "msg_type": "text",
-        "received_at": now,
-        "content": f"<xml>{key}</xml>",
-        "channel": "wecom",
-        "claimed_by": "test",
-        "claimed_until": now,
-    }
-
-
 def _alone(conn: Connection) -> set[str]:
     """The statements prepared on this connection: those that went to the server alone."""
     kept = conn.connection.info.get(_STATEMENTS)
@@ -163,7 +150,7 @@ async def test_reads_ahead_give_the_rows_of_the_reads_without_their_own_round_tr
         return read(conn), _alone(conn)
 
     record, (ahead, alone) = await record_and_handle(
-        one, handle, turn=True, reads=reads, **_message("m1", user)
+        one, handle, turn=True, reads=reads, **_values("m1", user)
     )
     assert record.new
     assert ahead == await one.run(read)  # the same rows, converted the same way
@@ -182,10 +169,10 @@ async def test_reads_ahead_not_taken_are_forgotten_with_the_unit(one: Database) 
     what is there by then."""
     (unit_id, _, _), _ = await seed.register_units(one, 1, 2)
     user = seed.liaison_id(1)
-    await record_and_handle(one, lambda c: None, turn=True, **_message("m1", user))
+    await record_and_handle(one, lambda c: None, turn=True, **_values("m1", user))
     reads = (member_state_ahead(user), month_items_ahead(unit_id + 1, 2026, "C3b", "2026-11"))
     repeat, handled = await record_and_handle(
-        one, lambda c: "run", turn=True, reads=reads, **_message("m1", user)
+        one, lambda c: "run", turn=True, reads=reads, **_values("m1", user)
     )
     assert not repeat.new and handled is None
 
@@ -196,7 +183,7 @@ async def test_reads_ahead_not_taken_are_forgotten_with_the_unit(one: Database) 
 
     await one.run_write(_add, unit_id, "s1", user)
     record, items = await record_and_handle(
-        one, wrong_guess, turn=True, reads=reads, **_message("m2", user)
+        one, wrong_guess, turn=True, reads=reads, **_values("m2", user)
     )
     assert record.new and [i.source_key for i in items] == ["s1"]
     await one.run_write(
