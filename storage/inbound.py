@@ -144,18 +144,14 @@ def _record_and_handle(
     turn: bool,
     reads: tuple[Ahead, ...],
 ) -> tuple[InboundRecord, T | None]:
-    if not reads or not turn or conn.dialect.name != "postgresql":  # nothing read ahead
-        found = _record_in_turn(conn, values) if turn else _record(conn, values)
-        if found is None:
-            raise RuntimeError(f"inbound message {values['key']!r} could not be recorded")
-        return found, (handle(conn) if found.new else None)
-    try:
-        found = _record_in_turn(conn, values, reads)
+    try:  # `reads` are read ahead only in the turn-taking record (on PostgreSQL)
+        found = _record_in_turn(conn, values, reads) if turn else _record(conn, values)
         if found is None:
             raise RuntimeError(f"inbound message {values['key']!r} could not be recorded")
         return found, (handle(conn) if found.new else None)
     finally:
-        forget_reads_ahead(conn)
+        if reads and turn:
+            forget_reads_ahead(conn)
 
 
 async def record_and_handle(
