@@ -23,7 +23,9 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from handlers.intents import IntentName
+from handlers.method_intents import MethodIntent
 from handlers.office_intents import OfficeIntent
+from handlers.review_intents import ReviewIntent
 
 N = IntentName
 OI = OfficeIntent
@@ -83,6 +85,14 @@ PHRASINGS: dict[StrEnum, tuple[str, ...]] = {
         "未报", "谁没报", "谁还没报", "哪些单位没报", "哪些单位还没报", "未报单位", "未报情况",
         "缺报情况", "谁没交", "谁还没交", "哪些单位没交", "逾期未报", "逾期单位",
     ),
+    # the office's read-only commands without arguments: a typo ("待审合", "汇宗") still finds them
+    ReviewIntent.QUEUE: (
+        "待审核", "待审", "审核队列", "待审核列表", "审核列表", "待审列表", "待审核的",
+        "要审核的", "需要审核的", "哪些要审核", "有没有要审核的", "有没有待审核的",
+    ),
+    N.TALLY: ("汇总", "统计", "总表", "汇总表", "年终汇总", "年度汇总", "得分汇总", "考核汇总"),
+    N.DASHBOARD: ("看板", "仪表盘", "考核看板", "dashboard", "数据看板", "打开看板"),
+    MethodIntent.NOTICE: ("通报", "生成通报", "考核通报", "起草通报", "导出通报"),
     OI.CHASE: ("一键催报", "催报", "一键催办", "全部催报", "马上催报"),
     OI.ACK: ("签收", "我签收", "确认签收", "已签收", "签收了", "我已签收", "已阅签收"),
     OI.ACK_STATUS: (

@@ -8,7 +8,6 @@ Decisions go through handlers/reviewing.py, the same path the dashboard's button
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from handlers.intents import TITLE_MAX, Intent, normalize_mapped, typed_args
 from handlers.lookup import submission_deadline
 from handlers.notify import card_of, tell_unit_change
 from handlers.pending import PendingAction
+from handlers.review_intents import ReviewIntent
 from handlers.router import ADMIN, LIAISON, Router
 from handlers.texts import STATUS_NAMES, fmt_date
 from scoring.facts import Status, SubmissionKind
@@ -34,14 +34,6 @@ router = Router()
 
 PAGE_SIZE = 10
 BATCH_LIMIT = 50
-
-
-class ReviewIntent(StrEnum):
-    QUEUE = "review_queue"  # 待审核 [单位|指标] [第N页]
-    SHOW = "review_show"  # 查看 S198
-    ACCEPT = "review_accept"  # 通过 S1 S2 / S1-S9 / 本页
-    REJECT = "review_reject"  # 退回 S5 原因
-    CORRECT = "review_correct"  # 补正 S5 内容 (liaison)
 
 
 _REF = r"#?[Ss]?\d+"

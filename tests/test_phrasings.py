@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from handlers import phrasings
+from handlers.app import _text_intent
 from handlers.intents import IntentName, is_question, normalize, parse
+from handlers.method_intents import MethodIntent
+from handlers.review_intents import ReviewIntent
 
 N = IntentName
 
@@ -143,3 +146,30 @@ def test_questions(text: str, question: bool) -> None:
 def test_pinyin_reads_characters_without_loading_phrases() -> None:
     assert phrasings.pinyin("得分") == phrasings.pinyin("的粉") == "de fen"
     assert phrasings.pinyin("度") == phrasings.pinyin("渡") == "du"
+
+
+# The office's read-only commands, as busy admins mistype them: a homophone or a near miss still
+# finds the command (these only show or export; nothing is sent or changed by a guess).
+OFFICE_TYPOS = [
+    ("待审合", ReviewIntent.QUEUE),  # 核 → 合
+    ("待申核", ReviewIntent.QUEUE),  # 审 → 申
+    ("审核列表", ReviewIntent.QUEUE),
+    ("有没有要审核的", ReviewIntent.QUEUE),
+    ("汇宗", N.TALLY),  # 总 → 宗
+    ("会总", N.TALLY),  # 汇 → 会
+    ("年终汇总", N.TALLY),
+    ("看版", N.DASHBOARD),  # 板 → 版
+    ("通抱", MethodIntent.NOTICE),  # 报 → 抱
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), OFFICE_TYPOS)
+def test_office_commands_survive_typos(text: str, intent: object) -> None:
+    assert _text_intent(text).name == intent
+
+
+@pytest.mark.parametrize("text", ["审核", "我的信息审核了吗", "汇报", "总结", "通报表扬", "会议"])
+def test_office_typos_take_nothing_else(text: str) -> None:
+    """Words near the office's commands that say something else are not taken for them."""
+    assert _text_intent(text).name not in {ReviewIntent.QUEUE, N.TALLY, N.DASHBOARD}
+    assert _text_intent(text).name != MethodIntent.NOTICE

@@ -354,3 +354,17 @@ async def test_a_correction_may_give_an_info_item_a_new_title(database, tmp_path
             newest = (await s.exec(select(Submission).order_by(col(Submission.id).desc()))).first()
         assert newest is not None
         assert (newest.title, newest.text) == ("椒江区河道巡查问题全部整改", "本周整改排口2处。")
+
+
+async def test_a_mistyped_queue_command_still_shows_the_queue(database, tmp_path: Path) -> None:
+    """「待审合」 (核 typed as its homophone) is the admin's 待审核: the same page. A liaison who
+    types it gets what 待审核 gives a liaison, not the office's queue."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+        reply = await b.say("zhangsan", "政务信息：第一篇\n正文")
+        ref = reply.split("编号")[1].split("，")[0]
+        typed = await b.say("admin1", "待审合")
+        assert "待审核1项" in typed and ref in typed
+        assert typed == await b.say("admin1", "待审核")
+        assert await b.say("zhangsan", "待审合") == await b.say("zhangsan", "待审核")
+        assert ref not in await b.say("zhangsan", "待审合")
