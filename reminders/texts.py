@@ -40,20 +40,8 @@ def _when_text(d: Deadline, stage: str, today: date, calendar: WorkCalendar) -> 
         return f"截止日为非工作日，请于{on}（{calendar.describe(d.remind_on)}）下班前报送。"
     if stage == "dayof":
         return "今天是截止日，请于下班前报送。"
-    left = _workdays_between(today, d.remind_on, calendar)
+    left = calendar.workdays_after(today, d.remind_on)  # remind_on is a working day: it counts
     return f"距截止还有{left}个工作日，请及时报送。"
-
-
-def _workdays_between(start: date, end: date, calendar: WorkCalendar) -> int:
-    key = ("between", start, end)  # the same few pairs for every unit of a tick
-    found = calendar.memo.get(key)
-    if found is None:
-        n, day = 0, start
-        while day < end:
-            day = calendar.next_workday(day)
-            n += 1
-        found = calendar.memo[key] = n
-    return found  # type: ignore[return-value]
 
 
 TITLE_MAX = 26  # WeCom shows about 26 characters of a card title

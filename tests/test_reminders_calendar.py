@@ -190,3 +190,26 @@ def test_remembered_answers_match_the_days_counted_one_by_one() -> None:
 def stages_fresh(d: object, day: date) -> object:
     """The stage worked out on a calendar that has remembered nothing."""
     return current_stage(d, day, WorkCalendar({date(2026, 10, 10): False}), DEFAULT_POLICY)  # type: ignore[arg-type]
+
+
+def test_days_left_in_a_reminder_are_working_days() -> None:
+    """「距截止还有N个工作日」 counts the working days after today up to the deadline (the day
+    to remind on, a working day itself): a weekend between is not counted."""
+    nov = next(
+        d
+        for d in deadlines_for(SCHEME, Facts(unit="甲", year=2026), CAL)
+        if d.key == "C3b.1" and d.period == "2026-11"
+    )
+    friday = reminder_description("椒江区", nov, "ahead1", date(2026, 11, 27), CAL)
+    assert "距截止还有1个工作日" in friday  # Friday 27th → Monday 30th
+    wednesday = reminder_description("椒江区", nov, "ahead3", date(2026, 11, 25), CAL)
+    assert "距截止还有3个工作日" in wednesday
+    sep = next(
+        d
+        for d in deadlines_for(SCHEME, Facts(unit="甲", year=2026), CAL)
+        if d.key == "C3b.1" and d.period == "2026-09"
+    )
+    # September's items are due 30 September (a Wednesday): from Monday the 28th, two days
+    assert "距截止还有2个工作日" in reminder_description(
+        "椒江区", sep, "ahead2", date(2026, 9, 28), CAL
+    )
