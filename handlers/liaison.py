@@ -7,10 +7,8 @@ the unit comes from the sender, never from the message), so no reply can show an
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from handlers import pending, score_texts, texts
@@ -55,6 +53,7 @@ from scoring.kinds import Delivery
 from scoring.periods import PeriodKind, day_label, local_date, period_label
 from scoring.scorecard import ScoreCard
 from storage import ledger
+from storage.forms import digest, same_text
 from storage.intake import MonthItem, add_info, month_items
 from storage.ledger import (
     SubmissionView,
@@ -102,40 +101,6 @@ class InfoItem:
 REPEAT_BODY_MIN = 20  # shorter bodies ("正文见附件") are alike without being repeats
 
 
-def _same(text: str) -> str:
-    """What two texts must share to be the same item: blanks, character widths and punctuation
-    aside (「…专项行动！」 repeats 「…专项行动」)."""
-    return unicodedata.normalize("NFKC", text).translate(_left_out())
-
-
-@cache
-def _left_out() -> dict[int, None]:
-    """Blanks and punctuation, for str.translate to drop (made at the first comparison)."""
-    return {
-        code: None
-        for code in range(0x30000)
-        if chr(code).isspace() or unicodedata.category(chr(code)).startswith("P")
-    }
-
-
-# the hash of `_same` of a text, by the hash of the text: every new item of a month is compared
-# with the month's items, whose texts are read again each time. Hashes, not the texts (a cache
-# keyed by the texts held up to 4,096 titles and bodies, MBs in the serving process); a hash
-# that matches is confirmed on the texts themselves
-FORMS_MAX = 4096
-_forms: dict[int, int] = {}
-
-
-def _form_of(text: str) -> int:
-    key = hash(text)
-    known = _forms.get(key)
-    if known is None:
-        if len(_forms) >= FORMS_MAX:
-            _forms.clear()
-        known = _forms[key] = hash(_same(text))
-    return known
-
-
 @dataclass(frozen=True)
 class Repeat:
     """A counting 政务信息 of the unit's month that the item repeats, and what is the same."""
@@ -145,23 +110,21 @@ class Repeat:
     same: str
 
 
-def repeat_in(items: list[MonthItem], item: InfoItem) -> Repeat | None:
+def repeat_in(items: list[MonthItem], item: InfoItem, same: tuple[str, str]) -> Repeat | None:
     """The item's repeat among the month's `items` (same title, or same body sent as another
-    message); None when it is new or was itself logged before (a message handled again)."""
+    message, compared by their forms: storage/forms.py); None when it is new or was itself
+    logged before (a message handled again). `same`: the item's title and body as `same_text`."""
     if any(found.source_key == item.source_key for found in items):
         return None
-    title, body = _same(item.title), _same(item.body)
-    title_form, body_form = hash(title), hash(body)
+    title, body = same
+    title_form, body_form = digest(title), digest(body)
+    long_body = len(body) >= REPEAT_BODY_MIN
     for found in items:
         if found.status not in COUNTING:
             continue
-        if title and _form_of(found.title) == title_form and _same(found.title) == title:
+        if title and found.title_form == title_form:
             return Repeat(submission_ref(found.id), found.title, texts.REPEAT_SAME_TITLE)
-        if (
-            len(body) >= REPEAT_BODY_MIN
-            and _form_of(found.text) == body_form
-            and _same(found.text) == body
-        ):
+        if long_body and found.text_form == body_form:
             return Repeat(submission_ref(found.id), found.title, texts.REPEAT_SAME_BODY)
     return None
 
@@ -188,8 +151,9 @@ def log_info_in(
     period = month_of(day)
     target = quota.rule.target
     items = month_items(conn, unit_id, day.year, target, period)
+    same = same_text(item.title), same_text(item.body)
     if not force:
-        found = repeat_in(items, item)
+        found = repeat_in(items, item, same)
         if found is not None:
             return found
     logged = add_info(
@@ -204,6 +168,7 @@ def log_info_in(
         submitted_at=item.sent_at,
         sender=sender,
         source_key=item.source_key,
+        forms=(digest(same[0]), digest(same[1])),
     )
     n = sum(1 for found in items if found.status in COUNTING) + logged.new
     left = quota.per_period - n
@@ -270,7 +235,7 @@ def _repeats(found: SubmissionView, fields: dict[str, Any]) -> bool:
         and sub.kind == fields["kind"]
         and sub.task_id == fields.get("task_id")
         and sub.period == fields.get("period")
-        and _same(sub.text) == _same(fields["text"])
+        and same_text(sub.text) == same_text(fields["text"])
     )
 
 

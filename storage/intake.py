@@ -17,11 +17,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, literal_column, select
+from sqlalchemy import bindparam, case, func, insert, literal_column, select
 from sqlalchemy.engine import Connection
 
 from scoring.facts import Status, SubmissionKind
 from storage.dialects import insert_for
+from storage.forms import form
 from storage.models import AuditLog, Submission, SubmissionEvent
 from storage.prepared import Ahead, InsertOnce, Prepared
 from storage.types import to_utc, utcnow
@@ -33,14 +34,16 @@ _a = AuditLog.__table__  # type: ignore[attr-defined]
 
 class MonthItem(NamedTuple):
     """One submission of a unit's month for one target, with its effective status now. (A
-    tuple: a busy unit's month has dozens, made for every new item.)"""
+    tuple: a busy unit's month has dozens, made for every new item.) Its text is read only for
+    a row without forms (logged before they were kept): the forms say what the check needs."""
 
     id: int
     title: str
-    text: str
     source_key: str | None
     unit_id: int
     status: Status
+    title_form: int
+    text_form: int
 
 
 # each item's effective status is its latest review event (by time, then id), as
@@ -53,7 +56,16 @@ _LATEST = (
     .scalar_subquery()
 )
 _MONTH = Prepared(
-    select(_s.c.id, _s.c.title, _s.c.text, _s.c.source_key, _s.c.unit_id, _LATEST)
+    select(
+        _s.c.id,
+        _s.c.title,
+        _s.c.source_key,
+        _s.c.unit_id,
+        _LATEST,
+        _s.c.title_form,
+        _s.c.text_form,
+        case((_s.c.text_form.is_(None), _s.c.text), else_=None),
+    )
     .where(
         _s.c.unit_id == bindparam("unit_id"),
         _s.c.year == bindparam("year"),
@@ -81,6 +93,8 @@ _COLUMNS = [
     "source_key",
     "corrects_id",
     "created_at",
+    "title_form",
+    "text_form",
 ]
 
 
@@ -145,7 +159,15 @@ def month_items(
     """The unit's submissions of `period` for `target`, oldest first, each with its status."""
     rows = _MONTH.all(conn, {"unit_id": unit_id, "year": year, "target": target, "period": period})
     return [
-        MonthItem(r[0], r[1], r[2], r[3], r[4], _STATUS[r[5]] if r[5] else Status.SUBMITTED)
+        MonthItem(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            _STATUS[r[4]] if r[4] else Status.SUBMITTED,
+            form(r[1]) if r[5] is None else r[5],
+            form(r[7] or "") if r[6] is None else r[6],
+        )
         for r in rows
     ]
 
@@ -177,9 +199,11 @@ def add_info(
     submitted_at: datetime,
     sender: str,
     source_key: str,
+    forms: tuple[int, int] | None = None,
 ) -> Logged:
     """Log one 政务信息 submission with its audit row, once per `source_key` (a message handled
-    again returns what it logged the first time)."""
+    again returns what it logged the first time). `forms`: the title's and the text's
+    (storage.forms.form), when the caller has them already."""
     now = utcnow()
     values = {
         "unit_id": unit_id,
@@ -196,6 +220,8 @@ def add_info(
         "source_key": source_key,
         "corrects_id": None,
         "created_at": now,
+        "title_form": forms[0] if forms else form(title),
+        "text_form": forms[1] if forms else form(text),
     }
     if conn.dialect.name == "postgresql":
         inserted = _add_audited().scalar(conn, values)  # built at its first use

@@ -31,6 +31,7 @@ from scoring.facts import EntryKind, Status, SubmissionKind, cancelled_by_voids
 from scoring.periods import TZ
 from storage import scope
 from storage.audit import audit
+from storage.forms import form
 from storage.models import (
     AdminEntry,
     ReviewStatus,
@@ -128,6 +129,8 @@ async def add_submission(
         task_id=task_id,
         source_key=source_key,
         corrects_id=corrects_id,
+        title_form=form(title),
+        text_form=form(text),
     )
     session.add(row)
     await session.flush()

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, MetaData, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from scoring.facts import SubmissionKind
@@ -224,6 +224,10 @@ class Submission(SQLModel, table=True):
     # 补正: the submission this one corrects (one the office returned); the chain stays readable
     corrects_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
     created_at: datetime = _at()
+    # storage.forms.form of the title and of the text: the month's repeat check compares these
+    # (None on rows written before they were kept: their texts are compared instead)
+    title_form: int | None = Field(default=None, sa_type=BigInteger)
+    text_form: int | None = Field(default=None, sa_type=BigInteger)
 
     events: list["SubmissionEvent"] = Relationship(
         back_populates="submission", sa_relationship_kwargs=RAISE

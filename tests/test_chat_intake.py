@@ -9,6 +9,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text as sa_text
+
 from bot.app import PIPELINE_KEY
 from handlers import texts
 from handlers.intents import IntentName
@@ -150,6 +152,27 @@ async def test_repeats_are_flagged_not_counted(database, tmp_path: Path) -> None
         # Another month is another quota.
         b.clock.set(2026, 12, 2)
         assert "已登记12月第1篇" in await b.say("zhangsan", "政务信息：乙\n正文见附件")
+
+
+async def test_items_logged_before_forms_were_kept_are_still_repeated(
+    database, tmp_path: Path
+) -> None:
+    """A submission logged before its forms were kept (its title_form and text_form empty, as
+    rows are until migration 0011 fills them in) is compared by its texts: a repeat of its
+    title or of its body is still held back."""
+    long_body = "本周椒江区组织开展河道清理专项行动，共清理河道12公里，出动人员300人次。"
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        first = await b.say("zhangsan", f"政务信息：河道清理专项行动\n{long_body}")
+        ref = re.search(r"编号(S\d+)", first)[1]  # type: ignore[index]
+        async with b.db.engine.begin() as conn:
+            await conn.execute(sa_text("UPDATE submission SET title_form = NULL, text_form = NULL"))
+        again = await b.say("zhangsan", "政务信息：“河道清理”专项行动！\n另一段文字")
+        assert f"与本月已登记的{ref}「河道清理专项行动」标题相同" in again
+        assert "已取消" in await b.say("zhangsan", "取消")
+        again = await b.say("zhangsan", f"政务信息：新标题\n{long_body.replace('，', '，　')}")
+        assert ref in again and "正文相同" in again
+        assert len(await _submissions(b)) == 1
 
 
 async def test_repeated_feedback_reports_and_evidence_are_held_back(

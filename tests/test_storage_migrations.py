@@ -230,3 +230,49 @@ async def test_recovery_markers_in_the_reply_become_claims_in_their_own_columns(
     answered = await get_inbound(database, "k-answered")
     assert answered is not None and inline_of(answered.reply) == TextReply("已登记")
     assert await database.is_current()
+
+
+async def test_submission_forms_are_filled_in_for_what_was_logged(database: Database) -> None:
+    """0011 keeps each submission's forms (storage/forms.py) and works them out for the rows
+    already logged, so the month's repeat check finds repeats of items sent before it."""
+    from alembic import command
+
+    from storage.forms import form
+
+    def to(revision: str):  # type: ignore[no-untyped-def]
+        def run(connection):  # type: ignore[no-untyped-def]
+            cfg = alembic_config(database.url)
+            cfg.attributes["connection"] = connection
+            (command.downgrade if revision == "0010" else command.upgrade)(cfg, revision)
+
+        return run
+
+    texts = [("河道保洁专项行动", "本周完成河道清淤３公里。"), ("第二篇", "")]
+    async with database.engine.begin() as conn:
+        await conn.run_sync(to("0010"))
+        await conn.execute(
+            text(
+                "INSERT INTO unit (id, name, kind, scheme_id, assessment_id, created_at, "
+                "updated_at) VALUES (1, '椒江区', 'district', 'chuangmo-taizhou', 1, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        for sid, (title, body) in enumerate(texts, start=1):
+            await conn.execute(
+                text(
+                    "INSERT INTO submission (id, unit_id, year, target, period, kind, title, "
+                    "text, attachments, submitted_at, sender, source_key, created_at) VALUES "
+                    "(:id, 1, 2026, 'C3b', '2026-11', 'info', :title, :body, '[]', "
+                    "CURRENT_TIMESTAMP, 'zhangsan', :key, CURRENT_TIMESTAMP)"
+                ),
+                {"id": sid, "title": title, "body": body, "key": f"msg:{sid}"},
+            )
+    async with database.engine.begin() as conn:
+        await conn.run_sync(to("head"))
+    async with database.engine.connect() as conn:
+        rows = (
+            await conn.execute(text("SELECT title_form, text_form FROM submission ORDER BY id"))
+        ).all()
+        assert await conn.run_sync(_diff) == []
+    assert [tuple(r) for r in rows] == [(form(t), form(b)) for t, b in texts]
+    assert rows[0][1] == form("本周完成河道清淤 3 公里")  # widths and punctuation aside
