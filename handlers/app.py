@@ -23,6 +23,7 @@ from handlers import (
     method,
     method_texts,
     office,
+    pending,
     review,
     texts,
 )
@@ -130,7 +131,7 @@ async def question(ctx: Ctx, intent: Intent) -> str:
 
 async def resolve_sender(deps: ChatDeps, userid: str) -> Sender:
     """Who `userid` is in the assessment they work in (the one chosen last, else their unit's)."""
-    member, _state, scopes = await member_state_scopes(deps.db, userid)
+    member, _state, scopes, _waiting = await member_state_scopes(deps.db, userid)
     hats = assessments.hats_of(deps, userid, member, scopes)
     return assessments.first_hat(hats, scopes) if hats else assessments.unregistered(userid, member)
 
@@ -261,7 +262,7 @@ class ChatHandler:
 
     async def __call__(self, msg: InboundMessage) -> Reply | None:
         deps = self.deps
-        member, state, scopes = await member_state_scopes(deps.db, msg.sender)  # one unit of work
+        member, state, scopes, waiting = await member_state_scopes(deps.db, msg.sender)
         hats = assessments.hats_of(deps, msg.sender, member, scopes)
         if not hats:
             role = assessments.unregistered(msg.sender, member).role
@@ -272,9 +273,11 @@ class ChatHandler:
         ctx = Ctx(deps, sender, msg, sent_at(msg, received), state, received=received)
         office = await assessments.office_of(deps.db, sender.assessment_id, deps.offices)
         with scope.scoped(sender.assessment_id), office_scope(office):
-            return await self._turn(ctx, hats, scopes)
+            return await self._turn(ctx, hats, scopes, waiting)
 
-    async def _turn(self, ctx: Ctx, hats: list[Sender], scopes: Scopes) -> Reply | None:
+    async def _turn(
+        self, ctx: Ctx, hats: list[Sender], scopes: Scopes, waiting: bool
+    ) -> Reply | None:
         msg = ctx.msg
         if msg.msg_type == "text" and assessments.is_switch(msg.content):
             return TextReply(await assessments.switch(ctx, hats))
@@ -282,6 +285,12 @@ class ChatHandler:
         intent = _intent_of(ctx)
         if intent is None:
             return None
+        if waiting and not (isinstance(intent, Intent) and intent.name in pending.ANSWERS):
+            # anything else than an answer closes the question: a 确认 sent later is not taken
+            # for an action asked about many messages before
+            notice = await pending.abandon(ctx)
+            if notice:
+                ctx.notices.append(notice)
         if isinstance(intent, Intent) and len(hats) > 1:
             question = await assessments.choose(ctx, intent, hats, scopes, router)
             if question is not None:
@@ -317,10 +326,10 @@ class ChatHandler:
     def _submit_info(self, msg: InboundMessage, title: str, body: str, conn: Connection) -> Reply:
         """`submit_info` of a liaison with one hat and no conversation open, on the message's
         connection."""
-        member, state, scopes = member_state_scopes_of(conn, msg.sender)
+        member, state, scopes, waiting = member_state_scopes_of(conn, msg.sender)
         hats = assessments.hats_of(self.deps, msg.sender, member, scopes)
-        if state is not None or len(hats) != 1:
-            raise Defer
+        if state is not None or waiting or len(hats) != 1:
+            raise Defer  # (an action waiting for 确认 is closed by the message: `_turn`)
         (sender,) = hats
         if sender.role not in REPORTERS or sender.unit_id is None:
             raise Defer

@@ -9,11 +9,11 @@ and it lapses after the conversation TTL. Nothing is written before 确认.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from handlers.context import Ctx
+from handlers.intents import IntentName
 from storage.conversation import (
     PendingAction,
     PendingConfirmation,
@@ -21,7 +21,10 @@ from storage.conversation import (
     get_state,
     set_state,
 )
+from storage.sender import pending_key
 
+# what answers the question (anything else closes it: `abandon`)
+ANSWERS = frozenset({IntentName.CONFIRM, IntentName.CANCEL, IntentName.YES, IntentName.NO})
 # answered by a short yes or no as well (好 / 不用): a question the office did not ask for
 SHORT_ANSWER = frozenset({PendingAction.EVIDENCE_TASKS})
 
@@ -34,6 +37,7 @@ CONFIRM_SUFFIX = "\n确认请回复「确认」，放弃请回复「取消」。
 NOTHING = "当前没有待确认的操作。"
 DROPPED = "已取消，未作任何改动。"
 LAPSED = "您{minutes}分钟前的待确认操作已过期，未作任何改动；如仍需办理，请重新发送命令。"
+ABANDONED = "（您之前待确认的操作已放弃，未作任何改动；如仍需办理，请重新发送该命令。）"
 
 
 def runner(action: PendingAction) -> Callable[[R], R]:
@@ -46,11 +50,6 @@ def runner(action: PendingAction) -> Callable[[R], R]:
     return decorate
 
 
-def _key(userid: str) -> str:
-    key = f"p:{userid}"
-    return key if len(key) <= 64 else "p:" + hashlib.sha256(userid.encode()).hexdigest()[:40]
-
-
 async def ask(
     ctx: Ctx,
     action: PendingAction,
@@ -60,7 +59,7 @@ async def ask(
 ) -> str:
     """Keep `action` until the user answers; return the question to send."""
     state = PendingConfirmation(action=action, args=args, at=ctx.now)
-    await set_state(ctx.db, _key(ctx.sender.userid), state)
+    await set_state(ctx.db, pending_key(ctx.sender.userid), state)
     return prompt + suffix
 
 
@@ -71,8 +70,18 @@ async def waiting_short(ctx: Ctx) -> bool:
 
 
 async def waiting(ctx: Ctx) -> PendingConfirmation | None:
-    state = await get_state(ctx.db, _key(ctx.sender.userid))
+    state = await get_state(ctx.db, pending_key(ctx.sender.userid))
     return state if isinstance(state, PendingConfirmation) else None
+
+
+async def abandon(ctx: Ctx) -> str | None:
+    """Drop the action waiting (the user went on to something else); what to tell them, None
+    when it had lapsed already or nothing waited."""
+    state = await waiting(ctx)
+    if state is None:
+        return None
+    await clear_state(ctx.db, pending_key(ctx.sender.userid))
+    return None if ctx.now - state.at > ctx.deps.conversation_ttl else ABANDONED
 
 
 async def resolve(ctx: Ctx, confirmed: bool) -> str | None:
@@ -80,7 +89,7 @@ async def resolve(ctx: Ctx, confirmed: bool) -> str | None:
     state = await waiting(ctx)
     if state is None:
         return None
-    await clear_state(ctx.db, _key(ctx.sender.userid))
+    await clear_state(ctx.db, pending_key(ctx.sender.userid))
     if ctx.now - state.at > ctx.deps.conversation_ttl:
         return LAPSED.format(minutes=int((ctx.now - state.at).total_seconds() // 60))
     if not confirmed:

@@ -7,7 +7,9 @@ cheap: one statement for a member. The statements are built once at import, with
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
@@ -35,10 +37,12 @@ class MemberRow:
 _m, _u = Member.__table__.c, Unit.__table__.c  # type: ignore[attr-defined]
 _cs = ConversationState.__table__.c  # type: ignore[attr-defined]
 _chosen = ConversationState.__table__.alias("chosen")  # type: ignore[attr-defined]
+_pending = ConversationState.__table__.alias("pending")  # type: ignore[attr-defined]
 _aa = AssessmentAdmin.__table__.c  # type: ignore[attr-defined]
 _ADMINS = select(func.count()).where(_aa.userid == _m.userid).scalar_subquery()
-# the member, their unit, their conversation state, the assessment they chose last and how many
-# assessments they are an admin of (most people: none): one row
+# the member, their unit, their conversation state, the assessment they chose last, how many
+# assessments they are an admin of (most people: none) and whether an action of theirs waits for
+# 确认 (handlers/pending.py): one row
 _MEMBER_STATE = Prepared(
     select(
         _m.userid,
@@ -52,10 +56,12 @@ _MEMBER_STATE = Prepared(
         _cs.state,
         _chosen.c.state,
         _ADMINS,
+        _pending.c.userid,
     )
     .outerjoin(Unit.__table__, _u.id == _m.unit_id)  # type: ignore[attr-defined]
     .outerjoin(ConversationState.__table__, _cs.userid == _m.userid)  # type: ignore[attr-defined]
     .outerjoin(_chosen, _chosen.c.userid == bindparam("key"))
+    .outerjoin(_pending, _pending.c.userid == bindparam("pkey"))
     .where(_m.userid == bindparam("userid"))
 )
 _STATE = Prepared(select(_cs.state).where(_cs.userid == bindparam("userid")))
@@ -66,6 +72,25 @@ _CHOSEN = Prepared(select(_cs.state).where(_cs.userid == bindparam("key")))
 def choice_key(userid: str) -> str:
     """Where the assessment a person last worked in is remembered (a conversation state row)."""
     return f"as:{userid}"[:64]
+
+
+def pending_key(userid: str) -> str:
+    """Where an action of the person's waiting for 确认 is kept (a conversation state row)."""
+    key = f"p:{userid}"
+    return key if len(key) <= 64 else "p:" + hashlib.sha256(userid.encode()).hexdigest()[:40]
+
+
+def _params(userid: str) -> dict[str, str]:
+    return {"userid": userid, "key": choice_key(userid), "pkey": pending_key(userid)}
+
+
+class SenderTurn(NamedTuple):
+    """What the chat needs of a sender before it handles their message."""
+
+    member: MemberRow | None
+    state: ChatState | None  # their 政务信息 draft, if one is open
+    scopes: Scopes
+    pending: bool  # an action of theirs waits for 确认
 
 
 @dataclass(frozen=True)
@@ -98,37 +123,37 @@ def _scopes(conn: Connection, userid: str, home: int | None, chosen: ChatState |
 
 def member_state_ahead(userid: str) -> Ahead:
     """The first read of `member_state_scopes_of`, to be read ahead (`first_reading_ahead`)."""
-    return _MEMBER_STATE, {"userid": userid, "key": choice_key(userid)}
+    return _MEMBER_STATE, _params(userid)
 
 
-def member_state_scopes_of(
-    conn: Connection, userid: str
-) -> tuple[MemberRow | None, ChatState | None, Scopes]:
+def member_state_scopes_of(conn: Connection, userid: str) -> SenderTurn:
     """One statement for a member of one assessment: the member with their unit, state, last
-    choice of assessment and how many they administer (joined); a second one for the
-    assessments of a person with roles in several."""
-    row = _MEMBER_STATE.first(conn, {"userid": userid, "key": choice_key(userid)})
+    choice of assessment, how many they administer and their waiting action (joined); a second
+    one for the assessments of a person with roles in several."""
+    row = _MEMBER_STATE.first(conn, _params(userid))
     if row is None:
         member, state = member_and_state_of(conn, userid)
-        return member, state, scopes_of(conn, userid)
+        pending = _STATE.scalar(conn, {"userid": pending_key(userid)}) is not None
+        return SenderTurn(member, state, scopes_of(conn, userid), pending)
     member = MemberRow(*row[:8])
     state = state_from_json(row[8])
+    pending = row[11] is not None
     if not row[10] and member.assessment_id in (None, 1):
-        return member, state, Scopes()
-    return member, state, _scopes(conn, userid, member.assessment_id, state_from_json(row[9]))
+        return SenderTurn(member, state, Scopes(), pending)
+    scopes = _scopes(conn, userid, member.assessment_id, state_from_json(row[9]))
+    return SenderTurn(member, state, scopes, pending)
 
 
-async def member_state_scopes(
-    db: Database, userid: str
-) -> tuple[MemberRow | None, ChatState | None, Scopes]:
-    """`member_and_state` and the person's assessments, in the same unit of work."""
+async def member_state_scopes(db: Database, userid: str) -> SenderTurn:
+    """`member_and_state`, the person's assessments and whether an action of theirs waits, in
+    the same unit of work."""
     return await db.run_small(member_state_scopes_of, userid)
 
 
 def member_and_state_of(conn: Connection, userid: str) -> tuple[MemberRow | None, ChatState | None]:
     """One statement for a member (their unit and state joined); a second one only for the
     state of someone who is no member."""
-    params = {"userid": userid, "key": choice_key(userid)}
+    params = _params(userid)
     row = _MEMBER_STATE.first(conn, params)
     if row is None:
         return None, state_from_json(_STATE.scalar(conn, params))

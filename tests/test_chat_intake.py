@@ -501,3 +501,39 @@ async def test_feedback_or_evidence_alone_asks_for_the_code_and_content(
         assert "请写明指标或任务编号和说明" in evidence and "佐证 A1" in evidence
         assert all("没有登记任何内容" in r for r in (feedback, evidence))
         assert len(await _submissions(b)) == 0
+
+
+async def test_a_question_waiting_for_confirm_is_closed_by_any_other_message(
+    database, tmp_path: Path
+) -> None:
+    """A held repeat or an admin's past-due task waits for 「确认」 only until the user sends
+    something else: then it is dropped (and they are told so, once), and a 「确认」 sent later
+    does nothing. Also when the next message is a 政务信息 item logged in one transaction."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        await b.say("admin1", "布置任务 椒江区 12月10日 排查河道排污口")
+        task = re.search(r"新任务(K\d+)", b.wecom.sent_texts("zhangsan")[-1])[1]  # type: ignore[index]
+        await b.say("zhangsan", f"反馈 {task} 已完成排查，共整改3处")
+        assert "回复「确认」" in await b.say("zhangsan", f"反馈 {task} 已完成排查，共整改3处")
+        went_on = await b.say("zhangsan", "进度")
+        assert went_on.startswith("（您之前待确认的操作已放弃，未作任何改动")
+        assert "待确认的操作已放弃" not in await b.say("zhangsan", "进度")  # told once
+        assert "当前没有待确认的报送" in await b.say("zhangsan", "确认")
+        assert len(await _submissions(b)) == 1
+
+        # the next message a 政务信息 item: logged, and the question closed all the same
+        assert "回复「确认」" in await b.say("zhangsan", f"反馈 {task} 已完成排查，共整改3处")
+        logged = await b.say("zhangsan", "政务信息：河道清理专项行动\n本周清理河道12公里。")
+        assert "待确认的操作已放弃" in logged and "已登记11月第1篇" in logged
+        assert "当前没有待确认的报送" in await b.say("zhangsan", "确认")
+        assert len(await _submissions(b)) == 2
+
+        # an admin's past-due task: other commands in between, then 确认 assigns nothing
+        asked = await b.say("admin1", "布置任务 全部 11月5日 过期任务")
+        assert "确认请回复「确认」" in asked
+        assert "待确认的操作已放弃" in await b.say("admin1", "未报")
+        assert "没有待确认" in await b.say("admin1", "确认")
+        assert "过期任务" not in "".join(b.wecom.sent_texts("zhangsan"))
+        # ...while an answer right away still acts
+        assert "确认请回复「确认」" in await b.say("admin1", "布置任务 全部 11月5日 过期任务")
+        assert "过期任务" in await b.say("admin1", "确认")

@@ -189,7 +189,7 @@ async def test_reads_ahead_not_taken_are_forgotten_with_the_unit(one: Database) 
     await one.run_write(
         lambda c: c.execute(text("UPDATE member SET name = '改名' WHERE userid = :u"), {"u": user})
     )
-    member, _state, _scopes = await one.run(member_state_scopes_of, user)
+    member, _state, _scopes, _waiting = await one.run(member_state_scopes_of, user)
     assert member is not None and member.name == "改名"
 
 
