@@ -42,7 +42,7 @@ from storage.ledger import list_tasks
 from storage.models import Role, Unit
 from storage.scope import DEFAULT_ASSESSMENT
 from storage.tasks import next_task_code
-from storage.units import get_unit_by_name, list_members, list_units
+from storage.units import find_unit, list_members, list_units
 from tally.links import dashboard_link_for
 from tally.service import load_tally, summary_text, write_files
 
@@ -59,7 +59,7 @@ ALL_UNITS = {"全部", "所有", "全部单位", "all"}
 async def _unit(ctx: Ctx, name: str) -> Unit | str:
     """The unit named `name`, or the reply saying which units exist."""
     async with ctx.db.session() as session:
-        unit = await get_unit_by_name(session, name)
+        unit = await find_unit(session, name)
         if unit is not None:
             return unit
         known = "、".join(u.name for u in await list_units(session)) or "（尚无单位）"
@@ -76,6 +76,8 @@ async def _liaisons(ctx: Ctx, unit_id: int | None = None) -> list[str]:
 async def assign_task(ctx: Ctx, intent: Intent) -> str:
     """Assign a feedback task; a due date already past, or a title the unit already has this
     year, is asked about before anything is written."""
+    if "title" not in intent.args:  # 「布置任务」 alone or without its title
+        return texts.ASSIGN_HOWTO
     due = parse_date(intent.args["due"], ctx.today)
     if due is None:
         return texts.DATE_BAD.format(text=intent.args["due"])
@@ -87,7 +89,7 @@ async def assign_task(ctx: Ctx, intent: Intent) -> str:
         else:
             units = []
             for name in filter(None, re.split(r"[,;、]", names)):
-                unit = await get_unit_by_name(session, name.strip())
+                unit = await find_unit(session, name.strip())
                 if unit is None:
                     known = "、".join(u.name for u in await list_units(session))
                     return texts.UNIT_UNKNOWN.format(unit=name, known=known)

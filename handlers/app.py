@@ -24,6 +24,7 @@ from handlers import (
     method_texts,
     office,
     pending,
+    phrasings,
     review,
     texts,
 )
@@ -42,6 +43,7 @@ from handlers.context import (
 from handlers.intents import MENU_KEYS, Intent, IntentName, is_question, parse, split_title
 from handlers.liaison import InfoItem, Repeat, log_info_in
 from handlers.lookup import evidence_example, info_quota, month_of, report_words, rule_label
+from handlers.review_intents import ReviewIntent
 from handlers.router import ADMIN, EVERYONE, LIAISON, REPORTERS, Router
 from handlers.scoretext import example
 from handlers.types import Defer, InboundMessage, ReadsFirst, Reply, TextReply, UnitOfWork
@@ -125,7 +127,7 @@ async def question(ctx: Ctx, intent: Intent) -> str:
     if ctx.sender.is_admin:
         return texts.UNKNOWN_ADMIN
     if _INFO_HEAD.match(ctx.msg.content.strip()):  # "政务信息：椒江区开展哪些创模活动。全区…"
-        return texts.QUESTION.format(office=office_name()) + "\n" + texts.QUESTION_LOOKS_LIKE_INFO
+        return texts.INFO_OR_QUESTION + "\n" + texts.QUESTION_LOOKS_LIKE_INFO
     return texts.QUESTION.format(office=office_name())
 
 
@@ -164,6 +166,10 @@ def _intent_of(ctx: Ctx) -> Intent | str | None:
     if msg.msg_type != "text":
         return texts.UNKNOWN
     intent = _text_intent(msg.content)
+    if intent.name == N.UNKNOWN:
+        mistyped = _mistyped(msg.content, intent)
+        if mistyped is not None:
+            return mistyped
     if not conversation.in_info_flow(ctx):
         return intent
     if intent.name == N.SUBMIT_INFO and not intent.keyword and ctx.sender.role in REPORTERS:
@@ -172,12 +178,39 @@ def _intent_of(ctx: Ctx) -> Intent | str | None:
         if answer is not None:
             return answer
     if intent.name in _DRAFT_CONTENT:
-        return Intent(N.DRAFT_TEXT, {"body": intent.args.get("body", msg.content)})
-    if intent.name == N.QUESTION and not is_question(intent.text, weak=False):
-        return Intent(N.DRAFT_TEXT, {"body": msg.content})  # "几处问题已整改": content
-    if intent.keyword and not is_question(intent.text):
-        return Intent(N.DRAFT_TEXT, {"body": msg.content})  # "工程进度过半": content, not 进度
-    return intent
+        content = Intent(N.DRAFT_TEXT, {"body": intent.args.get("body", msg.content)})
+    elif intent.name == N.QUESTION and not is_question(intent.text, weak=False):
+        content = Intent(N.DRAFT_TEXT, {"body": msg.content})  # "几处问题已整改": content
+    elif intent.keyword and not is_question(intent.text):
+        content = Intent(N.DRAFT_TEXT, {"body": msg.content})  # "工程进度过半": content, not 进度
+    else:
+        return intent
+    # the bot asked about the draft (start again? log a repeat?): answer that first
+    return conversation.answer_first(ctx) or content
+
+
+# read again with its first word corrected: these only show something, so they run at once;
+# the others (they act) are asked back
+_SHOWS = frozenset(
+    {N.UNIT_SCORE, N.TALLY, N.MISSING, N.DASHBOARD, N.PROGRESS, N.RECORDS, ReviewIntent.QUEUE}
+)
+
+
+def _mistyped(content: str, intent: Intent) -> Intent | str | None:
+    """An unknown message that sounds like something: 「确任」 (asked back, never confirmed),
+    「得份 黄岩区」 (得分 黄岩区: shown), 「同过 S259」 (asked back: 通过 acts)."""
+    answer = phrasings.sounds_like_answer(intent.text)
+    if answer is not None:
+        return Intent(N.ANSWER_TYPO, {"answer": answer.value})
+    fixed = phrasings.corrected_head(content)
+    if fixed is None:
+        return None
+    meant = _text_intent(fixed)
+    if meant.name in _SHOWS:
+        return meant
+    if meant.name in (N.UNKNOWN, N.QUESTION) or meant.keyword:
+        return None
+    return texts.DID_YOU_MEAN.format(text=content.strip(), fixed=fixed.strip())
 
 
 def _refusal(sender: Sender, roles: frozenset[Role]) -> str:
@@ -225,6 +258,8 @@ async def _dispatch(ctx: Ctx, intent: Intent) -> str:
             return texts.UNKNOWN_ADMIN
         text = texts.LEADER_READ_ONLY if ctx.sender.role == Role.LEADER else texts.NO_UNIT
         return text.format(office=office_name())
+    if intent.name == N.ANSWER_TYPO:
+        return texts.ANSWER_TYPO[intent.args["answer"]]
     answer = await _in_draft(ctx, intent)
     if answer is not None:
         return answer

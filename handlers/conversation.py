@@ -75,6 +75,17 @@ def _what(state: InfoDraft) -> str:
     return f"「{state.title}」" if state.title else ""
 
 
+def answer_first(ctx: Ctx) -> str | None:
+    """The bot asked about the draft (start again? log a repeat?) and the user wrote something
+    else: not added to the draft; the question again. None when nothing was asked."""
+    state = _draft(ctx)
+    if state.ask == Ask.RESTART:
+        return texts.CONV_ANSWER_RESTART_FIRST.format(what=_what(state))
+    if state.ask == Ask.REPEAT:
+        return texts.CONV_ANSWER_REPEAT_FIRST.format(what=_what(state), ref=state.repeat_of or "")
+    return None
+
+
 def new_item_in_draft(ctx: Ctx) -> str | None:
     """The answer to a whole new 「政务信息：…」 while a draft with content is open: neither
     merged into the draft nor logged (the user says which to do with the draft first); None

@@ -25,7 +25,7 @@ from scoring.periods import day_label
 from storage import ledger, scope
 from storage.models import AdminEntry, Member, Role, Task, TaskStatus, Unit
 from storage.tasks import current_task, revise_task, tasks_by_code
-from storage.units import get_unit_by_name, list_members
+from storage.units import find_unit, list_members
 
 router = Router()
 
@@ -58,7 +58,7 @@ async def _find(ctx: Ctx, intent: Intent, verb: str) -> tuple[list[Task], dict[i
     async with ctx.db.session() as session:
         unit_id = None
         if name:
-            unit = await get_unit_by_name(session, name)
+            unit = await find_unit(session, name)
             if unit is None:
                 return f"没有找到单位「{name}」，请核对名称。"
             unit_id = unit.id

@@ -25,7 +25,7 @@ from scoring.scorecard import Level, ScoreCard
 from storage.db import Database
 from storage.grades import grade_history, set_final_grade
 from storage.models import Unit
-from storage.units import get_unit_by_name
+from storage.units import find_unit
 
 router = Router()
 
@@ -156,7 +156,7 @@ async def grade(ctx: Ctx, intent: Intent) -> str:
     if not reason:
         return NEED_REASON.format(unit=name, grade=level)
     async with ctx.db.session() as session:
-        unit = await get_unit_by_name(session, name)
+        unit = await find_unit(session, name)
     if unit is None or unit.id is None:
         return f"没有找到单位「{name}」，请核对名称。"
     year = int(intent.args.get("year") or grading_year(ctx.today))

@@ -26,7 +26,7 @@ from storage import inspection as store
 from storage.conversation import EvidenceWindow, clear_state, get_state, set_state
 from storage.models import Member, Role, Unit
 from storage.outbox import enqueue
-from storage.units import get_unit_by_name, list_members, list_units
+from storage.units import find_unit, list_members, list_units
 
 router = Router()
 
@@ -104,7 +104,7 @@ def _known_targets(scheme: Scheme) -> str:
 async def inspect(ctx: Ctx, intent: Intent) -> str:
     args = intent.args
     async with ctx.db.session() as session:
-        unit = await get_unit_by_name(session, args["unit"])
+        unit = await find_unit(session, args["unit"])
         if unit is None:
             known = "、".join(u.name for u in await list_units(session))
             return f"没有名为「{args['unit']}」的单位。已登记的单位：{known}。"
@@ -350,7 +350,7 @@ async def listing(ctx: Ctx, intent: Intent) -> str:
         if _office_side(ctx):
             unit_id = None
             if "unit" in intent.args:
-                unit = await get_unit_by_name(session, intent.args["unit"])
+                unit = await find_unit(session, intent.args["unit"])
                 if unit is None:
                     return f"没有名为「{intent.args['unit']}」的单位。"
                 unit_id = unit.id

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from scoring import kinds
 
-SEP_CLASS = r"[\s:：,，、]"  # what may stand between a keyword and its argument
+SEP_CLASS = r"[\s:：,，、;；]"  # what may stand between a keyword and its argument
 SEP = SEP_CLASS + "*"
 
 
@@ -65,6 +65,7 @@ class IntentName(StrEnum):
     MEDIA = "_media"
     LINK = "_link"
     DRAFT_TEXT = "_draft_text"
+    ANSWER_TYPO = "_answer_typo"  # 「确任」, 「取小」: asked back, never taken for the answer
 
 
 N = IntentName
@@ -242,6 +243,8 @@ _PATTERNS: list[tuple[IntentName, str]] = [
         rf"{_words('布置任务', '下达任务', '派发任务', '新任务')}{SEP}(?P<units>\S+)\s+"
         r"(?P<due>\S+)\s+(?P<title>.+)",
     ),
+    # alone or without its title: how to write it
+    (N.ASSIGN_TASK, rf"{_words('布置任务', '下达任务', '派发任务', '新任务')}(?:{SEP}.*)?"),
     (N.MISSING, rf"{_words('未报', '谁没报', '谁没交', '未交', '缺报')}(?:{SEP}(?P<period>\S+))?"),
     (N.ACCEPT, rf"{_words('通过', '采纳', '审核通过')}{SEP}#?(?P<ref>[A-Za-z]?\d+)"),
     (
@@ -287,6 +290,10 @@ _STRONG_QUESTION: tuple[str, ...] = (
     "哪天",
 )
 _STRONG_QUESTION += ("几号", "几篇", "几条", "几分", "呢")
+# "这个算不算一篇信息", "标题要不要加单位名称", "有没有要求", "这样报可以不": only in a short line
+# (an article's sentence may say 是不是)
+_A_NOT_A = re.compile(r"([^\s不没])[不没]\1|(?:可以|行|好|对|能)不\s*$")
+_A_NOT_A_MAX = 24
 _WEAK_QUESTION = ("几", "什么", "哪")
 
 
@@ -304,11 +311,14 @@ def indicator_words(norm: str) -> str:
 
 def is_question(norm: str, *, weak: bool = True) -> bool:
     """Does the (normalised) message ask something? Multi-line messages carry an item unless they
-    are short and end with a question mark."""
+    are short and end with a question mark. A short line asking "A不A" (算不算, 要不要, 有没有)
+    or ending in 可以不 / 行不 asks too."""
     if "\n" in norm:
         return len(norm) <= 40 and norm.rstrip().endswith("?")
     words = _STRONG_QUESTION + (_WEAK_QUESTION if weak else ())
-    return any(word in norm for word in words)
+    if any(word in norm for word in words):
+        return True
+    return len(norm) <= _A_NOT_A_MAX and _A_NOT_A.search(norm) is not None
 
 
 def _asks(name: IntentName, norm: str, args: dict[str, str]) -> bool:

@@ -24,7 +24,9 @@ from storage.conversation import (
 from storage.sender import pending_key
 
 # what answers the question (anything else closes it: `abandon`)
-ANSWERS = frozenset({IntentName.CONFIRM, IntentName.CANCEL, IntentName.YES, IntentName.NO})
+ANSWERS = frozenset(
+    {IntentName.CONFIRM, IntentName.CANCEL, IntentName.YES, IntentName.NO, IntentName.ANSWER_TYPO}
+)
 # answered by a short yes or no as well (好 / 不用): a question the office did not ask for
 SHORT_ANSWER = frozenset({PendingAction.EVIDENCE_TASKS})
 

@@ -13,7 +13,7 @@ from handlers.office_intents import OfficeIntent
 from handlers.router import ADMIN, Router
 from storage.audit import audit
 from storage.models import Role
-from storage.units import get_member, get_unit_by_name, upsert_member
+from storage.units import find_unit, get_member, upsert_member
 
 router = Router()
 
@@ -38,7 +38,7 @@ async def replace_liaison(ctx: Ctx, intent: Intent) -> str:
     if old_id == new_id:
         return SAME
     async with ctx.db.session() as session:
-        unit = await get_unit_by_name(session, name)
+        unit = await find_unit(session, name)
         if unit is None:
             return f"没有找到单位「{name}」，请核对名称。"
         old = await get_member(session, old_id)

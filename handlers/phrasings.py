@@ -276,3 +276,42 @@ def match(norm: str) -> tuple[StrEnum, bool] | None:
         if any(word in core for word in words):
             return intent, False
     return None
+
+
+def sounds_like_answer(norm: str) -> StrEnum | None:
+    """「确任」, 「取小」: a short message that sounds like 确认 or 取消 without being it. Never
+    taken for the answer (EXACT_ONLY): the user is asked to send it as written."""
+    core = undouble(_trim(canon(norm)))
+    if not 2 <= len(core) <= 4 or core in _by_text():
+        return None
+    return _answers_by_sound().get(pinyin(core))
+
+
+@cache
+def _answers_by_sound() -> dict[str, StrEnum]:
+    return {
+        pinyin(undouble(canon(phrase))): intent
+        for intent in (N.CONFIRM, N.CANCEL)
+        for phrase in PHRASINGS[intent]
+        if len(canon(phrase)) >= 2
+    }
+
+
+# The first words of the commands that take arguments. A message that begins with one of them
+# mistyped as a homophone (「同过 S259」, 「得份 黄岩区」, 「待审和 黄岩区」) is read again with the
+# word corrected; the rest is kept exactly as typed.
+COMMAND_WORDS = (
+    "布置任务", "取消任务", "待审核", "通过", "退回", "补正", "撤回", "定级", "得分", "查看",
+    "未报", "汇总", "反馈", "佐证", "改期", "停用", "催报",
+)  # fmt: skip
+
+
+def corrected_head(text: str) -> str | None:
+    """`text` with its first word corrected to the command it sounds like; None when it begins
+    with no such homophone."""
+    stripped = text.lstrip()
+    for word in sorted(COMMAND_WORDS, key=len, reverse=True):
+        head = stripped[: len(word)]
+        if head != word and len(head) == len(word) and pinyin(head) == pinyin(word):
+            return word + stripped[len(word) :]
+    return None

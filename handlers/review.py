@@ -28,7 +28,7 @@ from storage import ledger
 from storage import review as queue
 from storage.conversation import ReviewPage, get_state, set_state
 from storage.models import Submission, Unit
-from storage.units import get_member, get_unit_by_name
+from storage.units import find_unit, get_member
 
 router = Router()
 
@@ -49,7 +49,8 @@ _PATTERNS: list[tuple[ReviewIntent, str]] = [
     (ReviewIntent.ACCEPT, rf"(?:通过|采纳|审核通过)\s*{_REFS}(?:\s+(?P<reason>\D.*))?"),
     (
         ReviewIntent.REJECT,
-        rf"(?:退回|驳回|不通过|不予采纳)\s*(?P<ref>{_REF})(?:[\s,，:：]+(?P<reason>.+))?",
+        # the reason may follow the number without a blank: 「退回S248标题前多了分号」
+        rf"(?:退回|驳回|不通过|不予采纳)\s*(?P<ref>{_REF})(?:(?:[\s,，:：]+|(?=[^\s\dA-Za-z-–~至到]))(?P<reason>.+))?",
     ),
     (ReviewIntent.CORRECT, rf"补正\s*(?P<ref>{_REF})(?:[\s,，:：]+(?P<body>.+))?"),
 ]
@@ -114,7 +115,7 @@ async def review_queue(ctx: Ctx, intent: Intent) -> str:
     scope, scope_cmd = "", ""
     if scope_text:
         async with ctx.db.session() as session:
-            unit = await get_unit_by_name(session, scope_text)
+            unit = await find_unit(session, scope_text)
         if unit is not None:
             unit_id, scope = unit.id, rt.QUEUE_SCOPE_UNIT.format(unit=unit.name)
         elif re.fullmatch(r"[A-Za-z]+[\w.]*", scope_text):

@@ -25,7 +25,7 @@ from scoring.periods import due_date
 from storage import selfcheck as store
 from storage.conversation import SelfCheckWindow, clear_state, get_state, set_state
 from storage.outbox import enqueue
-from storage.units import get_unit_by_name, list_units
+from storage.units import find_unit, list_units
 from tally.service import load_tally
 
 router = Router()
@@ -258,7 +258,7 @@ async def view(ctx: Ctx, intent: Intent) -> str:
 
 async def unit_view(ctx: Ctx, name: str) -> str:
     async with ctx.db.session() as session:
-        unit = await get_unit_by_name(session, name)
+        unit = await find_unit(session, name)
         if unit is None:
             known = "、".join(u.name for u in await list_units(session))
             return st.NO_SUCH_UNIT.format(name=name, known=known)

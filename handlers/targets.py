@@ -27,7 +27,7 @@ from storage.charter_file import CharterFileError, guess_year, read_charter
 from storage.db import Database
 from storage.ledger import list_submissions, list_tasks
 from storage.models import Role
-from storage.units import get_unit_by_name, list_members
+from storage.units import find_unit, get_unit_by_name, list_members
 
 router = Router()
 
@@ -158,7 +158,7 @@ async def charter(ctx: Ctx, intent: Intent) -> str:
         if ctx.sender.is_admin:
             if not name:
                 return "请写明单位，例如「责任书 椒江区」或「责任书 椒江区 2027」。"
-            unit = await get_unit_by_name(session, name)
+            unit = await find_unit(session, name)
             if unit is None:
                 return f"没有找到单位「{name}」，请核对名称。"
         else:

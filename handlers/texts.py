@@ -59,6 +59,11 @@ QUESTION = (
     "「截止是哪天」，或发送「帮助」查看全部用法；其他问题请联系{office}。"
 )
 QUESTION_IN_DRAFT = "（这条消息像是提问，没有记入正在编辑的政务信息。）"
+# a one-line 「政务信息：…」 with a word that may ask (几项, 哪些): not logged, and why
+INFO_OR_QUESTION = (
+    "这条「政务信息：…」只有一行，又带有「几」「哪些」等可能是提问的说法，我无法确定是要报送的信息"
+    "还是提问，所以没有登记任何内容。"
+)
 # a question that begins like a 政务信息 item: how to send it as one, if that was meant
 QUESTION_LOOKS_LIKE_INFO = (
     "如果这是要报送的政务信息，请把标题单独写在第一行，正文另起一行，例如：\n政务信息：标题\n正文……"
@@ -121,6 +126,21 @@ CONV_NEW_ITEM_IN_DRAFT = (
     "请先回复「确认」提交原来那篇，或回复「取消」放弃它，再重新发送这条。"
 )
 CONV_KEEP = "好的，继续编辑这篇政务信息{what}。发完后回复「确认」提交。"
+CONV_ANSWER_RESTART_FIRST = (
+    "这条消息没有记入。您有一篇尚未提交的政务信息{what}，请先回复：「是」放弃它并重新开始，"
+    "「确认」先提交它，或「继续」接着编辑它；之后再发送新的内容。"
+)
+CONV_ANSWER_REPEAT_FIRST = (
+    "这条消息没有记入。政务信息{what}与本月已登记的{ref}相同，尚未登记：仍要登记请回复「确认」，"
+    "不登记请回复「取消」；如需修改，请「取消」后重新发送修改后的全文。"
+)
+# 「确任」, 「取小」: never taken for the answer itself
+ANSWER_TYPO = {
+    "confirm": "您是要回复「确认」吗？为免误操作，请准确回复「确认」两个字；不需要请回复「取消」。",
+    "cancel": "您是要回复「取消」吗？为免误操作，请准确回复「取消」两个字；要提交请回复「确认」。",
+}
+# 「同过 S259」: a command's first word mistyped, and the command an action
+DID_YOU_MEAN = "没有听懂「{text}」。您是要发送「{fixed}」吗？如是，请按这个写法重新发送。"
 NOTHING_TO_CONFIRM = "当前没有待确认的报送。报送政务信息请发送「报送政务信息」。"
 NOTHING_TO_CANCEL = "当前没有正在进行的报送，无需取消。"
 
@@ -211,6 +231,10 @@ RULE_UNKNOWN = (
 VALUE_BAD = "分值「{value}」不正确：{why}。"
 
 TASK_ASSIGNED = "已向{count}个单位布置任务{ids}「{title}」，截止{due}。"
+ASSIGN_HOWTO = (
+    "布置任务请写明单位、截止日期和任务标题，例如「布置任务 全部 12月10日 报送大气污染防治进展」"
+    "或「布置任务 椒江区,黄岩区 12月10日 标题」。"
+)
 TASK_NOTICE = (
     "{office}布置了新任务{task}「{title}」，请于{due}前反馈。反馈方式：「反馈 {task} 反馈内容」。"
 )

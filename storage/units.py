@@ -43,6 +43,18 @@ async def get_unit_by_name(session: AsyncSession, name: str) -> Unit | None:
     return (await session.exec(query)).first()
 
 
+async def find_unit(session: AsyncSession, text: str) -> Unit | None:
+    """The unit a person means by `text` in chat: its name, or a part of its name that no other
+    unit's name contains ("椒江" → 椒江区, "生态环境局" → 市生态环境局). None when no unit or
+    several match. (Imports and the command line name units exactly: `get_unit_by_name`.)"""
+    name = text.strip()
+    unit = await get_unit_by_name(session, name)
+    if unit is not None or len(name) < 2:
+        return unit
+    found = [u for u in await list_units(session) if name in u.name]
+    return found[0] if len(found) == 1 else None
+
+
 async def list_units(session: AsyncSession, *, with_members: bool = False) -> list[Unit]:
     """All units by name; `with_members` loads `unit.members` (otherwise touching it raises)."""
     query = scope.filter_units(select(Unit).order_by(col(Unit.name)), Unit)

@@ -537,3 +537,57 @@ async def test_a_question_waiting_for_confirm_is_closed_by_any_other_message(
         # ...while an answer right away still acts
         assert "确认请回复「确认」" in await b.say("admin1", "布置任务 全部 11月5日 过期任务")
         assert "过期任务" in await b.say("admin1", "确认")
+
+
+async def test_what_a_draft_was_asked_about_is_answered_first(database, tmp_path: Path) -> None:
+    """While the bot waits for an answer about the draft (a repeat held back, starting again),
+    other text is not added to it: the question is asked again. A typo of 确认 or 取消 is asked
+    back, never taken for the answer, and a short question is not the draft's content."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        await b.say("zhangsan", "政务信息：河道清理专项行动\n本周清理河道12公里。")
+        held = await b.say("zhangsan", "政务信息：河道清理专项行动\n另一段文字")
+        assert "看起来是重复报送" in held
+        for typo in ("确任", "取小"):
+            asked = await b.say("zhangsan", typo)
+            assert "为免误操作" in asked and "已登记" not in asked
+        assert "这条消息没有记入" in await b.say("zhangsan", "新的一段正文")
+        assert "已登记11月第2篇" in await b.say("zhangsan", "确认")
+        subs = await _submissions(b)
+        assert [s.text for s in subs] == ["本周清理河道12公里。", "另一段文字"]
+
+        await b.say("zhangsan", "报送政务信息")
+        await b.say("zhangsan", "创模推进会召开")
+        asked = await b.say("zhangsan", "这个算不算一篇信息")
+        assert "像是提问，没有记入" in asked
+        assert "要放弃它、重新开始吗" in await b.say("zhangsan", "报送政务信息")
+        again = await b.say("zhangsan", "黄岩区召开创模推进会")
+        assert "这条消息没有记入" in again and "「是」放弃它并重新开始" in again
+        assert "开始报送政务信息" in await b.say("zhangsan", "是")
+        await b.say("zhangsan", "黄岩区召开创模推进会")
+        ready = await b.say("zhangsan", "会议部署了下一阶段的工作。")
+        assert "黄岩区召开创模推进会" in ready and "创模推进会召开" not in ready
+
+
+async def test_a_semicolon_after_the_keyword_is_not_part_of_the_title(
+    database, tmp_path: Path
+) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        reply = await b.say("zhangsan", "政务信息；椒江区推进“污水零直排区”建设\n正文如下。")
+        assert "：椒江区推进“污水零直排区”建设\n" in reply
+        (sub,) = await _submissions(b)
+        assert sub.title == "椒江区推进“污水零直排区”建设" and sub.text == "正文如下。"
+
+
+async def test_a_one_line_item_with_a_question_word_says_why_it_was_not_logged(
+    database, tmp_path: Path
+) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        reply = await b.say(
+            "zhangsan", "政务信息：开展几项专项执法行动。今年以来共立案查处环境违法案件８６起。"
+        )
+        assert "无法确定是要报送的信息还是提问" in reply and "请把标题单独写在第一行" in reply
+        assert "答不上来" not in reply
+        assert len(await _submissions(b)) == 0

@@ -109,7 +109,7 @@ def test_phrasing_reaches_intent(text: str, intent: IntentName) -> None:
     assert parse(text).name == intent
 
 
-@pytest.mark.parametrize("text", ["试", "事", "十", "队", "取笑", "确人", "放起"])
+@pytest.mark.parametrize("text", ["试", "事", "十", "队", "取笑", "确人", "放起", "确任", "取小"])
 def test_actions_are_never_guessed(text: str) -> None:
     """A typo never confirms or drops anything: 是/对/确认/放弃 are matched exactly only."""
     assert parse(text).name not in phrasings.EXACT_ONLY
@@ -137,6 +137,12 @@ def test_keyword_matches_are_marked() -> None:
         ("椒江区开展河道清理", False),
         ("椒江区开展河道清理\n为什么要清理？因为……（正文）", False),
         ("还差\n几篇？", True),
+        ("这个算不算一篇信息", True),  # A不A
+        ("标题要不要加单位名称", True),
+        ("有没有格式要求", True),
+        ("这样报可以不", True),
+        ("不得不说", False),
+        ("各单位对照检查，是不是存在问题，整改到位后报送区创模办备案", False),  # an article's line
     ],
 )
 def test_questions(text: str, question: bool) -> None:

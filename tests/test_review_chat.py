@@ -368,3 +368,24 @@ async def test_a_mistyped_queue_command_still_shows_the_queue(database, tmp_path
         assert typed == await b.say("admin1", "待审核")
         assert await b.say("zhangsan", "待审合") == await b.say("zhangsan", "待审核")
         assert ref not in await b.say("zhangsan", "待审合")
+
+
+async def test_mistyped_commands_and_short_unit_names(database, tmp_path: Path) -> None:
+    """A command's first word typed as a homophone: shown at once when it only shows something
+    (「得份 路桥」), asked back when it acts (「同过 S1」 approves nothing). A part of a unit's
+    name that no other unit's name contains names the unit. A reason may follow the number
+    without a blank. 「布置任务」 without its title says how to write it."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+        reply = await b.say("wangwu", "政务信息：路桥第一篇\n路桥正文")
+        ref = reply.split("编号")[1].split("，")[0]
+        assert await b.say("admin1", "得份 路桥") == await b.say("admin1", "得分 路桥区")
+        assert ref in await b.say("admin1", "待审和 路桥")
+        asked = await b.say("admin1", f"同过 {ref}")
+        assert f"您是要发送「通过 {ref}」吗" in asked
+        assert ref in await b.say("admin1", "待审核")  # still waiting
+        assert "没有找到单位「区」" in await b.say("admin1", "得分 区")  # two units have 区
+        rejected = await b.say("admin1", f"退回{ref}标题前多了分号，请重新报送")
+        assert "退回" in rejected and ref not in await b.say("admin1", "待审核")
+        howto = await b.say("admin1", "布置任务 全部 12月20日")
+        assert "请写明单位、截止日期和任务标题" in howto
