@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import method_texts as mt
+from handlers.channel import clip
 from handlers.context import Ctx, scheme_of
 from handlers.intents import Intent
 from handlers.lookup import resolve_rule
@@ -362,7 +363,7 @@ async def listing(ctx: Ctx, intent: Intent) -> str:
     lines = [mt.INSPECTIONS_HEAD.format(year=ctx.year, count=len(views))]
     for view in views:
         amount = f" 拟扣{fmt_points(view.row.amount)}分" if view.row.amount else ""
-        finding = view.row.finding if len(view.row.finding) <= 30 else view.row.finding[:30] + "…"
+        finding = clip(view.row.finding, 31)
         lines.append(
             mt.INSPECTION_LINE.format(
                 ref=view.ref,

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from handlers import pending, score_texts, texts
-from handlers.channel import fit_text
+from handlers.channel import clip, fit_text
 from handlers.context import Ctx, office_name
 from handlers.intents import (
     Intent,
@@ -568,11 +568,15 @@ async def progress(ctx: Ctx, intent: Intent) -> str:
     return fit_text("\n".join(lines))
 
 
+# a title's characters on a line of 「记录」 or 「撤回」 (a longer one is clipped, with …)
+RECORD_TITLE_MAX = 24
+
+
 def _record_line(view: SubmissionView) -> str:
     sub = view.submission
     when = local_date(sub.submitted_at)
     status = texts.STATUS_NAMES.get(view.status, view.status)
-    return f"· {view.ref} {day_label(when)} {sub.target} {sub.title[:24]}（{status}）"
+    return f"· {view.ref} {day_label(when)} {sub.target} {clip(sub.title, RECORD_TITLE_MAX)}（{status}）"
 
 
 @router.intent(N.RECORDS, roles=LIAISON)

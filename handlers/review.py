@@ -13,7 +13,7 @@ from typing import Any
 
 from handlers import pending, reviewing
 from handlers import review_texts as rt
-from handlers.channel import fit_text
+from handlers.channel import clip, fit_text
 from handlers.context import Ctx, office_name, scheme_of
 from handlers.intents import TITLE_MAX, Intent, normalize_mapped, typed_args
 from handlers.lookup import submission_deadline
@@ -160,7 +160,7 @@ def _span(ids: tuple[int, ...]) -> str:
 def _queue_line(item: queue.QueueItem) -> str:
     sub = item.submission
     when = sub.submitted_at.astimezone(TZ)
-    title = sub.title if len(sub.title) <= 20 else sub.title[:19] + "…"
+    title = clip(sub.title, 20)
     return rt.QUEUE_LINE.format(
         ref=item.ref,
         unit=item.unit,

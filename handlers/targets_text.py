@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handlers.channel import clip
 from handlers.texts import fmt_date
 from scoring.facts import TASK_KIND_WORDS
 from storage.charter import Applied, ChangeKind, CharterPlan
@@ -64,7 +65,9 @@ def preview_text(plan: CharterPlan, *, limit: int = 30) -> str:
                 if change.kind == ChangeKind.KEPT_DONE
                 else ""
             )
-            lines.append(f"  {label} {change.unit} {change.ref} {change.title[:30]}{detail}{tail}")
+            lines.append(
+                f"  {label} {change.unit} {change.ref} {clip(change.title, 30)}{detail}{tail}"
+            )
         if len(plan.changes) > limit:
             lines.append(f"  ……另有{len(plan.changes) - limit}项")
     return "\n".join(lines)
