@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from handlers import pending, reviewing
 from handlers import review_texts as rt
 from handlers.channel import clip, fit_text
@@ -27,7 +29,7 @@ from scoring.periods import TZ, day_label
 from storage import ledger
 from storage import review as queue
 from storage.conversation import ReviewPage, get_state, set_state
-from storage.models import Submission, Unit
+from storage.models import Submission, Task, Unit
 from storage.units import find_unit, get_member
 
 router = Router()
@@ -401,9 +403,16 @@ async def correct(ctx: Ctx, intent: Intent) -> str:
         view = await ledger.get_submission(session, sid) if sid is not None else None
         if view is None or view.submission.unit_id != ctx.sender.unit_id:
             return rt.CORRECT_UNKNOWN.format(ref=ref)
+        if view.status == Status.WITHDRAWN:
+            return rt.CORRECT_WITHDRAWN.format(
+                ref=view.ref, how=await _send_again(session, view.submission)
+            )
         if view.status != Status.REJECTED:
             status = STATUS_NAMES.get(view.status, view.status)
             return rt.CORRECT_NOT_RETURNED.format(ref=view.ref, status=status)
+        already = await _corrected_by(session, view.submission)
+        if already is not None:
+            return already
         if not body:
             return rt.CORRECT_BODY.format(ref=view.ref)
         old = view.submission
@@ -426,6 +435,33 @@ async def correct(ctx: Ctx, intent: Intent) -> str:
         await session.commit()
     renamed = rt.CORRECT_RETITLED.format(title=title) if title != old.title else ""
     return rt.CORRECT_LOGGED.format(old=view.ref, ref=f"S{row.id}", office=office_name()) + renamed
+
+
+async def _corrected_by(session: AsyncSession, old: Submission) -> str | None:
+    """Why `old` cannot be corrected again, or None: a returned item has one 补正 at a time (a
+    chain counts once); only when its last 补正 was withdrawn may it be corrected anew."""
+    for sub in reversed(await queue.corrections_of(session, old.id or 0)):
+        view = await ledger.get_submission(session, sub.id or 0)
+        if view is None or view.status == Status.WITHDRAWN:
+            continue
+        names = {"old": f"S{old.id}", "ref": view.ref}
+        if view.status == Status.REJECTED:
+            return rt.CORRECTED_REJECTED.format(**names)
+        if view.status == Status.ACCEPTED:
+            return rt.CORRECTED_ACCEPTED.format(**names)
+        return rt.CORRECTED_WAITING.format(**names)
+    return None
+
+
+async def _send_again(session: AsyncSession, old: Submission) -> str:
+    """How to send a withdrawn item again, as a new one of its kind."""
+    if old.kind == SubmissionKind.INFO:
+        return rt.SEND_AGAIN_INFO
+    if old.kind == SubmissionKind.FEEDBACK and old.task_id:
+        task = await session.get(Task, old.task_id)
+        if task is not None:
+            return rt.SEND_AGAIN_FEEDBACK.format(task=ledger.task_ref(task))
+    return rt.SEND_AGAIN_OTHER
 
 
 def _retitled(old: Submission, body: str) -> tuple[str, str]:

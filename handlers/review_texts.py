@@ -84,6 +84,17 @@ BONUS_CHANGE = "，加分{before} → {after}"
 
 CORRECT_UNKNOWN = "没有找到本单位编号为{ref}的报送。发送「记录」可查看编号。"
 CORRECT_NOT_RETURNED = "{ref}未被退回（当前状态：{status}），无需补正。"
+CORRECT_WITHDRAWN = "{ref}已撤回，不能补正。如需报送，请作为新的报送重新发送：{how}"
+SEND_AGAIN_INFO = "「政务信息：标题」，换行写正文。"
+SEND_AGAIN_FEEDBACK = "「反馈 {task} 反馈内容」。"
+SEND_AGAIN_OTHER = "按原来的格式重新发送（发送「帮助」可查看各类报送的格式）。"
+# a returned item already corrected: one 补正 at a time, so a chain counts once
+CORRECTED_WAITING = (
+    "{old}已由{ref}补正，{ref}正在等待审核，本次未重复登记。"
+    "如需修改，请先发送「撤回 {ref}」，再发送「补正 {old} 修改后的内容」。"
+)
+CORRECTED_ACCEPTED = "{old}已由{ref}补正，{ref}已审核通过，无需再次补正，本次未登记。"
+CORRECTED_REJECTED = "{old}已由{ref}补正，但{ref}也被退回，本次未登记。请对{ref}补正：发送「补正 {ref} 修改后的内容」。"
 CORRECT_BODY = "请在编号后写上补正内容，例如「补正 {ref} 已补充现场照片和整改说明」。"
 CORRECT_LOGGED = "已登记对{old}的补正（新编号{ref}），待{office}审核。"
 CORRECT_RETITLED = "标题改为「{title}」。"

@@ -389,3 +389,65 @@ async def test_mistyped_commands_and_short_unit_names(database, tmp_path: Path) 
         assert "退回" in rejected and ref not in await b.say("admin1", "待审核")
         howto = await b.say("admin1", "布置任务 全部 12月20日")
         assert "请写明单位、截止日期和任务标题" in howto
+
+
+async def test_a_returned_item_is_corrected_once(database, tmp_path: Path) -> None:
+    """One 补正 at a time: a second 补正 of the same returned item, waiting, approved or returned
+    itself, is refused and stores nothing, so a chain counts once in 进度; a withdrawn 补正 frees
+    the item again; a withdrawn item is sent again as a new one, not corrected."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+
+        def ref_of(reply: str) -> str:
+            return re.findall(r"S\d+", reply.split("编号")[1])[0]
+
+        first = ref_of(await b.say("zhangsan", "政务信息：椒江区河道清理\n本周清理河道12公里。"))
+        await b.say("admin1", f"退回 {first} 缺少数据来源")
+        fixed = await b.say("zhangsan", f"补正 {first} 已补充数据来源")
+        second = ref_of(fixed.replace("新编号", "编号"))
+        stored = await _count(database, Submission)
+
+        again = await b.say("zhangsan", f"补正 {first} 再补一次")
+        assert f"{first}已由{second}补正" in again and "等待审核" in again
+        assert f"「撤回 {second}」" in again and "未重复登记" in again
+        assert f"{first}已由{second}补正" in await b.say("zhangsan", f"补正　{first}　全角空格")
+        assert await _count(database, Submission) == stored
+        assert "已报1/4篇" in await b.say("zhangsan", "进度")
+
+        # approved: nothing more to correct
+        await b.say("admin1", f"通过 {second}")
+        approved = await b.say("zhangsan", f"补正 {first} 再次补正")
+        assert f"{first}已由{second}补正" in approved and "已审核通过" in approved
+        assert await _count(database, Submission) == stored
+
+        # a 补正 returned in turn: the next one corrects the 补正, not the first item
+        third = ref_of(await b.say("zhangsan", "政务信息：椒江区扬尘整治\n检查工地20处。"))
+        await b.say("admin1", f"退回 {third} 缺少照片")
+        fourth = ref_of(
+            (await b.say("zhangsan", f"补正 {third} 补了照片")).replace("新编号", "编号")
+        )
+        await b.say("admin1", f"退回 {fourth} 照片不清晰")
+        stored = await _count(database, Submission)
+        told = await b.say("zhangsan", f"补正 {third} 换了照片")
+        assert f"{third}已由{fourth}补正" in told and f"「补正 {fourth} 修改后的内容」" in told
+        assert await _count(database, Submission) == stored
+        assert "已登记对" in await b.say("zhangsan", f"补正 {fourth} 换了清晰照片")
+
+        # a withdrawn 补正 frees the returned item for a new one
+        fifth = ref_of(await b.say("zhangsan", "政务信息：椒江区秸秆禁烧\n巡查12次。"))
+        await b.say("admin1", f"退回 {fifth} 标题不准确")
+        sixth = ref_of(
+            (await b.say("zhangsan", f"补正 {fifth} 改了标题")).replace("新编号", "编号")
+        )
+        assert "已撤回" in await b.say("zhangsan", f"撤回 {sixth}")
+        assert "已登记对" in await b.say("zhangsan", f"补正 {fifth} 重新改了标题")
+
+        # a withdrawn item: send it again as a new one
+        gone = ref_of(await b.say("zhangsan", "政务信息：椒江区噪声治理\n整治商铺8家。"))
+        assert "已撤回" in await b.say("zhangsan", f"撤回 {gone}")
+        stored = await _count(database, Submission)
+        reply = await b.say("zhangsan", f"补正 {gone} 补充")
+        assert (
+            f"{gone}已撤回" in reply and "「政务信息：标题」" in reply and "无需补正" not in reply
+        )
+        assert await _count(database, Submission) == stored
