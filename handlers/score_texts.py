@@ -34,6 +34,10 @@ CHANGE_FAIL = "完成逾期任务并经{office}确认后，按基本分定等次
 LOST_TITLE = "失分（共{total}分）："
 LOST_LINE = "· {label}−{value}：{why}"
 LOST_NONE = "目前没有失分。"
+# a points cell whose rules cannot give all its points (the scheme's numbers do not add up)
+LOST_GAP_LINE = (
+    "· {label}−{value}：本项{points}分，其下各细则满分合计少{value}分，无从得分，请向{office}核实"
+)
 LOST_MORE = "……另有{n}项失分较少，发送「扣分原因」查看"
 OPEN_TITLE = "尚待评定："
 OPEN_LINE = "· {label}{value}分：{why}"
@@ -47,6 +51,10 @@ CARD_FOOTER = (
 # 扣分原因
 LOSSES_HEAD = "{unit}{year}年度失分原因（截至{as_of}），共失分{total}分："
 LOSSES_NONE = "{unit}{year}年度目前没有失分（截至{as_of}）。"
+LOSSES_GAP = (
+    "【{label}−{value}】\n本项{points}分，其下各细则满分合计少{value}分，这部分无从得分。"
+    "这是考核方案分值不一致所致，不是本单位的问题，请向{office}核实。"
+)
 LOSSES_OPEN = "另有{open}分尚待评定，不是扣分；发送「得分明细」查看。"
 LOSSES_MORE = "……另有{n}项失分较少，发送指标名称或编号单独查看"
 

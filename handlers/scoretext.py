@@ -29,13 +29,14 @@ from scoring.kinds.rating import Rating
 from scoring.model import Rule, Scheme
 from scoring.numbers import fmt
 from scoring.periods import TZ
-from scoring.scorecard import Level, RuleLine, ScoreCard
+from scoring.scorecard import BudgetLine, Level, RuleLine, ScoreCard
 from storage.db import Database
 from storage.facts import LedgerMark, unit_year_facts_unless
 from storage.grades import confirmed_grade
 from storage.models import Unit
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 
 CARDS_KEPT = 256  # score cards kept per database (~11 KB each): the units asked about lately
@@ -279,10 +280,49 @@ def example(scheme: Scheme, rows: list[Row] | None = None) -> str:
     return f"「{name}」「{rule_ref(scheme, rule_id)}」"
 
 
-def lost_total(card: ScoreCard) -> Decimal:
-    """Points lost for good, from the budgets (a rule's loss beyond its budget, 扣完为止, is not
-    lost twice): the assessed maximum less the base score."""
-    return max(ZERO, card.assessed_max - card.base_total)
+CENT = Decimal("0.01")
+
+
+def _cells(card: ScoreCard, rows: list[Row]) -> list[tuple[BudgetLine, Decimal, Decimal]]:
+    """Per points cell of the base: (cell, what its loss lines say, what the cell lost)."""
+    lost = {r.line.id: r.lost for r in rows}
+    cells = []
+    for budget in card.budgets:
+        if budget.bonus:
+            continue
+        lines = [lost[rid] for rid in budget.rules if lost.get(rid, ZERO) > 0]
+        said = sum(lines, ZERO)
+        held = said
+        if budget.points is not None:
+            held = max(ZERO, budget.points - budget.open - budget.score)
+            if abs(said - held) <= CENT * max(1, len(lines)):
+                held = said  # rounding only: the lines as they read
+        cells.append((budget, said, held))
+    return cells
+
+
+def lost_total(card: ScoreCard, rows: list[Row]) -> Decimal:
+    """Points lost for good, as the loss lines read. Per points cell: the sum of its loss lines
+    (each rounded half up from its exact value, as everywhere), so that the total is what the
+    lines add up to — not the cell's maximum less its score, each rounded on its own (6 − 5.88 =
+    0.12 beside a line of −0.13 for a loss of 0.125). Where the two differ by more than rounding,
+    the cell's own loss: its rules lose more than it holds (扣完为止, not lost twice), or they
+    cannot give all its points (`gaps`: said on a line of its own)."""
+    return sum((held for _, _, held in _cells(card, rows)), ZERO)
+
+
+def gaps(card: ScoreCard, rows: list[Row], scheme: Scheme) -> list[tuple[str, Decimal, Decimal]]:
+    """Cells whose rules cannot give all their points (a scheme whose numbers do not add up, as
+    `kaohe scheme check` reports): (label, points, the points no rule can give)."""
+    out = []
+    for budget, said, held in _cells(card, rows):
+        if held > said and budget.points is not None:
+            if budget.id in scheme.targets_by_id:
+                name = scheme.target(budget.id).name
+            else:
+                name = scheme.item(budget.id).name
+            out.append((f"{name}（{budget.id}）", budget.points, held - said))
+    return out
 
 
 _TEXTS: OrderedDict[tuple[int, tuple[str, ...], str | None, str], tuple[ScoreCard, str]] = (
@@ -323,8 +363,22 @@ def _score_text(card: ScoreCard, hints: tuple[str, ...] = (), confirmed: str | N
     if grade:
         head.append(grade)
     lost = sorted((r for r in rows if r.lost > 0), key=lambda r: -r.lost)
-    losses = [st.LOST_LINE.format(label=r.label, value=fmt(r.lost), why=_why(r.line)) for r in lost]
-    if not lost:
+    said = [
+        (r.lost, st.LOST_LINE.format(label=r.label, value=fmt(r.lost), why=_why(r.line)))
+        for r in lost
+    ]
+    office = office_name()
+    said += [
+        (
+            value,
+            st.LOST_GAP_LINE.format(
+                label=label, points=fmt(points), value=fmt(value), office=office
+            ),
+        )
+        for label, points, value in gaps(card, rows, scheme)
+    ]
+    losses = [line for _, line in sorted(said, key=lambda x: -x[0])]
+    if not losses:
         head.append(st.LOST_NONE)
     waiting = sorted((r for r in rows if r.open > 0), key=lambda r: -r.open)
     opens = [
@@ -336,7 +390,7 @@ def _score_text(card: ScoreCard, hints: tuple[str, ...] = (), confirmed: str | N
         if r.credited > 0
     ]
     sections = [
-        Section(losses, st.LOST_TITLE.format(total=fmt(lost_total(card))), st.LOST_MORE),
+        Section(losses, st.LOST_TITLE.format(total=fmt(lost_total(card, rows))), st.LOST_MORE),
         Section(opens, st.OPEN_TITLE, st.OPEN_MORE),
     ]
     footer = SCORE_FOOTER.format(office=office_name())
@@ -422,14 +476,23 @@ def losses_text(card: ScoreCard) -> str:
     rows = rows_of(card, scheme)
     lost = sorted((r for r in rows if r.lost > 0), key=lambda r: -r.lost)
     names = {"unit": card.unit, "year": card.year, "as_of": _day(card)}
-    if not lost:
-        head = [st.LOSSES_NONE.format(**names)]
-    else:
-        head = [st.LOSSES_HEAD.format(total=fmt(lost_total(card)), **names)]
-    blocks = [
-        "\n".join(_explained(scheme, r, head=f"【{r.label}−{fmt(r.lost)}】", lost=False))
+    said = [
+        (r.lost, "\n".join(_explained(scheme, r, head=f"【{r.label}−{fmt(r.lost)}】", lost=False)))
         for r in lost
     ]
+    office = office_name()
+    said += [
+        (
+            value,
+            st.LOSSES_GAP.format(label=label, points=fmt(points), value=fmt(value), office=office),
+        )
+        for label, points, value in gaps(card, rows, scheme)
+    ]
+    if not said:
+        head = [st.LOSSES_NONE.format(**names)]
+    else:
+        head = [st.LOSSES_HEAD.format(total=fmt(lost_total(card, rows)), **names)]
+    blocks = [block for _, block in sorted(said, key=lambda x: -x[0])]
     tail = [st.LOSSES_OPEN.format(open=fmt(card.open_points))] if card.open_points > 0 else []
     return fit_sections(head, [Section(blocks, more=st.LOSSES_MORE)], tail)
 
