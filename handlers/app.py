@@ -108,15 +108,21 @@ def liaison_help(scheme: Scheme | None) -> str:
     return "\n".join([texts.HELP_LIAISON_HEAD, *numbered])
 
 
+_THANKING = ("谢", "辛苦", "麻烦", "thank", "🙏")  # 收到, 知道了, 明白, 👍 acknowledge
+
+
 @router.intent(N.THANKS, roles=EVERYONE)
 async def thanks(ctx: Ctx, intent: Intent) -> str:
+    """「谢谢」 gets 不客气; 「收到」/「知道了」 are acknowledgements, not thanks: 好的."""
+    if not any(word in ctx.msg.content.lower() for word in _THANKING):
+        return await ack(ctx, intent)
     return texts.THANKS_ADMIN if ctx.sender.is_admin else texts.THANKS
 
 
 @router.intent(N.YES, N.NO, roles=EVERYONE)
 async def ack(ctx: Ctx, intent: Intent) -> str:
     """「好的」/「不用了」 with nothing waiting for an answer: a short acknowledgement."""
-    return texts.ACK if not ctx.sender.is_admin else texts.THANKS_ADMIN
+    return texts.ACK_ADMIN if ctx.sender.is_admin else texts.ACK
 
 
 _INFO_HEAD = re.compile(r"(?:政务信息|工作信息|报送信息)\s*[:：]")

@@ -71,6 +71,7 @@ QUESTION_LOOKS_LIKE_INFO = (
 THANKS = "不客气！有需要随时发消息给我。"
 THANKS_ADMIN = "不客气！发送「帮助」可查看管理员命令。"
 ACK = "好的。有需要随时发消息给我，发送「帮助」可查看我能做的事。"
+ACK_ADMIN = "好的。发送「帮助」可查看管理员命令。"
 
 # the office that runs the assessment a message is about (分级考核): the city's, or the
 # organiser's for a district's own assessment of its towns (handlers.assessments.office_name())

@@ -80,6 +80,13 @@ async def test_questions_and_empty_items_log_nothing(database, tmp_path: Path) -
         # 好/对/是 outside a draft are acknowledged; thanks get thanks; nothing is logged.
         assert await b.say("zhangsan", "好的") == texts.ACK
         assert await b.say("zhangsan", "辛苦了") == texts.THANKS
+        # 收到 / 知道了 acknowledge, they do not thank: 好的, not 不客气 (the admin too)
+        for said in ("收到", "收到了", "知道了", "明白", "👍"):
+            assert await b.say("zhangsan", said) == texts.ACK, said
+        assert await b.say("zhangsan", "好的，谢谢") == texts.THANKS
+        for said in ("收到", "好"):
+            assert await b.say("admin1", said) == texts.ACK_ADMIN, said
+        assert await b.say("admin1", "谢谢") == texts.THANKS_ADMIN
         assert len(await _submissions(b)) == 2
 
 
@@ -257,7 +264,7 @@ async def test_phrasing_table_through_the_callback(database, tmp_path: Path) -> 
         N.INFO_HOWTO: "报送方法",
         N.WITHDRAW_LIST: "目前没有可以撤回的报送",
         N.YES: texts.ACK,
-        N.THANKS: texts.THANKS,
+        N.THANKS: "有需要随时发消息给我",  # 不客气 for thanks, 好的 for 收到
         N.HELP: "可以这样跟我说",
         N.CONFIRM: "当前没有待确认的报送",
         N.CANCEL: "当前没有正在进行的报送",
