@@ -181,6 +181,14 @@ class TallyRow:
         return grade.level + ("（暂定）" if grade.provisional else "")
 
     @property
+    def final_text(self) -> str:
+        """The confirmed grade as the workbook and chat write it: "良好（例外）" for one seed 000
+        第七条 does not allow, confirmed as an exception; "" when not confirmed."""
+        if self.final is None:
+            return ""
+        return f"{self.final.grade}（例外）" if self.final.exception else self.final.grade
+
+    @property
     def grade(self) -> str | None:
         """The grade in force: the confirmed one, else the suggested one (None without grading)."""
         if self.final is not None:

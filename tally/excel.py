@@ -106,9 +106,7 @@ EXCEPTION_MARK = "【例外】"  # a final grade seed 000 第七条 does not all
 
 
 def final_grade_text(row: TallyRow) -> str:
-    if row.final is None:
-        return ""
-    return f"{row.final.grade}（例外）" if row.final.exception else row.final.grade
+    return row.final_text
 
 
 def confirmation_note(row: TallyRow) -> str:

@@ -71,7 +71,8 @@ ALL_UNITS_UP_TO = 10  # a scheme with this many units or fewer lists every one o
 def _row_line(row: TallyRow) -> str:
     if not row.recorded:  # nothing recorded this year: not assessed yet, no rank
         return f"  {row.unit}：待评（尚无考核记录）"
-    grade = "" if row.grade is None else f"，{row.grade}"
+    shown = row.final_text or row.grade  # 良好（例外）, as in the workbook
+    grade = "" if shown is None else f"，{shown}"
     mark = "" if row.confirmed or row.grade is None else "（建议）"
     return f"  {row.rank}. {row.unit}：{fmt(row.total)}分{grade}{mark}"
 

@@ -55,6 +55,11 @@ async def test_grades_are_checked_and_exceptions_marked(database, tmp_path: Path
         assert rows["椒江区"]["最终等次"] == "合格（例外）"
         assert rows["椒江区"]["确认说明"].startswith("【例外】admin1")
         assert rows["路桥区"]["最终等次"] == "不合格"
+        # chat's 汇总 says what the workbook says
+        assert "椒江区：" in result.summary_text
+        line = next(x for x in result.summary_text.split("\n") if "椒江区：" in x)
+        assert line.endswith("分，合格（例外）"), line
+        assert "分，合格（例外）" in await b.say("admin1", "汇总 2026")
 
 
 async def test_a_confirmed_grade_stands_above_the_score_card(database, tmp_path: Path) -> None:
