@@ -371,7 +371,8 @@ async def unit_score(ctx: Ctx, intent: Intent) -> str:
     card = await past_unit_card(ctx.db, unit.id, unit.scheme_id, ctx.year, ctx.today)
     if card is None:  # nothing recorded yet: 待评, not a card of zeros
         return st.NOT_SCORED_YET.format(unit=unit.name, year=ctx.year)
-    return score_text(card, confirmed=await confirmed_grade_line(ctx.db, unit.id, ctx.year))
+    confirmed = await confirmed_grade_line(ctx.db, unit.id, ctx.year)
+    return score_text(card, confirmed=confirmed, admin=True)
 
 
 @router.intent(N.TALLY, roles=ADMIN)

@@ -475,14 +475,14 @@ async def _card_asked(ctx: Ctx, intent: Intent) -> ScoreCard | str:
 async def score_losses(ctx: Ctx, intent: Intent) -> str:
     """ "扣分原因": every loss with its rule, counts, what is open and what the unit can do."""
     card = await _card_asked(ctx, intent)
-    return card if isinstance(card, str) else losses_text(card)
+    return card if isinstance(card, str) else losses_text(card, admin=ctx.sender.is_admin)
 
 
 @router.intent(N.SCORE_DETAIL, roles=LIAISON | ADMIN)
 async def score_detail(ctx: Ctx, intent: Intent) -> str:
     """ "得分明细": every indicator with its points."""
     card = await _card_asked(ctx, intent)
-    return card if isinstance(card, str) else detail_text(card)
+    return card if isinstance(card, str) else detail_text(card, admin=ctx.sender.is_admin)
 
 
 @router.intent(N.INDICATOR, roles=LIAISON)

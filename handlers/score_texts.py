@@ -43,6 +43,12 @@ OPEN_TITLE = "尚待评定："
 OPEN_LINE = "· {label}{value}分：{why}"
 CREDITED_LINE = "· {label}{value}分尚未到期，暂按满分计"
 OPEN_MORE = "……另有{n}项待评定，发送「得分明细」查看"
+# the office reading a unit's card (「得分 椒江区」): the commands that work for it, with the unit
+ADMIN_CARD_FOOTER = (
+    "发送「扣分原因 {unit}」查看每项失分的规则，「得分明细 {unit}」查看全部指标，"
+    "「待审核 {unit}」查看其待审核的报送。"
+)
+ADMIN_FOOTER = "（发送「得分 {unit}」查看得分概况，「待审核 {unit}」查看其待审核的报送）"
 CARD_FOOTER = (
     "发送「扣分原因」查看每项失分的规则和补救办法，「得分明细」查看全部指标，"
     "或发送指标名称或编号（如{example}）单独查看。"
@@ -56,6 +62,7 @@ LOSSES_GAP = (
     "这是考核方案分值不一致所致，不是本单位的问题，请向{office}核实。"
 )
 LOSSES_OPEN = "另有{open}分尚待评定，不是扣分；发送「得分明细」查看。"
+LOSSES_OPEN_ADMIN = "另有{open}分尚待评定，不是扣分。"
 LOSSES_MORE = "……另有{n}项失分较少，发送指标名称或编号单独查看"
 
 # 得分明细

@@ -325,31 +325,41 @@ def gaps(card: ScoreCard, rows: list[Row], scheme: Scheme) -> list[tuple[str, De
     return out
 
 
-_TEXTS: OrderedDict[tuple[int, tuple[str, ...], str | None, str], tuple[ScoreCard, str]] = (
+_TEXTS: OrderedDict[tuple[int, tuple[str, ...], str | None, str, bool], tuple[ScoreCard, str]] = (
     OrderedDict()
 )
 
 
 def score_text(
-    card: ScoreCard, *, hints: tuple[str, ...] = (), confirmed: str | None = None
+    card: ScoreCard,
+    *,
+    hints: tuple[str, ...] = (),
+    confirmed: str | None = None,
+    admin: bool = False,
 ) -> str:
     """ "我的得分": totals, assessed and pending, the grade, losses, what is still open.
 
     Kept per card object (cards are immutable; the entry holds its card, so its id is not
     reused): a kept card asked about again (`_card`) gets the same text without building it."""
-    key = (id(card), hints, confirmed, office_name())  # the text names the office
+    key = (id(card), hints, confirmed, office_name(), admin)  # the text names the office
     found = _TEXTS.get(key)
     if found is not None and found[0] is card:
         _TEXTS.move_to_end(key)
         return found[1]
-    text = _score_text(card, hints, confirmed)
+    text = _score_text(card, hints, confirmed, admin=admin)
     _TEXTS[key] = (card, text)
     while len(_TEXTS) > CARDS_KEPT:
         _TEXTS.popitem(last=False)
     return text
 
 
-def _score_text(card: ScoreCard, hints: tuple[str, ...] = (), confirmed: str | None = None) -> str:
+def _score_text(
+    card: ScoreCard,
+    hints: tuple[str, ...] = (),
+    confirmed: str | None = None,
+    *,
+    admin: bool = False,
+) -> str:
     scheme = scheme_of(card.scheme_id)
     rows = rows_of(card, scheme)
     totals = st.CARD_TOTALS.format(base=fmt(card.base_total), base_max=fmt(card.base_max))
@@ -393,8 +403,11 @@ def _score_text(card: ScoreCard, hints: tuple[str, ...] = (), confirmed: str | N
         Section(losses, st.LOST_TITLE.format(total=fmt(lost_total(card, rows))), st.LOST_MORE),
         Section(opens, st.OPEN_TITLE, st.OPEN_MORE),
     ]
-    footer = SCORE_FOOTER.format(office=office_name())
-    tail = [st.CARD_FOOTER.format(example=example(scheme, rows)), footer, *hints]
+    if admin:  # the office reads another unit's card: its own commands, with the unit
+        tail = [st.ADMIN_CARD_FOOTER.format(unit=card.unit), *hints]
+    else:
+        footer = SCORE_FOOTER.format(office=office_name())
+        tail = [st.CARD_FOOTER.format(example=example(scheme, rows)), footer, *hints]
     return fit_sections(head, sections, tail)
 
 
@@ -470,7 +483,7 @@ def _explained(scheme: Scheme, row: Row, *, head: str, lost: bool = True) -> lis
     return lines
 
 
-def losses_text(card: ScoreCard) -> str:
+def losses_text(card: ScoreCard, *, admin: bool = False) -> str:
     """ "扣分原因": every loss, largest first, each with its rule, counts and remedies."""
     scheme = scheme_of(card.scheme_id)
     rows = rows_of(card, scheme)
@@ -494,10 +507,14 @@ def losses_text(card: ScoreCard) -> str:
         head = [st.LOSSES_HEAD.format(total=fmt(lost_total(card, rows)), **names)]
     blocks = [block for _, block in sorted(said, key=lambda x: -x[0])]
     tail = [st.LOSSES_OPEN.format(open=fmt(card.open_points))] if card.open_points > 0 else []
+    if admin:  # 「得分明细」 alone would be the admin's own unit, which there is none of
+        tail = [st.ADMIN_FOOTER.format(unit=card.unit)]
+        if card.open_points > 0:
+            tail.insert(0, st.LOSSES_OPEN_ADMIN.format(open=fmt(card.open_points)))
     return fit_sections(head, [Section(blocks, more=st.LOSSES_MORE)], tail)
 
 
-def detail_text(card: ScoreCard) -> str:
+def detail_text(card: ScoreCard, *, admin: bool = False) -> str:
     """ "得分明细": every item and indicator with its points, in scheme order."""
     scheme = scheme_of(card.scheme_id)
     rows = {r.line.id: r for r in rows_of(card, scheme)}
@@ -536,8 +553,14 @@ def detail_text(card: ScoreCard) -> str:
         )
     ]
     head += _assessed(card, list(rows.values()))
-    footer = SCORE_FOOTER.format(office=office_name())
-    return fit_sections(head, [Section(lines, more=st.DETAIL_MORE)], [footer])
+    return fit_sections(head, [Section(lines, more=st.DETAIL_MORE)], [_footer(card, admin)])
+
+
+def _footer(card: ScoreCard, admin: bool) -> str:
+    """The last line of 扣分原因 and 得分明细: the liaison's, or the office's about the unit."""
+    if admin:
+        return st.ADMIN_FOOTER.format(unit=card.unit)
+    return SCORE_FOOTER.format(office=office_name())
 
 
 def indicator_text(card: ScoreCard, rule_ids: tuple[str, ...]) -> str:

@@ -1,8 +1,9 @@
-"""What the QA round of the demo chat found in the wording of replies: a clipped title says so
-with "…"."""
+"""What a QA round of the demo chat found in replies: a clipped title says so with "…"; the
+office reading a unit's card is pointed at commands that work for the office."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.chat_env import bench
@@ -22,3 +23,26 @@ async def test_a_clipped_title_ends_with_an_ellipsis(database, tmp_path: Path) -
         assert f"{LONG_TITLE[:23]}…（待审核）" in withdraw
         queue = await b.say("admin1", "待审核")
         assert f"{LONG_TITLE[:19]}…" in queue
+
+
+async def test_the_office_reading_a_units_card_is_pointed_at_its_own_commands(
+    database, tmp_path: Path
+) -> None:
+    """「得分 椒江区」 as admin ends with the commands that work for an admin about that unit (the
+    liaison's 「记录」 footer answered 「您是管理员，未绑定单位」); each of them answers."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+        await b.say("zhangsan", "政务信息：椒江区开展河道清理\n本周清理河道12公里。")
+        card = await b.say("admin1", "得分 椒江区")
+        assert "「记录」" not in card and "请联系市创模办" not in card
+        assert card.rstrip().endswith("「待审核 椒江区」查看其待审核的报送。")
+        commands = {"扣分原因 椒江区", "得分明细 椒江区", "待审核 椒江区"}
+        assert set(re.findall(r"「([^」]+)」", card.splitlines()[-1])) == commands
+        for command in sorted(commands):
+            reply = await b.say("admin1", command)
+            assert "椒江区" in reply and "未绑定单位" not in reply, (command, reply)
+            if command != "待审核 椒江区":
+                assert "「记录」" not in reply and "「得分 椒江区」" in reply
+        # the liaison's card keeps the liaison's footer
+        mine = await b.say("zhangsan", "我的得分")
+        assert "发送「记录」查看报送明细" in mine and "「扣分原因」" in mine
