@@ -153,6 +153,18 @@ class Settings(BaseSettings):
                 )
         return found
 
+    def warnings(self) -> list[str]:
+        """Settings that work but leave something out, said at start-up (Chinese and English)."""
+        found = []
+        if self.secret("dashboard_secret") and not self.public_url:
+            found.append(
+                "设置提醒 KAOHE_PUBLIC_URL：已设置 KAOHE_DASHBOARD_SECRET 但未设置对外访问地址，"
+                "管理员在企业微信里收到的看板链接无法打开（应形如 https://kaohe.example.gov.cn） / "
+                "warning KAOHE_PUBLIC_URL: KAOHE_DASHBOARD_SECRET is set without the public URL, "
+                "so the dashboard links admins get cannot be opened"
+            )
+        return found
+
     def problems(self) -> list[Problem]:
         """Every setting that is set but cannot work (empty: all good)."""
         found: list[Problem] = []

@@ -397,10 +397,12 @@ async def tally(ctx: Ctx, intent: Intent) -> str:
 async def dashboard(ctx: Ctx, intent: Intent) -> str:
     if not ctx.deps.dashboard_secret:
         return texts.DASHBOARD_OFF
+    if not ctx.deps.public_url:  # a link without the address cannot be opened on a phone
+        return texts.DASHBOARD_NO_ADDRESS
     link = dashboard_link_for(
         ctx.deps.dashboard_secret,
         ctx.sender.userid,
-        base_url=ctx.deps.public_url or "",
+        base_url=ctx.deps.public_url,
         now=ctx.now.timestamp(),
     )
     if ctx.sender.assessment_id != DEFAULT_ASSESSMENT:  # 分级考核: the dashboard of this one

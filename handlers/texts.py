@@ -272,4 +272,8 @@ ADMIN_USE_UNIT = (
 ADMIN_NAME_A_UNIT = "请在后面加上单位名称，如「{ask} {unit}」；发送「汇总」可查看全部单位。"
 NO_UNIT = "您的账号尚未绑定单位，暂时无法报送或查询。请联系{office}登记所在单位。"
 DASHBOARD_LINK = "考核看板（{minutes}分钟内有效，请勿转发）：\n{link}"
+DASHBOARD_NO_ADDRESS = (
+    "考核看板已启用，但尚未设置对外访问地址（KAOHE_PUBLIC_URL），链接在手机上无法打开。"
+    "请联系系统运维人员设置后再发送「看板」。"
+)
 DASHBOARD_OFF = "考核看板尚未启用（需设置 KAOHE_DASHBOARD_SECRET）。请联系系统运维人员。"

@@ -277,7 +277,13 @@ async def test_admin_tally_sends_summary_then_files_and_dashboard_link(
         # Without a secret the dashboard is off, and the admin is told so.
         assert "尚未启用" in await b.say("admin1", "看板")
         handler.deps.dashboard_secret = "s3cret"
+        # Without the public address a link could not be opened on a phone: the admin is told
+        # what is missing and whom to ask, not given "/dashboard?u=…".
+        reply = await b.say("admin1", "看板")
+        assert "KAOHE_PUBLIC_URL" in reply and "系统运维人员" in reply and "/dashboard" not in reply
+        handler.deps.public_url = "https://kaohe.example.gov.cn"
         link = await b.say("admin1", "看板")
+        assert link.split("\n")[-1].startswith("https://kaohe.example.gov.cn/dashboard?")
         query = parse_qs(urlparse(link.split("\n")[-1]).query)
         assert (
             verify_dashboard_link(

@@ -173,3 +173,22 @@ def test_the_demo_does_not_mind_old_files(tmp_path: Path) -> None:
     Path("kaohe.db").write_bytes(b"old")
     _, problems = load_settings(None)
     assert [p.name for p in problems] == ["KAOHE_DATA_DIR"]  # `serve --demo` drops exactly these
+
+
+def test_a_dashboard_secret_without_the_public_address_is_warned_about(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The dashboard's links need KAOHE_PUBLIC_URL to open on a phone: `kaohe serve` says so at
+    start-up (Settings.warnings, logged), without printing the secret."""
+    monkeypatch.delenv("KAOHE_DASHBOARD_SECRET", raising=False)
+    bare = Settings(_env_file=None, KAOHE_DASHBOARD_SECRET=SECRET)  # type: ignore[call-arg]
+    (warning,) = bare.warnings()
+    assert warning.startswith("设置提醒 KAOHE_PUBLIC_URL：") and SECRET not in warning
+    assert bare.problems() == []  # it still starts
+    full = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        KAOHE_DASHBOARD_SECRET=SECRET,
+        KAOHE_PUBLIC_URL="https://kaohe.example.gov.cn",
+    )
+    assert full.warnings() == []
+    assert Settings(_env_file=None).warnings() == []  # type: ignore[call-arg]

@@ -106,6 +106,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("--reset 只能与 --demo 一起使用 / --reset only works with --demo", file=sys.stderr)
         return 2
     logsetup.configure(args.log_level, settings.log_format)
+    for warning in settings.warnings():
+        log.warning("%s", warning)
     from bot.app import build_app, serving
     from bot.cli import invoked_as
 
