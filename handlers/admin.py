@@ -39,7 +39,7 @@ from scoring.periods import TZ, day_label
 from storage import ledger
 from storage.audit import audit
 from storage.ledger import list_tasks
-from storage.models import Role, Unit
+from storage.models import Member, Role, Unit
 from storage.scope import DEFAULT_ASSESSMENT
 from storage.tasks import next_task_code
 from storage.units import find_unit, list_members, list_units
@@ -66,10 +66,15 @@ async def _unit(ctx: Ctx, name: str) -> Unit | str:
     return texts.UNIT_UNKNOWN.format(unit=name, known=known)
 
 
-async def _liaisons(ctx: Ctx, unit_id: int | None = None) -> list[str]:
+async def _members(
+    ctx: Ctx, unit_id: int | None = None, roles: tuple[Role, ...] = (Role.LIAISON,)
+) -> list[Member]:
+    """The active members of a unit (of every unit) in `roles`. Task notices (布置任务, as
+    取消任务 and 改期) go to liaisons, who act on them; leaders follow progress and get the 督办
+    of what is overdue. Office notices (通知) go to liaisons and leaders, as 通知签收 does."""
     async with ctx.db.session() as session:
         members = await list_members(session, unit_id)
-    return [m.userid for m in members if m.role in (Role.LIAISON, Role.LEADER)]
+    return [m for m in members if m.role in roles]
 
 
 @router.intent(N.ASSIGN_TASK, roles=ADMIN)
@@ -142,8 +147,8 @@ async def _assign(ctx: Ctx, args: dict[str, Any]) -> str:
         task=code, title=title, due=fmt_date(due), office=office_name()
     )
     for unit in units:
-        for userid in await _liaisons(ctx, unit.id):
-            await ctx.tell(userid, notice)
+        for member in await _members(ctx, unit.id):
+            await ctx.tell(member.userid, notice)
     return texts.TASK_ASSIGNED.format(count=len(units), ids=code, title=title, due=fmt_date(due))
 
 
@@ -413,12 +418,21 @@ async def dashboard(ctx: Ctx, intent: Intent) -> str:
 @router.intent(N.BROADCAST, roles=ADMIN)
 async def broadcast(ctx: Ctx, intent: Intent) -> str:
     body = intent.args["body"]
-    userids = await _liaisons(ctx)
+    members = await _members(ctx, roles=(Role.LIAISON, Role.LEADER))
     async with ctx.db.session() as session:
         audit(
-            session, ctx.sender.userid, "broadcast", {"text": body, "to": len(userids)}, at=ctx.now
+            session, ctx.sender.userid, "broadcast", {"text": body, "to": len(members)}, at=ctx.now
         )
         await session.commit()
-    for userid in userids:
-        await ctx.tell(userid, texts.BROADCAST_PREFIX.format(office=office_name()) + body)
-    return texts.BROADCAST_DONE.format(count=len(userids))
+    for member in members:
+        await ctx.tell(member.userid, texts.BROADCAST_PREFIX.format(office=office_name()) + body)
+    return broadcast_done(members)
+
+
+def broadcast_done(members: list[Member]) -> str:
+    """「通知已发送给8人（联络员5人、分管领导3人）。」: how many people, and who they are."""
+    liaisons = sum(1 for m in members if m.role == Role.LIAISON)
+    leaders = len(members) - liaisons
+    if not leaders:
+        return texts.BROADCAST_DONE_LIAISONS.format(count=len(members))
+    return texts.BROADCAST_DONE.format(count=len(members), liaisons=liaisons, leaders=leaders)

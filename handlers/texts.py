@@ -243,7 +243,8 @@ DATE_BAD = "截止日期「{text}」无法识别，请写成「12月10日」或�
 TASK_COMPLETED = "已确认{unit}完成任务{task}「{title}」（理由：{reason}）。"
 
 
-BROADCAST_DONE = "通知已发送给{count}位联络员。"
+BROADCAST_DONE = "通知已发送给{count}人（联络员{liaisons}人、分管领导{leaders}人）。"
+BROADCAST_DONE_LIAISONS = "通知已发送给{count}位联络员。"
 BROADCAST_PREFIX = "【{office}通知】"
 
 TALLY_HEADER = "{year}年度考核汇总（截至{today}）："

@@ -46,3 +46,25 @@ async def test_the_office_reading_a_units_card_is_pointed_at_its_own_commands(
         # the liaison's card keeps the liaison's footer
         mine = await b.say("zhangsan", "我的得分")
         assert "发送「记录」查看报送明细" in mine and "「扣分原因」" in mine
+
+
+async def test_notices_say_how_many_people_and_tasks_go_to_liaisons(
+    database, tmp_path: Path
+) -> None:
+    """「通知」 goes to liaisons and leaders and says how many of each (it counted the leader 李四
+    among 「4位联络员」); task notices — 布置任务 as 取消任务 — go to the liaisons, who act on
+    them (布置任务 had told the leaders too, 取消任务 not)."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 3)
+        reply = await b.say("admin1", "通知 请于12月10日前报送年度总结")
+        assert "通知已发送给4人（联络员3人、分管领导1人）" in reply
+        for user in ("zhangsan", "lisi", "wangwu", "qianba"):
+            assert b.wecom.sent_texts(user)[-1].endswith("请于12月10日前报送年度总结")
+        before = {user: len(b.wecom.sent_texts(user)) for user in ("zhangsan", "lisi")}
+        assert "布置任务" in await b.say("admin1", "布置任务 椒江区 12月10日 报送河道整治情况")
+        await b.say("admin1", "确认")  # in case it asks
+        assert "报送河道整治情况" in b.wecom.sent_texts("zhangsan")[-1]
+        assert len(b.wecom.sent_texts("lisi")) == before["lisi"]
+        await b.say("admin1", "取消任务 K1 省里已取消此项工作")
+        assert "取消" in b.wecom.sent_texts("zhangsan")[-1]
+        assert len(b.wecom.sent_texts("lisi")) == before["lisi"]
