@@ -337,16 +337,15 @@ def _chase_payload(
         items="；".join(owed_line(d, today, calendar) for d in items),
         office=office_name(),
     )
+    buttons = reminder_texts.card_buttons(items)
+    body += reminder_texts.how_to_send(items, button=len(buttons) > 1)
     card = {
         "title": clip(title, reminder_texts.TITLE_MAX),
         "description": body,
         "task_id": re.sub(
             r"[^0-9A-Za-z_\-@]", "_", f"chase-{unit.unit_id}-{int(now.timestamp() * 1000)}"
         )[:128],
-        "buttons": [
-            {"text": reminder_texts.BUTTON_START[0], "key": reminder_texts.BUTTON_START[1]},
-            {"text": reminder_texts.BUTTON_PROGRESS[0], "key": reminder_texts.BUTTON_PROGRESS[1]},
-        ],
+        "buttons": buttons,
     }
     return {
         "type": "card",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from handlers.channel import TEXT_LIMIT, clip, fit_lines
@@ -12,8 +12,55 @@ from reminders.deadlines import Deadline
 from scoring.kinds import Delivery
 from scoring.periods import day_label
 
-BUTTON_START = ("立即报送", "start_info")
+BUTTON_START = ("立即报送", "start_info")  # starts a 政务信息 draft: only for 政务信息 owed
 BUTTON_PROGRESS = ("查看进度", "progress")
+
+
+def card_buttons(items: Sequence[Deadline]) -> list[dict[str, str]]:
+    """The buttons of a card asking for `items`: 「立即报送」 starts a 政务信息 draft, so it is
+    offered only when 政务信息 is all the card asks for; what else is owed (任务反馈, 报告, 佐证)
+    the card says how to send in words (`how_to_send`)."""
+    buttons = [BUTTON_PROGRESS]
+    if items and all(d.kind == Delivery.QUOTA for d in items):
+        buttons.insert(0, BUTTON_START)
+    return [{"text": text, "key": key} for text, key in buttons]
+
+
+HOW_TO_SEND = "报送方式：{ways}。"
+WAY_FEEDBACK = "发送「反馈 {ref} 反馈内容」"
+WAY_REPORT = "发送「{word} 内容」"
+WAY_REPORT_MONTH = "发送「月报 {month}月 内容」"
+WAY_REPORT_QUARTER = "发送「季报 {quarter} 内容」"
+WAY_INFO = "政务信息发送「政务信息：标题」，换行写正文"
+QUARTERS = {"1": "一季度", "2": "二季度", "3": "三季度", "4": "四季度"}
+
+
+def _way(d: Deadline) -> str:
+    """How a liaison sends one owed item ('' for a 佐证: `owed_text` says it already)."""
+    if d.kind == Delivery.QUOTA:
+        return WAY_INFO
+    if d.kind == Delivery.TASK:
+        return WAY_FEEDBACK.format(ref=d.key.partition("@")[2] or "任务编号")
+    if d.kind != Delivery.REPORT:
+        return ""
+    if "自查" in d.label:
+        return WAY_REPORT.format(word="自查报告")
+    if "总结" in d.label:
+        return WAY_REPORT.format(word="年度总结")
+    _, _, part = d.period.partition("-")
+    if part.startswith("Q"):
+        return WAY_REPORT_QUARTER.format(quarter=QUARTERS.get(part[1:], part))
+    if part.isdigit():
+        return WAY_REPORT_MONTH.format(month=int(part))
+    return WAY_REPORT.format(word="年报")
+
+
+def how_to_send(items: Sequence[Deadline], *, button: bool = False) -> str:
+    """「报送方式：发送「反馈 K8 反馈内容」。」 for what a card asks (with `button`, 政务信息 goes
+    without saying: the card's 「立即报送」 starts it); '' when there is nothing to add."""
+    ways = [_way(d) for d in items if not (button and d.kind == Delivery.QUOTA)]
+    found = list(dict.fromkeys(w for w in ways if w))
+    return HOW_TO_SEND.format(ways="；".join(found)) if found else ""
 
 
 def day_text(day: date, calendar: WorkCalendar, year: int | None = None) -> str:
@@ -27,7 +74,8 @@ def owed_text(d: Deadline, calendar: WorkCalendar) -> str:
     if d.kind == Delivery.QUOTA:
         return f"{d.label}已报{d.have}/{d.need}篇，还差{d.owed}篇，截止{due}"
     if d.kind == Delivery.TARGET:
-        return f"{d.label}尚未确认完成，截止{due}；完成后请发送「佐证 编号 完成情况」"
+        ref = d.key.partition("@")[2] or "编号"
+        return f"{d.label}尚未确认完成，截止{due}；完成后请发送「佐证 {ref} 完成情况」"
     return f"{d.label}尚未报送，截止{due}"
 
 
@@ -58,7 +106,9 @@ def reminder_description(
 ) -> str:
     """The card body, e.g. "椒江区：11 月政务信息已报 3/4 篇，还差 1 篇，截止 11 月 30 日（周一）。
     距截止还有 3 个工作日，请及时报送。" """
-    return f"{unit_name}：{owed_text(d, calendar)}。{_when_text(d, stage, today, calendar)}"
+    when = _when_text(d, stage, today, calendar)
+    how = how_to_send([d], button=True)
+    return f"{unit_name}：{owed_text(d, calendar)}。{when}{how}"
 
 
 def stage_reason(stage_label: str, stage_day: date, today: date) -> str:

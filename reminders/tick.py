@@ -356,10 +356,7 @@ def _reminder(
         "title": title,
         "description": description,
         "task_id": _task_id("rem", unit_id, d.key, d.period, stage),
-        "buttons": [
-            {"text": texts.BUTTON_START[0], "key": texts.BUTTON_START[1]},
-            {"text": texts.BUTTON_PROGRESS[0], "key": texts.BUTTON_PROGRESS[1]},
-        ],
+        "buttons": texts.card_buttons([d]),
     }
     reason = (
         f"{texts.owed_text(d, cal)}；{texts.stage_reason(stage_label(stage), stage_day, today)}"

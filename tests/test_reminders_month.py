@@ -36,8 +36,16 @@ def _check_common(channel: RecordingChannel) -> None:
     for sent in channel.cards():
         assert sent.card is not None
         keys = tuple(b.key for b in sent.card.buttons)
-        # a leader's 督办 card only shows the progress (leaders do not report)
-        assert keys == (("progress",) if sent.card.task_id.startswith("esc") else BUTTON_KEYS)
+        # a leader's 督办 card only shows the progress (leaders do not report); 「立即报送」
+        # starts a 政务信息 draft: only on a card asking for 政务信息 (「已报3/4篇」); any other
+        # card says in words how to send what it asks for (「反馈 K1 反馈内容」)
+        if sent.card.task_id.startswith("esc"):
+            assert keys == ("progress",)
+        elif "篇" in sent.card.description:
+            assert keys == BUTTON_KEYS
+        else:
+            assert keys == ("progress",), sent.card
+            assert "报送方式：发送「" in sent.card.description, sent.card
 
 
 async def test_a_whole_november(database: Database) -> None:
