@@ -27,10 +27,10 @@ def card_buttons(items: Sequence[Deadline]) -> list[dict[str, str]]:
 
 
 HOW_TO_SEND = "报送方式：{ways}。"
-WAY_FEEDBACK = "发送「反馈 {ref} 反馈内容」"
-WAY_REPORT = "发送「{word} 内容」"
-WAY_REPORT_MONTH = "发送「月报 {month}月 内容」"
-WAY_REPORT_QUARTER = "发送「季报 {quarter} 内容」"
+WAY_FEEDBACK = "任务反馈发送「反馈 {ref} 反馈内容」"
+WAY_REPORT = "{word}发送「{word} 内容」"
+WAY_REPORT_MONTH = "月报发送「月报 {month}月 内容」"
+WAY_REPORT_QUARTER = "季报发送「季报 {quarter} 内容」"
 WAY_INFO = "政务信息发送「政务信息：标题」，换行写正文"
 QUARTERS = {"1": "一季度", "2": "二季度", "3": "三季度", "4": "四季度"}
 
@@ -56,7 +56,7 @@ def _way(d: Deadline) -> str:
 
 
 def how_to_send(items: Sequence[Deadline], *, button: bool = False) -> str:
-    """「报送方式：发送「反馈 K8 反馈内容」。」 for what a card asks (with `button`, 政务信息 goes
+    """「报送方式：任务反馈发送「反馈 K8 反馈内容」。」 for what a card asks (with `button`, 政务信息 goes
     without saying: the card's 「立即报送」 starts it); '' when there is nothing to add."""
     ways = [_way(d) for d in items if not (button and d.kind == Delivery.QUOTA)]
     found = list(dict.fromkeys(w for w in ways if w))

@@ -187,7 +187,7 @@ async def test_chase_sends_now_to_exactly_those_units_once(database, tmp_path: P
         # a task feedback is owed, not 政务信息: no 「立即报送」 (it starts a 政务信息 draft);
         # the card says how to send the feedback
         assert [b["key"] for b in sent["button_list"]] == ["progress"]
-        assert "报送方式：发送「反馈 K1 反馈内容」。" in sent["sub_title_text"]
+        assert "报送方式：任务反馈发送「反馈 K1 反馈内容」。" in sent["sub_title_text"]
         assert [c for c in b.cards("wangwu") if c["task_id"].startswith("chase-")] == []
         # a second click, and the words typed: nothing new
         again = await b.click("admin1", card["buttons"][0]["key"], card["task_id"])
