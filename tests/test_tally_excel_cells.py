@@ -4,6 +4,7 @@ and numbers) writes the very bytes XlsxWriter's general path writes."""
 from __future__ import annotations
 
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from scoring import load_builtin
 from tally import build_tally
-from tally.build import TallyUnit
+from tally.build import FinalGradeInfo, TallyUnit
 from tally.excel import _Sheet, write_workbook
 
 
@@ -67,3 +68,35 @@ def test_cells_stored_at_once_make_the_workbook_xlsxwriters_methods_make(
     assert values == cells(written)
     found = [c for sheet in values for row in sheet for c in row]
     assert any(isinstance(c, float) for c in found) and "长" * 20000 in found
+
+
+def test_rows_are_written_as_xlsxwriter_writes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workbook's own row writer (tally.excel._Sheet._write_rows and _calculate_spans: a
+    row's formatted cells in one piece) writes the very bytes XlsxWriter's rows and cells
+    write: titles and headers with their heights, merged cells, blanks, highlights, a long text
+    and an empty sheet's rows included."""
+    from dataclasses import replace
+
+    from tally import excel
+
+    files = unit_facts()
+    units = [TallyUnit(n, k, sid, f) for n, (k, sid, f) in files.items()]
+    schemes = {sid: load_builtin(sid) for _, sid, _ in files.values()}
+    first = units[0].name
+    confirmed = {first: FinalGradeInfo("良好", "admin", "核定", datetime(2027, 1, 5, tzinfo=UTC))}
+    tally = build_tally(units, schemes, AS_OF, year=YEAR, final_grades=confirmed)
+    long = replace(tally.open_items[0], text="长" * 20000)
+    tally = replace(tally, open_items=(long, *tally.open_items[1:]))
+    assert tally.row(first).confirmed  # a highlighted row
+    for store in (True, False):
+        monkeypatch.setattr(excel, "_STORE_CELLS", store)
+        ours = _sheets(write_workbook(tally, tmp_path / f"ours-{store}.xlsx"))
+        with monkeypatch.context() as m:
+            m.setattr(_Sheet, "_write_rows", Worksheet._write_rows)
+            m.setattr(_Sheet, "_calculate_spans", Worksheet._calculate_spans)
+            m.setattr(_Sheet, "_write_cell", Worksheet._write_cell)
+            theirs = _sheets(write_workbook(tally, tmp_path / f"theirs-{store}.xlsx"))
+        assert b'spans="' in ours["xl/worksheets/sheet1.xml"]
+        assert ours == theirs
