@@ -381,16 +381,21 @@ class _Sheet(Worksheet):
 
     def _write_rows(self) -> None:
         """XlsxWriter's rows, with a row's formatted texts and numbers written as `_write_cell`
-        writes them, in one piece per row (a cell's reference from its column's letters and
-        the row's number, a format's index looked up once per sheet). Every other cell, a row's
-        own tag and a row without cells go XlsxWriter's way. The same bytes (tests compare)."""
+        writes them, in one piece per row, from parts made once: a cell's reference from its
+        column's `<c r="AB` and the row's number as text, a format's ` s="5"` per sheet, a
+        number's text per value. Every other cell, a row's own tag and a row without cells go
+        XlsxWriter's way. The same bytes (tests compare)."""
         if self.comments or self.dim_rowmax is None or self.dim_colmax is None:
             super()._write_rows()
             return
         self._calculate_spans()
         table, row_info, spans = self.table, self.row_info, self.row_spans
-        letters = {c: xl_col_to_name(c) for c in range(self.dim_colmin, self.dim_colmax + 1)}
-        xf: dict[int, int] = {}
+        heads = {
+            c: f'<c r="{xl_col_to_name(c)}' for c in range(self.dim_colmin, self.dim_colmax + 1)
+        }
+        as_text: dict[int, str] = {}  # format's id -> '" s="5" t="s"><v>'
+        as_number: dict[int, str] = {}  # format's id -> '" s="5"><v>'
+        numbers: dict[Any, str] = {}  # a number's text, as `_write_cell` formats it
         write = self.fh.write
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = table.get(row_num)
@@ -400,27 +405,33 @@ class _Sheet(Worksheet):
                     self._write_empty_row(row_num, spans.get(row_num // 16), info)
                 continue
             self._write_row(row_num, spans.get(row_num // 16), info)
-            r = row_num + 1
+            r = str(row_num + 1)
             parts: list[str] = []
             for col_num in sorted(cells):
-                if col_num not in letters:  # outside the dimensions: not written (as theirs)
+                head = heads.get(col_num)
+                if head is None:  # outside the dimensions: not written (as theirs)
                     continue
                 cell = cells[col_num]
                 style = cell.format
                 kind = cell.__class__
-                if style and (kind is CellStringTuple or kind is CellNumberTuple):
-                    index = xf.get(id(style))
-                    if index is None:
-                        index = xf[id(style)] = style._get_xf_index()
-                    if kind is CellStringTuple:
-                        parts.append(
-                            f'<c r="{letters[col_num]}{r}" s="{index}" t="s">'
-                            f"<v>{cell.string}</v></c>"
-                        )
-                    else:
-                        parts.append(
-                            f'<c r="{letters[col_num]}{r}" s="{index}"><v>{cell.number:.16G}</v></c>'
-                        )
+                if style and kind is CellStringTuple:
+                    mid = as_text.get(id(style))
+                    if mid is None:
+                        mid = as_text[id(style)] = f'" s="{style._get_xf_index()}" t="s"><v>'
+                    parts.append(f"{head}{r}{mid}{cell.string}</v></c>")
+                elif style and kind is CellNumberTuple:
+                    mid = as_number.get(id(style))
+                    if mid is None:
+                        mid = as_number[id(style)] = f'" s="{style._get_xf_index()}"><v>'
+                    value = cell.number
+                    # by value and type; never a zero (−0.0 equals 0.0 and is written "-0")
+                    key = (value.__class__, value)
+                    text = numbers.get(key) if value else None
+                    if text is None:
+                        text = f"{value:.16G}"
+                        if value:
+                            numbers[key] = text
+                    parts.append(f"{head}{r}{mid}{text}</v></c>")
                 else:
                     if parts:
                         write("".join(parts))
