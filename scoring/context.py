@@ -21,7 +21,7 @@ from scoring.facts import (
     cancelled_by_voids,
 )
 from scoring.model import Rule, Scheme
-from scoring.periods import end_of_day, local_date
+from scoring.periods import end_of_day, known_by
 
 
 @dataclass
@@ -44,10 +44,10 @@ class Context:
 
     def done_by(self, task: Task, day: date) -> bool:
         """Completed (and known as of `as_of`) on or before `day`."""
-        if task.completed_at is None:
+        done = task.completed_at
+        if done is None:
             return False
-        done = local_date(task.completed_at)
-        return done <= day and done <= self.as_of
+        return known_by(done, day if day <= self.as_of else self.as_of)
 
 
 def build_context(scheme: Scheme, facts: Facts, as_of: date) -> Context:
@@ -87,7 +87,7 @@ def _effective(entries: list[AdminEntry]) -> list[AdminEntry]:
 def _match_entries(
     scheme: Scheme, facts: Facts, as_of: date, notes: list[str]
 ) -> dict[str, list[AdminEntry]]:
-    known = [e for e in facts.entries if local_date(e.at) <= as_of]
+    known = [e for e in facts.entries if known_by(e.at, as_of)]
     order = {e.id: n for n, e in enumerate(known)}
     effective = sorted(_effective(known), key=lambda e: (e.at, order[e.id]))
     rules = scheme.rules_by_id

@@ -25,7 +25,7 @@ from scoring.facts import Facts
 from scoring.grade import suggest_grade
 from scoring.kinds import Family, RuleResult
 from scoring.model import Item, Rule, Scheme, Target
-from scoring.numbers import round2
+from scoring.numbers import round2, round2_of
 from scoring.scorecard import BudgetLine, ItemLine, RuleLine, ScoreCard, TargetLine
 
 ZERO = Fraction(0)
@@ -45,29 +45,62 @@ def _exact_sum(values: list[Fraction]) -> Fraction:
     return Fraction(n, d) if d != 1 else Fraction(n)
 
 
-def combine(points: Fraction | None, results: list[RuleResult]) -> Fraction:
+# A budget's arithmetic is on (numerator, denominator) pairs of ints, denominator > 0, not
+# necessarily in lowest terms: compared by cross-multiplying, made a `Fraction` (or rounded by
+# `round2_of`) once at the end, which gives the very value the `Fraction` operators give.
+Pair = tuple[int, int]
+NOTHING: Pair = (0, 1)
+
+
+def _fraction(pair: Pair) -> Fraction:
+    return Fraction(pair[0], pair[1])
+
+
+def _combine(points: Fraction | None, results: list[RuleResult]) -> Pair:
     """A budget's score from its rules' results (earn-only cap; lose: floor 0, 扣完为止)."""
-    earned: list[Fraction] = []
-    lost: list[Fraction] = []
+    en, ed, ln, ld = 0, 1, 0, 1  # earned, lost
+    has_lose = False
     for r in results:
         if r.forfeit:
-            return ZERO
-        if r.family == EARN:
-            earned.append(r.value)
-        elif r.family == LOSE:
-            lost.append(r.value)
-    if points is None:
-        return (
-            max(ZERO, _exact_sum(earned) - _exact_sum(lost))
-            if lost
-            else max(ZERO, _exact_sum(earned))
-        )
-    if not lost:
-        return min(_exact_sum(earned), points)
-    # points − lost − Σ(max − value) over the earn rules with a maximum
-    owed = [*lost]
-    owed.extend(r.max - r.value for r in results if r.family == EARN and r.max is not None)
-    return min(points, max(ZERO, points - _exact_sum(owed)))
+            return NOTHING
+        family = r.family
+        if family == EARN:
+            v = r.value
+            vn, vd = v.numerator, v.denominator
+            if vd == ed:
+                en += vn
+            else:
+                en, ed = en * vd + vn * ed, ed * vd
+        elif family == LOSE:
+            has_lose = True
+            v = r.value
+            vn, vd = v.numerator, v.denominator
+            if vd == ld:
+                ln += vn
+            else:
+                ln, ld = ln * vd + vn * ld, ld * vd
+    if points is None:  # max(0, earned − lost)
+        n = en * ld - ln * ed
+        return (n, ed * ld) if n > 0 else NOTHING
+    pn, pd = points.numerator, points.denominator
+    if not has_lose:  # min(earned, points)
+        return (en, ed) if en * pd <= pn * ed else (pn, pd)
+    # min(points, max(0, points − lost − Σ(max − value) over the earn rules with a maximum))
+    for r in results:
+        if r.family == EARN and r.max is not None:
+            m, v = r.max, r.value
+            mn, md, vn, vd = m.numerator, m.denominator, v.numerator, v.denominator
+            on, od = mn * vd - vn * md, md * vd  # this rule's max − value
+            ln, ld = ln * od + on * ld, ld * od
+    xn, xd = pn * ld - ln * pd, pd * ld
+    if xn <= 0:
+        return NOTHING
+    return (pn, pd) if xn * pd >= pn * xd else (xn, xd)
+
+
+def combine(points: Fraction | None, results: list[RuleResult]) -> Fraction:
+    """A budget's score from its rules' results (earn-only cap; lose: floor 0, 扣完为止)."""
+    return _fraction(_combine(points, results))
 
 
 def _budget_points(budget: Budget, results: list[RuleResult]) -> Fraction | None:
@@ -80,37 +113,55 @@ def evaluate(rule: Rule, ctx: Context, budget: Fraction | None) -> RuleResult:
     return rule.params.evaluate(rule, ctx, budget)
 
 
+def _stake(result: RuleResult) -> Pair:
+    if not result.pending:
+        return NOTHING
+    held = result.at_stake
+    if held is not None:
+        n = held.numerator
+        return (n, held.denominator) if n > 0 else NOTHING
+    if result.family == EARN and result.max is not None:
+        m, v = result.max, result.value
+        n = m.numerator * v.denominator - v.numerator * m.denominator
+        return (n, m.denominator * v.denominator) if n > 0 else NOTHING
+    return NOTHING
+
+
 def stake(result: RuleResult) -> Fraction:
     """What a pending rule can still move (`RuleResult.at_stake`, earn's default `max − value`)."""
-    if not result.pending:
-        return ZERO
-    if result.at_stake is not None:
-        return max(ZERO, result.at_stake)
-    if result.family == EARN and result.max is not None:
-        return max(ZERO, result.max - result.value)
-    return ZERO
+    return _fraction(_stake(result))
 
 
 def _open_and_credited(
-    points: Fraction | None, value: Fraction, results: list[RuleResult]
-) -> tuple[Fraction, Fraction]:
+    points: Fraction | None, value: Pair, results: list[RuleResult]
+) -> tuple[Pair, Pair]:
     """Of a budget: the points not yet assessed (still to be given), and those counted in its
     score for periods not yet due."""
     if points is None:
-        return ZERO, ZERO
-    earn: list[Fraction] = []
-    lose: list[Fraction] = []
+        return NOTHING, NOTHING
+    vn, vd = value
+    en, ed, ln, ld = 0, 1, 0, 1  # at stake: earn, lose
+    pending = False
     for r in results:
         if not r.pending:  # nothing at stake
             continue
-        if r.family == EARN:
-            earn.append(stake(r))
-        elif r.family == LOSE:
-            lose.append(stake(r))
-    if not earn and not lose:  # what the lines below give with nothing at stake
-        return ZERO, min(ZERO, value)
-    open_ = min(_exact_sum(earn), max(ZERO, points - value))
-    return open_, min(_exact_sum(lose), value)
+        pending = True
+        family = r.family
+        if family == EARN:
+            sn, sd = _stake(r)
+            en, ed = (en + sn, ed) if sd == ed else (en * sd + sn * ed, ed * sd)
+        elif family == LOSE:
+            sn, sd = _stake(r)
+            ln, ld = (ln + sn, ld) if sd == ld else (ln * sd + sn * ld, ld * sd)
+    if not pending:  # what the lines below give with nothing at stake: min(0, value)
+        return NOTHING, (value if vn < 0 else NOTHING)
+    pn, pd = points.numerator, points.denominator
+    rn, rd = pn * vd - vn * pd, pd * vd  # room: max(0, points − value)
+    if rn < 0:
+        rn = 0
+    open_ = (en, ed) if en * rd <= rn * ed else (rn, rd)  # min(earn, room)
+    credited = (ln, ld) if ln * vd <= vn * ld else value  # min(lose, value)
+    return open_, credited
 
 
 def _dec(value: Fraction | None) -> Decimal | None:
@@ -153,7 +204,7 @@ def _layout(scheme: Scheme) -> _Layout:
 
 def _score_budget(
     plan: _BudgetPlan, ctx: Context
-) -> tuple[Fraction | None, Fraction, list[RuleResult]]:
+) -> tuple[Fraction | None, Pair, list[RuleResult]]:
     # Kinds that act on the whole budget (a gate) see its points after any points_if_none switch.
     budget = plan.budget
     results = [r.params.evaluate(r, ctx, budget.points) for r in plan.first]
@@ -163,7 +214,7 @@ def _score_budget(
         for rule in plan.whole:
             by_id[rule.id] = rule.params.evaluate(rule, ctx, points)
         results = [by_id[i] for i in plan.rule_ids]
-    return points, combine(points, results), results
+    return points, _combine(points, results), results
 
 
 def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
@@ -190,11 +241,11 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
             budget.id,
             budget.item,
             None if display_max is None else round2(display_max),
-            round2(value),
+            round2_of(*value),
             plan.rule_ids,
             budget.bonus,
-            round2(open_),
-            round2(credited),
+            round2_of(*open_),
+            round2_of(*credited),
         )
         budget_lines.append(line)
         own[budget.id] = line
@@ -222,7 +273,7 @@ def score(scheme: Scheme, facts: Facts, as_of: date) -> ScoreCard:
                         r.explanation,
                         pending,
                         r.open,
-                        round2(stake(r)) if pending else CENTS_ZERO_STAKE,
+                        round2_of(*_stake(r)) if pending else CENTS_ZERO_STAKE,
                     )
                 )
             b = own.get(target.id) if target.points is not None else None

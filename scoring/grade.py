@@ -14,7 +14,7 @@ from fractions import Fraction
 from scoring.facts import Facts
 from scoring.model import Grading
 from scoring.numbers import fmt
-from scoring.periods import day_label, is_due, local_date
+from scoring.periods import day_label, is_due, known_by
 from scoring.scorecard import Grade, Level
 
 
@@ -41,7 +41,7 @@ def suggest_grade(
             for t in facts.tasks
             if t.kind in required
             and is_due(t.due, as_of)
-            and (t.completed_at is None or local_date(t.completed_at) > as_of)
+            and (t.completed_at is None or not known_by(t.completed_at, as_of))
         ),
         key=lambda t: (t.due, t.id),
     )

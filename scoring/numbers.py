@@ -10,12 +10,30 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from math import gcd
 
 CENT = Decimal("0.01")
 
 
+# a Decimal's exact Fraction, kept by the Decimal (equal Decimals, 0.5 and 0.50, are one value):
+# admins' entries repeat the same few values for every unit, and `Fraction(Decimal)` costs a few
+# microseconds
+_FRACTIONS: dict[Decimal, Fraction] = {}
+KEPT = 65536  # values kept by each of these tables
+
+
 def to_fraction(value: int | float | str | Decimal | Fraction) -> Fraction:
     """Exact fraction of a number as written (0.1 is one tenth, not the nearest binary float)."""
+    kind = value.__class__
+    if kind is Fraction:
+        return value  # type: ignore[return-value]
+    if kind is Decimal and value.is_finite():  # type: ignore[union-attr]
+        found = _FRACTIONS.get(value)  # type: ignore[arg-type]
+        if found is None:
+            found = Fraction(value)
+            if len(_FRACTIONS) < KEPT:
+                _FRACTIONS[value] = found  # type: ignore[index]
+        return found
     if isinstance(value, Fraction):
         return value
     if isinstance(value, float):
@@ -40,6 +58,21 @@ def round2(value: Fraction) -> Decimal:
     return found
 
 
+def round2_of(numerator: int, denominator: int) -> Decimal:
+    """`round2(Fraction(numerator, denominator))` without making the Fraction (denominator > 0):
+    the pair in lowest terms is the Fraction's own, so the same key and the same rounding."""
+    g = gcd(numerator, denominator)
+    if g != 1:
+        numerator, denominator = numerator // g, denominator // g
+    key = (numerator, denominator)
+    found = _ROUNDED.get(key)
+    if found is None:
+        found = (Decimal(numerator) / Decimal(denominator)).quantize(CENT, rounding=ROUND_HALF_UP)
+        if len(_ROUNDED) < ROUNDED_KEPT:
+            _ROUNDED[key] = found
+    return found
+
+
 def shown(value: Fraction | Decimal | int | float | str) -> Decimal:
     """THE rounding rule for every number people read: two decimals, half up (−0 is 0)."""
     dec = value if isinstance(value, Decimal) else round2(to_fraction(value))
@@ -47,8 +80,35 @@ def shown(value: Fraction | Decimal | int | float | str) -> Decimal:
     return dec if dec else Decimal("0.00")
 
 
+# `fmt`'s texts, kept per type: a Fraction by its (numerator, denominator), a Decimal by itself
+# (equal Decimals read the same: shown rounds them to the same two decimals). Floats are not
+# kept: a float equals the Fraction of its binary value, but reads as its shortest decimal.
+_FMT_FRACTIONS: dict[tuple[int, int], str] = {}
+_FMT_DECIMALS: dict[Decimal, str] = {}
+
+
 def fmt(value: Fraction | Decimal | int | float | None) -> str:
     """Short human form of `shown(value)`: 4, 6.5, 0.33 (no trailing zeros, never "-0")."""
+    kind = value.__class__
+    if kind is Fraction:
+        key = (value.numerator, value.denominator)  # type: ignore[union-attr]
+        found = _FMT_FRACTIONS.get(key)
+        if found is None:
+            found = _fmt(value)
+            if len(_FMT_FRACTIONS) < KEPT:
+                _FMT_FRACTIONS[key] = found
+        return found
+    if kind is Decimal and value.is_finite():  # type: ignore[union-attr]
+        found = _FMT_DECIMALS.get(value)  # type: ignore[arg-type]
+        if found is None:
+            found = _fmt(value)
+            if len(_FMT_DECIMALS) < KEPT:
+                _FMT_DECIMALS[value] = found  # type: ignore[index]
+        return found
+    return _fmt(value)
+
+
+def _fmt(value: Fraction | Decimal | int | float | None) -> str:
     if value is None:
         return "—"
     text = f"{shown(value):f}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -127,6 +127,20 @@ def local_date(moment: datetime) -> date:
     if moment.tzinfo is None:
         return moment.date()
     return moment.astimezone(TZ).date()
+
+
+@_cached
+def _last_instant_utc(day: date) -> datetime:
+    return end_of_day(day).astimezone(UTC)
+
+
+def known_by(moment: datetime, day: date) -> bool:
+    """`local_date(moment) <= day`, without converting `moment` to the assessment time zone: an
+    aware moment is compared with the last instant of `day` (in UTC, as the ledger's moments:
+    a plain comparison); a naive one is a local time already."""
+    if moment.tzinfo is None:
+        return moment.date() <= day
+    return moment <= _last_instant_utc(day)
 
 
 @_cached

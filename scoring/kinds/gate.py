@@ -9,7 +9,7 @@ from scoring.kinds import register
 from scoring.kinds.base import ZERO, ConfirmedKind, Family, Option, RuleResult, due_label
 from scoring.kinds.fields import choice, reading
 from scoring.numbers import fmt
-from scoring.periods import day_label, is_due, local_date
+from scoring.periods import day_label, is_due, known_by
 
 if TYPE_CHECKING:
     from scoring.context import Context
@@ -92,7 +92,7 @@ class Gate(ConfirmedKind):
                 return self.result(rule, lost, None, text, forfeit=whole)
             opens = (f"{what}：待确认（不设期限）",)
             return self.result(rule, ZERO, None, "待确认", pending=True, open=opens)
-        in_time = [e for e in entries if local_date(e.at) <= due]
+        in_time = [e for e in entries if known_by(e.at, due)]
         confirmed = in_time[-1] if in_time else None
         if confirmed is not None and confirmed.value >= 1:
             return self.result(rule, ZERO, None, f"已确认完成（{confirmed.id}）")

@@ -23,7 +23,7 @@ from scoring.kinds.base import (
 )
 from scoring.kinds.fields import Ident, Num, choice, reading
 from scoring.numbers import fmt
-from scoring.periods import is_due, local_date
+from scoring.periods import is_due, known_by
 
 if TYPE_CHECKING:
     from scoring.context import Context
@@ -68,7 +68,7 @@ class OnTime(RuleKind):
 
         def in_time(task: Task) -> bool:
             subs = ctx.subs_by_task.get(task.id, [])
-            if any(local_date(s.submitted_at) <= task.due for s in subs):
+            if any(known_by(s.submitted_at, task.due) for s in subs):
                 return True
             return ctx.done_by(task, task.due)
 
