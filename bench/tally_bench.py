@@ -59,7 +59,7 @@ async def _one(db: Any, units: int, out_dir: Path, files: bool = True) -> dict[s
     # call's own read, and the difference could come out negative
     reads: list[float] = []
     t1 = time.perf_counter()
-    with _timed(tally_service, ("build_all_facts", "final_grades"), reads):
+    with _timed(tally_service, ("read_facts", "final_grades"), reads):
         tally = await load_tally(db, seed.YEAR, as_of=AS_OF)
     t2 = time.perf_counter()
     if files:

@@ -1,4 +1,4 @@
-"""The tally from the database: load (build_all_facts + final grades), build, write, summarise.
+"""The tally from the database: load (read_facts + final grades), build, write, summarise.
 
 `year_tally(db, year, as_of=..., out_dir=...)` is what the chat layer calls for "汇总 2026": it
 returns a short Chinese summary and the paths of the workbook and the chart.
@@ -16,8 +16,9 @@ from handlers.channel import TEXT_LIMIT, fit_lines
 from scoring import Scheme, SchemeError, load_builtin
 from scoring.numbers import fmt
 from scoring.periods import end_of_day
+from storage import scope
 from storage.db import Database
-from storage.facts import build_all_facts, collector_paused
+from storage.facts import collector_paused, read_facts
 from storage.grades import final_grades
 from tally.build import FinalGradeInfo, Tally, TallyRow, TallyUnit, build_tally
 
@@ -34,8 +35,11 @@ async def load_tally(
     (the same facts `kaohe score --unit` uses), and the final grades confirmed by then."""
     known_at = end_of_day(as_of)
     async with db.session() as session:
-        found = await build_all_facts(session, year, known_at=known_at)
+        unit_ids = await scope.unit_ids_in_scope(session)
         grades = await final_grades(session, year, known_at=known_at)
+    # the facts in a unit of work of their own: on SQLite a synchronous one on a database
+    # thread, where the year's rows are read with the collector paused (storage.facts.facts_of)
+    found = await read_facts(db, year, unit_ids=unit_ids, known_at=known_at)
     schemes: dict[str, Scheme] = {}
     for scheme_id in sorted({uf.scheme_id for uf in found}):
         try:

@@ -215,3 +215,33 @@ async def test_a_begin_that_times_out_leaves_the_writer_usable(
     other.execute("ROLLBACK")
     other.close()
     assert await database.run_write(_put, "after", False) == 1
+
+
+async def test_a_year_is_read_with_the_collector_paused(database: Database) -> None:
+    """On SQLite `read_facts` is a synchronous unit of work (no await inside): the cyclic
+    collector does not run while the year's rows are read and made facts (it would, every 700
+    rows, go over the rows read so far: ~90,000 rows for a year of 1,000 units), and it is on
+    again afterwards. The facts are those the session path reads."""
+    import gc
+
+    facts = load_facts_file(DATA / "facts-chuangmo-jiaojiang-2026.yaml")
+    for n in range(60):  # rows enough for several collections, were the collector on
+        await write_facts(database, facts, scheme_id="chuangmo-taizhou", name=f"单位{n}")
+    async with database.session() as s:
+        via_session = await build_all_facts(s, 2026)
+    started: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    assert gc.isenabled()
+    gc.callbacks.append(seen)
+    try:
+        found = await read_facts(database, 2026)
+    finally:
+        gc.callbacks.remove(seen)
+    assert found == via_session
+    if database.dialect == "sqlite":
+        assert len(started) <= 1, started  # at most the one after the pause, over what it kept
+    assert gc.isenabled()
