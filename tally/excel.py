@@ -65,8 +65,19 @@ def display_width(text: str) -> int:
     return len(text) + sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
 
 
+_FLOATS: dict[Decimal, float] = {}  # equal Decimals are shown alike: the same float
+
+
 def _num(value: Decimal | None) -> float | None:
-    return None if value is None else float(shown(value))
+    if value is None:
+        return None
+    keep = value.__class__ is Decimal and value.is_finite()
+    found = _FLOATS.get(value) if keep else None
+    if found is None:
+        found = float(shown(value))
+        if keep and len(_FLOATS) < 65536:
+            _FLOATS[value] = found
+    return found
 
 
 def sheet_title(prefix: str, scheme_id: str, used: set[str]) -> str:
