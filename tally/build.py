@@ -358,9 +358,12 @@ def open_items_of(card: ScoreCard, facts: Facts, as_of: date) -> list[OpenItem]:
     open lines, or a pending rule with no open line; then the card's notes."""
     out: list[OpenItem] = []
     for sub in facts.submissions:
-        if sub.status != Status.SUBMITTED or sub.submitted_at.astimezone(TZ).date() > as_of:
+        if sub.status != Status.SUBMITTED:
             continue
-        when = sub.submitted_at.astimezone(TZ).strftime("%Y-%m-%d")
+        local = sub.submitted_at.astimezone(TZ)  # once for the test and the text
+        if local.date() > as_of:
+            continue
+        when = local.strftime("%Y-%m-%d")
         period = f" {sub.period}" if sub.period else ""
         title = f"「{sub.title}」" if sub.title else ""
         out.append(
