@@ -316,3 +316,109 @@ def test_text_and_json_rendering():
     assert data["bonus"] == 0.6 and data["base_max"] == 10 and data["as_of"] == "2026-10-01"
     assert data["items"][1]["targets"][0]["rules"][0]["value"] == 0.6
     assert data["open"] == ["a：待考核部门评分"]
+
+
+# ---- the budget arithmetic on integer pairs gives what Fraction's operators give ---------------
+
+
+def _reference_combine(points, results):  # the engine's rule as written with Fractions
+    from fractions import Fraction
+
+    from scoring.kinds import Family
+
+    zero = Fraction(0)
+    earned = lost = zero
+    has_lose = False
+    for r in results:
+        if r.forfeit:
+            return zero
+        if r.family == Family.EARN:
+            earned += r.value
+        elif r.family == Family.LOSE:
+            lost += r.value
+            has_lose = True
+    if points is None:
+        return max(zero, earned - lost)
+    if not has_lose:
+        return min(earned, points)
+    unearned = sum(
+        (r.max - r.value for r in results if r.family == Family.EARN and r.max is not None), zero
+    )
+    return min(points, max(zero, points - lost - unearned))
+
+
+def _reference_stake(r):
+    from fractions import Fraction
+
+    from scoring.kinds import Family
+
+    zero = Fraction(0)
+    if not r.pending:
+        return zero
+    if r.at_stake is not None:
+        return max(zero, r.at_stake)
+    if r.family == Family.EARN and r.max is not None:
+        return max(zero, r.max - r.value)
+    return zero
+
+
+def _reference_open_and_credited(points, value, results):
+    from fractions import Fraction
+
+    from scoring.kinds import Family
+
+    zero = Fraction(0)
+    if points is None:
+        return zero, zero
+    pending = [r for r in results if r.pending]
+    if not pending:
+        return zero, min(zero, value)
+    earn = sum((_reference_stake(r) for r in pending if r.family == Family.EARN), zero)
+    lose = sum((_reference_stake(r) for r in pending if r.family == Family.LOSE), zero)
+    return min(earn, max(zero, points - value)), min(lose, value)
+
+
+def test_budget_arithmetic_on_integer_pairs_equals_fractions() -> None:
+    """`engine._combine`, `_open_and_credited` and `_stake` work on (numerator, denominator)
+    pairs; on 20,000 random budgets (thirds, sevenths, negative and zero values, forfeits,
+    budgets without points) they give exactly what the same rules give with Fractions, and
+    `round2_of` rounds a pair as `round2` rounds its Fraction."""
+    import random
+    from fractions import Fraction
+
+    from scoring import engine
+    from scoring.kinds import Family, RuleResult
+    from scoring.numbers import round2, round2_of
+
+    rng = random.Random(13)
+
+    def q(lo: int = -3, hi: int = 40) -> Fraction:
+        return Fraction(rng.randint(lo * 12, hi * 12), rng.choice([1, 2, 3, 4, 7, 12, 100]))
+
+    for _ in range(20000):
+        results = [
+            RuleResult(
+                f"R{i}",
+                "x",
+                rng.choice([Family.EARN, Family.LOSE]),
+                q(),
+                rng.choice([None, q(0)]),
+                "",
+                pending=rng.random() < 0.4,
+                forfeit=rng.random() < 0.03,
+                at_stake=rng.choice([None, None, q()]),
+            )
+            for i in range(rng.randint(0, 5))
+        ]
+        points = rng.choice([None, q(0)])
+        got = engine._combine(points, results)
+        want = _reference_combine(points, results)
+        assert Fraction(*got) == want and round2_of(*got) == round2(want)
+        for r in results:
+            assert Fraction(*engine._stake(r)) == _reference_stake(r)
+        value = rng.choice([want, q()])
+        pair = (value.numerator, value.denominator)
+        opened, credited = engine._open_and_credited(points, pair, results)
+        want_open, want_credited = _reference_open_and_credited(points, value, results)
+        assert (Fraction(*opened), Fraction(*credited)) == (want_open, want_credited)
+        assert round2_of(*opened) == round2(want_open)
