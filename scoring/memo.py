@@ -27,4 +27,4 @@ def per_scheme(scheme: Scheme, key: Hashable, make: Callable[[], T]) -> T:
         if len(kept) >= KEPT_PER_SCHEME:
             kept.clear()
         kept[key] = found
-    return found  # type: ignore[no-any-return]
+    return found
