@@ -380,10 +380,19 @@ async def unit_score(ctx: Ctx, intent: Intent) -> str:
     return score_text(card, confirmed=confirmed, admin=True)
 
 
+def _year_of(text: str | None, this_year: int) -> int:
+    """「汇总 2025」, 「汇总 今年」, 「汇总 去年」: the year meant (this year when none is said)."""
+    if not text or text.startswith(("今年", "本年")):
+        return this_year
+    if text.startswith(("去年", "上")):
+        return this_year - 1
+    return int(text)
+
+
 @router.intent(N.TALLY, roles=ADMIN)
 async def tally(ctx: Ctx, intent: Intent) -> str:
     """The summary now; the workbook and the chart follow as files (writing them takes longer)."""
-    year = int(intent.args.get("year") or ctx.year)
+    year = _year_of(intent.args.get("year"), ctx.year)
     result = await load_tally(ctx.db, year, as_of=ctx.today)
     if result.empty:  # no empty workbook: say there is nothing to tally
         return summary_text(result)

@@ -216,7 +216,9 @@ def _mistyped(content: str, intent: Intent) -> Intent | str | None:
         return meant
     if meant.name in (N.UNKNOWN, N.QUESTION) or meant.keyword:
         return None
-    return texts.DID_YOU_MEAN.format(text=content.strip(), fixed=fixed.strip())
+    word = max((w for w in phrasings.COMMAND_WORDS if fixed.startswith(w)), key=len)
+    typed = content.lstrip()[: len(word)]
+    return texts.DID_YOU_MEAN.format(word=word, typed=typed)
 
 
 def _refusal(sender: Sender, roles: frozenset[Role]) -> str:

@@ -264,7 +264,11 @@ _PATTERNS: list[tuple[IntentName, str]] = [
         rf"(?:{SEP}(?P<reason>.+))?",
     ),
     (N.UNIT_SCORE, rf"{_words('得分', '查分', '分数')}{SEP}(?P<unit>[^\s\d]\S*)"),
-    (N.TALLY, rf"{_words('汇总', '统计', '总表')}(?:{SEP}(?P<year>\d{{4}}))?"),
+    (
+        N.TALLY,
+        rf"{_words('汇总', '统计', '总表')}"
+        rf"(?:{SEP}(?P<year>\d{{4}}|今年|本年度?|去年|上一?年度?)\s*(?:年度?)?)?",
+    ),
     (N.DASHBOARD, rf"{_words('看板', '仪表盘', '考核看板', 'dashboard')}"),
     (N.BROADCAST, rf"{_words('通知', '广播', '群发')}{SEP}(?P<body>.+)"),
 ]
@@ -290,9 +294,10 @@ _STRONG_QUESTION: tuple[str, ...] = (
     "哪天",
 )
 _STRONG_QUESTION += ("几号", "几篇", "几条", "几分", "呢")
-# "这个算不算一篇信息", "标题要不要加单位名称", "有没有要求", "这样报可以不": only in a short line
+# "这个算不算一篇信息", "标题要不要加单位名称", "有没有要求", "这样报可以不", "够数了没": only in a
+# short line
 # (an article's sentence may say 是不是)
-_A_NOT_A = re.compile(r"([^\s不没])[不没]\1|(?:可以|行|好|对|能)不\s*$")
+_A_NOT_A = re.compile(r"([^\s不没])[不没]\1|(?:可以|行|好|对|能)不\s*$|了没有?\s*$")
 _A_NOT_A_MAX = 24
 _WEAK_QUESTION = ("几", "什么", "哪")
 

@@ -510,9 +510,36 @@ def named_indicator(ctx: Ctx, intent: Intent) -> Intent | None:
     return None
 
 
+_CN_MONTHS = {
+    name: n
+    for n, name in enumerate(("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"), start=1)
+} | {"十一": 11, "十二": 12}
+_ASKED_MONTH = re.compile(
+    r"(?P<last>上个?月)|(?:(?P<y>\d{4})\s*年\s*)?(?P<m>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月"
+)
+
+
+def asked_month(text: str, today: date) -> tuple[int, int] | None:
+    """The month a progress question names (「上个月报了几篇」, 「11月的信息报了几篇」), None when it
+    names none. A month later in the year than today's is last year's."""
+    found = _ASKED_MONTH.search(text)
+    if found is None:
+        return None
+    if found["last"]:
+        return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    m = found["m"]
+    month = int(m) if m.isdigit() else _CN_MONTHS[m]
+    if found["y"]:
+        return int(found["y"]), month
+    return (today.year, month) if month <= today.month else (today.year - 1, month)
+
+
 @router.intent(N.PROGRESS, roles=LIAISON)
 async def progress(ctx: Ctx, intent: Intent) -> str:
     unit = ctx.sender.unit_name or ""
+    asked = asked_month(intent.text, ctx.today)
+    if asked is not None and asked != (ctx.today.year, ctx.today.month):
+        return await _month_progress(ctx, *asked)
     lines = [
         texts.PROGRESS_HEADER.format(unit=unit, month=ctx.today.month, today=fmt_date(ctx.today))
     ]
@@ -566,6 +593,35 @@ async def progress(ctx: Ctx, intent: Intent) -> str:
     if not owed and not overdue and not reports_open:
         lines.append(texts.PROGRESS_NOTHING)
     return fit_text("\n".join(lines))
+
+
+async def _month_progress(ctx: Ctx, year: int, month: int) -> str:
+    """「上个月报了几篇」: the 政务信息 of that month, counted as the score counts them."""
+    quota = info_quota(ctx.scheme)
+    if quota is None:
+        return not_in_scheme(ctx, "政务信息")
+    period = f"{year}-{month:02d}"
+    async with ctx.db.session() as session:
+        views = await list_submissions(
+            session, _unit_id(ctx), year, target=quota.rule.target, period=period
+        )
+    n = sum(v.status in COUNTING for v in views)
+    deadline = quota.deadline(period)
+    if n >= quota.per_period:
+        state = texts.MONTH_PROGRESS_FULL
+    elif deadline < ctx.today:
+        state = texts.MONTH_PROGRESS_CLOSED.format(left=quota.per_period - n)
+    else:
+        state = texts.MONTH_PROGRESS_LEFT.format(left=quota.per_period - n)
+    label = f"{year}年{month}月" if year != ctx.year else f"{month}月"
+    return texts.MONTH_PROGRESS.format(
+        unit=ctx.sender.unit_name or "",
+        month=label,
+        n=n,
+        quota=quota.per_period,
+        deadline=fmt_date(deadline),
+        state=state,
+    )
 
 
 # a title's characters on a line of 「记录」 or 「撤回」 (a longer one is clipped, with …)

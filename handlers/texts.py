@@ -141,7 +141,9 @@ ANSWER_TYPO = {
     "cancel": "您是要回复「取消」吗？为免误操作，请准确回复「取消」两个字；要提交请回复「确认」。",
 }
 # 「同过 S259」: a command's first word mistyped, and the command an action
-DID_YOU_MEAN = "没有听懂「{text}」。您是要发送「{fixed}」吗？如是，请按这个写法重新发送。"
+DID_YOU_MEAN = (
+    "没有听懂。您是要发送「{word}」吗？如是，请把开头的「{typed}」改为「{word}」后重新发送。"
+)
 NOTHING_TO_CONFIRM = "当前没有待确认的报送。报送政务信息请发送「报送政务信息」。"
 NOTHING_TO_CANCEL = "当前没有正在进行的报送，无需取消。"
 
@@ -220,6 +222,12 @@ PROGRESS_INFO = "· 政务信息：已报{n}/{quota}篇，截止{deadline}"
 PROGRESS_TASK = "· 任务{task}「{title}」：截止{due}，{state}"
 PROGRESS_OVERDUE = "· 已逾期未反馈或未完成的任务：{refs}"
 PROGRESS_NOTHING = "· 本月暂无其他待办事项"
+MONTH_PROGRESS = (
+    "{unit}{month}政务信息：已报{n}/{quota}篇（截止{deadline}），{state}本月进度请发送「进度」。"
+)
+MONTH_PROGRESS_FULL = "已报满。"
+MONTH_PROGRESS_LEFT = "还差{left}篇。"
+MONTH_PROGRESS_CLOSED = "差{left}篇，已过截止日期，不能补报。"
 
 SCORE_FOOTER = "（发送「记录」查看报送明细，对得分有疑问请联系{office}）"
 

@@ -273,6 +273,8 @@ async def test_admin_tally_sends_summary_then_files_and_dashboard_link(
         files = [m for m in b.wecom.sent_to("admin1") if m.get("msgtype") == "file"]
         assert len(files) == 2
         assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".png", ".xlsx"]
+        assert "2026年度考核汇总" in await b.say("admin1", "汇总 今年")
+        assert "2025年度" in await b.say("admin1", "汇总 去年")  # no units scored then: said so
 
         # Without a secret the dashboard is off, and the admin is told so.
         assert "尚未启用" in await b.say("admin1", "看板")

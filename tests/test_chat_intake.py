@@ -598,3 +598,27 @@ async def test_a_one_line_item_with_a_question_word_says_why_it_was_not_logged(
         assert "无法确定是要报送的信息还是提问" in reply and "请把标题单独写在第一行" in reply
         assert "答不上来" not in reply
         assert len(await _submissions(b)) == 0
+
+
+async def test_progress_of_a_month_named_in_the_question(database, tmp_path: Path) -> None:
+    """「上个月报了几篇」 and 「11月的信息报了几篇？」 answer for that month, not this one."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 20)
+        for n in range(2):
+            await b.say("zhangsan", f"政务信息：十一月第{n}篇\n正文{n}")
+        b.clock.set(2026, 12, 2)
+        await b.say("zhangsan", "政务信息：十二月第一篇\n正文")
+        last = await b.say("zhangsan", "上个月报了几篇")
+        assert "椒江区11月政务信息：已报2/4篇（截止11月30日），差2篇，已过截止日期" in last
+        assert await b.say("zhangsan", "11月的信息报了几篇？") == last
+        assert "已报1/4篇" in await b.say("zhangsan", "这月信息够数了没")
+        assert "12月进度" in await b.say("zhangsan", "本月报了几篇")
+
+
+async def test_a_mistyped_keyword_of_an_item_is_asked_back(database, tmp_path: Path) -> None:
+    """「正务信息：…」 logs nothing and says which word to correct (the item is not echoed)."""
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        reply = await b.say("zhangsan", "正务信息：河道清理专项行动\n本周清理河道12公里。")
+        assert "请把开头的「正务信息」改为「政务信息」后重新发送" in reply
+        assert "河道清理" not in reply and len(await _submissions(b)) == 0

@@ -141,6 +141,7 @@ def test_keyword_matches_are_marked() -> None:
         ("标题要不要加单位名称", True),
         ("有没有格式要求", True),
         ("这样报可以不", True),
+        ("这月信息够数了没", True),
         ("不得不说", False),
         ("各单位对照检查，是不是存在问题，整改到位后报送区创模办备案", False),  # an article's line
     ],

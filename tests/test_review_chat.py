@@ -382,7 +382,7 @@ async def test_mistyped_commands_and_short_unit_names(database, tmp_path: Path) 
         assert await b.say("admin1", "得份 路桥") == await b.say("admin1", "得分 路桥区")
         assert ref in await b.say("admin1", "待审和 路桥")
         asked = await b.say("admin1", f"同过 {ref}")
-        assert f"您是要发送「通过 {ref}」吗" in asked
+        assert "您是要发送「通过」吗？如是，请把开头的「同过」改为「通过」后重新发送" in asked
         assert ref in await b.say("admin1", "待审核")  # still waiting
         assert "没有找到单位「区」" in await b.say("admin1", "得分 区")  # two units have 区
         rejected = await b.say("admin1", f"退回{ref}标题前多了分号，请重新报送")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import secrets
 import sys
@@ -154,6 +155,10 @@ async def run_chat(  # type: ignore[no-untyped-def]
         await pipeline.drain()
     finally:
         sweep.cancel()
+        # ended before the database closes: a sweep cut off inside a unit of work would otherwise
+        # wait on a database thread that is gone
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweep
         await pipeline.turns.close()
         await db.dispose()
     return 0
