@@ -355,7 +355,8 @@ def _category(rule: RuleLine) -> str:
 
 def open_items_of(card: ScoreCard, facts: Facts, as_of: date) -> list[OpenItem]:
     """What is still open for one unit: unreviewed submissions, then per rule (scheme order) its
-    open lines, or a pending rule with no open line; then the card's notes."""
+    open lines, or a pending rule with no open line whose kind does not count deliveries (an
+    office's score to come, points a unit may still earn); then the card's notes."""
     out: list[OpenItem] = []
     for sub in facts.submissions:
         if sub.status != Status.SUBMITTED:
@@ -383,7 +384,9 @@ def open_items_of(card: ScoreCard, facts: Facts, as_of: date) -> list[OpenItem]:
                         OpenItem(card.unit, card.scheme_id, _category(rule), rule.id, line)
                         for line in rule.open
                     )
-                elif rule.pending:
+                elif rule.pending and kind_class(rule.kind).delivery is None:
+                    # (a kind that counts deliveries — 政务信息, reports, task feedback — lists
+                    # in its open lines all a unit still owes: none, nothing to send now)
                     out.append(
                         OpenItem(
                             card.unit,

@@ -370,3 +370,33 @@ async def test_final_grade_rows_are_appended_and_checked(db: Database) -> None:
         assert (await final_grades(s, YEAR))[unit_id].grade == "合格"
         assert len(await grade_history(s, unit_id, YEAR)) == 3
         assert await final_grades(s, YEAR + 1) == {}
+
+
+def test_nothing_to_send_is_not_listed_as_owed() -> None:
+    """On 1 December: the 自查报告 sent (due 15 December) and December's 政务信息 complete. The
+    open items list nothing 待报送 for them — not 「尚无到期报表」, nor the months already past
+    (they can no longer be sent) — while a month still short would be listed."""
+    from scoring import load_builtin, score
+    from scoring.facts_file import facts_from_data
+    from tally.build import open_items_of
+
+    scheme = load_builtin("chuangmo-taizhou")
+    info = [
+        {"id": f"S{n}", "target": "C3b", "period": "2026-12", "submitted_at": "2026-12-01T09:00:00"}
+        for n in range(4)
+    ]
+    report = {
+        "id": "S9", "target": "C4b", "period": "2026", "kind": "report",
+        "submitted_at": "2026-11-28T09:00:00",
+    }  # fmt: skip
+    facts = facts_from_data({"unit": "椒江区", "year": 2026, "submissions": [*info, report]})
+    day = date(2026, 12, 1)
+    owed = [
+        i for i in open_items_of(score(scheme, facts, day), facts, day) if i.category == "待报送"
+    ]
+    assert not any(i.indicator.startswith(("C3b", "C4b")) for i in owed), owed
+    short = facts_from_data({"unit": "椒江区", "year": 2026, "submissions": info[:3]})
+    owed = open_items_of(score(scheme, short, day), short, day)
+    assert [i.text for i in owed if i.indicator.startswith("C3b")] == [
+        "12月工作信息：还差1篇，截止12月31日"
+    ]
