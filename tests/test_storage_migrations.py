@@ -27,6 +27,22 @@ TABLES = {
 }
 
 
+def _migration(database: Database, down_to: str):  # type: ignore[no-untyped-def]
+    """`to(revision)`: what `run_sync` runs to take the database down to `down_to`, or up to
+    another revision ("head")."""
+    from alembic import command
+
+    def to(revision: str):  # type: ignore[no-untyped-def]
+        def run(connection):  # type: ignore[no-untyped-def]
+            cfg = alembic_config(database.url)
+            cfg.attributes["connection"] = connection
+            (command.downgrade if revision == down_to else command.upgrade)(cfg, revision)
+
+        return run
+
+    return to
+
+
 def _diff(connection):  # type: ignore[no-untyped-def]
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return compare_metadata(context, metadata)
@@ -117,18 +133,7 @@ async def test_unique_source_key_migration_keeps_existing_double_logs(
 ) -> None:
     """0004 on a ledger where one message was logged twice (what it prevents from then on):
     the upgrade succeeds, both rows stay, the earliest keeps the message key."""
-    from alembic import command
-
-    def to(revision: str):  # type: ignore[no-untyped-def]
-        def run(connection):  # type: ignore[no-untyped-def]
-            cfg = alembic_config(database.url)
-            cfg.attributes["connection"] = connection
-            if revision == "0003":
-                command.downgrade(cfg, revision)
-            else:
-                command.upgrade(cfg, revision)
-
-        return run
+    to = _migration(database, down_to="0003")
 
     async with database.engine.begin() as conn:
         await conn.run_sync(to("0003"))
@@ -235,17 +240,9 @@ async def test_recovery_markers_in_the_reply_become_claims_in_their_own_columns(
 async def test_submission_forms_are_filled_in_for_what_was_logged(database: Database) -> None:
     """0011 keeps each submission's forms (storage/forms.py) and works them out for the rows
     already logged, so the month's repeat check finds repeats of items sent before it."""
-    from alembic import command
-
     from storage.forms import form
 
-    def to(revision: str):  # type: ignore[no-untyped-def]
-        def run(connection):  # type: ignore[no-untyped-def]
-            cfg = alembic_config(database.url)
-            cfg.attributes["connection"] = connection
-            (command.downgrade if revision == "0010" else command.upgrade)(cfg, revision)
-
-        return run
+    to = _migration(database, down_to="0010")
 
     texts = [("河道保洁专项行动", "本周完成河道清淤３公里。"), ("第二篇", "")]
     async with database.engine.begin() as conn:
