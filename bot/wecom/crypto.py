@@ -1,6 +1,6 @@
 """WeCom callback crypto: the SHA1 message signature and AES-256-CBC with 32-byte PKCS#7 blocks.
 
-Our own implementation on `cryptography` (PROTOCOL.md §1.4–1.5). Unlike the official sample and
+Our own implementation (PROTOCOL.md §1.4–1.5; AES on the interpreter's OpenSSL: bot/wecom/aes.py). Unlike the official sample and
 wechatpy, every length and pad read from the wire is bounds-checked before use, so a truncated or
 tampered ciphertext is refused with a precise reason instead of an IndexError or garbage.
 """
@@ -15,7 +15,7 @@ import re
 import secrets
 import struct
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from bot.wecom import aes
 
 BLOCK = 32  # WeCom pads to 32 bytes, not AES's 16
 RANDOM_LEN = 16
@@ -109,8 +109,7 @@ class WeComCrypto:
             raise ValueError("random prefix must be 16 bytes")
         body = msg.encode("utf-8")
         plain = prefix + struct.pack(">I", len(body)) + body + self._receive_id_bytes
-        encryptor = Cipher(algorithms.AES(self._key), modes.CBC(self._iv)).encryptor()
-        cipher = encryptor.update(pkcs7_pad(plain)) + encryptor.finalize()
+        cipher = aes.encrypt(self._key, self._iv, pkcs7_pad(plain))
         return base64.b64encode(cipher).decode("ascii")
 
     def decrypt(self, encrypted: str) -> str:
@@ -122,8 +121,7 @@ class WeComCrypto:
         if len(cipher) < BLOCK or len(cipher) % 16:
             raise WeComCryptoError(ILLEGAL_BUFFER, f"ciphertext length {len(cipher)} is invalid")
         try:
-            decryptor = Cipher(algorithms.AES(self._key), modes.CBC(self._iv)).decryptor()
-            padded = decryptor.update(cipher) + decryptor.finalize()
+            padded = aes.decrypt(self._key, self._iv, cipher)
         except ValueError as exc:  # pragma: no cover - length already checked
             raise WeComCryptoError(DECRYPT_ERROR, "AES decryption failed") from exc
         plain = pkcs7_unpad(padded)

@@ -11,9 +11,9 @@ import logging
 from pathlib import Path
 
 import aiohttp
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from bot.media_store import download_name, store_bytes
+from bot.wecom import aes
 from bot.wecom.client import StoredMedia
 from bot.wecombot.frames import split_media_ref
 
@@ -41,8 +41,7 @@ def decrypt_media(data: bytes, aeskey: str) -> bytes:
     key = media_key(aeskey)
     if not data or len(data) % 16:
         raise MediaError("ciphertext is not a whole number of AES blocks")
-    decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
-    plain = decryptor.update(data) + decryptor.finalize()
+    plain = aes.decrypt(key, key[:16], data)
     pad = plain[-1]
     if not 1 <= pad <= PAD_BLOCK or pad > len(plain) or plain[-pad:] != bytes([pad]) * pad:
         raise MediaError("bad padding: wrong key or damaged file")
