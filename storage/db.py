@@ -204,12 +204,20 @@ def _pg_group(conn: Connection, group: list[_Write], committing: list[bool]) -> 
     A unit that meets a deadlock or a serialization failure in a group of several may owe it
     to the locks the units before it hold: it is run again alone once the group has committed
     (the group's callers answered first), and only an error it meets alone is its own."""
+    try:
+        return _pg_group_deferring(conn, group, committing)
+    finally:
+        conn.info.pop(_DEFERRED, None)
+
+
+def _pg_group_deferring(conn: Connection, group: list[_Write], committing: list[bool]) -> list[Any]:
     left, alone = list(group), []
     results: list[Any] = []
     while left:
         failed: tuple[_Write, Exception] | None = None
         results = []
         trans = conn.begin()
+        conn.info[_DEFERRED] = {}  # (a run rolled back drops what it deferred)
         try:
             for unit in left:
                 try:
@@ -218,6 +226,7 @@ def _pg_group(conn: Connection, group: list[_Write], committing: list[bool]) -> 
                     failed = (unit, exc)
                     break
             if failed is None:
+                flush_deferred(conn)  # failing, it fails the group as its COMMIT would
                 committing.append(True)
                 trans.commit()
                 break
@@ -235,6 +244,7 @@ def _pg_group(conn: Connection, group: list[_Write], committing: list[bool]) -> 
             unit.future.set_exception(error)
         left = [u for u in left if u is not unit]
         group[:] = left
+    conn.info.pop(_DEFERRED, None)  # units run alone write at once
     if alone:
         for unit, result in zip(left, results, strict=True):  # committed: answered first
             if not unit.future.done():
@@ -250,6 +260,34 @@ def _pg_group(conn: Connection, group: list[_Write], committing: list[bool]) -> 
                 if not unit.future.done():
                     unit.future.set_result(result)
     return results
+
+
+_DEFERRED = "kaohe_deferred"  # writes a group's transaction makes at its end, by their flush
+
+
+def defer_write(conn: Connection, flush: Callable[[Connection, list[Any]], Any], item: Any) -> bool:
+    """In a PostgreSQL group's transaction (`_pg_group`): keep `item` for `flush(conn, items)`,
+    called once with the transaction's items just before its COMMIT, and True. False where
+    nothing is deferred (SQLite, a unit run alone): then the caller writes at once.
+
+    For writes whose result the unit does not need (the stored reply: one UPDATE a message,
+    ~12 messages to a group): one statement for the group instead of one round trip each. A
+    unit that reads what it deferred (a repeat of a message in the same group reading its
+    reply) calls `flush_deferred` first. A failing flush fails the group as its COMMIT would."""
+    pending: dict[Any, list[Any]] | None = conn.info.get(_DEFERRED)
+    if pending is None:
+        return False
+    pending.setdefault(flush, []).append(item)
+    return True
+
+
+def flush_deferred(conn: Connection) -> None:
+    """Write what `defer_write` kept on this transaction so far (nothing kept: nothing done)."""
+    pending: dict[Any, list[Any]] | None = conn.info.get(_DEFERRED)
+    while pending:
+        flush, items = next(iter(pending.items()))
+        del pending[flush]
+        flush(conn, items)
 
 
 _CONFLICTS = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure

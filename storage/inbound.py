@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, bindparam, insert, or_, update
+from sqlalchemy import Integer, bindparam, insert, or_, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 
-from storage.db import Database
+from storage.db import Database, defer_write, flush_deferred
 from storage.models import InboundMessage, Outbox
 from storage.prepared import Ahead, InsertOnce, Prepared, forget_reads_ahead
 from storage.turns import TURN_LOCK_CLASS, TurnTaken, turn_lock, user_key
@@ -71,6 +71,7 @@ def _record(conn: Connection, values: dict[str, Any]) -> InboundRecord | None:
 
 
 def _stored(conn: Connection, key: str) -> InboundRecord | None:
+    flush_deferred(conn)  # (a reply of this transaction still kept back: written first)
     found = _STORED.first(conn, {"key": key})
     return InboundRecord(id=found[0], new=False, reply=found[1]) if found else None
 
@@ -182,14 +183,35 @@ async def stored_reply(db: Database, key: str) -> InboundRecord | None:
 def store_reply_in(
     conn: Connection, key: str, reply: str, outbox: tuple[str, dict[str, Any]] | None = None
 ) -> int | None:
-    """`store_reply` inside the caller's transaction."""
+    """`store_reply` inside the caller's transaction. In a PostgreSQL group's transaction a
+    reply without an outbox row is written with the group's other replies, in one statement
+    just before its COMMIT (`storage.db.defer_write`): a round trip a message fewer."""
     now = utcnow()
+    if outbox is None and defer_write(conn, _store_replies, (key, reply, now)):
+        return None
     _STORE_REPLY.run(conn, {"k": key, "reply": reply, "at": now})
     if outbox is None:
         return None
     row = Outbox(recipient=outbox[0], payload=outbox[1], next_attempt_at=now)  # its defaults
     values = {c.name: getattr(row, c.name) for c in _out.c if c.name != "id"}
     return int(conn.execute(_ENQUEUE, values).scalar_one())
+
+
+# PostgreSQL: the replies of a group's transaction, stored as `_STORE_REPLY` stores one
+_STORE_REPLIES = Prepared(
+    text(
+        "UPDATE inbound_message AS m SET reply = v.reply, replied_at = v.at,"
+        " claimed_by = NULL, claimed_until = NULL"
+        " FROM unnest(CAST(:keys AS VARCHAR[]), CAST(:replies AS TEXT[]),"
+        " CAST(:ats AS TIMESTAMPTZ[])) AS v(key, reply, at)"
+        " WHERE m.key = v.key"
+    )
+)
+
+
+def _store_replies(conn: Connection, items: list[tuple[str, str, datetime]]) -> None:
+    keys, replies, ats = zip(*items, strict=True)
+    _STORE_REPLIES.run(conn, {"keys": list(keys), "replies": list(replies), "ats": list(ats)})
 
 
 async def store_reply(
