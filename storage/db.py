@@ -69,6 +69,13 @@ MIGRATION_LOCK = 0x6B616F6865  # "kaohe": the PostgreSQL advisory lock held whil
 PG_UNIT_CONNECTIONS = 4  # PostgreSQL: connections units of work run on (`_Units`)
 PG_GROUP_MAX = 16  # PostgreSQL: units that write which may share one transaction (`_Units`)
 PG_RECYCLE = 1800.0  # seconds a connection lives (the pool's `pool_recycle`)
+# PostgreSQL, the units' connections: a random page read costs about what a sequential one does
+# (SSDs, and the hot path's rows in memory). With the default (4.0, spinning disks) the planner
+# looked a message's sender up by scanning the whole member and unit tables (a city's ~200 rows,
+# a few pages each: "cheaper" than an index) and the submission's foreign key checked its unit
+# the same way: ~30 us of the database's CPU a lookup more than through the unique indexes
+# (bench/notes.md). Set for the connection's life, never given back to the pool.
+PG_UNIT_SETTINGS = "SET random_page_cost = 1.1"
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -454,6 +461,9 @@ class _Units:
         if conn is None:
             conn = slot.conn = await self.engine.connect()  # pinged once by the pool
             slot.born = time.monotonic()
+            raw = (await conn.get_raw_connection()).driver_connection
+            if raw is not None:  # outside any transaction: for the connection's life
+                await raw.execute(PG_UNIT_SETTINGS)
         return conn
 
     @staticmethod
