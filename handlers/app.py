@@ -283,7 +283,7 @@ async def _dispatch(ctx: Ctx, intent: Intent) -> str:
     if route.roles <= LIAISON and ctx.sender.unit_id is None:
         return texts.NO_UNIT.format(office=office_name())
     reply = await route.func(ctx, intent)
-    if intent.name == N.QUESTION and conversation.in_info_flow(ctx):
+    if (intent.name == N.QUESTION or intent.keyword) and conversation.in_info_flow(ctx):
         reply = texts.QUESTION_IN_DRAFT + "\n" + reply
     return reply
 

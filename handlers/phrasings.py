@@ -106,7 +106,7 @@ PHRASINGS: dict[StrEnum, tuple[str, ...]] = {
 # questions come first.
 KEYWORDS: tuple[tuple[StrEnum, tuple[str, ...]], ...] = (
     (N.WITHDRAW_LIST, ("撤回", "撤销", "撤消")),
-    (N.INFO_HOWTO, ("怎么报", "如何报", "怎样报", "报送要求", "什么要求", "格式", "每月要报", "每个月报")),
+    (N.INFO_HOWTO, ("算不算", "算一篇", "能不能算", "怎么报", "如何报", "怎样报", "报送要求", "什么要求", "格式", "每月要报", "每个月报")),
     (N.SCORE_LOSSES, ("扣分", "失分", "扣了")),
     (N.SCORE_DETAIL, ("明细", "详情", "各项")),
     (N.MY_SCORE, ("几分", "多少分", "得分", "分数", "成绩", "排名")),

@@ -72,6 +72,7 @@ PHRASINGS: list[tuple[str, IntentName]] = [
     ("政务信息怎么报？", N.INFO_HOWTO),
     ("报送要求", N.INFO_HOWTO),
     ("一个月报几篇", N.INFO_HOWTO),
+    ("这个算不算一篇信息", N.INFO_HOWTO),  # what counts as an item: how to send one
     ("撤回", N.WITHDRAW_LIST),
     ("我要撤回", N.WITHDRAW_LIST),
     ("怎么撤回", N.WITHDRAW_LIST),
