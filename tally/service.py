@@ -46,16 +46,19 @@ async def load_tally(
             schemes[scheme_id] = load_builtin(scheme_id)
         except SchemeError:
             continue  # the unit is listed in Tally.skipped
-    units = [
-        TallyUnit(uf.unit.name, uf.unit.kind, uf.scheme_id, uf.facts, uf.unit.id) for uf in found
-    ]
-    names = {uf.unit.id: uf.unit.name for uf in found}
-    final = {
-        names[unit_id]: FinalGradeInfo(g.grade, g.actor, g.reason, g.at, g.exception)
-        for unit_id, g in grades.items()
-        if unit_id in names
-    }
     with collector_paused():  # every unit's card at once; no await inside
+        # (the units made inside the pause too: the facts were read with the collector paused,
+        # and the first objects made after it would have it walk the whole year's facts)
+        units = [
+            TallyUnit(uf.unit.name, uf.unit.kind, uf.scheme_id, uf.facts, uf.unit.id)
+            for uf in found
+        ]
+        names = {uf.unit.id: uf.unit.name for uf in found}
+        final = {
+            names[unit_id]: FinalGradeInfo(g.grade, g.actor, g.reason, g.at, g.exception)
+            for unit_id, g in grades.items()
+            if unit_id in names
+        }
         return build_tally(
             units, schemes, as_of, year=year, final_grades=final, scheme_ids=scheme_ids
         )
