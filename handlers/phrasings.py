@@ -239,6 +239,16 @@ def _by_sound() -> dict[str, StrEnum]:
     return by_sound
 
 
+@cache
+def _by_spelling() -> dict[str, StrEnum]:
+    """Pinyin of a phrasing without blanks ("jindu", "wodedefen") → intent: only what may be
+    matched loosely (never 确认, 取消 and the other actions)."""
+    by_spelling: dict[str, StrEnum] = {}
+    for sound, intent in _by_sound().items():
+        by_spelling.setdefault(sound.replace(" ", ""), intent)
+    return by_spelling
+
+
 def exact(norm: str) -> StrEnum | None:
     """The intent the message says in one of the table's phrasings (fillers and doubles aside)."""
     by_text = _by_text()
@@ -265,6 +275,8 @@ def match(norm: str) -> tuple[StrEnum, bool] | None:
     sound = pinyin(core)
     if len(core) >= 2 and sound in by_sound:
         return by_sound[sound], True
+    if core.isascii() and core.isalpha() and core in _by_spelling():
+        return _by_spelling()[core], True  # 「jindu」: the pinyin typed when the IME failed
     if len(core) >= 3:
         # imported here: its native libraries add ~7 MB resident, and most messages never get here
         from rapidfuzz import fuzz, process

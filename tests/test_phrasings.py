@@ -59,6 +59,8 @@ PHRASINGS: list[tuple[str, IntentName]] = [
     ("我报过哪些", N.RECORDS),
     ("报送记录", N.RECORDS),
     ("记路", N.RECORDS),  # 录 → 路
+    ("ｊｉｎｄｕ", N.PROGRESS),  # the pinyin, typed when the input method failed
+    ("wodedefen", N.MY_SCORE),
     ("历史记录", N.RECORDS),
     ("我想交一篇信息", N.START_INFO),
     ("报送政务信息", N.START_INFO),
@@ -110,7 +112,9 @@ def test_phrasing_reaches_intent(text: str, intent: IntentName) -> None:
     assert parse(text).name == intent
 
 
-@pytest.mark.parametrize("text", ["试", "事", "十", "队", "取笑", "确人", "放起", "确任", "取小"])
+@pytest.mark.parametrize(
+    "text", ["试", "事", "十", "队", "取笑", "确人", "放起", "确任", "取小", "queren", "quxiao"]
+)
 def test_actions_are_never_guessed(text: str) -> None:
     """A typo never confirms or drops anything: 是/对/确认/放弃 are matched exactly only."""
     assert parse(text).name not in phrasings.EXACT_ONLY
