@@ -106,10 +106,11 @@ async def confirmed_grade_line(db: Database, unit_id: int, year: int) -> str | N
     found = await confirmed_grade(db, unit_id, year)
     if found is None:
         return None
-    grade, reason, at = found
+    grade, reason, at, exception = found
     day = at.astimezone(TZ)
+    shown = f"{grade}（例外）" if exception else grade  # as 汇总 and the workbook write it
     return st.CONFIRMED_GRADE.format(
-        year=year, grade=grade, day=f"{day.month}月{day.day}日", reason=reason
+        year=year, grade=shown, day=f"{day.month}月{day.day}日", reason=reason
     )
 
 

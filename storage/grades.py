@@ -142,7 +142,7 @@ async def grade_history(session: AsyncSession, unit_id: int, year: int) -> list[
 
 
 _LATEST = Prepared(
-    select(FinalGrade.grade, FinalGrade.reason, FinalGrade.at)
+    select(FinalGrade.grade, FinalGrade.reason, FinalGrade.at, FinalGrade.exception)
     .where(FinalGrade.unit_id == bindparam("unit_id"), FinalGrade.year == bindparam("year"))
     .order_by(col(FinalGrade.at).desc(), col(FinalGrade.id).desc())
     .limit(1)
@@ -151,7 +151,7 @@ _LATEST = Prepared(
 
 async def confirmed_grade(
     db: Database, unit_id: int, year: int
-) -> tuple[str, str, datetime] | None:
-    """(grade, reason, when) of the grade in force for the unit's year (the latest 定级), or
-    None: one small read, asked with every 「我的得分」."""
+) -> tuple[str, str, datetime, bool] | None:
+    """(grade, reason, when, confirmed as an exception) of the grade in force for the unit's
+    year (the latest 定级), or None: one small read, asked with every 「我的得分」."""
     return await db.run_small(lambda conn: _LATEST.first(conn, {"unit_id": unit_id, "year": year}))

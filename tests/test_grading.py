@@ -60,6 +60,8 @@ async def test_grades_are_checked_and_exceptions_marked(database, tmp_path: Path
         line = next(x for x in result.summary_text.split("\n") if "椒江区：" in x)
         assert line.endswith("分，合格（例外）"), line
         assert "分，合格（例外）" in await b.say("admin1", "汇总 2026")
+        # and so does the unit's card
+        assert "【已确定等次】2026年度：合格（例外）（" in await b.say("zhangsan", "我的得分 2026")
 
 
 async def test_a_confirmed_grade_stands_above_the_score_card(database, tmp_path: Path) -> None:
