@@ -216,6 +216,12 @@ _PATTERNS: list[tuple[IntentName, str]] = [
         rf"(?:{SEP}{_INDICATOR_ASK})?[?？]?",
     ),
     (N.WITHDRAW, rf"{_words('撤回', '撤销', '撤消')}{SEP}#?(?P<ref>[A-Za-z]?\d+)"),
+    # several at once: one at a time (each withdrawal is told and counted on its own)
+    (
+        N.WITHDRAW,
+        rf"{_words('撤回', '撤销', '撤消')}{SEP}"
+        r"(?P<refs>#?[A-Za-z]?\d+(?:[\s,，、;；和及]+#?[A-Za-z]?\d+)+)",
+    ),
     (
         N.SUBMIT_INFO,
         rf"(?:我要)?(?:报送|提交|上报)?{_words('政务信息', '工作信息', '信息')}{SEP}(?P<body>.+)",

@@ -661,6 +661,9 @@ def parse_ref(ref: str) -> int | None:
 
 @router.intent(N.WITHDRAW, roles=REPORTERS)
 async def withdraw(ctx: Ctx, intent: Intent) -> str:
+    if "refs" in intent.args:  # 「撤回 S251 S244」
+        first = re.split(r"[\s,，、;；和及]+", intent.args["refs"])[0]
+        return texts.WITHDRAW_ONE_AT_A_TIME.format(ref=first.lstrip("#").upper())
     ref = intent.args["ref"]
     sub_id = parse_ref(ref)
     async with ctx.db.session() as session:

@@ -199,6 +199,9 @@ WITHDRAWN_APPROVED = "该篇此前已通过审核，已告知审核人{reviewer}
 WITHDRAWN_TELL_REVIEWER = (
     "【撤回】{unit}的{who}撤回了您已通过的{ref}「{title}」，该篇不再计分。如有疑问请与其联系。"
 )
+WITHDRAW_ONE_AT_A_TIME = (
+    "撤回请一次发送一个编号，例如「撤回 {ref}」；撤回后再发送下一个。没有撤回任何内容。"
+)
 WITHDRAW_UNKNOWN = "没有找到本单位编号为{ref}的报送。发送「记录」可查看最近的报送编号。"
 WITHDRAW_TOO_LATE = "编号{ref}的报送已过截止日期{deadline}，不能撤回。如需更正请联系{office}。"
 WITHDRAW_ALREADY = "编号{ref}的报送已经是「{status}」状态，无需撤回。"

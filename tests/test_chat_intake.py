@@ -622,3 +622,20 @@ async def test_a_mistyped_keyword_of_an_item_is_asked_back(database, tmp_path: P
         reply = await b.say("zhangsan", "正务信息：河道清理专项行动\n本周清理河道12公里。")
         assert "请把开头的「正务信息」改为「政务信息」后重新发送" in reply
         assert "河道清理" not in reply and len(await _submissions(b)) == 0
+
+
+async def test_several_numbers_to_withdraw_are_asked_one_at_a_time(
+    database, tmp_path: Path
+) -> None:
+    async with bench(database, tmp_path) as b:
+        b.clock.set(2026, 11, 10)
+        refs = []
+        for n in range(2):
+            reply = await b.say("zhangsan", f"政务信息：第{n}篇\n正文{n}")
+            refs.append(re.search(r"编号(S\d+)", reply)[1])  # type: ignore[index]
+        asked = await b.say("zhangsan", f"撤回 {refs[0]} {refs[1]}")
+        assert f"撤回请一次发送一个编号，例如「撤回 {refs[0]}」" in asked
+        assert "没有撤回任何内容" in asked
+        assert "已报2/4篇" in await b.say("zhangsan", "进度")  # both still count
+        assert "已撤回" in await b.say("zhangsan", f"撤回 {refs[0]}")
+        assert "已报1/4篇" in await b.say("zhangsan", "进度")
