@@ -211,14 +211,12 @@ def _mistyped(content: str, intent: Intent) -> Intent | str | None:
     fixed = phrasings.corrected_head(content)
     if fixed is None:
         return None
-    meant = _text_intent(fixed)
+    meant = _text_intent(fixed.text)
     if meant.name in _SHOWS:
         return meant
     if meant.name in (N.UNKNOWN, N.QUESTION) or meant.keyword:
         return None
-    word = max((w for w in phrasings.COMMAND_WORDS if fixed.startswith(w)), key=len)
-    typed = content.lstrip()[: len(word)]
-    return texts.DID_YOU_MEAN.format(word=word, typed=typed)
+    return texts.DID_YOU_MEAN.format(word=fixed.word, typed=fixed.typed)
 
 
 def _refusal(sender: Sender, roles: frozenset[Role]) -> str:

@@ -21,7 +21,16 @@ from typing import Any
 from handlers import followup_texts as ft
 from handlers.channel import clip, fit_lines, reply_to_data
 from handlers.context import Ctx, office_name
-from handlers.intents import Intent, IntentName, normalize, parse_month
+from handlers.intents import (
+    CN_MONTH,
+    CN_MONTHS,
+    LAST_MONTH,
+    Intent,
+    IntentName,
+    normalize,
+    parse_month,
+    previous_month,
+)
 from handlers.notify import send_now
 from handlers.office_intents import CHASE_KEY, OfficeIntent
 from handlers.router import ADMIN, Router
@@ -45,13 +54,7 @@ router = Router()
 ITEMS_PER_UNIT = 3  # items named per unit in the 未报 reply (then "等N项")
 CARD_NAMES = 12  # unit names on the 一键催报 card
 RECIPIENT_MAX = 200
-_CN_MONTHS = {
-    name: n
-    for n, name in enumerate(
-        ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"), start=1
-    )
-}
-_CN_MONTH = re.compile(r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>十[一二]?|[一二三四五六七八九])\s*月份?")
+_CN_MONTH = re.compile(rf"(?:(?P<y>\d{{4}})\s*年\s*)?(?P<m>{CN_MONTH})\s*月份?")
 _TASK = re.compile(r"#?(?P<code>[A-Za-z]{1,3}\d+)")
 ALL = frozenset({"全部", "所有", "全年", "全部到期", "all"})
 
@@ -93,13 +96,11 @@ def parse_scope(text: str | None, today: date) -> Scope | None:
         return _month_scope(today.year, today.month, today)
     if norm.lower() in ALL:
         return Scope(ft.SCOPE_ALL)
-    if norm in ("上月", "上个月"):
-        if today.month > 1:
-            return _month_scope(today.year, today.month - 1, today)
-        return _month_scope(today.year - 1, 12, today)
+    if norm in LAST_MONTH:
+        return _month_scope(*previous_month(today), today)
     cn = _CN_MONTH.fullmatch(norm)
     if cn:
-        return _month_scope(int(cn["y"] or today.year), _CN_MONTHS[cn["m"]], today)
+        return _month_scope(int(cn["y"] or today.year), CN_MONTHS[cn["m"]], today)
     period = parse_month(norm, today.year)
     if period is not None:
         return _month_scope(int(period[:4]), int(period[5:]), today)

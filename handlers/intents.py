@@ -23,6 +23,7 @@ from scoring import kinds
 
 SEP_CLASS = r"[\s:：,，、;；]"  # what may stand between a keyword and its argument
 SEP = SEP_CLASS + "*"
+REFS_SEP = r"[\s,，、;；和及]+"  # between the numbers of a list (「撤回 S251、S244」)
 
 
 class IntentName(StrEnum):
@@ -220,7 +221,7 @@ _PATTERNS: list[tuple[IntentName, str]] = [
     (
         N.WITHDRAW,
         rf"{_words('撤回', '撤销', '撤消')}{SEP}"
-        r"(?P<refs>#?[A-Za-z]?\d+(?:[\s,，、;；和及]+#?[A-Za-z]?\d+)+)",
+        rf"(?P<refs>#?[A-Za-z]?\d+(?:{REFS_SEP}#?[A-Za-z]?\d+)+)",
     ),
     (
         N.SUBMIT_INFO,
@@ -400,6 +401,22 @@ _QUARTER = re.compile(
     r"(?:(?P<y>\d{4})\s*[-年]?\s*)?(?:Q|第)?(?P<q>[1-4一二三四])\s*(?:季度?)?", re.I
 )
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
+
+
+# the months as written in characters: 十一月, 十二月份
+CN_MONTHS = {
+    name: n
+    for n, name in enumerate(
+        ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"), start=1
+    )
+}
+CN_MONTH = r"十[一二]?|[一二三四五六七八九]"  # (longest first: 十二 before 十)
+LAST_MONTH = ("上月", "上个月")
+
+
+def previous_month(today: date) -> tuple[int, int]:
+    """(year, month) of the month before today's."""
+    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
 
 
 def parse_month(text: str, default_year: int) -> str | None:

@@ -9,17 +9,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from handlers import pending, score_texts, texts
 from handlers.channel import clip, fit_text
 from handlers.context import Ctx, office_name
 from handlers.intents import (
+    CN_MONTH,
+    CN_MONTHS,
+    LAST_MONTH,
+    REFS_SEP,
     Intent,
     IntentName,
     indicator_words,
     parse_month,
     parse_quarter,
+    previous_month,
 )
 from handlers.lookup import (
     REPORT_PERIODS,
@@ -110,21 +115,33 @@ class Repeat:
     same: str
 
 
-def repeat_in(items: list[MonthItem], item: InfoItem, same: tuple[str, str]) -> Repeat | None:
+class ItemForms(NamedTuple):
+    """What the repeat check needs of a new item, worked out once (its submission keeps the
+    forms too): the forms of its title and body, and whether each can repeat another's."""
+
+    title: int
+    body: int
+    titled: bool  # a title is left once blanks and punctuation are aside
+    long_body: bool  # long enough to be a repeat by its body alone (REPEAT_BODY_MIN)
+
+
+def item_forms(item: InfoItem) -> ItemForms:
+    title, body = same_text(item.title), same_text(item.body)
+    return ItemForms(digest(title), digest(body), bool(title), len(body) >= REPEAT_BODY_MIN)
+
+
+def repeat_in(items: list[MonthItem], item: InfoItem, forms: ItemForms) -> Repeat | None:
     """The item's repeat among the month's `items` (same title, or same body sent as another
     message, compared by their forms: storage/forms.py); None when it is new or was itself
-    logged before (a message handled again). `same`: the item's title and body as `same_text`."""
+    logged before (a message handled again)."""
     if any(found.source_key == item.source_key for found in items):
         return None
-    title, body = same
-    title_form, body_form = digest(title), digest(body)
-    long_body = len(body) >= REPEAT_BODY_MIN
     for found in items:
         if found.status not in COUNTING:
             continue
-        if title and found.title_form == title_form:
+        if forms.titled and found.title_form == forms.title:
             return Repeat(submission_ref(found.id), found.title, texts.REPEAT_SAME_TITLE)
-        if long_body and found.text_form == body_form:
+        if forms.long_body and found.text_form == forms.body:
             return Repeat(submission_ref(found.id), found.title, texts.REPEAT_SAME_BODY)
     return None
 
@@ -151,9 +168,9 @@ def log_info_in(
     period = month_of(day)
     target = quota.rule.target
     items = month_items(conn, unit_id, day.year, target, period)
-    same = same_text(item.title), same_text(item.body)
+    forms = item_forms(item)
     if not force:
-        found = repeat_in(items, item, same)
+        found = repeat_in(items, item, forms)
         if found is not None:
             return found
     logged = add_info(
@@ -168,7 +185,7 @@ def log_info_in(
         submitted_at=item.sent_at,
         sender=sender,
         source_key=item.source_key,
-        forms=(digest(same[0]), digest(same[1])),
+        forms=(forms.title, forms.body),
     )
     n = sum(1 for found in items if found.status in COUNTING) + logged.new
     left = quota.per_period - n
@@ -510,12 +527,9 @@ def named_indicator(ctx: Ctx, intent: Intent) -> Intent | None:
     return None
 
 
-_CN_MONTHS = {
-    name: n
-    for n, name in enumerate(("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"), start=1)
-} | {"十一": 11, "十二": 12}
 _ASKED_MONTH = re.compile(
-    r"(?P<last>上个?月)|(?:(?P<y>\d{4})\s*年\s*)?(?P<m>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月"
+    rf"(?P<last>{'|'.join(LAST_MONTH)})"
+    rf"|(?:(?P<y>\d{{4}})\s*年\s*)?(?P<m>1[0-2]|0?[1-9]|{CN_MONTH})\s*月"
 )
 
 
@@ -526,9 +540,9 @@ def asked_month(text: str, today: date) -> tuple[int, int] | None:
     if found is None:
         return None
     if found["last"]:
-        return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+        return previous_month(today)
     m = found["m"]
-    month = int(m) if m.isdigit() else _CN_MONTHS[m]
+    month = int(m) if m.isdigit() else CN_MONTHS[m]
     if found["y"]:
         return int(found["y"]), month
     return (today.year, month) if month <= today.month else (today.year - 1, month)
@@ -662,7 +676,7 @@ def parse_ref(ref: str) -> int | None:
 @router.intent(N.WITHDRAW, roles=REPORTERS)
 async def withdraw(ctx: Ctx, intent: Intent) -> str:
     if "refs" in intent.args:  # 「撤回 S251 S244」
-        first = re.split(r"[\s,，、;；和及]+", intent.args["refs"])[0]
+        first = re.split(REFS_SEP, intent.args["refs"])[0]
         return texts.WITHDRAW_ONE_AT_A_TIME.format(ref=first.lstrip("#").upper())
     ref = intent.args["ref"]
     sub_id = parse_ref(ref)

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
+from typing import NamedTuple
 
 from handlers.intents import IntentName
 from handlers.method_intents import MethodIntent
@@ -228,11 +230,14 @@ def _by_text() -> dict[str, StrEnum]:
 @cache
 def _by_sound() -> dict[str, StrEnum]:
     """Pinyin of phrasing → intent: only loose matching (`match`) reads the readings table."""
+    return _sounds(intent for intent in PHRASINGS if intent not in EXACT_ONLY)
+
+
+def _sounds(intents: Iterable[StrEnum]) -> dict[str, StrEnum]:
+    """Pinyin of the phrasings (of two characters or more) of `intents` → intent."""
     by_sound: dict[str, StrEnum] = {}
-    for intent, phrases in PHRASINGS.items():
-        if intent in EXACT_ONLY:
-            continue
-        for phrase in phrases:
+    for intent in intents:
+        for phrase in PHRASINGS[intent]:
             key = canon(phrase)
             if len(key) >= 2:
                 by_sound.setdefault(pinyin(undouble(key)), intent)
@@ -301,29 +306,36 @@ def sounds_like_answer(norm: str) -> StrEnum | None:
 
 @cache
 def _answers_by_sound() -> dict[str, StrEnum]:
-    return {
-        pinyin(undouble(canon(phrase))): intent
-        for intent in (N.CONFIRM, N.CANCEL)
-        for phrase in PHRASINGS[intent]
-        if len(canon(phrase)) >= 2
-    }
+    return _sounds((N.CONFIRM, N.CANCEL))
 
 
 # The first words of the commands that take arguments. A message that begins with one of them
 # mistyped as a homophone (「同过 S259」, 「得份 黄岩区」, 「待审和 黄岩区」) is read again with the
-# word corrected; the rest is kept exactly as typed.
-COMMAND_WORDS = (
-    "布置任务", "取消任务", "政务信息", "待审核", "通过", "退回", "补正", "撤回", "定级", "得分", "查看",
-    "未报", "汇总", "反馈", "佐证", "改期", "停用", "催报",
+# word corrected; the rest is kept exactly as typed. Longest first: 布置任务 before 任务.
+COMMAND_WORDS = tuple(
+    sorted(
+        (
+            "布置任务", "取消任务", "政务信息", "待审核", "通过", "退回", "补正", "撤回", "定级",
+            "得分", "查看", "未报", "汇总", "反馈", "佐证", "改期", "停用", "催报",
+        ),
+        key=len,
+        reverse=True,
+    )
 )  # fmt: skip
 
 
-def corrected_head(text: str) -> str | None:
+class Corrected(NamedTuple):
+    typed: str  # the first word as typed (「同过」)
+    word: str  # the command's word it sounds like (「通过」)
+    text: str  # the message with that word corrected, the rest as typed
+
+
+def corrected_head(text: str) -> Corrected | None:
     """`text` with its first word corrected to the command it sounds like; None when it begins
     with no such homophone."""
     stripped = text.lstrip()
-    for word in sorted(COMMAND_WORDS, key=len, reverse=True):
+    for word in COMMAND_WORDS:
         head = stripped[: len(word)]
         if head != word and len(head) == len(word) and pinyin(head) == pinyin(word):
-            return word + stripped[len(word) :]
+            return Corrected(head, word, word + stripped[len(word) :])
     return None

@@ -23,7 +23,7 @@ from handlers.context import office_name, scheme_of
 from handlers.lookup import NAMED_REPORTS, REPORT_PERIODS, info_quota, rule_label, rule_ref
 from handlers.texts import SCORE_FOOTER
 from scoring import score
-from scoring.grade import level_by_score
+from scoring.grade import confirmed_text, level_by_score
 from scoring.kinds import Delivery, Family, OpenCategory
 from scoring.kinds.rating import Rating
 from scoring.model import Rule, Scheme
@@ -108,9 +108,11 @@ async def confirmed_grade_line(db: Database, unit_id: int, year: int) -> str | N
         return None
     grade, reason, at, exception = found
     day = at.astimezone(TZ)
-    shown = f"{grade}（例外）" if exception else grade  # as 汇总 and the workbook write it
     return st.CONFIRMED_GRADE.format(
-        year=year, grade=shown, day=f"{day.month}月{day.day}日", reason=reason
+        year=year,
+        grade=confirmed_text(grade, exception),  # as 汇总 and the workbook write it
+        day=f"{day.month}月{day.day}日",
+        reason=reason,
     )
 
 

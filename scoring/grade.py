@@ -18,6 +18,12 @@ from scoring.periods import day_label, is_due, known_by
 from scoring.scorecard import Grade, Level
 
 
+def confirmed_text(grade: str, exception: bool) -> str:
+    """A confirmed grade as every reply and file writes it: "良好（例外）" for one seed 000 第七条
+    does not allow, confirmed as an exception."""
+    return f"{grade}（例外）" if exception else grade
+
+
 def level_by_score(grading: Grading, base: Decimal | Fraction) -> Level:
     """The grade a base score reaches by the lines alone (优秀, 良好 or 合格; 不合格 comes from
     unfinished tasks, not from the score). The lines count inclusive or not as the scheme's

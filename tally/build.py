@@ -19,6 +19,7 @@ from scoring import Facts, Scheme, ScoreCard, Status, score
 from scoring.budgets import Budget, scheme_budgets
 from scoring.facts import task_kind_words
 from scoring.frozen import quick_init
+from scoring.grade import confirmed_text
 from scoring.kinds import kind_class
 from scoring.numbers import fmt
 from scoring.periods import TZ
@@ -186,7 +187,7 @@ class TallyRow:
         第七条 does not allow, confirmed as an exception; "" when not confirmed."""
         if self.final is None:
             return ""
-        return f"{self.final.grade}（例外）" if self.final.exception else self.final.grade
+        return confirmed_text(self.final.grade, self.final.exception)
 
     @property
     def grade(self) -> str | None:
